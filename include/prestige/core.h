@@ -1,0 +1,66 @@
+/*
+ * prestige/core.h — process-wide pieces shared by every component: the shutdown token
+ * that stops sinks, pollers and schedulers together, the log hook, and the clock.
+ *
+ * The library never prints. Install a log callback to see what it would have said:
+ *
+ *   static void on_log(void *ud, prestige_log_level_t lvl, const char *msg) {
+ *     fprintf(stderr, "[%s] %s\n", prestige_log_level_name(lvl), msg);
+ *   }
+ *   prestige_log_set_callback(on_log, NULL, PRESTIGE_LOG_INFO);
+ *
+ *   prestige_shutdown_t *stop = prestige_shutdown_new();
+ *   ... pass `stop` to sinks and pollers; from a signal-handling thread: ...
+ *   prestige_shutdown_trigger(stop);
+ *   ... join components, then prestige_shutdown_free(stop);
+ */
+#ifndef PRESTIGE_CORE_H
+#define PRESTIGE_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "prestige/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PRESTIGE_VERSION_STRING "0.1.0"
+const char *prestige_version(void);
+
+/* ---- shutdown token ------------------------------------------------------------------ */
+typedef struct prestige_shutdown prestige_shutdown_t;
+
+prestige_shutdown_t *prestige_shutdown_new(void);            /* NULL on out-of-memory */
+void prestige_shutdown_free(prestige_shutdown_t *s);
+void prestige_shutdown_trigger(prestige_shutdown_t *s);      /* idempotent, thread-safe */
+bool prestige_shutdown_triggered(const prestige_shutdown_t *s);
+/* Sleeps up to timeout_ms (or until triggered). Returns true when triggered. */
+bool prestige_shutdown_wait(prestige_shutdown_t *s, int64_t timeout_ms);
+
+/* ---- logging --------------------------------------------------------------------------- */
+typedef enum prestige_log_level {
+  PRESTIGE_LOG_DEBUG = 0,
+  PRESTIGE_LOG_INFO = 1,
+  PRESTIGE_LOG_WARN = 2,
+  PRESTIGE_LOG_ERROR = 3,
+  PRESTIGE_LOG_OFF = 4
+} prestige_log_level_t;
+
+typedef void (*prestige_log_fn)(void *user_data, prestige_log_level_t level, const char *message);
+
+/* Installs the process-wide log callback (NULL removes it) and the minimum level passed to it.
+ * Default: no callback, nothing logged. */
+void prestige_log_set_callback(prestige_log_fn fn, void *user_data, prestige_log_level_t min_level);
+const char *prestige_log_level_name(prestige_log_level_t level);
+
+/* ---- clock ----------------------------------------------------------------------------- */
+int64_t prestige_now_ms(void);        /* wall clock, Unix epoch milliseconds */
+int64_t prestige_monotonic_ns(void);  /* monotonic clock for durations */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRESTIGE_CORE_H */

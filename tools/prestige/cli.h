@@ -1,0 +1,49 @@
+/*
+ * The prestige command-line tool. Each verb lives in its own cmd_<verb>.c and registers
+ * itself with CLI_VERB, so verbs are added without touching main.c.
+ *
+ * Exit status: 0 success, 1 user error (bad input, missing file), 2 usage error.
+ * Nothing but results goes to standard output; progress and errors go to standard error.
+ */
+#ifndef PRESTIGE_CLI_H
+#define PRESTIGE_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "prestige/error.h"
+
+enum { CLI_OK = 0, CLI_USER_ERROR = 1, CLI_USAGE_ERROR = 2 };
+
+typedef struct cli_verb {
+  const char *name;
+  const char *summary; /* one line for `prestige --help` */
+  const char *usage;   /* full text for `prestige VERB --help` */
+  int (*run)(int argc, char **argv); /* argv[0] is the verb */
+} cli_verb_t;
+
+void cli_register(const cli_verb_t *verb);
+
+#define CLI_VERB(ident, name_, summary_, usage_, fn_)                                 \
+  static const cli_verb_t cli_verb_##ident = {name_, summary_, usage_, fn_};         \
+  __attribute__((constructor)) static void cli_register_##ident(void) { cli_register(&cli_verb_##ident); }
+
+/* Prints "prestige VERB: message" to stderr. Returns CLI_USER_ERROR. */
+int cli_fail(const char *verb, const prestige_error_t *err);
+/* Prints a usage complaint and the verb's usage to stderr. Returns CLI_USAGE_ERROR. */
+int cli_usage_error(const cli_verb_t *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const cli_verb_t *cli_find(const char *name);
+/* True when argv contains -h or --help. */
+bool cli_wants_help(int argc, char **argv);
+
+/* Progress bar on stderr, only when stderr is a terminal and not quiet. */
+typedef struct cli_progress {
+  bool enabled;
+  int64_t start_ns, last_ns;
+  int64_t total_bytes; /* 0 when unknown */
+} cli_progress_t;
+void cli_progress_init(cli_progress_t *p, bool quiet, int64_t total_bytes);
+void cli_progress_update(cli_progress_t *p, int64_t rows, int64_t bytes);
+void cli_progress_done(cli_progress_t *p);
+
+#endif
