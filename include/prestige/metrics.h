@@ -1,0 +1,78 @@
+/*
+ * prestige/metrics.h — the one small metrics interface every component reports through:
+ * counters, gauges and histograms with labels. Three backends:
+ *   - none (the default): every call is a relaxed atomic load and a return;
+ *   - the built-in registry, rendered as Prometheus text and served over HTTP by
+ *     prestige_metrics_serve(port) (libmicrohttpd);
+ *   - a user callback, to forward to OpenTelemetry, statsd or anything else.
+ * Metric names use the reference's dotted form ("prestige.file_sink.records_written");
+ * Prometheus exposition replaces every character outside [a-zA-Z0-9_:] with '_'
+ * (prestige_file_sink_records_written), as metrics-exporter-prometheus does.
+ *
+ *   prestige_metrics_use_registry();
+ *   prestige_metrics_serve(9464, &err);           // GET http://127.0.0.1:9464/metrics
+ *   ...
+ *   prestige_label_t l[] = {{"status", "success"}};
+ *   prestige_metrics_counter_add("prestige.file_upload.count", l, 1, 1);
+ *   ...
+ *   prestige_metrics_serve_stop();
+ */
+#ifndef PRESTIGE_METRICS_H
+#define PRESTIGE_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prestige/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct prestige_label {
+  const char *key;
+  const char *value;
+} prestige_label_t;
+
+typedef enum prestige_metric_kind {
+  PRESTIGE_METRIC_COUNTER = 0,
+  PRESTIGE_METRIC_GAUGE = 1,
+  PRESTIGE_METRIC_HISTOGRAM = 2
+} prestige_metric_kind_t;
+
+/* ---- reporting (called by components; cheap no-ops with the default backend) ---------- */
+void prestige_metrics_counter_add(const char *name, const prestige_label_t *labels, size_t n_labels, uint64_t delta);
+void prestige_metrics_gauge_set(const char *name, const prestige_label_t *labels, size_t n_labels, double value);
+void prestige_metrics_histogram_record(const char *name, const prestige_label_t *labels, size_t n_labels,
+                                       double value);
+
+/* ---- choosing a backend ----------------------------------------------------------------- */
+typedef void (*prestige_metrics_fn)(void *user_data, prestige_metric_kind_t kind, const char *name,
+                                    const prestige_label_t *labels, size_t n_labels, double value);
+/* Every report goes to fn (from the reporting thread; fn must be thread-safe). */
+void prestige_metrics_use_callback(prestige_metrics_fn fn, void *user_data);
+/* Reports accumulate in the built-in registry (kept across backend switches). */
+void prestige_metrics_use_registry(void);
+/* Back to the default: reports are dropped. */
+void prestige_metrics_use_none(void);
+/* Empties the built-in registry. */
+void prestige_metrics_registry_reset(void);
+
+/* ---- reading the registry --------------------------------------------------------------- */
+/* Prometheus text exposition format 0.0.4 of the registry. *out is malloc'd (caller frees). */
+int prestige_metrics_render_prometheus(char **out, size_t *len, prestige_error_t *err);
+/* Current value of one series: counter total, gauge value, or histogram count (sum in *sum
+ * when non-NULL). ENOTFOUND when the series has never been reported. Labels in any order. */
+int prestige_metrics_value(const char *name, const prestige_label_t *labels, size_t n_labels, double *value,
+                           double *sum, prestige_error_t *err);
+
+/* Serves GET /metrics (Prometheus text) on 127.0.0.1:port (port 0 picks a free port; the
+ * chosen one is returned in *bound_port when non-NULL). One server per process. */
+int prestige_metrics_serve(uint16_t port, uint16_t *bound_port, prestige_error_t *err);
+void prestige_metrics_serve_stop(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRESTIGE_METRICS_H */
