@@ -63,7 +63,7 @@ $(A)/libprestige.a: $(A_LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 $(R)/libprestige.so: $(R_LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libprestige.so.0 -o $@ $^ $(PKG_LIBS)
+	$(CC) -shared -Wl,-soname,libprestige.so.0 -Wl,--no-undefined -o $@ $^ $(PKG_LIBS)
 
 $(R)/prestige: $(TOOL_SRCS:%.c=$(R)/%.o) $(R)/libprestige.a
 	$(CC) -pthread -o $@ $(filter %.o,$^) $(R)/libprestige.a $(PKG_LIBS)

@@ -1,0 +1,17 @@
+/*
+ * prestige/prestige.h — everything public in one include.
+ *
+ *   #include <prestige/prestige.h>
+ *   cc app.c $(pkg-config --cflags --libs prestige)
+ */
+#ifndef PRESTIGE_PRESTIGE_H
+#define PRESTIGE_PRESTIGE_H
+
+#include "prestige/error.h"
+#include "prestige/core.h"
+#include "prestige/io.h"
+#include "prestige/metrics.h"
+#include "prestige/arrow.h"
+#include "prestige/parquet.h"
+
+#endif /* PRESTIGE_PRESTIGE_H */
