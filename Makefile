@@ -31,6 +31,10 @@ BENCH_SRCS := $(sort $(wildcard bench/*.c))
 R := build/release
 A := build/asan
 
+# Relink the libraries when the set of sources changes (a file added or removed), not only
+# when an object is newer.
+$(shell mkdir -p build; echo '$(LIB_SRCS)' | cmp -s - build/srcs.list || echo '$(LIB_SRCS)' > build/srcs.list)
+
 R_LIB_OBJS := $(LIB_SRCS:%.c=$(R)/%.o)
 A_LIB_OBJS := $(LIB_SRCS:%.c=$(A)/%.o)
 
@@ -56,14 +60,14 @@ $(A)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -c $< -o $@
 
-$(R)/libprestige.a: $(R_LIB_OBJS)
+$(R)/libprestige.a: $(R_LIB_OBJS) build/srcs.list
 	@rm -f $@
-	ar rcs $@ $^
-$(A)/libprestige.a: $(A_LIB_OBJS)
+	ar rcs $@ $(filter %.o,$^)
+$(A)/libprestige.a: $(A_LIB_OBJS) build/srcs.list
 	@rm -f $@
-	ar rcs $@ $^
-$(R)/libprestige.so: $(R_LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libprestige.so.0 -Wl,--no-undefined -o $@ $^ $(PKG_LIBS)
+	ar rcs $@ $(filter %.o,$^)
+$(R)/libprestige.so: $(R_LIB_OBJS) build/srcs.list
+	$(CC) -shared -Wl,-soname,libprestige.so.0 -Wl,--no-undefined -o $@ $(filter %.o,$^) $(PKG_LIBS)
 
 $(R)/prestige: $(TOOL_SRCS:%.c=$(R)/%.o) $(R)/libprestige.a
 	$(CC) -pthread -o $@ $(filter %.o,$^) $(R)/libprestige.a $(PKG_LIBS)
