@@ -13,5 +13,6 @@
 #include "prestige/metrics.h"
 #include "prestige/arrow.h"
 #include "prestige/parquet.h"
+#include "prestige/records.h"
 
 #endif /* PRESTIGE_PRESTIGE_H */
