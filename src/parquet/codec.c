@@ -1,0 +1,243 @@
+#include "parquet/codec.h"
+
+#include <brotli/decode.h>
+#include <brotli/encode.h>
+#include <lz4.h>
+#include <lz4frame.h>
+#include <snappy-c.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+struct pq_codec_ctx {
+  ZSTD_CCtx *zc;
+  ZSTD_DCtx *zd;
+};
+
+pq_codec_ctx_t *pq_codec_ctx_new(void) {
+  pq_codec_ctx_t *c = calloc(1, sizeof(*c));
+  return c;
+}
+
+void pq_codec_ctx_free(pq_codec_ctx_t *c) {
+  if (!c) return;
+  ZSTD_freeCCtx(c->zc);
+  ZSTD_freeDCtx(c->zd);
+  free(c);
+}
+
+bool pq_codec_supported(pq_codec_t codec) {
+  return codec == PQ_CODEC_UNCOMPRESSED || codec == PQ_CODEC_SNAPPY || codec == PQ_CODEC_GZIP ||
+         codec == PQ_CODEC_BROTLI || codec == PQ_CODEC_ZSTD || codec == PQ_CODEC_LZ4_RAW || codec == PQ_CODEC_LZ4;
+}
+
+const char *pq_codec_name(pq_codec_t c) {
+  static const char *const n[] = {"UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI", "LZ4", "ZSTD", "LZ4_RAW"};
+  return (unsigned)c < 8 ? n[c] : "UNKNOWN";
+}
+
+uint32_t pq_crc32(const uint8_t *data, size_t n) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  while (n > 0) {
+    uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
+    crc = crc32(crc, data, chunk);
+    data += chunk;
+    n -= chunk;
+  }
+  return (uint32_t)crc;
+}
+
+static int nomem(prestige_error_t *err, pq_codec_t c) {
+  return prestige_error_set(err, PRESTIGE_ENOMEM, "%s compression: out of memory", pq_codec_name(c));
+}
+
+static int gzip_compress(int level, const uint8_t *src, size_t n, buf_t *out, prestige_error_t *err) {
+  z_stream zs;
+  memset(&zs, 0, sizeof(zs));
+  if (deflateInit2(&zs, level == PQ_CODEC_DEFAULT_LEVEL ? 6 : level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "GZIP compression: bad level %d", level);
+  size_t bound = deflateBound(&zs, (uLong)n);
+  if (buf_reserve(out, bound)) {
+    deflateEnd(&zs);
+    return nomem(err, PQ_CODEC_GZIP);
+  }
+  zs.next_in = (Bytef *)src;
+  zs.avail_in = (uInt)n;
+  zs.next_out = out->data + out->len;
+  zs.avail_out = (uInt)bound;
+  int rc = deflate(&zs, Z_FINISH);
+  size_t produced = bound - zs.avail_out;
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) return prestige_error_set(err, PRESTIGE_EINTERNAL, "GZIP compression failed (%d)", rc);
+  out->len += produced;
+  return 0;
+}
+
+static int gzip_decompress(const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len, prestige_error_t *err) {
+  size_t produced = 0;
+  const uint8_t *p = src;
+  size_t left = n;
+  while (left > 0) {
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit2(&zs, 15 + 32) != Z_OK) return nomem(err, PQ_CODEC_GZIP); /* gzip or zlib header */
+    zs.next_in = (Bytef *)p;
+    zs.avail_in = (uInt)left;
+    zs.next_out = dst + produced;
+    zs.avail_out = (uInt)(dst_len - produced);
+    int rc = inflate(&zs, Z_FINISH);
+    size_t used = left - zs.avail_in;
+    produced = dst_len - zs.avail_out;
+    inflateEnd(&zs);
+    if (rc != Z_STREAM_END)
+      return prestige_error_set(err, PRESTIGE_ECORRUPT, "GZIP data is corrupt or longer than the %zu bytes expected (%s)",
+                                dst_len, rc == Z_BUF_ERROR ? "output does not fit" : "bad stream");
+    p += used;
+    left -= used;
+    if (produced == dst_len) break; /* trailing padding after the last member is ignored */
+  }
+  if (produced != dst_len)
+    return prestige_error_set(err, PRESTIGE_ECORRUPT, "GZIP data decompressed to %zu bytes, expected %zu", produced, dst_len);
+  return 0;
+}
+
+static int lz4_hadoop(const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len) {
+  size_t in = 0, out = 0;
+  while (in < n) {
+    if (n - in < 8) return -1;
+    uint32_t raw = (uint32_t)src[in] << 24 | (uint32_t)src[in + 1] << 16 | (uint32_t)src[in + 2] << 8 | src[in + 3];
+    uint32_t comp = (uint32_t)src[in + 4] << 24 | (uint32_t)src[in + 5] << 16 | (uint32_t)src[in + 6] << 8 | src[in + 7];
+    in += 8;
+    if (comp > n - in || raw > dst_len - out || comp > INT32_MAX || raw > INT32_MAX) return -1;
+    int got = LZ4_decompress_safe((const char *)src + in, (char *)dst + out, (int)comp, (int)raw);
+    if (got != (int)raw) return -1;
+    in += comp;
+    out += raw;
+  }
+  return out == dst_len ? 0 : -1;
+}
+
+static int lz4_frame(const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len) {
+  LZ4F_dctx *dc;
+  if (LZ4F_isError(LZ4F_createDecompressionContext(&dc, LZ4F_VERSION))) return -1;
+  size_t in = 0, out = 0;
+  int rc = -1;
+  while (in < n) {
+    size_t src_size = n - in, dst_size = dst_len - out;
+    size_t hint = LZ4F_decompress(dc, dst + out, &dst_size, src + in, &src_size, NULL);
+    if (LZ4F_isError(hint)) break;
+    in += src_size;
+    out += dst_size;
+    if (hint == 0) {
+      rc = out == dst_len ? 0 : -1;
+      if (rc == 0 && in < n) LZ4F_resetDecompressionContext(dc); /* concatenated frames */
+      else break;
+    }
+    if (src_size == 0 && dst_size == 0) break;
+  }
+  LZ4F_freeDecompressionContext(dc);
+  return rc;
+}
+
+int pq_compress(pq_codec_ctx_t *ctx, pq_codec_t codec, int level, const uint8_t *src, size_t n, buf_t *out,
+                prestige_error_t *err) {
+  switch (codec) {
+    case PQ_CODEC_UNCOMPRESSED:
+      if (buf_append(out, src, n)) return nomem(err, codec);
+      return 0;
+    case PQ_CODEC_SNAPPY: {
+      size_t bound = snappy_max_compressed_length(n);
+      if (buf_reserve(out, bound)) return nomem(err, codec);
+      size_t got = bound;
+      if (snappy_compress((const char *)src, n, (char *)out->data + out->len, &got) != SNAPPY_OK)
+        return prestige_error_set(err, PRESTIGE_EINTERNAL, "SNAPPY compression failed");
+      out->len += got;
+      return 0;
+    }
+    case PQ_CODEC_GZIP: return gzip_compress(level, src, n, out, err);
+    case PQ_CODEC_BROTLI: {
+      size_t bound = BrotliEncoderMaxCompressedSize(n);
+      if (bound == 0) bound = n + 1024;
+      if (buf_reserve(out, bound)) return nomem(err, codec);
+      size_t got = bound;
+      int q = level == PQ_CODEC_DEFAULT_LEVEL ? 1 : level; /* Arrow C++ default brotli level is 1 */
+      if (!BrotliEncoderCompress(q, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, n, src, &got, out->data + out->len))
+        return prestige_error_set(err, PRESTIGE_EINVAL, "BROTLI compression failed (level %d)", q);
+      out->len += got;
+      return 0;
+    }
+    case PQ_CODEC_ZSTD: {
+      if (!ctx->zc && !(ctx->zc = ZSTD_createCCtx())) return nomem(err, codec);
+      size_t bound = ZSTD_compressBound(n);
+      if (buf_reserve(out, bound)) return nomem(err, codec);
+      int l = level == PQ_CODEC_DEFAULT_LEVEL ? ZSTD_CLEVEL_DEFAULT : level; /* 3, as DuckDB and pyarrow */
+      size_t got = ZSTD_compressCCtx(ctx->zc, out->data + out->len, bound, src, n, l);
+      if (ZSTD_isError(got))
+        return prestige_error_set(err, PRESTIGE_EINVAL, "ZSTD compression failed: %s", ZSTD_getErrorName(got));
+      out->len += got;
+      return 0;
+    }
+    case PQ_CODEC_LZ4_RAW: {
+      if (n > (size_t)LZ4_MAX_INPUT_SIZE) return prestige_error_set(err, PRESTIGE_EINVAL, "LZ4_RAW: page too large");
+      int bound = LZ4_compressBound((int)n);
+      if (buf_reserve(out, (size_t)bound)) return nomem(err, codec);
+      int got = LZ4_compress_default((const char *)src, (char *)out->data + out->len, (int)n, bound);
+      if (got <= 0 && n > 0) return prestige_error_set(err, PRESTIGE_EINTERNAL, "LZ4_RAW compression failed");
+      out->len += (size_t)got;
+      return 0;
+    }
+    default:
+      return prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "compression codec %s is not supported for writing",
+                                pq_codec_name(codec));
+  }
+}
+
+int pq_decompress(pq_codec_ctx_t *ctx, pq_codec_t codec, const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len,
+                  prestige_error_t *err) {
+  switch (codec) {
+    case PQ_CODEC_UNCOMPRESSED:
+      if (n != dst_len)
+        return prestige_error_set(err, PRESTIGE_ECORRUPT, "uncompressed page of %zu bytes, header says %zu", n, dst_len);
+      if (n) memcpy(dst, src, n);
+      return 0;
+    case PQ_CODEC_SNAPPY: {
+      size_t len;
+      if (snappy_uncompressed_length((const char *)src, n, &len) != SNAPPY_OK || len != dst_len)
+        return prestige_error_set(err, PRESTIGE_ECORRUPT, "SNAPPY data is corrupt or not %zu bytes long", dst_len);
+      if (snappy_uncompress((const char *)src, n, (char *)dst, &len) != SNAPPY_OK || len != dst_len)
+        return prestige_error_set(err, PRESTIGE_ECORRUPT, "SNAPPY data is corrupt");
+      return 0;
+    }
+    case PQ_CODEC_GZIP: return gzip_decompress(src, n, dst, dst_len, err);
+    case PQ_CODEC_BROTLI: {
+      size_t len = dst_len;
+      if (BrotliDecoderDecompress(n, src, &len, dst) != BROTLI_DECODER_RESULT_SUCCESS || len != dst_len)
+        return prestige_error_set(err, PRESTIGE_ECORRUPT, "BROTLI data is corrupt or not %zu bytes long", dst_len);
+      return 0;
+    }
+    case PQ_CODEC_ZSTD: {
+      if (!ctx->zd && !(ctx->zd = ZSTD_createDCtx())) return nomem(err, codec);
+      size_t got = ZSTD_decompressDCtx(ctx->zd, dst, dst_len, src, n);
+      if (ZSTD_isError(got) || got != dst_len)
+        return prestige_error_set(err, PRESTIGE_ECORRUPT, "ZSTD data is corrupt or not %zu bytes long (%s)", dst_len,
+                                  ZSTD_isError(got) ? ZSTD_getErrorName(got) : "wrong size");
+      return 0;
+    }
+    case PQ_CODEC_LZ4_RAW: {
+      if (n > INT32_MAX || dst_len > INT32_MAX) return prestige_error_set(err, PRESTIGE_ECORRUPT, "LZ4_RAW page too large");
+      int got = LZ4_decompress_safe((const char *)src, (char *)dst, (int)n, (int)dst_len);
+      if (got != (int)dst_len)
+        return prestige_error_set(err, PRESTIGE_ECORRUPT, "LZ4_RAW data is corrupt or not %zu bytes long", dst_len);
+      return 0;
+    }
+    case PQ_CODEC_LZ4:
+      if (lz4_hadoop(src, n, dst, dst_len) == 0 || lz4_frame(src, n, dst, dst_len) == 0) return 0;
+      if (n <= INT32_MAX && dst_len <= INT32_MAX &&
+          LZ4_decompress_safe((const char *)src, (char *)dst, (int)n, (int)dst_len) == (int)dst_len)
+        return 0;
+      return prestige_error_set(err, PRESTIGE_ECORRUPT, "LZ4 data is corrupt (tried Hadoop, frame and raw forms)");
+    default:
+      return prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "compression codec %s is not supported", pq_codec_name(codec));
+  }
+}
