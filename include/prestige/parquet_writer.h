@@ -1,0 +1,122 @@
+/*
+ * prestige/parquet_writer.h — streams Arrow record batches into a Parquet file.
+ *
+ * Batches of any size go in; pages are encoded and compressed as values arrive and a row
+ * group is flushed when it reaches row_group_rows or row_group_bytes, so memory stays bounded
+ * by one row group. Closing returns a summary (rows, size, and per column sizes, counts and
+ * bounds) from which Iceberg data-file entries are built.
+ *
+ *   prestige_parquet_writer_options_t o;
+ *   prestige_parquet_writer_options_init(&o);
+ *   o.compression = PRESTIGE_COMPRESSION_ZSTD;
+ *   prestige_parquet_writer_t *w;
+ *   if (prestige_parquet_writer_open_file(&w, "out.parquet", &schema, &o, &err)) return err.code;
+ *   for (each batch) if (prestige_parquet_writer_write(w, &batch, &err)) { prestige_parquet_writer_abort(w); ... }
+ *   prestige_parquet_file_summary_t s;
+ *   rc = prestige_parquet_writer_close(w, &s, &err);     // frees w whatever happens
+ *   ... s.rows, s.file_size, s.columns[i].null_count ...
+ *   prestige_parquet_file_summary_release(&s);
+ */
+#ifndef PRESTIGE_PARQUET_WRITER_H
+#define PRESTIGE_PARQUET_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "prestige/arrow.h"
+#include "prestige/error.h"
+#include "prestige/io.h"
+#include "prestige/parquet.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Per-column overrides; -1 (or PRESTIGE_ENCODING_DEFAULT) keeps the file-wide setting. */
+typedef struct prestige_parquet_column_options {
+  const char *path;               /* dotted path of a leaf or of any ancestor ("a", "a.b", "tags") */
+  prestige_encoding_t encoding;   /* PLAIN, DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY,
+                                     DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT, or DEFAULT */
+  int compression;                /* prestige_compression_t or -1 */
+  int compression_level;          /* INT32_MIN: codec default */
+  int dictionary;                 /* 1 on, 0 off, -1 default */
+  int statistics;                 /* 1 on, 0 off, -1 default */
+} prestige_parquet_column_options_t;
+
+void prestige_parquet_column_options_init(prestige_parquet_column_options_t *c, const char *path);
+
+typedef struct prestige_parquet_writer_options {
+  int64_t row_group_rows;         /* default 1,048,576 rows */
+  int64_t row_group_bytes;        /* default 128 MiB of encoded data */
+  int64_t data_page_bytes;        /* default 1 MiB (uncompressed, before the page is cut) */
+  int64_t dictionary_page_bytes;  /* default 1 MiB: a bigger dictionary falls back to PLAIN */
+  prestige_compression_t compression; /* default SNAPPY */
+  int compression_level;          /* default INT32_MIN: the codec's default (zstd 3, gzip 6, brotli 1) */
+  bool dictionary;                /* default true (never for booleans) */
+  bool statistics;                /* default true */
+  bool page_index;                /* default true: ColumnIndex + OffsetIndex after the row groups */
+  bool page_checksums;            /* default false: CRC32 in every page header */
+  int data_page_version;          /* 1 (default) or 2 */
+  int32_t max_statistics_bytes;   /* default 64: longer binary min/max are truncated (inexact) */
+  bool store_arrow_schema;        /* default true: ARROW:schema key-value metadata */
+  const char *created_by;         /* default "prestige version <version>" */
+  const prestige_kv_t *metadata;  /* extra key-value metadata for the footer */
+  int64_t n_metadata;
+  const prestige_parquet_column_options_t *columns; /* overrides; later entries win */
+  int64_t n_columns;
+} prestige_parquet_writer_options_t;
+
+void prestige_parquet_writer_options_init(prestige_parquet_writer_options_t *o);
+
+typedef struct prestige_parquet_column_summary {
+  char *path;                     /* dotted leaf path as in the file ("tags.list.element") */
+  int32_t field_id;               /* -1 when the Arrow field had no PARQUET:field_id */
+  prestige_physical_type_t physical_type;
+  int64_t compressed_size, uncompressed_size;
+  int64_t value_count;            /* leaf slots including nulls */
+  int64_t null_count, nan_count;
+  bool has_bounds;                /* false when statistics are off or every value is null */
+  uint8_t *lower, *upper;         /* Parquet PLAIN encoding of min and max (binary without length) */
+  int32_t lower_len, upper_len;
+  bool lower_exact, upper_exact;  /* false when truncated */
+} prestige_parquet_column_summary_t;
+
+typedef struct prestige_parquet_file_summary {
+  int64_t rows;
+  int64_t file_size;
+  int64_t row_groups;
+  int64_t n_columns;
+  prestige_parquet_column_summary_t *columns;
+} prestige_parquet_file_summary_t;
+
+void prestige_parquet_file_summary_release(prestige_parquet_file_summary_t *s);
+
+typedef struct prestige_parquet_writer prestige_parquet_writer_t;
+
+/* Takes ownership of *out (closed or aborted by the writer). The schema must be a struct
+ * ("+s"); it is copied. Options are validated; NULL means defaults. */
+int prestige_parquet_writer_open(prestige_parquet_writer_t **w, const struct ArrowSchema *schema, prestige_output_t *out,
+                                 const prestige_parquet_writer_options_t *opts, prestige_error_t *err);
+int prestige_parquet_writer_open_file(prestige_parquet_writer_t **w, const char *path, const struct ArrowSchema *schema,
+                                      const prestige_parquet_writer_options_t *opts, prestige_error_t *err);
+/* Appends a record batch (a struct array matching the schema); validated before use. The
+ * batch is not retained. After an error the writer can only be aborted. */
+int prestige_parquet_writer_write(prestige_parquet_writer_t *w, const struct ArrowArray *batch, prestige_error_t *err);
+/* Writes every ArrowArrayStream batch (the stream's schema must equal the writer's). */
+int prestige_parquet_writer_write_stream(prestige_parquet_writer_t *w, struct ArrowArrayStream *stream, prestige_error_t *err);
+/* Rows written so far, and bytes written to the output plus buffered row-group data. */
+int64_t prestige_parquet_writer_rows(const prestige_parquet_writer_t *w);
+int64_t prestige_parquet_writer_bytes(const prestige_parquet_writer_t *w);
+/* Flushes the current row group now (for callers that rotate on their own schedule). */
+int prestige_parquet_writer_flush_row_group(prestige_parquet_writer_t *w, prestige_error_t *err);
+/* Finishes the file (footer, fsync via the output's close) and frees w. summary may be NULL. */
+int prestige_parquet_writer_close(prestige_parquet_writer_t *w, prestige_parquet_file_summary_t *summary,
+                                  prestige_error_t *err);
+/* Discards the output (file removed / upload aborted) and frees w. */
+void prestige_parquet_writer_abort(prestige_parquet_writer_t *w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRESTIGE_PARQUET_WRITER_H */

@@ -1,0 +1,430 @@
+/* Parquet file writer: batches -> row groups of column chunks -> page index -> footer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "parquet/writer_internal.h"
+#include "prestige/core.h"
+
+#define SLICE_ROWS 4096
+
+struct prestige_parquet_writer {
+  prestige_parquet_writer_options_t opts;
+  char *created_by;
+  prestige_kv_t *kv;
+  prestige_parquet_column_options_t *colopts;
+  struct ArrowSchema schema;
+  pqw_schema_t ps;
+  pqw_column_t *cols;
+  prestige_output_t out;
+  int64_t offset, rows, rg_rows;
+  arena_t arena; /* row group metadata, statistics and page indexes until close */
+  pq_row_group_t *rgs;
+  int32_t n_rgs, cap_rgs;
+  pq_column_index_t **cis; /* per row group: n_leaves entries (NULL entries when absent) */
+  pq_offset_index_t **ois;
+  bool failed;
+};
+
+void prestige_parquet_column_options_init(prestige_parquet_column_options_t *c, const char *path) {
+  memset(c, 0, sizeof(*c));
+  c->path = path;
+  c->encoding = PRESTIGE_ENCODING_DEFAULT;
+  c->compression = -1;
+  c->compression_level = INT32_MIN;
+  c->dictionary = -1;
+  c->statistics = -1;
+}
+
+void prestige_parquet_writer_options_init(prestige_parquet_writer_options_t *o) {
+  memset(o, 0, sizeof(*o));
+  o->row_group_rows = 1024 * 1024;
+  o->row_group_bytes = 128LL << 20;
+  o->data_page_bytes = 1 << 20;
+  o->dictionary_page_bytes = 1 << 20;
+  o->compression = PRESTIGE_COMPRESSION_SNAPPY;
+  o->compression_level = INT32_MIN;
+  o->dictionary = true;
+  o->statistics = true;
+  o->page_index = true;
+  o->data_page_version = 1;
+  o->max_statistics_bytes = 64;
+  o->store_arrow_schema = true;
+}
+
+static int validate_options(const prestige_parquet_writer_options_t *o, prestige_error_t *err) {
+#define BAD(field, why) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer option %s %s", field, why)
+  if (o->row_group_rows < 1) BAD("row_group_rows", "must be at least 1");
+  if (o->row_group_bytes < 1) BAD("row_group_bytes", "must be at least 1");
+  if (o->data_page_bytes < 1 || o->data_page_bytes > (1LL << 30)) BAD("data_page_bytes", "must be between 1 and 1 GiB");
+  if (o->dictionary_page_bytes < 1 || o->dictionary_page_bytes > (1LL << 30))
+    BAD("dictionary_page_bytes", "must be between 1 and 1 GiB");
+  if (o->data_page_version != 1 && o->data_page_version != 2) BAD("data_page_version", "must be 1 or 2");
+  if (o->max_statistics_bytes < 1) BAD("max_statistics_bytes", "must be at least 1");
+  if (!pq_codec_supported((pq_codec_t)o->compression) || o->compression == PRESTIGE_COMPRESSION_LZ4)
+    BAD("compression", "names a codec prestige cannot write (use none, snappy, gzip, brotli, zstd or lz4_raw)");
+  if (o->n_metadata < 0 || (o->n_metadata && !o->metadata)) BAD("metadata", "count and pointer disagree");
+  if (o->n_columns < 0 || (o->n_columns && !o->columns)) BAD("columns", "count and pointer disagree");
+  for (int64_t i = 0; i < o->n_columns; i++)
+    if (!o->columns[i].path) BAD("columns[].path", "is NULL");
+  return 0;
+#undef BAD
+}
+
+static int copy_options(prestige_parquet_writer_t *w, const prestige_parquet_writer_options_t *o, prestige_error_t *err) {
+  w->opts = *o;
+  char def[64];
+  snprintf(def, sizeof(def), "prestige version %s", prestige_version());
+  w->created_by = strdup(o->created_by ? o->created_by : def);
+  w->kv = calloc((size_t)(o->n_metadata + 1), sizeof(prestige_kv_t));
+  w->colopts = calloc((size_t)(o->n_columns + 1), sizeof(prestige_parquet_column_options_t));
+  if (!w->created_by || !w->kv || !w->colopts) return prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
+  for (int64_t i = 0; i < o->n_metadata; i++) {
+    size_t vl = o->metadata[i].value_len < 0 ? strlen(o->metadata[i].value) : (size_t)o->metadata[i].value_len;
+    char *k = arena_strndup(&w->arena, o->metadata[i].key, strlen(o->metadata[i].key));
+    char *v = arena_strndup(&w->arena, o->metadata[i].value, vl);
+    if (!k || !v) return prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
+    w->kv[i] = (prestige_kv_t){k, v, (int32_t)vl};
+  }
+  for (int64_t i = 0; i < o->n_columns; i++) {
+    w->colopts[i] = o->columns[i];
+    w->colopts[i].path = arena_strndup(&w->arena, o->columns[i].path, strlen(o->columns[i].path));
+    if (!w->colopts[i].path) return prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
+  }
+  w->opts.created_by = w->created_by;
+  w->opts.metadata = w->kv;
+  w->opts.columns = w->colopts;
+  return 0;
+}
+
+static void writer_free(prestige_parquet_writer_t *w) {
+  if (!w) return;
+  if (w->cols)
+    for (int32_t i = 0; i < w->ps.n_leaves; i++) pqw_column_release(&w->cols[i]);
+  free(w->cols);
+  pqw_schema_release(&w->ps);
+  prestige_schema_release(&w->schema);
+  free(w->rgs);
+  free(w->cis);
+  free(w->ois);
+  free(w->created_by);
+  free(w->kv);
+  free(w->colopts);
+  arena_release(&w->arena);
+  free(w);
+}
+
+int prestige_parquet_writer_open(prestige_parquet_writer_t **wp, const struct ArrowSchema *schema, prestige_output_t *out,
+                                 const prestige_parquet_writer_options_t *opts, prestige_error_t *err) {
+  *wp = NULL;
+  prestige_parquet_writer_options_t defaults;
+  if (!opts) {
+    prestige_parquet_writer_options_init(&defaults);
+    opts = &defaults;
+  }
+  int rc = validate_options(opts, err);
+  prestige_parquet_writer_t *w = NULL;
+  if (!rc) rc = prestige_schema_validate(schema, err);
+  if (!rc && !(w = calloc(1, sizeof(*w)))) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
+  if (!rc) rc = copy_options(w, opts, err);
+  if (!rc) rc = prestige_schema_copy(&w->schema, schema, err);
+  if (!rc) rc = pqw_schema_build(&w->ps, &w->schema, &w->opts, err);
+  if (!rc && !(w->cols = calloc((size_t)w->ps.n_leaves, sizeof(pqw_column_t))))
+    rc = prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
+  for (int32_t i = 0; !rc && i < w->ps.n_leaves; i++) rc = pqw_column_init(&w->cols[i], &w->ps.leaves[i], &w->opts, err);
+  if (!rc) {
+    w->out = *out;
+    rc = w->out.write(w->out.ctx, "PAR1", 4, err);
+    w->offset = 4;
+  } else {
+    out->abort(out->ctx);
+  }
+  if (rc) {
+    if (w && w->out.ctx) w->out.abort(w->out.ctx);
+    writer_free(w);
+    return rc;
+  }
+  *wp = w;
+  return 0;
+}
+
+int prestige_parquet_writer_open_file(prestige_parquet_writer_t **w, const char *path, const struct ArrowSchema *schema,
+                                      const prestige_parquet_writer_options_t *opts, prestige_error_t *err) {
+  prestige_output_t out;
+  PRESTIGE_TRY(prestige_output_open_file(&out, path, err));
+  return prestige_parquet_writer_open(w, schema, &out, opts, err);
+}
+
+int64_t prestige_parquet_writer_rows(const prestige_parquet_writer_t *w) { return w->rows; }
+
+int64_t prestige_parquet_writer_bytes(const prestige_parquet_writer_t *w) {
+  int64_t b = w->offset;
+  for (int32_t i = 0; i < w->ps.n_leaves; i++) b += pqw_column_buffered(&w->cols[i]);
+  return b;
+}
+
+static int fail(prestige_parquet_writer_t *w, int rc) {
+  w->failed = true;
+  return rc;
+}
+
+int prestige_parquet_writer_flush_row_group(prestige_parquet_writer_t *w, prestige_error_t *err) {
+  if (w->failed) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer: an earlier error left the file unusable");
+  if (w->rg_rows == 0) return 0;
+  if (w->n_rgs == w->cap_rgs) {
+    int32_t cap = w->cap_rgs ? w->cap_rgs * 2 : 8;
+    pq_row_group_t *r = realloc(w->rgs, (size_t)cap * sizeof(*r));
+    pq_column_index_t **ci = realloc(w->cis, (size_t)cap * sizeof(*ci));
+    if (r) w->rgs = r;
+    if (ci) w->cis = ci;
+    pq_offset_index_t **oi = realloc(w->ois, (size_t)cap * sizeof(*oi));
+    if (oi) w->ois = oi;
+    if (!r || !ci || !oi) return fail(w, prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory"));
+    w->cap_rgs = cap;
+  }
+  int32_t n = w->ps.n_leaves;
+  pq_row_group_t *rg = &w->rgs[w->n_rgs];
+  memset(rg, 0, sizeof(*rg));
+  rg->columns = arena_calloc(&w->arena, (size_t)n, sizeof(pq_column_chunk_t));
+  pq_column_index_t *cis = arena_calloc(&w->arena, (size_t)n, sizeof(pq_column_index_t));
+  pq_offset_index_t *ois = arena_calloc(&w->arena, (size_t)n, sizeof(pq_offset_index_t));
+  if (!rg->columns || !cis || !ois) return fail(w, prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory"));
+  rg->n_columns = n;
+  rg->num_rows = w->rg_rows;
+  rg->has_file_offset = rg->has_total_compressed_size = rg->has_ordinal = true;
+  rg->file_offset = w->offset;
+  rg->ordinal = (int16_t)w->n_rgs;
+  for (int32_t i = 0; i < n; i++) {
+    pqw_chunk_out_t ch;
+    int64_t start = w->offset;
+    int rc = pqw_column_finish_chunk(&w->cols[i], &w->out, start, &w->arena, &ch, err);
+    if (rc) return fail(w, rc);
+    pq_column_meta_t *m = arena_alloc(&w->arena, sizeof(*m));
+    int32_t *enc = arena_alloc(&w->arena, sizeof(ch.encodings));
+    pq_statistics_t *st = arena_alloc(&w->arena, sizeof(*st));
+    if (!m || !enc || !st) return fail(w, prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory"));
+    *m = ch.meta;
+    memcpy(enc, ch.encodings, sizeof(ch.encodings));
+    m->encodings = enc;
+    if (ch.meta.statistics) {
+      *st = ch.stats;
+      m->statistics = st;
+    }
+    rg->columns[i].file_offset = start;
+    rg->columns[i].meta_data = m;
+    cis[i] = ch.column_index;
+    ois[i] = ch.offset_index;
+    w->offset += m->total_compressed_size;
+    rg->total_byte_size += m->total_uncompressed_size;
+    rg->total_compressed_size += m->total_compressed_size;
+  }
+  w->cis[w->n_rgs] = cis;
+  w->ois[w->n_rgs] = ois;
+  w->n_rgs++;
+  w->rg_rows = 0;
+  LOG_DEBUG("parquet writer %s: row group %d written, %lld bytes so far", w->out.name, w->n_rgs - 1, (long long)w->offset);
+  return 0;
+}
+
+int prestige_parquet_writer_write(prestige_parquet_writer_t *w, const struct ArrowArray *batch, prestige_error_t *err) {
+  if (w->failed) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer: an earlier error left the file unusable");
+  int rc = prestige_array_validate(batch, &w->schema, err);
+  if (rc) return prestige_error_prefix(err, "writing %s", w->out.name);
+  int64_t total = batch->length;
+  if (batch->null_count != 0 && batch->buffers[0])
+    return prestige_error_set(err, PRESTIGE_EINVAL, "writing %s: a record batch cannot have null rows", w->out.name);
+  for (int64_t r = 0; r < total;) {
+    int64_t room = w->opts.row_group_rows - w->rg_rows;
+    int64_t n = total - r < SLICE_ROWS ? total - r : SLICE_ROWS;
+    if (n > room) n = room;
+    for (int32_t i = 0; i < w->ps.n_leaves; i++) {
+      if ((rc = pqw_column_append(&w->cols[i], batch, r, n, err)) ||
+          (rc = pqw_column_maybe_flush_page(&w->cols[i], err))) {
+        prestige_error_prefix(err, "writing %s", w->out.name);
+        return fail(w, rc);
+      }
+    }
+    r += n;
+    w->rows += n;
+    w->rg_rows += n;
+    if (w->rg_rows >= w->opts.row_group_rows || prestige_parquet_writer_bytes(w) - w->offset >= w->opts.row_group_bytes)
+      PRESTIGE_TRY(prestige_parquet_writer_flush_row_group(w, err));
+  }
+  return 0;
+}
+
+int prestige_parquet_writer_write_stream(prestige_parquet_writer_t *w, struct ArrowArrayStream *stream,
+                                         prestige_error_t *err) {
+  for (;;) {
+    struct ArrowArray a;
+    int rc = stream->get_next(stream, &a);
+    if (rc) {
+      const char *m = stream->get_last_error ? stream->get_last_error(stream) : NULL;
+      return prestige_error_set(err, PRESTIGE_EIO, "reading the input stream: %s", m ? m : "error");
+    }
+    if (!a.release) return 0;
+    rc = prestige_parquet_writer_write(w, &a, err);
+    a.release(&a);
+    if (rc) return rc;
+  }
+}
+
+static int write_bytes(prestige_parquet_writer_t *w, const void *p, size_t n, prestige_error_t *err) {
+  int rc = w->out.write(w->out.ctx, p, n, err);
+  if (!rc) w->offset += (int64_t)n;
+  return rc;
+}
+
+static int write_page_indexes(prestige_parquet_writer_t *w, prestige_error_t *err) {
+  buf_t b = BUF_INIT;
+  int rc = 0;
+  for (int32_t g = 0; g < w->n_rgs && !rc; g++) {
+    for (int32_t i = 0; i < w->ps.n_leaves && !rc; i++) {
+      pq_column_index_t *ci = &w->cis[g][i];
+      if (ci->n_pages == 0) continue;
+      buf_clear(&b);
+      rc = pq_column_index_encode(ci, &b, err);
+      if (!rc) {
+        w->rgs[g].columns[i].has_column_index = true;
+        w->rgs[g].columns[i].column_index_offset = w->offset;
+        w->rgs[g].columns[i].column_index_length = (int32_t)b.len;
+        rc = write_bytes(w, b.data, b.len, err);
+      }
+    }
+  }
+  for (int32_t g = 0; g < w->n_rgs && !rc; g++) {
+    for (int32_t i = 0; i < w->ps.n_leaves && !rc; i++) {
+      pq_offset_index_t *oi = &w->ois[g][i];
+      if (oi->n_page_locations == 0) continue;
+      buf_clear(&b);
+      rc = pq_offset_index_encode(oi, &b, err);
+      if (!rc) {
+        w->rgs[g].columns[i].has_offset_index = true;
+        w->rgs[g].columns[i].offset_index_offset = w->offset;
+        w->rgs[g].columns[i].offset_index_length = (int32_t)b.len;
+        rc = write_bytes(w, b.data, b.len, err);
+      }
+    }
+  }
+  buf_release(&b);
+  return rc;
+}
+
+static void truncate_bound(const buf_t *v, bool var, size_t limit, bool is_max, uint8_t **out, int32_t *len, bool *exact) {
+  size_t n = v->len;
+  *exact = true;
+  *out = NULL;
+  *len = 0;
+  if (var && n > limit) {
+    if (!is_max) {
+      n = limit;
+      *exact = false;
+    } else {
+      size_t k = limit;
+      while (k > 0 && v->data[k - 1] == 0xff) k--;
+      if (k > 0) {
+        *out = malloc(k);
+        if (!*out) return;
+        memcpy(*out, v->data, k);
+        (*out)[k - 1]++;
+        *len = (int32_t)k;
+        *exact = false;
+        return;
+      }
+    }
+  }
+  *out = malloc(n ? n : 1);
+  if (!*out) return;
+  if (n) memcpy(*out, v->data, n);
+  *len = (int32_t)n;
+}
+
+static int build_summary(prestige_parquet_writer_t *w, prestige_parquet_file_summary_t *s, prestige_error_t *err) {
+  memset(s, 0, sizeof(*s));
+  s->rows = w->rows;
+  s->file_size = w->offset;
+  s->row_groups = w->n_rgs;
+  s->n_columns = w->ps.n_leaves;
+  s->columns = calloc((size_t)(s->n_columns ? s->n_columns : 1), sizeof(*s->columns));
+  if (!s->columns) return prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory for the summary");
+  for (int32_t i = 0; i < w->ps.n_leaves; i++) {
+    const pqw_column_t *c = &w->cols[i];
+    const pqw_leaf_t *l = c->leaf;
+    prestige_parquet_column_summary_t *cs = &s->columns[i];
+    cs->path = strdup(l->path);
+    cs->field_id = l->field_id;
+    cs->physical_type = (prestige_physical_type_t)l->physical;
+    cs->compressed_size = c->file_compressed;
+    cs->uncompressed_size = c->file_uncompressed;
+    cs->value_count = c->file_values;
+    cs->null_count = c->file_stats.null_count;
+    cs->nan_count = c->file_stats.nan_count;
+    if (!cs->path) return prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory for the summary");
+    if (l->statistics && c->file_stats.has) {
+      bool var = l->physical == PRESTIGE_PHYSICAL_BYTE_ARRAY;
+      buf_t mn = c->file_stats.min, mx = c->file_stats.max;
+      truncate_bound(&mn, var, (size_t)w->opts.max_statistics_bytes, false, &cs->lower, &cs->lower_len, &cs->lower_exact);
+      truncate_bound(&mx, var, (size_t)w->opts.max_statistics_bytes, true, &cs->upper, &cs->upper_len, &cs->upper_exact);
+      if (!cs->lower || !cs->upper) return prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory for the summary");
+      cs->has_bounds = true;
+    }
+  }
+  return 0;
+}
+
+void prestige_parquet_file_summary_release(prestige_parquet_file_summary_t *s) {
+  if (!s || !s->columns) return;
+  for (int64_t i = 0; i < s->n_columns; i++) {
+    free(s->columns[i].path);
+    free(s->columns[i].lower);
+    free(s->columns[i].upper);
+  }
+  free(s->columns);
+  memset(s, 0, sizeof(*s));
+}
+
+int prestige_parquet_writer_close(prestige_parquet_writer_t *w, prestige_parquet_file_summary_t *summary,
+                                  prestige_error_t *err) {
+  if (summary) memset(summary, 0, sizeof(*summary));
+  int rc = w->failed ? prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer: an earlier error left %s unusable", w->out.name) : 0;
+  if (!rc) rc = prestige_parquet_writer_flush_row_group(w, err);
+  if (!rc && w->opts.page_index) rc = write_page_indexes(w, err);
+  buf_t footer = BUF_INIT;
+  if (!rc) {
+    pq_key_value_t *kv = arena_calloc(&w->arena, (size_t)(w->opts.n_metadata + 1), sizeof(pq_key_value_t));
+    if (!kv) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
+    int32_t nkv = 0;
+    for (int64_t i = 0; !rc && i < w->opts.n_metadata; i++)
+      kv[nkv++] = (pq_key_value_t){w->kv[i].key, {(const uint8_t *)w->kv[i].value, (uint32_t)w->kv[i].value_len}, true};
+    pq_file_metadata_t m = {.version = 2, .schema = w->ps.elements, .n_schema = w->ps.n_elements, .num_rows = w->rows,
+                            .row_groups = w->rgs, .n_row_groups = w->n_rgs, .key_value_metadata = kv,
+                            .n_key_value_metadata = nkv, .created_by = w->created_by, .n_column_orders = w->ps.n_leaves};
+    if (!rc) rc = pq_file_metadata_encode(&m, &footer, err);
+    if (!rc) {
+      uint8_t tail[8];
+      store_le32(tail, (uint32_t)footer.len);
+      memcpy(tail + 4, "PAR1", 4);
+      rc = write_bytes(w, footer.data, footer.len, err);
+      if (!rc) rc = write_bytes(w, tail, 8, err);
+    }
+  }
+  buf_release(&footer);
+  if (!rc) {
+    rc = w->out.close(w->out.ctx, err);
+    w->out.ctx = NULL;
+  }
+  if (!rc && summary) rc = build_summary(w, summary, err);
+  if (rc) {
+    if (w->out.ctx) w->out.abort(w->out.ctx);
+    if (summary) prestige_parquet_file_summary_release(summary);
+  }
+  writer_free(w);
+  return rc;
+}
+
+void prestige_parquet_writer_abort(prestige_parquet_writer_t *w) {
+  if (!w) return;
+  if (w->out.ctx) w->out.abort(w->out.ctx);
+  writer_free(w);
+}
