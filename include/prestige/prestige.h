@@ -14,5 +14,7 @@
 #include "prestige/arrow.h"
 #include "prestige/parquet.h"
 #include "prestige/records.h"
+#include "prestige/parquet_writer.h"
+#include "prestige/text.h"
 
 #endif /* PRESTIGE_PRESTIGE_H */

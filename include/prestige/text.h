@@ -1,0 +1,73 @@
+/*
+ * prestige/text.h — CSV and JSON-lines input as Arrow record batches, with schema inference.
+ * Behind `prestige convert` and the sink's stdin mode.
+ *
+ *   prestige_text_options_t o;
+ *   prestige_text_options_init(&o);            // CSV with a header row, types inferred
+ *   prestige_text_reader_t *r;
+ *   if (prestige_text_reader_open(&r, "in.csv", &o, &err)) ...
+ *   const struct ArrowSchema *schema = prestige_text_reader_schema(r);
+ *   for (;;) {
+ *     struct ArrowArray batch;
+ *     if (prestige_text_reader_next(r, &batch, &err)) ...     // names file, line and column
+ *     if (!batch.release) break;                               // end of input
+ *     ...; batch.release(&batch);
+ *   }
+ *   prestige_text_reader_close(r);
+ *
+ * Inference looks at the first infer_rows rows of each column and picks the narrowest of
+ * bool, int64, double, date, timestamp (microseconds, UTC) and string; an empty CSV field or a
+ * JSON null makes the column nullable. A later value that does not fit the inferred type is an
+ * error naming the line and column (give an explicit schema to avoid it): prestige never
+ * rewrites batches already written. JSON objects and arrays become their JSON text in a string
+ * column. Explicit schemas are "name:type,...", with types bool, int8..int64, uint8..uint64,
+ * float, double, string, binary, date, time (microseconds), timestamp, timestamp(s|ms|us|ns),
+ * timestamp(us,UTC), decimal(P,S).
+ */
+#ifndef PRESTIGE_TEXT_H
+#define PRESTIGE_TEXT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "prestige/arrow.h"
+#include "prestige/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum prestige_text_format { PRESTIGE_TEXT_CSV = 0, PRESTIGE_TEXT_JSONL = 1 } prestige_text_format_t;
+
+typedef struct prestige_text_options {
+  prestige_text_format_t format; /* default CSV */
+  char delimiter;                /* CSV: default ',' */
+  bool header;                   /* CSV: first row names the columns (default true) */
+  int64_t batch_rows;            /* default 65536 */
+  int64_t infer_rows;            /* default 10000 */
+  const char *schema;            /* explicit "name:type,..." or NULL to infer */
+} prestige_text_options_t;
+
+void prestige_text_options_init(prestige_text_options_t *o);
+/* Guesses the format from a file name (.csv/.tsv → CSV, .jsonl/.ndjson/.json → JSONL). */
+int prestige_text_format_from_path(const char *path, prestige_text_format_t *f, char *delimiter);
+
+typedef struct prestige_text_reader prestige_text_reader_t;
+/* path "-" reads standard input. */
+int prestige_text_reader_open(prestige_text_reader_t **r, const char *path, const prestige_text_options_t *o,
+                              prestige_error_t *err);
+const struct ArrowSchema *prestige_text_reader_schema(const prestige_text_reader_t *r);
+/* Next batch; out->release == NULL at the end of the input. */
+int prestige_text_reader_next(prestige_text_reader_t *r, struct ArrowArray *out, prestige_error_t *err);
+int64_t prestige_text_reader_bytes(const prestige_text_reader_t *r); /* bytes consumed so far */
+int64_t prestige_text_reader_rows(const prestige_text_reader_t *r);
+void prestige_text_reader_close(prestige_text_reader_t *r);
+
+/* Parses an explicit schema string into a struct schema (all fields nullable). */
+int prestige_text_parse_schema(const char *spec, struct ArrowSchema *out, prestige_error_t *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRESTIGE_TEXT_H */

@@ -1,0 +1,831 @@
+/* CSV (RFC 4180) and JSON-lines readers producing Arrow batches, with type inference. */
+#include "prestige/text.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+
+/* ---- cells ------------------------------------------------------------------------------------ */
+typedef enum { CELL_NULL, CELL_TEXT, CELL_BOOL, CELL_INT, CELL_REAL, CELL_JSON_STRING } cell_kind_t;
+typedef struct cell {
+  cell_kind_t kind;
+  uint32_t off, len; /* text in the record's text buffer */
+  bool b;
+  int64_t i;
+  double d;
+} cell_t;
+
+typedef struct record {
+  cell_t *cells;
+  int32_t n, cap;
+  buf_t text;
+  int64_t line;
+} record_t;
+
+static void record_release(record_t *r) {
+  free(r->cells);
+  buf_release(&r->text);
+}
+
+static int record_push(record_t *r, cell_t c) {
+  if (r->n == r->cap) {
+    int32_t cap = r->cap ? r->cap * 2 : 16;
+    cell_t *p = realloc(r->cells, (size_t)cap * sizeof(cell_t));
+    if (!p) return PRESTIGE_ENOMEM;
+    r->cells = p;
+    r->cap = cap;
+  }
+  r->cells[r->n++] = c;
+  return 0;
+}
+
+/* ---- inference ------------------------------------------------------------------------------- */
+typedef struct infer {
+  bool can_bool, can_int, can_double, can_date, can_ts, seen, nullable;
+} infer_t;
+
+static bool parse_bool(const char *s, size_t n, bool *v) {
+  if (n == 4 && !strncasecmp(s, "true", 4)) return *v = true, true;
+  if (n == 5 && !strncasecmp(s, "false", 5)) return *v = false, true;
+  return false;
+}
+
+static bool parse_i64(const char *s, size_t n, int64_t *v) {
+  char tmp[32];
+  if (n == 0 || n >= sizeof(tmp)) return false;
+  memcpy(tmp, s, n);
+  tmp[n] = 0;
+  if (!isdigit((unsigned char)tmp[0]) && !((tmp[0] == '-' || tmp[0] == '+') && n > 1)) return false;
+  errno = 0;
+  char *end;
+  long long x = strtoll(tmp, &end, 10);
+  if (errno || *end) return false;
+  *v = x;
+  return true;
+}
+
+static bool parse_u64(const char *s, size_t n, uint64_t *v) {
+  char tmp[32];
+  if (n == 0 || n >= sizeof(tmp) || !isdigit((unsigned char)s[0])) return false;
+  memcpy(tmp, s, n);
+  tmp[n] = 0;
+  errno = 0;
+  char *end;
+  unsigned long long x = strtoull(tmp, &end, 10);
+  if (errno || *end) return false;
+  *v = x;
+  return true;
+}
+
+static bool parse_double(const char *s, size_t n, double *v) {
+  char tmp[64];
+  if (n == 0 || n >= sizeof(tmp)) return false;
+  memcpy(tmp, s, n);
+  tmp[n] = 0;
+  if (isspace((unsigned char)tmp[0])) return false;
+  errno = 0;
+  char *end;
+  double x = strtod(tmp, &end);
+  if (*end || (errno && !isinf(x) && x != 0)) return false;
+  /* hex floats are not numbers in CSV */
+  if (strchr(tmp, 'x') || strchr(tmp, 'X')) return false;
+  *v = x;
+  return true;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  int64_t era = (y >= 0 ? y : y - 399) / 400;
+  unsigned yoe = (unsigned)(y - era * 400);
+  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool digits(const char *s, int n, int *v) {
+  int x = 0;
+  for (int i = 0; i < n; i++) {
+    if (!isdigit((unsigned char)s[i])) return false;
+    x = x * 10 + (s[i] - '0');
+  }
+  *v = x;
+  return true;
+}
+
+static bool parse_date_prefix(const char *s, size_t n, int64_t *days) {
+  int y, m, d;
+  if (n < 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d))
+    return false;
+  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (m == 2 && d == 29 && !leap) return false;
+  *days = days_from_civil(y, (unsigned)m, (unsigned)d);
+  return true;
+}
+
+static bool parse_date(const char *s, size_t n, int64_t *days) { return n == 10 && parse_date_prefix(s, n, days); }
+
+/* HH:MM[:SS[.fffffffff]] → nanoseconds of the day; *used gets the characters consumed. */
+static bool parse_time_prefix(const char *s, size_t n, int64_t *ns, size_t *used) {
+  int h, mi, sec = 0;
+  if (n < 5 || s[2] != ':' || !digits(s, 2, &h) || !digits(s + 3, 2, &mi)) return false;
+  size_t p = 5;
+  int64_t frac = 0;
+  if (p < n && s[p] == ':') {
+    if (n < p + 3 || !digits(s + p + 1, 2, &sec)) return false;
+    p += 3;
+    if (p < n && s[p] == '.') {
+      p++;
+      int nd = 0;
+      while (p < n && isdigit((unsigned char)s[p])) {
+        if (nd < 9) frac = frac * 10 + (s[p] - '0'), nd++;
+        p++;
+      }
+      if (nd == 0) return false;
+      while (nd < 9) frac *= 10, nd++;
+    }
+  }
+  if (h > 23 || mi > 59 || sec > 60) return false;
+  *ns = ((int64_t)h * 3600 + mi * 60 + sec) * 1000000000LL + frac;
+  *used = p;
+  return true;
+}
+
+/* YYYY-MM-DD[T ]HH:MM[:SS[.f]][Z|±HH[:MM]] → nanoseconds since the epoch, UTC. */
+static bool parse_timestamp(const char *s, size_t n, int64_t *ns) {
+  int64_t days, tod;
+  size_t used;
+  if (!parse_date_prefix(s, n, &days) || n < 16 || (s[10] != 'T' && s[10] != ' ')) return false;
+  if (!parse_time_prefix(s + 11, n - 11, &tod, &used)) return false;
+  size_t p = 11 + used;
+  int64_t offset = 0;
+  if (p < n) {
+    if (s[p] == 'Z' && p + 1 == n) p++;
+    else if (s[p] == '+' || s[p] == '-') {
+      int oh, om = 0;
+      if (n < p + 3 || !digits(s + p + 1, 2, &oh)) return false;
+      size_t q = p + 3;
+      if (q < n && s[q] == ':') q++;
+      if (q + 2 <= n && digits(s + q, 2, &om)) q += 2;
+      if (q != n) return false;
+      offset = (oh * 3600LL + om * 60) * (s[p] == '-' ? -1 : 1);
+      p = n;
+    } else return false;
+  }
+  if (p != n) return false;
+  *ns = days * 86400000000000LL + tod - offset * 1000000000LL;
+  return true;
+}
+
+static void infer_init(infer_t *f) { *f = (infer_t){true, true, true, true, true, false, false}; }
+
+static void infer_cell(infer_t *f, const cell_t *c, const char *text) {
+  switch (c->kind) {
+    case CELL_NULL: f->nullable = true; return;
+    case CELL_BOOL: f->seen = true; f->can_int = f->can_double = f->can_date = f->can_ts = false; return;
+    case CELL_INT: f->seen = true; f->can_bool = f->can_date = f->can_ts = false; return;
+    case CELL_REAL: f->seen = true; f->can_bool = f->can_int = f->can_date = f->can_ts = false; return;
+    case CELL_JSON_STRING:
+      f->seen = true;
+      f->can_bool = f->can_int = f->can_double = false;
+      break;
+    case CELL_TEXT: {
+      f->seen = true;
+      bool b;
+      int64_t i;
+      double d;
+      if (f->can_bool && !parse_bool(text, c->len, &b)) f->can_bool = false;
+      if (f->can_int && !parse_i64(text, c->len, &i)) f->can_int = false;
+      if (f->can_double && !parse_double(text, c->len, &d)) f->can_double = false;
+      break;
+    }
+  }
+  int64_t x;
+  if (f->can_date && !parse_date(text, c->len, &x)) f->can_date = false;
+  if (f->can_ts && !parse_timestamp(text, c->len, &x)) f->can_ts = false;
+}
+
+static const char *infer_format(const infer_t *f) {
+  if (!f->seen) return "u";
+  if (f->can_bool) return "b";
+  if (f->can_int) return "l";
+  if (f->can_double) return "g";
+  if (f->can_date) return "tdD";
+  if (f->can_ts) return "tsu:UTC";
+  return "u";
+}
+
+/* ---- explicit schemas ------------------------------------------------------------------------------ */
+static int type_format(const char *t, char *fmt, size_t n) {
+  static const struct {
+    const char *name, *fmt;
+  } simple[] = {{"bool", "b"},     {"boolean", "b"}, {"int8", "c"},     {"int16", "s"},       {"int32", "i"},
+                {"int", "i"},      {"int64", "l"},   {"bigint", "l"},   {"uint8", "C"},       {"uint16", "S"},
+                {"uint32", "I"},   {"uint64", "L"},  {"float", "f"},    {"float32", "f"},     {"double", "g"},
+                {"float64", "g"},  {"string", "u"},  {"utf8", "u"},     {"varchar", "u"},     {"binary", "z"},
+                {"date", "tdD"},   {"time", "ttu"},  {"timestamp", "tsu:"}};
+  for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
+    if (!strcasecmp(t, simple[i].name)) return snprintf(fmt, n, "%s", simple[i].fmt), 0;
+  int p, s;
+  char unit[8], tz[64];
+  if (sscanf(t, "decimal(%d,%d)", &p, &s) == 2 && p >= 1 && p <= 38 && s >= 0 && s <= p)
+    return snprintf(fmt, n, "d:%d,%d", p, s), 0;
+  int k = sscanf(t, "timestamp(%7[a-z],%63[^)])", unit, tz);
+  if (k < 1) k = sscanf(t, "timestamp(%7[a-z])", unit);
+  if (k >= 1) {
+    char u = !strcmp(unit, "s") ? 's' : !strcmp(unit, "ms") ? 'm' : !strcmp(unit, "us") ? 'u' : !strcmp(unit, "ns") ? 'n' : 0;
+    if (!u) return -1;
+    snprintf(fmt, n, "ts%c:%s", u, k == 2 ? tz : "");
+    return 0;
+  }
+  return -1;
+}
+
+int prestige_text_parse_schema(const char *spec, struct ArrowSchema *out, prestige_error_t *err) {
+  /* split on commas outside parentheses */
+  char *copy = strdup(spec);
+  if (!copy) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  char *fields[1024];
+  int n = 0, depth = 0;
+  char *start = copy;
+  for (char *p = copy;; p++) {
+    if (*p == '(') depth++;
+    else if (*p == ')') depth--;
+    if ((*p == ',' && depth == 0) || *p == 0) {
+      bool end = *p == 0;
+      *p = 0;
+      if (n == 1024) {
+        free(copy);
+        return prestige_error_set(err, PRESTIGE_EINVAL, "schema: more than 1024 fields");
+      }
+      fields[n++] = start;
+      start = p + 1;
+      if (end) break;
+    }
+  }
+  int rc = prestige_schema_init(out, "+s", "", 0, err);
+  if (!rc) rc = prestige_schema_allocate_children(out, n, err);
+  for (int i = 0; !rc && i < n; i++) {
+    char *f = fields[i];
+    while (isspace((unsigned char)*f)) f++;
+    char *colon = strchr(f, ':');
+    if (!colon || colon == f) {
+      rc = prestige_error_set(err, PRESTIGE_EINVAL, "schema field %d \"%s\": expected name:type", i + 1, f);
+      break;
+    }
+    *colon = 0;
+    char *t = colon + 1;
+    while (isspace((unsigned char)*t)) t++;
+    char *e = t + strlen(t);
+    while (e > t && isspace((unsigned char)e[-1])) *--e = 0;
+    char fmt[96];
+    if (type_format(t, fmt, sizeof(fmt))) {
+      rc = prestige_error_set(err, PRESTIGE_EINVAL,
+                              "schema field \"%s\": unknown type \"%s\" (bool, int8..int64, uint8..uint64, float, "
+                              "double, string, binary, date, time, timestamp[(unit[,tz])], decimal(p,s))",
+                              f, t);
+      break;
+    }
+    rc = prestige_schema_init(out->children[i], fmt, f, ARROW_FLAG_NULLABLE, err);
+    for (int j = 0; !rc && j < i; j++)
+      if (!strcmp(out->children[j]->name, f)) rc = prestige_error_set(err, PRESTIGE_EINVAL, "schema: duplicate field \"%s\"", f);
+  }
+  free(copy);
+  if (rc && out->release) out->release(out);
+  return rc;
+}
+
+/* ---- reader ------------------------------------------------------------------------------------------ */
+struct prestige_text_reader {
+  prestige_text_options_t o;
+  char *path;
+  FILE *f;
+  bool own_file, eof;
+  buf_t in;
+  size_t pos;
+  int64_t bytes, line, rows;
+  struct ArrowSchema schema;
+  prestige_array_builder_t *builder;
+  char **names; /* JSONL: column names in order */
+  int32_t n_cols;
+  record_t *pending; /* inference rows, replayed first */
+  int64_t n_pending, next_pending;
+  record_t rec;
+  buf_t scratch;
+};
+
+void prestige_text_options_init(prestige_text_options_t *o) {
+  memset(o, 0, sizeof(*o));
+  o->delimiter = ',';
+  o->header = true;
+  o->batch_rows = 65536;
+  o->infer_rows = 10000;
+}
+
+int prestige_text_format_from_path(const char *path, prestige_text_format_t *f, char *delimiter) {
+  const char *dot = strrchr(path, '.');
+  if (dot && (!strcasecmp(dot, ".csv") || !strcasecmp(dot, ".tsv"))) {
+    *f = PRESTIGE_TEXT_CSV;
+    if (delimiter) *delimiter = !strcasecmp(dot, ".tsv") ? '\t' : ',';
+    return 0;
+  }
+  if (dot && (!strcasecmp(dot, ".jsonl") || !strcasecmp(dot, ".ndjson") || !strcasecmp(dot, ".json"))) {
+    *f = PRESTIGE_TEXT_JSONL;
+    return 0;
+  }
+  return PRESTIGE_EINVAL;
+}
+
+/* Ensures at least one more byte past `from` is buffered; false at end of input. */
+static bool refill(prestige_text_reader_t *r, size_t need_end) {
+  while (r->in.len < need_end && !r->eof) {
+    if (r->pos > 0 && r->pos > r->in.len / 2) {
+      memmove(r->in.data, r->in.data + r->pos, r->in.len - r->pos);
+      r->in.len -= r->pos;
+      need_end -= r->pos;
+      r->pos = 0;
+    }
+    if (buf_reserve(&r->in, 1 << 20)) return false;
+    size_t got = fread(r->in.data + r->in.len, 1, r->in.cap - r->in.len, r->f);
+    if (got == 0) r->eof = true;
+    r->in.len += got;
+  }
+  return r->in.len >= need_end;
+}
+
+/* Reads one CSV record into r->rec. Returns 1 when a record was read, 0 at the end of the
+ * input, or minus an error code. */
+static int csv_record(prestige_text_reader_t *r, prestige_error_t *err) {
+  record_t *rec = &r->rec;
+  char d = r->o.delimiter;
+  for (;;) {
+    rec->n = 0;
+    buf_clear(&rec->text);
+    rec->line = r->line + 1;
+    size_t p = r->pos;
+    int64_t lines = 0;
+    bool need_more = false;
+    if (!refill(r, p + 1)) return 0;
+    for (;;) {
+      /* one field */
+      if (p >= r->in.len) {
+        if (!r->eof) {
+          need_more = true;
+          break;
+        }
+      }
+      cell_t c = {.kind = CELL_TEXT, .off = (uint32_t)rec->text.len};
+      bool quoted = p < r->in.len && r->in.data[p] == '"';
+      if (quoted) {
+        p++;
+        for (;;) {
+          if (p >= r->in.len) {
+            if (r->eof)
+              return -prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld: unterminated quoted field", r->path,
+                                        (long long)rec->line);
+            need_more = true;
+            break;
+          }
+          char ch = (char)r->in.data[p];
+          if (ch == '"') {
+            if (p + 1 >= r->in.len && !r->eof) {
+              need_more = true;
+              break;
+            }
+            if (p + 1 < r->in.len && r->in.data[p + 1] == '"') {
+              buf_append_u8(&rec->text, '"');
+              p += 2;
+              continue;
+            }
+            p++;
+            break;
+          }
+          if (ch == '\n') lines++;
+          buf_append_u8(&rec->text, (uint8_t)ch);
+          p++;
+        }
+        if (need_more) break;
+      } else {
+        while (p < r->in.len && r->in.data[p] != d && r->in.data[p] != '\n' && r->in.data[p] != '\r') {
+          if (r->in.data[p] == '"')
+            return -prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld, column %d: quote inside an unquoted field",
+                                      r->path, (long long)(rec->line + lines), rec->n + 1);
+          buf_append_u8(&rec->text, r->in.data[p]);
+          p++;
+        }
+        if (p >= r->in.len && !r->eof) {
+          need_more = true;
+          break;
+        }
+      }
+      c.len = (uint32_t)(rec->text.len - c.off);
+      if (!quoted && c.len == 0) c.kind = CELL_NULL;
+      buf_append_u8(&rec->text, 0); /* NUL-terminate each field for the parsers */
+      if (record_push(rec, c)) return -prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+      if (p < r->in.len && r->in.data[p] == d) {
+        p++;
+        continue;
+      }
+      if (p < r->in.len && r->in.data[p] == '\r') {
+        if (p + 1 >= r->in.len && !r->eof) {
+          need_more = true;
+          break;
+        }
+        p++;
+      }
+      if (p < r->in.len && r->in.data[p] == '\n') p++;
+      else if (p < r->in.len)
+        return -prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld, column %d: text after a closing quote",
+                                  r->path, (long long)(rec->line + lines), rec->n);
+      break;
+    }
+    if (need_more) {
+      if (!refill(r, r->in.len + 1) && r->eof) continue; /* eof now set: reparse with end-of-input rules */
+      continue;
+    }
+    r->bytes += (int64_t)(p - r->pos);
+    r->pos = p;
+    r->line += lines + 1;
+    /* a blank line (single null cell) is skipped */
+    if (rec->n == 1 && rec->cells[0].kind == CELL_NULL) {
+      if (r->pos >= r->in.len && r->eof) return 0;
+      continue;
+    }
+    return 1;
+  }
+}
+
+/* Reads one JSON line into r->rec, cells ordered by r->names (adding new names while inferring). */
+static int json_record(prestige_text_reader_t *r, bool may_add_columns, prestige_error_t *err) {
+  record_t *rec = &r->rec;
+  for (;;) {
+    size_t p = r->pos;
+    size_t e = p;
+    for (;;) {
+      while (e < r->in.len && r->in.data[e] != '\n') e++;
+      if (e < r->in.len || r->eof) break;
+      size_t off = e - r->pos;
+      refill(r, r->in.len + 1);
+      p = r->pos;
+      e = p + off;
+    }
+    if (p >= r->in.len && r->eof) return 0;
+    size_t len = e - p;
+    r->line++;
+    r->bytes += (int64_t)(len + (e < r->in.len));
+    r->pos = e < r->in.len ? e + 1 : e;
+    const char *s = (const char *)r->in.data + p;
+    size_t k = 0;
+    while (k < len && isspace((unsigned char)s[k])) k++;
+    if (k == len) continue; /* blank line */
+    json_error_t je;
+    json_t *obj = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    if (!obj)
+      return -prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld, character %d: invalid JSON: %s", r->path,
+                                (long long)r->line, je.column, je.text);
+    if (!json_is_object(obj)) {
+      json_decref(obj);
+      return -prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld: expected a JSON object", r->path, (long long)r->line);
+    }
+    rec->n = 0;
+    buf_clear(&rec->text);
+    rec->line = r->line;
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val) {
+      int32_t idx = -1;
+      for (int32_t c = 0; c < r->n_cols; c++)
+        if (!strcmp(r->names[c], key)) idx = c;
+      if (idx < 0) {
+        if (!may_add_columns) continue; /* unknown keys after inference are ignored */
+        char **names = realloc(r->names, (size_t)(r->n_cols + 1) * sizeof(char *));
+        if (!names) {
+          json_decref(obj);
+          return -prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+        }
+        r->names = names;
+        r->names[r->n_cols] = strdup(key);
+        idx = r->n_cols++;
+      }
+      while (rec->n <= idx) record_push(rec, (cell_t){.kind = CELL_NULL});
+      cell_t c = {.kind = CELL_NULL};
+      char *dump = NULL;
+      const char *t = NULL;
+      size_t tl = 0;
+      switch (json_typeof(val)) {
+        case JSON_TRUE: case JSON_FALSE: c.kind = CELL_BOOL; c.b = json_is_true(val); t = c.b ? "true" : "false"; tl = strlen(t); break;
+        case JSON_INTEGER: c.kind = CELL_INT; c.i = json_integer_value(val); break;
+        case JSON_REAL: c.kind = CELL_REAL; c.d = json_real_value(val); break;
+        case JSON_STRING: c.kind = CELL_JSON_STRING; t = json_string_value(val); tl = json_string_length(val); break;
+        case JSON_NULL: break;
+        default:
+          c.kind = CELL_JSON_STRING;
+          dump = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
+          t = dump ? dump : "";
+          tl = strlen(t);
+      }
+      char num[64];
+      if (c.kind == CELL_INT) tl = (size_t)snprintf(num, sizeof(num), "%lld", (long long)c.i), t = num;
+      if (c.kind == CELL_REAL) tl = (size_t)snprintf(num, sizeof(num), "%.17g", c.d), t = num;
+      c.off = (uint32_t)rec->text.len;
+      c.len = (uint32_t)tl;
+      if (t) buf_append(&rec->text, t, tl);
+      buf_append_u8(&rec->text, 0);
+      free(dump);
+      rec->cells[idx] = c;
+    }
+    json_decref(obj);
+    while (rec->n < r->n_cols) record_push(rec, (cell_t){.kind = CELL_NULL});
+    return 1;
+  }
+}
+
+static int read_record(prestige_text_reader_t *r, bool inferring, prestige_error_t *err) {
+  return r->o.format == PRESTIGE_TEXT_CSV ? csv_record(r, err) : json_record(r, inferring, err);
+}
+
+static int copy_record(record_t *dst, const record_t *src) {
+  memset(dst, 0, sizeof(*dst));
+  dst->cells = malloc((size_t)(src->n ? src->n : 1) * sizeof(cell_t));
+  if (!dst->cells || buf_append(&dst->text, src->text.data, src->text.len)) return PRESTIGE_ENOMEM;
+  if (src->n) memcpy(dst->cells, src->cells, (size_t)src->n * sizeof(cell_t));
+  dst->n = dst->cap = src->n;
+  dst->line = src->line;
+  return 0;
+}
+
+void prestige_text_reader_close(prestige_text_reader_t *r) {
+  if (!r) return;
+  if (r->f && r->own_file) fclose(r->f);
+  buf_release(&r->in);
+  buf_release(&r->scratch);
+  record_release(&r->rec);
+  for (int64_t i = 0; i < r->n_pending; i++) record_release(&r->pending[i]);
+  free(r->pending);
+  for (int32_t i = 0; i < r->n_cols; i++) free(r->names[i]);
+  free(r->names);
+  prestige_array_builder_free(r->builder);
+  prestige_schema_release(&r->schema);
+  free(r->path);
+  free(r);
+}
+
+int prestige_text_reader_open(prestige_text_reader_t **out, const char *path, const prestige_text_options_t *o,
+                              prestige_error_t *err) {
+  *out = NULL;
+  prestige_text_reader_t *r = calloc(1, sizeof(*r));
+  if (!r) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  prestige_text_options_init(&r->o);
+  if (o) r->o = *o;
+  if (r->o.batch_rows < 1) r->o.batch_rows = 65536;
+  if (r->o.infer_rows < 1) r->o.infer_rows = 1;
+  r->path = strdup(strcmp(path, "-") ? path : "<stdin>");
+  int rc = 0;
+  if (!strcmp(path, "-")) r->f = stdin;
+  else if (!(r->f = fopen(path, "rb")))
+    rc = prestige_error_set(err, errno == ENOENT ? PRESTIGE_ENOTFOUND : PRESTIGE_EIO, "%s: %s", path, strerror(errno));
+  else r->own_file = true;
+  bool explicit_schema = r->o.schema != NULL;
+  if (!rc && explicit_schema) rc = prestige_text_parse_schema(r->o.schema, &r->schema, err);
+  /* header / column names */
+  if (!rc && r->o.format == PRESTIGE_TEXT_CSV && r->o.header) {
+    int got = csv_record(r, err);
+    if (got < 0) rc = -got;
+    else if (got == 0) rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: empty input (no header row)", r->path);
+    else {
+      r->n_cols = r->rec.n;
+      r->names = calloc((size_t)r->n_cols, sizeof(char *));
+      for (int32_t c = 0; r->names && c < r->n_cols; c++) {
+        const char *t = (const char *)r->rec.text.data + r->rec.cells[c].off;
+        r->names[c] = strdup(r->rec.cells[c].kind == CELL_NULL ? "" : t);
+        if (!r->names[c][0]) {
+          char gen[32];
+          snprintf(gen, sizeof(gen), "column%d", c + 1);
+          free(r->names[c]);
+          r->names[c] = strdup(gen);
+        }
+      }
+      if (!r->names) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    }
+  }
+  if (!rc && explicit_schema && r->o.format == PRESTIGE_TEXT_JSONL) {
+    r->n_cols = (int32_t)r->schema.n_children;
+    r->names = calloc((size_t)r->n_cols + 1, sizeof(char *));
+    for (int32_t c = 0; r->names && c < r->n_cols; c++) r->names[c] = strdup(r->schema.children[c]->name);
+  }
+  if (!rc && explicit_schema && r->o.format == PRESTIGE_TEXT_CSV && r->o.header && r->n_cols != r->schema.n_children)
+    rc = prestige_error_set(err, PRESTIGE_EINVAL, "%s: the header has %d columns but the schema names %lld", r->path,
+                            r->n_cols, (long long)r->schema.n_children);
+  if (!rc && !explicit_schema) {
+    /* read the inference rows, remembering them to replay */
+    int64_t cap = 0;
+    while (r->n_pending < r->o.infer_rows) {
+      int got = read_record(r, true, err);
+      if (got < 0) {
+        rc = -got;
+        break;
+      }
+      if (got == 0) break;
+      if (r->n_pending == cap) {
+        cap = cap ? cap * 2 : 256;
+        record_t *p = realloc(r->pending, (size_t)cap * sizeof(record_t));
+        if (!p) {
+          rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+          break;
+        }
+        r->pending = p;
+      }
+      if (copy_record(&r->pending[r->n_pending], &r->rec)) {
+        rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+        break;
+      }
+      r->n_pending++;
+    }
+    if (!rc && r->o.format == PRESTIGE_TEXT_CSV && !r->o.header) {
+      r->n_cols = r->n_pending ? r->pending[0].n : 0;
+      r->names = calloc((size_t)r->n_cols + 1, sizeof(char *));
+      for (int32_t c = 0; r->names && c < r->n_cols; c++) {
+        char gen[32];
+        snprintf(gen, sizeof(gen), "column%d", c + 1);
+        r->names[c] = strdup(gen);
+      }
+    }
+    if (!rc && r->n_cols == 0) rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: no columns found", r->path);
+    infer_t *inf = rc ? NULL : calloc((size_t)r->n_cols, sizeof(infer_t));
+    if (!rc && !inf) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    for (int32_t c = 0; !rc && c < r->n_cols; c++) infer_init(&inf[c]);
+    for (int64_t i = 0; !rc && i < r->n_pending; i++) {
+      const record_t *rec = &r->pending[i];
+      for (int32_t c = 0; c < r->n_cols; c++) {
+        if (c >= rec->n) {
+          inf[c].nullable = true;
+          continue;
+        }
+        infer_cell(&inf[c], &rec->cells[c], (const char *)rec->text.data + rec->cells[c].off);
+      }
+    }
+    if (!rc) rc = prestige_schema_init(&r->schema, "+s", "", 0, err);
+    if (!rc) rc = prestige_schema_allocate_children(&r->schema, r->n_cols, err);
+    for (int32_t c = 0; !rc && c < r->n_cols; c++)
+      rc = prestige_schema_init(r->schema.children[c], infer_format(&inf[c]), r->names[c], ARROW_FLAG_NULLABLE, err);
+    free(inf);
+  }
+  if (!rc) rc = prestige_array_builder_new(&r->builder, &r->schema, err);
+  if (rc) {
+    prestige_text_reader_close(r);
+    return rc;
+  }
+  *out = r;
+  return 0;
+}
+
+const struct ArrowSchema *prestige_text_reader_schema(const prestige_text_reader_t *r) { return &r->schema; }
+int64_t prestige_text_reader_bytes(const prestige_text_reader_t *r) { return r->bytes; }
+int64_t prestige_text_reader_rows(const prestige_text_reader_t *r) { return r->rows; }
+
+/* ---- appending cells --------------------------------------------------------------------------- */
+static int bad_value(prestige_text_reader_t *r, const record_t *rec, int32_t c, const char *text, const char *want,
+                     prestige_error_t *err) {
+  return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld, column %d (\"%s\"): \"%.60s\" is not %s", r->path,
+                            (long long)rec->line, c + 1, r->schema.children[c]->name, text, want);
+}
+
+static int parse_decimal(const char *s, size_t n, int scale, int precision, uint8_t le[16]) {
+  __int128 v = 0;
+  bool neg = false, dot = false;
+  int frac = 0, nd = 0;
+  size_t i = 0;
+  if (i < n && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
+  if (i == n) return -1;
+  for (; i < n; i++) {
+    if (s[i] == '.' && !dot) {
+      dot = true;
+      continue;
+    }
+    if (!isdigit((unsigned char)s[i])) return -1;
+    if (dot) {
+      if (frac == scale) {
+        if (s[i] != '0') return -1; /* more fractional digits than the scale holds */
+        continue;
+      }
+      frac++;
+    }
+    v = v * 10 + (s[i] - '0');
+    if (v != 0 || dot) nd++;
+    if (nd > precision) return -1;
+  }
+  while (frac < scale) {
+    v *= 10;
+    frac++;
+    if (++nd > precision) return -1;
+  }
+  if (neg) v = -v;
+  memcpy(le, &v, 16);
+  return 0;
+}
+
+static int append_cell(prestige_text_reader_t *r, const record_t *rec, int32_t c, prestige_error_t *err) {
+  prestige_array_builder_t *b = prestige_array_builder_child(r->builder, c);
+  const cell_t *cell = c < rec->n ? &rec->cells[c] : NULL;
+  if (!cell || cell->kind == CELL_NULL) return prestige_array_builder_append_null(b, err);
+  const char *text = (const char *)rec->text.data + cell->off;
+  size_t n = cell->len;
+  prestige_arrow_type_info_t t;
+  PRESTIGE_TRY(prestige_arrow_type_parse(r->schema.children[c]->format, &t, err));
+  switch (t.type) {
+    case PRESTIGE_ARROW_BOOL: {
+      bool v;
+      if (cell->kind == CELL_BOOL) v = cell->b;
+      else if (cell->kind != CELL_TEXT || !parse_bool(text, n, &v)) return bad_value(r, rec, c, text, "a boolean", err);
+      return prestige_array_builder_append_bool(b, v, err);
+    }
+    case PRESTIGE_ARROW_INT8: case PRESTIGE_ARROW_INT16: case PRESTIGE_ARROW_INT32: case PRESTIGE_ARROW_INT64: {
+      int64_t v;
+      if (cell->kind == CELL_INT) v = cell->i;
+      else if (cell->kind != CELL_TEXT || !parse_i64(text, n, &v)) return bad_value(r, rec, c, text, "an integer", err);
+      int rc = prestige_array_builder_append_int(b, v, err);
+      return rc ? bad_value(r, rec, c, text, "in range", err) : 0;
+    }
+    case PRESTIGE_ARROW_UINT8: case PRESTIGE_ARROW_UINT16: case PRESTIGE_ARROW_UINT32: case PRESTIGE_ARROW_UINT64: {
+      uint64_t v;
+      if (cell->kind == CELL_INT && cell->i >= 0) v = (uint64_t)cell->i;
+      else if (!parse_u64(text, n, &v)) return bad_value(r, rec, c, text, "an unsigned integer", err);
+      int rc = prestige_array_builder_append_uint(b, v, err);
+      return rc ? bad_value(r, rec, c, text, "in range", err) : 0;
+    }
+    case PRESTIGE_ARROW_FLOAT: case PRESTIGE_ARROW_DOUBLE: {
+      double v;
+      if (cell->kind == CELL_REAL) v = cell->d;
+      else if (cell->kind == CELL_INT) v = (double)cell->i;
+      else if (cell->kind != CELL_TEXT || !parse_double(text, n, &v)) return bad_value(r, rec, c, text, "a number", err);
+      return prestige_array_builder_append_double(b, v, err);
+    }
+    case PRESTIGE_ARROW_DATE32: {
+      int64_t d;
+      if (!parse_date(text, n, &d)) return bad_value(r, rec, c, text, "a date (YYYY-MM-DD)", err);
+      return prestige_array_builder_append_int(b, d, err);
+    }
+    case PRESTIGE_ARROW_TIME64: {
+      int64_t ns;
+      size_t used;
+      if (!parse_time_prefix(text, n, &ns, &used) || used != n) return bad_value(r, rec, c, text, "a time (HH:MM:SS[.f])", err);
+      return prestige_array_builder_append_int(b, t.unit == PRESTIGE_TIME_UNIT_NANO ? ns : ns / 1000, err);
+    }
+    case PRESTIGE_ARROW_TIMESTAMP: {
+      int64_t ns;
+      if (!parse_timestamp(text, n, &ns)) return bad_value(r, rec, c, text, "a timestamp (ISO 8601)", err);
+      static const int64_t div[] = {1000000000LL, 1000000LL, 1000LL, 1};
+      int64_t v = ns / div[t.unit] - (ns % div[t.unit] < 0);
+      return prestige_array_builder_append_int(b, v, err);
+    }
+    case PRESTIGE_ARROW_DECIMAL128: {
+      uint8_t le[16];
+      if (parse_decimal(text, n, t.scale, t.precision, le)) {
+        char want[48];
+        snprintf(want, sizeof(want), "a decimal(%d,%d)", t.precision, t.scale);
+        return bad_value(r, rec, c, text, want, err);
+      }
+      return prestige_array_builder_append_decimal(b, le, err);
+    }
+    default: return prestige_array_builder_append_bytes(b, text, (int64_t)n, err);
+  }
+}
+
+static int append_record(prestige_text_reader_t *r, const record_t *rec, prestige_error_t *err) {
+  if (r->o.format == PRESTIGE_TEXT_CSV && rec->n != r->schema.n_children)
+    return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld has %d fields, expected %lld", r->path,
+                              (long long)rec->line, rec->n, (long long)r->schema.n_children);
+  for (int32_t c = 0; c < (int32_t)r->schema.n_children; c++) PRESTIGE_TRY(append_cell(r, rec, c, err));
+  return prestige_array_builder_append_struct(r->builder, err);
+}
+
+int prestige_text_reader_next(prestige_text_reader_t *r, struct ArrowArray *out, prestige_error_t *err) {
+  out->release = NULL;
+  int64_t n = 0;
+  while (n < r->o.batch_rows) {
+    if (r->next_pending < r->n_pending) {
+      PRESTIGE_TRY(append_record(r, &r->pending[r->next_pending], err));
+      record_release(&r->pending[r->next_pending]);
+      memset(&r->pending[r->next_pending], 0, sizeof(record_t));
+      r->next_pending++;
+    } else {
+      int got = read_record(r, false, err);
+      if (got < 0) return -got;
+      if (got == 0) break;
+      PRESTIGE_TRY(append_record(r, &r->rec, err));
+    }
+    n++;
+  }
+  r->rows += n;
+  if (n == 0) return 0;
+  return prestige_array_builder_finish(r->builder, out, err);
+}

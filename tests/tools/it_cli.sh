@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# CLI integration: convert CSV/JSONL with several codecs and check DuckDB reads the same values;
+# meta on our files and the corpus; error exits and messages; help for every verb.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+P=build/asan/prestige
+export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
+T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-cli.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+check() { if eval "$1"; then ok; else bad "$1"; fi; }
+duck() { printf '%s' "$1" > "$T/q.sql"; node tests/common/duckdb_query.mjs "$T/q.sql"; }
+
+# --- CSV with every inferred type, quoting, embedded newlines and nulls
+awk 'BEGIN { print "id,name,score,day,ts,flag";
+  for (i = 0; i < 5000; i++) {
+    name = (i % 7 == 0) ? "\"quoted, \"\"name\"\"\nline\"" : "n" i;
+    score = (i % 5 == 0) ? "" : sprintf("%.3f", i / 8);
+    printf "%d,%s,%s,2024-%02d-%02d,2024-01-01T00:00:%02d.%06dZ,%s\n", i, name, score, i % 12 + 1, i % 28 + 1, i % 60, i, (i % 2 ? "true" : "false") }
+}' > "$T/in.csv"
+for c in snappy zstd:7 gzip brotli lz4 none; do
+  out="$T/out-${c%%:*}.parquet"
+  check "$P convert '$T/in.csv' '$out' --compression $c --row-group-rows 1000 --page-bytes 4096 --quiet"
+  got=$(duck "SELECT count(*) c, sum(id) s, count(score) cs, round(sum(score), 3) ss, sum(length(name)) ln, count(*) FILTER (WHERE flag) f, min(day) d0, max(ts) t1 FROM read_parquet('$out')")
+  want=$(duck "SELECT count(*) c, sum(id) s, count(score) cs, round(sum(score), 3) ss, sum(length(name)) ln, count(*) FILTER (WHERE flag) f, min(day) d0, max(ts) t1 FROM read_csv('$T/in.csv', header=true, types={'ts':'TIMESTAMPTZ'})")
+  check "[ '$got' = '$want' ]"
+done
+# types as inferred
+types=$(duck "SELECT string_agg(column_name || ':' || column_type, ',') t FROM (DESCRIBE SELECT * FROM read_parquet('$T/out-snappy.parquet'))")
+check "echo '$types' | grep -q 'id:BIGINT,name:VARCHAR,score:DOUBLE,day:DATE,ts:TIMESTAMP WITH TIME ZONE,flag:BOOLEAN'"
+# explicit schema
+check "$P convert '$T/in.csv' '$T/typed.parquet' --schema 'id:int32,name:string,score:decimal(10,3),day:date,ts:timestamp(ms,UTC),flag:bool' --quiet"
+types=$(duck "SELECT string_agg(column_name || ':' || column_type, ',') t FROM (DESCRIBE SELECT * FROM read_parquet('$T/typed.parquet'))")
+check "echo '$types' | grep -q 'id:INTEGER,name:VARCHAR,score:DECIMAL(10,3),day:DATE,ts:TIMESTAMP WITH TIME ZONE,flag:BOOLEAN'"
+got=$(duck "SELECT sum(score)::VARCHAR s FROM read_parquet('$T/typed.parquet')")
+want=$(duck "SELECT sum(score::DECIMAL(10,3))::VARCHAR s FROM read_csv('$T/in.csv', header=true)")
+check "[ '$got' = '$want' ]"
+
+# --- JSON lines
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "{\"k\": %d, \"v\": \"s%d\", \"x\": %s, \"o\": {\"a\": %d}}\n", i, i % 10, (i % 3 ? i * 0.5 : "null"), i }' > "$T/in.jsonl"
+check "$P convert '$T/in.jsonl' '$T/j.parquet' --quiet"
+got=$(duck "SELECT count(*) c, sum(k) s, count(x) cx, sum(x) sx, count(DISTINCT v) dv, min(o) mo FROM read_parquet('$T/j.parquet')")
+check "echo '$got' | grep -q '\"c\":\"3000\",\"s\":\"4498500\",\"cx\":\"2000\",\"sx\":1500000,\"dv\":\"10\",\"mo\":\"{\\\\\"a\\\\\":0}\"'"
+
+# --- errors: bad line names line and column, no output left, exit 1
+printf 'a,b\n1,2\n3,oops\n' > "$T/bad.csv"
+msg=$($P convert "$T/bad.csv" "$T/bad.parquet" --schema 'a:int32,b:int64' 2>&1); rc=$?
+check "[ $rc -eq 1 ]"
+check "echo \"$msg\" | grep -q 'line 3, column 2'"
+check "[ -z \"\$(ls $T/bad.parquet* 2>/dev/null)\" ]"
+printf '{"a": 1}\n{"a": \n' > "$T/bad.jsonl"
+msg=$($P convert "$T/bad.jsonl" "$T/bad2.parquet" 2>&1); rc=$?
+check "[ $rc -eq 1 ] && echo \"$msg\" | grep -q 'line 2'"
+$P convert "$T/missing.csv" "$T/x.parquet" 2>/dev/null; check "[ $? -eq 1 ]"
+$P convert "$T/in.csv" 2>/dev/null; check "[ $? -eq 2 ]"
+$P convert "$T/in.csv" "$T/x.parquet" --compression lzo 2>/dev/null; check "[ $? -eq 2 ]"
+$P convert "$T/in.csv" "$T/x.parquet" --bogus 1 2>/dev/null; check "[ $? -eq 2 ]"
+$P nosuchverb 2>/dev/null; check "[ $? -eq 2 ]"
+
+# --- meta
+metaout=$($P meta "$T/out-zstd.parquet")
+check "echo \"\$metaout\" | grep -q 'zstd'"
+check "echo \"\$metaout\" | grep -q 'rows:        5000'"
+check "$P meta --json '$T/typed.parquet' | node -e 'let s=\"\";process.stdin.on(\"data\",d=>s+=d).on(\"end\",()=>{const m=JSON.parse(s);process.exit(m.rows===5000&&m.row_groups.length===1?0:1)})'"
+n=0; okc=0
+for f in ../shared/parquet-testing/data/*.parquet; do
+  n=$((n + 1)); $P meta "$f" >/dev/null 2>"$T/err" && okc=$((okc + 1))
+  grep -q "AddressSanitizer\|runtime error" "$T/err" && bad "meta $f: sanitizer report"
+done
+check "[ $okc -ge 60 ]"
+for f in ../shared/parquet-testing/bad_data/*; do
+  $P meta "$f" >/dev/null 2>"$T/err"; rc=$?
+  check "[ $rc -le 1 ]"
+  grep -q "AddressSanitizer\|runtime error" "$T/err" && bad "meta $f: sanitizer report"
+done
+$P meta ../shared/parquet-testing/data/encrypt_columns_and_footer.parquet.encrypted 2>"$T/err"
+check "grep -q 'encrypted files are not supported' '$T/err'"
+$P meta Makefile 2>"$T/err"; check "[ $? -eq 1 ] && grep -q 'not a Parquet file' '$T/err'"
+
+# --- help
+check "$P --help | grep -q convert"
+for verb in meta convert; do check "$P $verb --help | grep -q usage"; done
+
+echo "meta read $okc of $n corpus files"
+echo "RESULT $pass $fail"
+[ $fail -eq 0 ]
