@@ -187,6 +187,11 @@ static int stats_merge(pqw_stats_t *into, const pqw_stats_t *from, const pqw_lea
 
 /* ---- dictionary ---------------------------------------------------------------------------- */
 static inline uint64_t hash_bytes(const uint8_t *p, size_t n) {
+  if (n == 8 || n == 4) { /* fixed-width keys: one multiply-xorshift */
+    uint64_t w = n == 8 ? load_le64(p) : load_le32(p);
+    w *= 0x9E3779B97F4A7C15ULL;
+    return w ^ (w >> 32);
+  }
   uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xff51afd7ed558ccdULL);
   while (n >= 8) {
     uint64_t w;
@@ -238,12 +243,12 @@ static inline int dict_index(pqw_column_t *c, const uint8_t *v, size_t len, uint
     uint32_t s = c->slots[h];
     if (!s) break;
     const uint8_t *p = c->dict.data + c->dict_offsets[s - 1];
-    if (var) {
-      if (load_le32(p) == len && memcmp(p + 4, v, len) == 0) {
-        *index = s - 1;
-        return 0;
-      }
-    } else if (memcmp(p, v, len) == 0) {
+    bool eq;
+    if (var) eq = load_le32(p) == len && memcmp(p + 4, v, len) == 0;
+    else if (len == 8) eq = load_le64(p) == load_le64(v);
+    else if (len == 4) eq = load_le32(p) == load_le32(v);
+    else eq = memcmp(p, v, len) == 0;
+    if (eq) {
       *index = s - 1;
       return 0;
     }
@@ -316,10 +321,142 @@ static inline void physical_value(const pqw_leaf_t *l, const struct ArrowArray *
   }
 }
 
+/* Min/max/NaN of n fixed-width values in one typed pass, merged into the page statistics. */
+#define MINMAX_LOOP(T, IS_NAN)                                   \
+  do {                                                           \
+    const T *x = (const T *)vals;                                \
+    T mn = 0, mx = 0;                                            \
+    bool any = false;                                            \
+    for (int64_t k = 0; k < n; k++) {                            \
+      T v = x[k];                                                \
+      if (IS_NAN) {                                              \
+        nan++;                                                   \
+        continue;                                                \
+      }                                                          \
+      if (!any) mn = mx = v, any = true;                         \
+      else if (v < mn) mn = v;                                   \
+      else if (v > mx) mx = v;                                   \
+    }                                                            \
+    if (any) {                                                   \
+      rc |= stats_update(&c->page_stats, l, (const uint8_t *)&mn, sizeof(T)); \
+      rc |= stats_update(&c->page_stats, l, (const uint8_t *)&mx, sizeof(T)); \
+    }                                                            \
+  } while (0)
+
+static int stats_fixed(pqw_column_t *c, const uint8_t *vals, int64_t n) {
+  const pqw_leaf_t *l = c->leaf;
+  int rc = 0;
+  int64_t nan = 0;
+  switch (l->physical) {
+    case PRESTIGE_PHYSICAL_INT32:
+      if (l->sort == SORT_UNSIGNED) MINMAX_LOOP(uint32_t, false);
+      else MINMAX_LOOP(int32_t, false);
+      break;
+    case PRESTIGE_PHYSICAL_INT64:
+      if (l->sort == SORT_UNSIGNED) MINMAX_LOOP(uint64_t, false);
+      else MINMAX_LOOP(int64_t, false);
+      break;
+    case PRESTIGE_PHYSICAL_FLOAT: MINMAX_LOOP(float, isnan(v)); break;
+    case PRESTIGE_PHYSICAL_DOUBLE: MINMAX_LOOP(double, isnan(v)); break;
+    default: return -1;
+  }
+  c->page_stats.nan_count += nan;
+  return rc;
+}
+
+/* Values that are stored exactly as Arrow holds them (int32/64, uint32/64, float, double). */
+static int append_fixed_direct(pqw_column_t *c, const uint8_t *src, size_t width, const int64_t *idx, int64_t base,
+                               int64_t n, prestige_error_t *err) {
+  const uint8_t *vals = src + base * (int64_t)width;
+  uint8_t *tmp = NULL;
+  if (idx) {
+    tmp = malloc((size_t)n * width + 1);
+    if (!tmp) return oom(err, c);
+    if (width == 8)
+      for (int64_t k = 0; k < n; k++) memcpy(tmp + k * 8, src + idx[k] * 8, 8);
+    else
+      for (int64_t k = 0; k < n; k++) memcpy(tmp + k * 4, src + idx[k] * 4, 4);
+    vals = tmp;
+  }
+  int rc = 0;
+  if (c->leaf->statistics && stats_fixed(c, vals, n)) rc = oom(err, c);
+  if (!rc && c->dict_on) {
+    if (buf_reserve(&c->indices, (size_t)n * 4)) rc = oom(err, c);
+    for (int64_t k = 0; !rc && k < n; k++) {
+      uint32_t e;
+      if (dict_index(c, vals + k * (int64_t)width, width, &e)) rc = oom(err, c);
+      memcpy(c->indices.data + c->indices.len, &e, 4);
+      c->indices.len += 4;
+    }
+  } else if (!rc && buf_append(&c->values, vals, (size_t)n * width)) {
+    rc = oom(err, c);
+  }
+  free(tmp);
+  return rc;
+}
+
+/* Strings and binary with 32-bit offsets. */
+static int append_bytes32(pqw_column_t *c, const struct ArrowArray *a, const int64_t *idx, int64_t base, int64_t n,
+                          prestige_error_t *err) {
+  const int32_t *o = a->buffers[1];
+  const uint8_t *data = a->buffers[2];
+  const pqw_leaf_t *l = c->leaf;
+  const uint8_t *mn = NULL, *mx = NULL;
+  size_t mnl = 0, mxl = 0;
+  if (c->dict_on) {
+    if (buf_reserve(&c->indices, (size_t)n * 4)) return oom(err, c);
+  } else {
+    size_t total = 0;
+    for (int64_t k = 0; k < n; k++) {
+      int64_t i = idx ? idx[k] : base + k;
+      total += 4 + (size_t)(o[i + 1] - o[i]);
+    }
+    if (buf_reserve(&c->values, total)) return oom(err, c);
+  }
+  for (int64_t k = 0; k < n; k++) {
+    int64_t i = idx ? idx[k] : base + k;
+    const uint8_t *v = data + o[i];
+    size_t len = (size_t)(o[i + 1] - o[i]);
+    if (l->statistics) {
+      if (!mn) {
+        mn = mx = v;
+        mnl = mxl = len;
+      } else if (pqw_compare(SORT_BYTES, 0, v, len, mn, mnl) < 0) {
+        mn = v;
+        mnl = len;
+      } else if (pqw_compare(SORT_BYTES, 0, v, len, mx, mxl) > 0) {
+        mx = v;
+        mxl = len;
+      }
+    }
+    if (c->dict_on) {
+      uint32_t e;
+      if (dict_index(c, v, len, &e)) return oom(err, c);
+      memcpy(c->indices.data + c->indices.len, &e, 4);
+      c->indices.len += 4;
+    } else {
+      store_le32(c->values.data + c->values.len, (uint32_t)len);
+      memcpy(c->values.data + c->values.len + 4, v, len);
+      c->values.len += 4 + len;
+    }
+  }
+  if (mn && (stats_update(&c->page_stats, l, mn, mnl) || stats_update(&c->page_stats, l, mx, mxl))) return oom(err, c);
+  return 0;
+}
+
 /* Appends n values (absolute indices idx[], or base..base+n when idx is NULL). */
 static int append_values(pqw_column_t *c, const struct ArrowArray *a, const int64_t *idx, int64_t base, int64_t n,
                          prestige_error_t *err) {
   const pqw_leaf_t *l = c->leaf;
+  if (n == 0) return 0;
+  switch (l->conv) {
+    case CONV_I32: case CONV_U32: case CONV_FLOAT:
+      return append_fixed_direct(c, a->buffers[1], 4, idx, base, n, err);
+    case CONV_I64: case CONV_U64: case CONV_DOUBLE:
+      return append_fixed_direct(c, a->buffers[1], 8, idx, base, n, err);
+    case CONV_BYTES32: return append_bytes32(c, a, idx, base, n, err);
+    default: break;
+  }
   bool var = l->physical == PRESTIGE_PHYSICAL_BYTE_ARRAY;
   bool stats = l->statistics;
   uint8_t tmp[32];
@@ -609,9 +746,45 @@ static int add_page_entry(pqw_column_t *c, int64_t offset, int32_t size, prestig
   return 0;
 }
 
+/* The first page of a chunk decides whether the dictionary pays (as parquet-mr does): when the
+ * dictionary plus its indices are not clearly smaller than the plain values, the page's indices
+ * are turned back into values and the chunk continues without a dictionary. */
+static int check_dictionary(pqw_column_t *c, prestige_error_t *err) {
+  const pqw_leaf_t *l = c->leaf;
+  if (!c->dict_on || c->used_dict || c->n_pages > 0) return 0;
+  size_t n = c->indices.len / 4;
+  if (n == 0) return 0;
+  bool var = l->physical == PRESTIGE_PHYSICAL_BYTE_ARRAY;
+  size_t width = l->physical == PRESTIGE_PHYSICAL_FIXED_LEN_BYTE_ARRAY ? (size_t)l->type_length
+                 : l->physical == PRESTIGE_PHYSICAL_INT32 || l->physical == PRESTIGE_PHYSICAL_FLOAT ? 4
+                                                                                                    : 8;
+  const uint32_t *idx = (const uint32_t *)c->indices.data;
+  size_t plain = 0;
+  if (var) {
+    for (size_t i = 0; i < n; i++) plain += 4 + load_le32(c->dict.data + c->dict_offsets[idx[i]]);
+  } else {
+    plain = n * width;
+  }
+  size_t encoded = c->dict.len + (n * (size_t)pq_bit_width(c->dict_n) + 7) / 8;
+  if (encoded * 10 < plain * 9) return 0; /* at least 10% smaller: keep it */
+  buf_clear(&c->values);
+  if (buf_reserve(&c->values, plain)) return oom(err, c);
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t *p = c->dict.data + c->dict_offsets[idx[i]];
+    size_t len = var ? 4 + load_le32(p) : width;
+    memcpy(c->values.data + c->values.len, p, len);
+    c->values.len += len;
+  }
+  buf_clear(&c->indices);
+  c->dict_on = false;
+  dict_reset(c);
+  return 0;
+}
+
 static int flush_page(pqw_column_t *c, prestige_error_t *err) {
   if (c->page_levels == 0) return 0;
   const pqw_leaf_t *l = c->leaf;
+  PRESTIGE_TRY(check_dictionary(c, err));
   bool v2 = c->opts->data_page_version == 2;
   buf_t *body = &c->scratch, *comp = &c->scratch2;
   buf_clear(body);
@@ -681,6 +854,9 @@ int pqw_column_maybe_flush_page(pqw_column_t *c, prestige_error_t *err) {
     c->dict_fell_back = true;
     return 0;
   }
+  /* Pages hold at most 20,000 rows' levels (as Arrow C++ does): page statistics stay useful
+   * and the dictionary is judged on a sample before it grows large. */
+  if (c->page_levels >= 20000) return flush_page(c, err);
   int64_t est = (int64_t)(c->values.len + c->def.len / 4 + c->rep.len / 4);
   if (c->dict_on) est += (int64_t)(c->indices.len / 4) * (pq_bit_width(c->dict_n) + 1) / 8;
   if (est >= c->opts->data_page_bytes) return flush_page(c, err);

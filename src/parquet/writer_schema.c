@@ -236,7 +236,12 @@ static int resolve_options(builder_t *b, pqw_leaf_t *leaf) {
                               prestige_physical_type_name((prestige_physical_type_t)leaf->physical));
   /* an explicit encoding other than the default turns the dictionary off, as in Arrow C++ */
   if (e != PRESTIGE_ENCODING_DEFAULT) leaf->dictionary = false;
-  if (e == PRESTIGE_ENCODING_DEFAULT) leaf->encoding = PRESTIGE_ENCODING_PLAIN;
+  /* Without a dictionary, integers default to DELTA_BINARY_PACKED (as parquet-mr's v2 writer
+   * falls back): timestamps, ids and counters shrink to a few bits per value. */
+  if (e == PRESTIGE_ENCODING_DEFAULT)
+    leaf->encoding = leaf->physical == PRESTIGE_PHYSICAL_INT32 || leaf->physical == PRESTIGE_PHYSICAL_INT64
+                         ? PRESTIGE_ENCODING_DELTA_BINARY_PACKED
+                         : PRESTIGE_ENCODING_PLAIN;
   if (!pq_codec_supported(leaf->codec) || leaf->codec == PQ_CODEC_LZ4 || leaf->codec == PQ_CODEC_LZO)
     return prestige_error_set(b->err, PRESTIGE_EINVAL, "column \"%s\": compression %d cannot be written", leaf->path,
                               (int)leaf->codec);
