@@ -13,7 +13,7 @@ awk -v n="$rows" 'BEGIN {
   t = 1700000000000;
   for (i = 0; i < n; i++) {
     t += int(rand() * 10);
-    printf "%d,sensor-%04d,%.2f\n", t, int(rand() * 1000), 15 + rand() * 20;
+    printf "%.0f,sensor-%04d,%.2f\n", t, int(rand() * 1000), 15 + rand() * 20;
   }
 }' > "$out/sensor_data.csv"
 ls -l "$out/sensor_data.csv" | awk '{print "   " $5 " bytes"}'
@@ -23,8 +23,8 @@ for c in zstd snappy gzip none; do
   build/release/prestige convert "$out/sensor_data.csv" "$out/sensor_data.$c.parquet" \
     --schema "$schema" --compression "$c" --quiet
   t1=$(date +%s.%N)
-  printf "== converted with %-7s %10d bytes in %.2fs\n" "$c" "$(stat -c %s "$out/sensor_data.$c.parquet")" \
-    "$(echo "$t1 - $t0" | bc -l 2>/dev/null || echo 0)"
+  printf "== converted with %-7s %10d bytes in %ss\n" "$c" "$(stat -c %s "$out/sensor_data.$c.parquet")" \
+    "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
 done
 echo "== prestige meta $out/sensor_data.zstd.parquet"
 build/release/prestige meta "$out/sensor_data.zstd.parquet" | head -n 60
