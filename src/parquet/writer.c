@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/ipc_schema.h"
 #include "core/log.h"
 #include "parquet/writer_internal.h"
 #include "prestige/core.h"
@@ -396,7 +397,19 @@ int prestige_parquet_writer_close(prestige_parquet_writer_t *w, prestige_parquet
     if (!kv) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
     int32_t nkv = 0;
     for (int64_t i = 0; !rc && i < w->opts.n_metadata; i++)
-      kv[nkv++] = (pq_key_value_t){w->kv[i].key, {(const uint8_t *)w->kv[i].value, (uint32_t)w->kv[i].value_len}, true};
+      if (strcmp(w->kv[i].key, "ARROW:schema") != 0 || !w->opts.store_arrow_schema)
+        kv[nkv++] = (pq_key_value_t){w->kv[i].key, {(const uint8_t *)w->kv[i].value, (uint32_t)w->kv[i].value_len}, true};
+    /* ARROW:schema, as Arrow C++ writes it, lets Arrow readers restore the exact types
+     * (unsigned widths, large strings, second timestamps, durations, field metadata). */
+    if (!rc && w->opts.store_arrow_schema) {
+      rc = arrow_ipc_schema_encode(&w->schema, &footer, err);
+      if (!rc) {
+        char *v = arena_strndup(&w->arena, (const char *)footer.data, footer.len);
+        if (!v) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
+        else kv[nkv++] = (pq_key_value_t){"ARROW:schema", {(const uint8_t *)v, (uint32_t)footer.len}, true};
+        buf_clear(&footer);
+      }
+    }
     pq_file_metadata_t m = {.version = 2, .schema = w->ps.elements, .n_schema = w->ps.n_elements, .num_rows = w->rows,
                             .row_groups = w->rgs, .n_row_groups = w->n_rgs, .key_value_metadata = kv,
                             .n_key_value_metadata = nkv, .created_by = w->created_by, .n_column_orders = w->ps.n_leaves};

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <unistd.h>
 
+#include "arrow/ipc_schema.h"
 #include "core/buf.h"
 #include "prestige/parquet_writer.h"
 #include "test.h"
@@ -359,6 +360,27 @@ TEST(test_all_types_duckdb) {
            test_tmpdir());
   js = test_duckdb_json(q);
   CHECK(js && strstr(js, "id=1") && strstr(js, "nested=29") && strstr(js, "st=28"));
+  free(js);
+  /* ARROW:schema restores the exact Arrow types (u64, large_string, seconds timestamps) */
+  snprintf(q, sizeof(q), "SELECT decode(value) v FROM parquet_kv_metadata('%s/snappy_v1.parquet') WHERE decode(key) = 'ARROW:schema'",
+           test_tmpdir());
+  js = test_duckdb_json(q);
+  json_t *kv = js ? json_loads(js, 0, NULL) : NULL;
+  const char *b64 = json_string_value(json_object_get(json_array_get(kv, 0), "v"));
+  CHECK(b64 != NULL);
+  struct ArrowSchema restored;
+  if (b64) {
+    CHECK_OK(arrow_ipc_schema_decode(b64, strlen(b64), &restored, &err));
+    CHECK_EQ_INT(restored.n_children, NCOLS);
+    for (int c = 0; c < NCOLS && c < restored.n_children; c++) {
+      CHECK_EQ_STR(restored.children[c]->format, COLS[c].fmt);
+      const char *v;
+      int32_t len;
+      CHECK(prestige_metadata_get(restored.children[c]->metadata, "PARQUET:field_id", &v, &len));
+    }
+    prestige_schema_release(&restored);
+  }
+  json_decref(kv);
   free(js);
   buf_release(&canon);
   buf_release(&sql);
