@@ -15,6 +15,7 @@
 #include "prestige/parquet.h"
 #include "prestige/records.h"
 #include "prestige/parquet_writer.h"
+#include "prestige/parquet_reader.h"
 #include "prestige/text.h"
 
 #endif /* PRESTIGE_PRESTIGE_H */

@@ -549,8 +549,8 @@ int pq_delta_byte_array_decode(const uint8_t *in, size_t len, size_t n, buf_t *b
       rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
       break;
     }
-    memcpy(bytes_out->data + start, bytes_out->data + prev_start, (size_t)prefix[i]);
-    memcpy(bytes_out->data + start + prefix[i], suffixes.data + spos, slen[i]);
+    if (prefix[i]) memcpy(bytes_out->data + start, bytes_out->data + prev_start, (size_t)prefix[i]);
+    if (slen[i]) memcpy(bytes_out->data + start + prefix[i], suffixes.data + spos, slen[i]);
     bytes_out->len += (size_t)prefix[i] + slen[i];
     spos += slen[i];
     lengths_out[i] = (uint32_t)prefix[i] + slen[i];

@@ -1,0 +1,70 @@
+/*
+ * prestige/parquet_reader.h — reads Parquet files as Arrow record batches.
+ *
+ * The footer is read with one read of the file's tail (footer_prefetch bytes) and a second
+ * read only when it is larger. Each selected row group is decoded column by column (only the
+ * projected columns are read) and handed out as zero-copy slices of batch_rows rows, so memory
+ * is bounded by the projected columns of one row group.
+ *
+ *   prestige_parquet_reader_t *r;
+ *   if (prestige_parquet_reader_open_file(&r, "in.parquet", NULL, &err)) ...
+ *   struct ArrowArrayStream s;
+ *   prestige_parquet_reader_stream(r, &s, &err);           // the stream now owns r
+ *   struct ArrowSchema schema; s.get_schema(&s, &schema);
+ *   for (;;) { struct ArrowArray b; if (s.get_next(&s, &b)) ...; if (!b.release) break; ...; b.release(&b); }
+ *   s.release(&s);
+ */
+#ifndef PRESTIGE_PARQUET_READER_H
+#define PRESTIGE_PARQUET_READER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "prestige/arrow.h"
+#include "prestige/error.h"
+#include "prestige/io.h"
+#include "prestige/parquet.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct prestige_parquet_reader_options {
+  int64_t batch_rows;          /* default 8192 */
+  int64_t footer_prefetch;     /* default 64 KiB */
+  bool verify_checksums;       /* default true: a page CRC mismatch is ECORRUPT */
+  bool use_arrow_schema;       /* default true: restore exact Arrow types from ARROW:schema */
+  const char *const *columns;  /* top-level column names to read (NULL: all) */
+  int64_t n_columns;
+  const int32_t *row_groups;   /* row groups to read, in this order (NULL: all) */
+  int64_t n_row_groups;
+} prestige_parquet_reader_options_t;
+
+void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o);
+
+typedef struct prestige_parquet_reader prestige_parquet_reader_t;
+
+/* Takes ownership of *in. */
+int prestige_parquet_reader_open(prestige_parquet_reader_t **r, prestige_input_t *in,
+                                 const prestige_parquet_reader_options_t *opts, prestige_error_t *err);
+int prestige_parquet_reader_open_file(prestige_parquet_reader_t **r, const char *path,
+                                      const prestige_parquet_reader_options_t *opts, prestige_error_t *err);
+/* The (projected) Arrow schema of the batches. */
+int prestige_parquet_reader_schema(const prestige_parquet_reader_t *r, struct ArrowSchema *out, prestige_error_t *err);
+int64_t prestige_parquet_reader_num_rows(const prestige_parquet_reader_t *r);
+int32_t prestige_parquet_reader_num_row_groups(const prestige_parquet_reader_t *r);
+/* Key-value metadata value of the footer (not NUL-terminated); false when absent. */
+bool prestige_parquet_reader_metadata(const prestige_parquet_reader_t *r, const char *key, const uint8_t **value,
+                                      int32_t *len);
+/* Reads row group i (an index into the selected row groups) as one record batch. */
+int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t i, struct ArrowArray *out,
+                                           prestige_error_t *err);
+/* A stream of record batches over the selected row groups. The stream takes ownership of r. */
+int prestige_parquet_reader_stream(prestige_parquet_reader_t *r, struct ArrowArrayStream *out, prestige_error_t *err);
+void prestige_parquet_reader_close(prestige_parquet_reader_t *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRESTIGE_PARQUET_READER_H */

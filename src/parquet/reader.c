@@ -1,0 +1,607 @@
+/* Parquet reader: footer, schema, row groups assembled into Arrow arrays, zero-copy batches. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parquet/reader_internal.h"
+
+struct prestige_parquet_reader {
+  prestige_parquet_reader_options_t opts;
+  prestige_input_t in;
+  uint64_t size;
+  arena_t arena; /* footer */
+  uint8_t *footer;
+  pq_file_metadata_t meta;
+  rschema_t rs;
+  rnode_t **proj; /* projected top-level nodes */
+  int32_t n_proj;
+  int32_t *rgs;   /* selected row groups */
+  int32_t n_rgs;
+  pq_codec_ctx_t *codec;
+  struct ArrowSchema schema;
+};
+
+void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o) {
+  memset(o, 0, sizeof(*o));
+  o->batch_rows = 8192;
+  o->footer_prefetch = 64 * 1024;
+  o->verify_checksums = true;
+  o->use_arrow_schema = true;
+}
+
+/* ---- schema ------------------------------------------------------------------------------- */
+static int node_schema(const rnode_t *n, struct ArrowSchema *s, prestige_error_t *err) {
+  PRESTIGE_TRY(prestige_schema_init(s, n->format, n->name, n->nullable ? ARROW_FLAG_NULLABLE : 0, err));
+  if (n->field_id >= 0) {
+    char id[16];
+    snprintf(id, sizeof(id), "%d", n->field_id);
+    prestige_kv_t kv = {"PARQUET:field_id", id, -1};
+    PRESTIGE_TRY(prestige_schema_set_metadata(s, &kv, 1, err));
+  }
+  if (n->kind == RN_LEAF) return 0;
+  PRESTIGE_TRY(prestige_schema_allocate_children(s, n->n_children, err));
+  for (int32_t i = 0; i < n->n_children; i++) PRESTIGE_TRY(node_schema(n->children[i], s->children[i], err));
+  return 0;
+}
+
+/* ---- opening ------------------------------------------------------------------------------ */
+static int read_footer(prestige_parquet_reader_t *r, prestige_error_t *err) {
+  const char *name = r->in.name;
+  PRESTIGE_TRY(r->in.size(r->in.ctx, &r->size, err));
+  if (r->size < 12)
+    return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: %llu bytes is too small for a Parquet file", name,
+                              (unsigned long long)r->size);
+  uint64_t pre = (uint64_t)(r->opts.footer_prefetch > 8 ? r->opts.footer_prefetch : 8);
+  if (pre > r->size) pre = r->size;
+  uint8_t *tail = malloc((size_t)pre);
+  if (!tail) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  int rc = r->in.read_at(r->in.ctx, r->size - pre, tail, (size_t)pre, err);
+  const uint8_t *end = tail + pre - 8;
+  if (!rc && !memcmp(end + 4, "PARE", 4))
+    rc = prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: encrypted files are not supported", name);
+  if (!rc && memcmp(end + 4, "PAR1", 4))
+    rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: not a Parquet file (no PAR1 magic at the end)", name);
+  uint32_t flen = rc ? 0 : load_le32(end);
+  if (!rc && (uint64_t)flen + 12 > r->size)
+    rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: footer length %u exceeds the file size %llu", name, flen,
+                            (unsigned long long)r->size);
+  if (!rc && !(r->footer = malloc(flen ? flen : 1))) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  if (!rc) {
+    if ((uint64_t)flen + 8 <= pre) memcpy(r->footer, end - flen, flen); /* one read was enough */
+    else rc = r->in.read_at(r->in.ctx, r->size - 8 - flen, r->footer, flen, err);
+  }
+  free(tail);
+  if (!rc) rc = pq_file_metadata_decode(r->footer, flen, &r->arena, &r->meta, err);
+  if (!rc && (r->meta.has_encryption_algorithm))
+    rc = prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: encrypted files are not supported", name);
+  if (!rc) rc = pq_file_metadata_validate(&r->meta, r->size, err);
+  if (rc && !strstr(err->message, name)) prestige_error_prefix(err, "%s", name);
+  return rc;
+}
+
+void prestige_parquet_reader_close(prestige_parquet_reader_t *r) {
+  if (!r) return;
+  if (r->in.ctx) r->in.close(r->in.ctx);
+  free(r->footer);
+  free(r->proj);
+  free(r->rgs);
+  rschema_release(&r->rs);
+  arena_release(&r->arena);
+  pq_codec_ctx_free(r->codec);
+  prestige_schema_release(&r->schema);
+  free(r);
+}
+
+int prestige_parquet_reader_open(prestige_parquet_reader_t **out, prestige_input_t *in,
+                                 const prestige_parquet_reader_options_t *opts, prestige_error_t *err) {
+  *out = NULL;
+  prestige_parquet_reader_t *r = calloc(1, sizeof(*r));
+  if (!r) {
+    in->close(in->ctx);
+    return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  }
+  prestige_parquet_reader_options_init(&r->opts);
+  if (opts) r->opts = *opts;
+  if (r->opts.batch_rows < 1) r->opts.batch_rows = 8192;
+  r->in = *in;
+  int rc = read_footer(r, err);
+  if (!rc) rc = rschema_build(&r->rs, &r->meta, err);
+  if (rc && rc != PRESTIGE_ENOMEM && !strstr(err->message, r->in.name)) prestige_error_prefix(err, "%s", r->in.name);
+  if (!rc) {
+    r->codec = pq_codec_ctx_new();
+    r->proj = calloc((size_t)(r->rs.n_top ? r->rs.n_top : 1), sizeof(rnode_t *));
+    r->rgs = calloc((size_t)(r->meta.n_row_groups ? r->meta.n_row_groups : 1) + (size_t)r->opts.n_row_groups, sizeof(int32_t));
+    if (!r->codec || !r->proj || !r->rgs) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  }
+  if (!rc) {
+    if (r->opts.columns) {
+      for (int64_t i = 0; i < r->opts.n_columns && !rc; i++) {
+        int32_t found = -1;
+        for (int32_t t = 0; t < r->rs.n_top; t++)
+          if (!strcmp(r->rs.top[t]->name, r->opts.columns[i])) found = t;
+        if (found < 0) rc = prestige_error_set(err, PRESTIGE_ENOTFOUND, "%s: no column \"%s\"", r->in.name, r->opts.columns[i]);
+        else r->proj[r->n_proj++] = r->rs.top[found];
+      }
+    } else {
+      for (int32_t t = 0; t < r->rs.n_top; t++) r->proj[r->n_proj++] = r->rs.top[t];
+    }
+  }
+  if (!rc) {
+    if (r->opts.row_groups) {
+      for (int64_t i = 0; i < r->opts.n_row_groups && !rc; i++) {
+        if (r->opts.row_groups[i] < 0 || r->opts.row_groups[i] >= r->meta.n_row_groups)
+          rc = prestige_error_set(err, PRESTIGE_EINVAL, "%s: no row group %d (the file has %d)", r->in.name,
+                                  r->opts.row_groups[i], r->meta.n_row_groups);
+        else r->rgs[r->n_rgs++] = r->opts.row_groups[i];
+      }
+    } else {
+      for (int32_t g = 0; g < r->meta.n_row_groups; g++) r->rgs[r->n_rgs++] = g;
+    }
+  }
+  if (!rc) rc = prestige_schema_init(&r->schema, "+s", "", 0, err);
+  if (!rc) rc = prestige_schema_allocate_children(&r->schema, r->n_proj, err);
+  for (int32_t i = 0; !rc && i < r->n_proj; i++) rc = node_schema(r->proj[i], r->schema.children[i], err);
+  if (rc) {
+    prestige_parquet_reader_close(r);
+    return rc;
+  }
+  *out = r;
+  return 0;
+}
+
+int prestige_parquet_reader_open_file(prestige_parquet_reader_t **r, const char *path,
+                                      const prestige_parquet_reader_options_t *opts, prestige_error_t *err) {
+  prestige_input_t in;
+  PRESTIGE_TRY(prestige_input_open_file(&in, path, err));
+  return prestige_parquet_reader_open(r, &in, opts, err);
+}
+
+int prestige_parquet_reader_schema(const prestige_parquet_reader_t *r, struct ArrowSchema *out, prestige_error_t *err) {
+  return prestige_schema_copy(out, &r->schema, err);
+}
+int64_t prestige_parquet_reader_num_rows(const prestige_parquet_reader_t *r) { return r->meta.num_rows; }
+int32_t prestige_parquet_reader_num_row_groups(const prestige_parquet_reader_t *r) { return r->n_rgs; }
+
+bool prestige_parquet_reader_metadata(const prestige_parquet_reader_t *r, const char *key, const uint8_t **value,
+                                      int32_t *len) {
+  for (int32_t i = 0; i < r->meta.n_key_value_metadata; i++) {
+    const pq_key_value_t *kv = &r->meta.key_value_metadata[i];
+    if (kv->key && !strcmp(kv->key, key)) {
+      *value = kv->value.ptr;
+      *len = (int32_t)kv->value.len;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* ---- assembly: levels -> Arrow ---------------------------------------------------------- */
+typedef struct slots {
+  int64_t *pos;
+  int64_t n;
+} slots_t;
+
+static inline int16_t def_at(const rcolumn_t *c, int64_t p) { return c->def ? c->def[p] : 0; }
+static inline int16_t rep_at(const rcolumn_t *c, int64_t p) { return c->rep ? c->rep[p] : 0; }
+
+/* Slots of node target in the level sequence of column c (a leaf below target). */
+static int compute_slots(const rnode_t *target, const rcolumn_t *c, slots_t *out) {
+  const rnode_t *chain[128];
+  int depth = 0;
+  for (const rnode_t *n = target; n && depth < 128; n = n->parent) chain[depth++] = n;
+  int64_t *pos = malloc((size_t)(c->n_levels ? c->n_levels : 1) * sizeof(int64_t));
+  if (!pos) return PRESTIGE_ENOMEM;
+  int64_t n = 0;
+  for (int64_t p = 0; p < c->n_levels; p++)
+    if (rep_at(c, p) == 0) pos[n++] = p;
+  for (int i = depth - 1; i > 0; i--) { /* from the top-level field down to target's parent */
+    const rnode_t *L = chain[i];
+    if (L->kind != RN_LIST && L->kind != RN_MAP) continue;
+    int64_t *next = malloc((size_t)(c->n_levels ? c->n_levels : 1) * sizeof(int64_t));
+    if (!next) {
+      free(pos);
+      return PRESTIGE_ENOMEM;
+    }
+    int64_t m = 0;
+    for (int64_t k = 0; k < n; k++) {
+      int64_t p = pos[k];
+      if (def_at(c, p) < L->elem_def) continue;
+      next[m++] = p;
+      for (int64_t q = p + 1; q < c->n_levels && rep_at(c, q) >= L->rep; q++)
+        if (rep_at(c, q) == L->rep) next[m++] = q;
+    }
+    free(pos);
+    pos = next;
+    n = m;
+  }
+  out->pos = pos;
+  out->n = n;
+  return 0;
+}
+
+static int bad_shape(prestige_error_t *err, const char *where, const rnode_t *n) {
+  return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: column \"%s\": repetition/definition levels of its columns disagree",
+                            where, n->name);
+}
+
+static int validity(const rnode_t *n, const rcolumn_t *c, const slots_t *s, struct ArrowArray *a, prestige_error_t *err) {
+  a->null_count = 0;
+  if (!n->nullable) return 0;
+  uint8_t *bits = prestige_buffer_alloc((s->n + 7) / 8);
+  if (!bits) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  memset(bits, 0, (size_t)(s->n + 7) / 8);
+  int64_t nulls = 0;
+  for (int64_t i = 0; i < s->n; i++) {
+    if (def_at(c, s->pos[i]) >= n->def) bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+    else nulls++;
+  }
+  a->null_count = nulls;
+  prestige_array_set_buffer(a, 0, bits);
+  return 0;
+}
+
+static int leaf_array(const rnode_t *n, const rcolumn_t *c, const slots_t *s, struct ArrowArray *a, const char *where,
+                      prestige_error_t *err) {
+  prestige_arrow_type_info_t t;
+  PRESTIGE_TRY(prestige_arrow_type_parse(n->format, &t, err));
+  if (t.type == PRESTIGE_ARROW_NA) {
+    PRESTIGE_TRY(prestige_array_init(a, 0, 0, err));
+    a->length = s->n;
+    a->null_count = s->n;
+    return 0;
+  }
+  bool var = t.type == PRESTIGE_ARROW_STRING || t.type == PRESTIGE_ARROW_BINARY;
+  PRESTIGE_TRY(prestige_array_init(a, var ? 3 : 2, 0, err));
+  a->length = s->n;
+  PRESTIGE_TRY(validity(n, c, s, a, err));
+  /* value index of each slot: count present values while walking the levels in order */
+  int64_t vi = 0, p = 0;
+  int16_t maxd = n->def;
+  int64_t *vidx = malloc((size_t)(s->n ? s->n : 1) * sizeof(int64_t));
+  if (!vidx) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  for (int64_t i = 0; i < s->n; i++) {
+    for (; p < s->pos[i]; p++) vi += def_at(c, p) >= maxd;
+    vidx[i] = def_at(c, s->pos[i]) >= maxd ? vi : -1;
+  }
+  for (; p < c->n_levels; p++) vi += def_at(c, p) >= maxd;
+  int rc = 0;
+  if (vi != c->n_values) rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: %lld values decoded, levels need %lld", where,
+                                                 (long long)c->n_values, (long long)vi);
+  const uint8_t *v = c->values.data;
+  int64_t n_slots = s->n;
+  if (!rc && var) {
+    int64_t total = 0;
+    for (int64_t i = 0; i < n_slots; i++)
+      if (vidx[i] >= 0) total += c->offsets[vidx[i] + 1] - c->offsets[vidx[i]];
+    if (total > INT32_MAX) rc = prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: more than 2 GiB of strings in one row group", where);
+    int32_t *off = rc ? NULL : prestige_buffer_alloc((n_slots + 1) * 4);
+    uint8_t *data = rc ? NULL : prestige_buffer_alloc(total);
+    if (!rc && (!off || !data)) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    if (!rc) {
+      int64_t o = 0;
+      off[0] = 0;
+      for (int64_t i = 0; i < n_slots; i++) {
+        if (vidx[i] >= 0) {
+          int64_t st = c->offsets[vidx[i]], len = c->offsets[vidx[i] + 1] - st;
+          memcpy(data + o, c->data.data + st, (size_t)len);
+          o += len;
+        }
+        off[i + 1] = (int32_t)o;
+      }
+    }
+    prestige_array_set_buffer(a, 1, off);
+    prestige_array_set_buffer(a, 2, data);
+  } else if (!rc) {
+    int w = t.type == PRESTIGE_ARROW_BOOL ? 1 : t.byte_width;
+    uint8_t *out = prestige_buffer_alloc(t.type == PRESTIGE_ARROW_BOOL ? (n_slots + 7) / 8 : n_slots * w);
+    if (!out) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    else memset(out, 0, t.type == PRESTIGE_ARROW_BOOL ? (size_t)(n_slots + 7) / 8 : (size_t)(n_slots * w));
+    int sw = c->width;
+    for (int64_t i = 0; !rc && i < n_slots; i++) {
+      if (vidx[i] < 0) continue;
+      const uint8_t *src = c->width ? v + vidx[i] * sw : NULL;
+      uint8_t *dst = out + i * w;
+      switch (t.type) {
+        case PRESTIGE_ARROW_BOOL: if (src[0]) out[i >> 3] |= (uint8_t)(1u << (i & 7)); break;
+        case PRESTIGE_ARROW_INT8: case PRESTIGE_ARROW_UINT8: case PRESTIGE_ARROW_INT16: case PRESTIGE_ARROW_UINT16:
+          memcpy(dst, src, (size_t)w); /* low bytes of the little-endian INT32 */
+          break;
+        case PRESTIGE_ARROW_TIMESTAMP:
+          if (n->physical == PRESTIGE_PHYSICAL_INT96) {
+            int64_t nanos;
+            int32_t jd;
+            memcpy(&nanos, src, 8);
+            memcpy(&jd, src + 8, 4);
+            /* wrapping arithmetic as Arrow C++ does: dates far outside the ns range overflow */
+            int64_t ns = (int64_t)((uint64_t)((int64_t)jd - 2440588LL) * 86400000000000ULL + (uint64_t)nanos);
+            memcpy(dst, &ns, 8);
+          } else {
+            memcpy(dst, src, 8);
+          }
+          break;
+        case PRESTIGE_ARROW_DECIMAL128: {
+          uint8_t le[16];
+          if (n->physical == PRESTIGE_PHYSICAL_INT32) {
+            int32_t x;
+            memcpy(&x, src, 4);
+            __int128 y = x;
+            memcpy(le, &y, 16);
+          } else if (n->physical == PRESTIGE_PHYSICAL_INT64) {
+            int64_t x;
+            memcpy(&x, src, 8);
+            __int128 y = x;
+            memcpy(le, &y, 16);
+          } else {
+            const uint8_t *be = src;
+            int64_t len = sw;
+            if (!src) {
+              be = c->data.data + c->offsets[vidx[i]];
+              len = c->offsets[vidx[i] + 1] - c->offsets[vidx[i]];
+            }
+            if (len > 16 || len < 1) {
+              rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: decimal of %lld bytes", where, (long long)len);
+              break;
+            }
+            memset(le, (be[0] & 0x80) ? 0xff : 0, 16);
+            for (int64_t k = 0; k < len; k++) le[k] = be[len - 1 - k];
+          }
+          memcpy(dst, le, 16);
+          break;
+        }
+        default:
+          if (sw != w) {
+            rc = prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: cannot read %s as %s", where,
+                                    prestige_physical_type_name((prestige_physical_type_t)n->physical), n->format);
+            break;
+          }
+          memcpy(dst, src, (size_t)w);
+      }
+    }
+    prestige_array_set_buffer(a, 1, out);
+  }
+  free(vidx);
+  return rc;
+}
+
+static int build(const rnode_t *n, rcolumn_t *cols, struct ArrowArray *a, const char *where, prestige_error_t *err);
+
+static int build_with_slots(const rnode_t *n, rcolumn_t *cols, const slots_t *s, struct ArrowArray *a, const char *where,
+                            prestige_error_t *err) {
+  const rcolumn_t *c = &cols[n->first_leaf];
+  if (n->kind == RN_LEAF) return leaf_array(n, c, s, a, where, err);
+  PRESTIGE_TRY(prestige_array_init(a, n->kind == RN_STRUCT ? 1 : 2, n->n_children, err));
+  a->length = s->n;
+  PRESTIGE_TRY(validity(n, c, s, a, err));
+  if (n->kind == RN_STRUCT) {
+    for (int32_t i = 0; i < n->n_children; i++) {
+      PRESTIGE_TRY(build(n->children[i], cols, a->children[i], where, err));
+      if (a->children[i]->length != s->n) return bad_shape(err, where, n);
+    }
+    return 0;
+  }
+  /* list / map: offsets from the element counts of each slot */
+  int32_t *off = prestige_buffer_alloc((s->n + 1) * 4);
+  if (!off) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  prestige_array_set_buffer(a, 1, off);
+  int64_t total = 0;
+  off[0] = 0;
+  for (int64_t i = 0; i < s->n; i++) {
+    int64_t p = s->pos[i];
+    if (def_at(c, p) >= n->elem_def) {
+      total++;
+      for (int64_t q = p + 1; q < c->n_levels && rep_at(c, q) >= n->rep; q++) total += rep_at(c, q) == n->rep;
+    }
+    if (total > INT32_MAX) return prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: list too long", where);
+    off[i + 1] = (int32_t)total;
+  }
+  PRESTIGE_TRY(build(n->children[0], cols, a->children[0], where, err));
+  if (a->children[0]->length != total) return bad_shape(err, where, n);
+  return 0;
+}
+
+static int build(const rnode_t *n, rcolumn_t *cols, struct ArrowArray *a, const char *where, prestige_error_t *err) {
+  slots_t s;
+  if (compute_slots(n, &cols[n->first_leaf], &s)) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  int rc = build_with_slots(n, cols, &s, a, where, err);
+  free(s.pos);
+  return rc;
+}
+
+static void mark_leaves(const rnode_t *n, bool *need) {
+  if (n->kind == RN_LEAF) need[n->leaf] = true;
+  for (int32_t i = 0; i < n->n_children; i++) mark_leaves(n->children[i], need);
+}
+
+int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t i, struct ArrowArray *out,
+                                           prestige_error_t *err) {
+  memset(out, 0, sizeof(*out));
+  if (i < 0 || i >= r->n_rgs) return prestige_error_set(err, PRESTIGE_EINVAL, "no row group %d", i);
+  int32_t g = r->rgs[i];
+  const pq_row_group_t *rg = &r->meta.row_groups[g];
+  int32_t nl = r->rs.n_leaves;
+  bool *need = calloc((size_t)(nl ? nl : 1), 1);
+  rcolumn_t *cols = calloc((size_t)(nl ? nl : 1), sizeof(rcolumn_t));
+  uint8_t *chunk = NULL;
+  int rc = need && cols ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  for (int32_t k = 0; !rc && k < r->n_proj; k++) mark_leaves(r->proj[k], need);
+  for (int32_t l = 0; !rc && l < nl; l++) {
+    if (!need[l]) continue;
+    const pq_column_chunk_t *cc = &rg->columns[l];
+    const pq_column_meta_t *md = cc->meta_data;
+    char where[512];
+    snprintf(where, sizeof(where), "%s: row group %d, column %s", r->in.name, g, r->rs.leaves[l]->name);
+    if (cc->file_path) {
+      rc = prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: column data in another file (%s) is not supported", where,
+                              cc->file_path);
+      break;
+    }
+    int64_t start = md->data_page_offset;
+    if (md->has_dictionary_page_offset && md->dictionary_page_offset >= 4 &&
+        (md->dictionary_page_offset < start || start < 4))
+      start = md->dictionary_page_offset;
+    int64_t len = md->total_compressed_size;
+    if (md->num_values == 0 && rg->num_rows == 0) continue; /* nothing to read (some writers leave offsets at 0) */
+    if (start < 4 || len < 0 || (uint64_t)start + (uint64_t)len > r->size) {
+      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: chunk range %lld+%lld lies outside the file", where,
+                              (long long)start, (long long)len);
+      break;
+    }
+    uint8_t *grown = realloc(chunk, (size_t)(len ? len : 1));
+    if (!grown) {
+      rc = prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory for %lld bytes", where, (long long)len);
+      break;
+    }
+    chunk = grown;
+    rc = r->in.read_at(r->in.ctx, (uint64_t)start, chunk, (size_t)len, err);
+    if (!rc) rc = rcolumn_decode(&cols[l], r->rs.leaves[l], md, chunk, (size_t)len, rg->num_rows, r->opts.verify_checksums,
+                                 r->codec, where, err);
+  }
+  free(chunk);
+  if (!rc) rc = prestige_array_init(out, 1, r->n_proj, err);
+  if (!rc) out->length = rg->num_rows;
+  for (int32_t k = 0; !rc && k < r->n_proj; k++) {
+    char where[512];
+    snprintf(where, sizeof(where), "%s: row group %d", r->in.name, g);
+    rc = build(r->proj[k], cols, out->children[k], where, err);
+    if (!rc && out->children[k]->length != rg->num_rows)
+      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: row group %d: column \"%s\" has %lld rows, the row group %lld",
+                              r->in.name, g, r->proj[k]->name, (long long)out->children[k]->length, (long long)rg->num_rows);
+  }
+  for (int32_t l = 0; cols && l < nl; l++) rcolumn_release(&cols[l]);
+  free(cols);
+  free(need);
+  if (rc && out->release) out->release(out);
+  return rc;
+}
+
+/* ---- stream: zero-copy slices of each row group ----------------------------------------- */
+typedef struct holder {
+  struct ArrowArray rg;
+  atomic_int refs;
+} holder_t;
+
+static void holder_unref(holder_t *h) {
+  if (atomic_fetch_sub(&h->refs, 1) == 1) {
+    if (h->rg.release) h->rg.release(&h->rg);
+    free(h);
+  }
+}
+
+static void child_release(struct ArrowArray *a) {
+  holder_unref(a->private_data);
+  a->release = NULL;
+}
+
+static void slice_release(struct ArrowArray *a) {
+  for (int64_t i = 0; i < a->n_children; i++) {
+    if (a->children[i]->release) a->children[i]->release(a->children[i]);
+    free(a->children[i]);
+  }
+  free(a->children);
+  free(a->buffers);
+  holder_unref(a->private_data);
+  a->release = NULL;
+}
+
+static int make_slice(holder_t *h, int64_t start, int64_t len, struct ArrowArray *out) {
+  memset(out, 0, sizeof(*out));
+  int64_t n = h->rg.n_children;
+  out->buffers = calloc(1, sizeof(void *));
+  out->children = calloc((size_t)(n ? n : 1), sizeof(struct ArrowArray *));
+  if (!out->buffers || !out->children) goto oom;
+  for (int64_t i = 0; i < n; i++) {
+    out->children[i] = malloc(sizeof(struct ArrowArray));
+    if (!out->children[i]) goto oom;
+    *out->children[i] = *h->rg.children[i];
+    out->children[i]->release = child_release;
+    out->children[i]->private_data = h;
+    atomic_fetch_add(&h->refs, 1);
+    out->n_children = i + 1;
+  }
+  out->n_children = n;
+  out->length = len;
+  out->offset = start;
+  out->n_buffers = 1;
+  out->private_data = h;
+  atomic_fetch_add(&h->refs, 1);
+  out->release = slice_release;
+  return 0;
+oom:
+  for (int64_t i = 0; out->children && i < out->n_children; i++) {
+    holder_unref(h);
+    free(out->children[i]);
+  }
+  free(out->children);
+  free(out->buffers);
+  return PRESTIGE_ENOMEM;
+}
+
+typedef struct rstream {
+  prestige_parquet_reader_t *r;
+  holder_t *cur;
+  int64_t next_row;
+  int32_t next_rg;
+  prestige_error_t err;
+} rstream_t;
+
+static int rs_get_schema(struct ArrowArrayStream *s, struct ArrowSchema *out) {
+  rstream_t *st = s->private_data;
+  return prestige_parquet_reader_schema(st->r, out, &st->err) ? 12 : 0;
+}
+
+static int rs_get_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
+  rstream_t *st = s->private_data;
+  memset(out, 0, sizeof(*out));
+  while (!st->cur || st->next_row >= st->cur->rg.length) {
+    if (st->cur) holder_unref(st->cur);
+    st->cur = NULL;
+    if (st->next_rg >= st->r->n_rgs) return 0;
+    holder_t *h = calloc(1, sizeof(*h));
+    if (!h) {
+      prestige_error_set(&st->err, PRESTIGE_ENOMEM, "out of memory");
+      return 12;
+    }
+    atomic_init(&h->refs, 1);
+    int rc = prestige_parquet_reader_read_row_group(st->r, st->next_rg++, &h->rg, &st->err);
+    if (rc) {
+      free(h);
+      return rc == PRESTIGE_ENOMEM ? 12 : 5; /* ENOMEM / EIO */
+    }
+    st->cur = h;
+    st->next_row = 0;
+  }
+  int64_t len = st->cur->rg.length - st->next_row;
+  if (len > st->r->opts.batch_rows) len = st->r->opts.batch_rows;
+  if (make_slice(st->cur, st->next_row, len, out)) {
+    prestige_error_set(&st->err, PRESTIGE_ENOMEM, "out of memory");
+    return 12;
+  }
+  st->next_row += len;
+  return 0;
+}
+
+static const char *rs_last_error(struct ArrowArrayStream *s) { return ((rstream_t *)s->private_data)->err.message; }
+
+static void rs_release(struct ArrowArrayStream *s) {
+  rstream_t *st = s->private_data;
+  if (st->cur) holder_unref(st->cur);
+  prestige_parquet_reader_close(st->r);
+  free(st);
+  s->release = NULL;
+}
+
+int prestige_parquet_reader_stream(prestige_parquet_reader_t *r, struct ArrowArrayStream *out, prestige_error_t *err) {
+  rstream_t *st = calloc(1, sizeof(*st));
+  if (!st) {
+    prestige_parquet_reader_close(r);
+    return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  }
+  st->r = r;
+  out->get_schema = rs_get_schema;
+  out->get_next = rs_get_next;
+  out->get_last_error = rs_last_error;
+  out->release = rs_release;
+  out->private_data = st;
+  return 0;
+}

@@ -1,0 +1,444 @@
+/* Decodes one column chunk: page headers, CRCs, decompression, levels, dictionary and values. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parquet/encoding.h"
+#include "parquet/reader_internal.h"
+
+void rcolumn_release(rcolumn_t *c) {
+  free(c->def);
+  free(c->rep);
+  free(c->offsets);
+  buf_release(&c->values);
+  buf_release(&c->data);
+  memset(c, 0, sizeof(*c));
+}
+
+typedef struct dict {
+  int64_t n;
+  buf_t fixed;      /* fixed-width entries */
+  int64_t *offsets; /* byte arrays */
+  buf_t data;
+} dict_t;
+
+typedef struct ctx {
+  rcolumn_t *c;
+  const rnode_t *leaf;
+  const char *where;
+  prestige_error_t *err;
+  int64_t cap_levels, cap_values_off;
+  dict_t dict;
+  bool has_dict;
+  buf_t page; /* decompressed page */
+} ctx_t;
+
+static int corrupt(ctx_t *x, const char *fmt, const char *detail) {
+  char msg[256];
+  snprintf(msg, sizeof(msg), fmt, detail);
+  return prestige_error_set(x->err, PRESTIGE_ECORRUPT, "%s: %s", x->where, msg);
+}
+
+static int fixed_width(const rnode_t *l) {
+  switch (l->physical) {
+    case PRESTIGE_PHYSICAL_BOOLEAN: return 1;
+    case PRESTIGE_PHYSICAL_INT32: case PRESTIGE_PHYSICAL_FLOAT: return 4;
+    case PRESTIGE_PHYSICAL_INT64: case PRESTIGE_PHYSICAL_DOUBLE: return 8;
+    case PRESTIGE_PHYSICAL_INT96: return 12;
+    case PRESTIGE_PHYSICAL_FIXED_LEN_BYTE_ARRAY: return l->type_length;
+    default: return 0;
+  }
+}
+
+static int grow_levels(ctx_t *x, int64_t need) {
+  rcolumn_t *c = x->c;
+  if (c->n_levels + need <= x->cap_levels) return 0;
+  int64_t cap = x->cap_levels ? x->cap_levels : 1024;
+  while (cap < c->n_levels + need) cap *= 2;
+  if (x->leaf->def > 0) {
+    int16_t *d = realloc(c->def, (size_t)cap * 2);
+    if (!d) return PRESTIGE_ENOMEM;
+    c->def = d;
+  }
+  if (x->leaf->max_rep > 0) {
+    int16_t *r = realloc(c->rep, (size_t)cap * 2);
+    if (!r) return PRESTIGE_ENOMEM;
+    c->rep = r;
+  }
+  x->cap_levels = cap;
+  return 0;
+}
+
+/* Appends n byte-array values. */
+static int push_bytes(ctx_t *x, const uint8_t *p, size_t len) {
+  rcolumn_t *c = x->c;
+  if (c->n_values + 2 > x->cap_values_off) {
+    int64_t cap = x->cap_values_off ? x->cap_values_off * 2 : 1024;
+    int64_t *o = realloc(c->offsets, (size_t)cap * 8);
+    if (!o) return PRESTIGE_ENOMEM;
+    c->offsets = o;
+    x->cap_values_off = cap;
+    if (c->n_values == 0) c->offsets[0] = 0;
+  }
+  if (buf_append(&c->data, p, len)) return PRESTIGE_ENOMEM;
+  c->offsets[++c->n_values] = (int64_t)c->data.len;
+  return 0;
+}
+
+/* Decodes n PLAIN values of the leaf's type. */
+static int plain_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n, bool to_dict) {
+  const rnode_t *l = x->leaf;
+  int w = fixed_width(l);
+  if (l->physical == PRESTIGE_PHYSICAL_BOOLEAN) {
+    if ((size_t)((n + 7) / 8) > len) return corrupt(x, "%s", "PLAIN booleans run past the end of the page");
+    buf_t *b = to_dict ? &x->dict.fixed : &x->c->values;
+    if (buf_reserve(b, (size_t)n)) return PRESTIGE_ENOMEM;
+    for (int64_t i = 0; i < n; i++) b->data[b->len + (size_t)i] = (p[i >> 3] >> (i & 7)) & 1;
+    b->len += (size_t)n;
+    if (!to_dict) x->c->n_values += n;
+    return 0;
+  }
+  if (w > 0) {
+    if ((uint64_t)n * (uint64_t)w > len) return corrupt(x, "%s", "PLAIN values run past the end of the page");
+    buf_t *b = to_dict ? &x->dict.fixed : &x->c->values;
+    if (buf_append(b, p, (size_t)n * (size_t)w)) return PRESTIGE_ENOMEM;
+    if (!to_dict) x->c->n_values += n;
+    return 0;
+  }
+  size_t pos = 0;
+  for (int64_t i = 0; i < n; i++) {
+    if (len - pos < 4) return corrupt(x, "%s", "PLAIN byte array length runs past the end of the page");
+    uint32_t vl = load_le32(p + pos);
+    pos += 4;
+    if (vl > len - pos) return corrupt(x, "%s", "PLAIN byte array runs past the end of the page");
+    if (to_dict) {
+      x->dict.offsets[i + 1] = x->dict.offsets[i] + vl;
+      if (buf_append(&x->dict.data, p + pos, vl)) return PRESTIGE_ENOMEM;
+    } else if (push_bytes(x, p + pos, vl)) {
+      return PRESTIGE_ENOMEM;
+    }
+    pos += vl;
+  }
+  return 0;
+}
+
+static int dictionary_page(ctx_t *x, const pq_page_header_t *h, const uint8_t *p, size_t len) {
+  const pq_dictionary_page_header_t *d = h->dictionary_page_header;
+  if (!d) return corrupt(x, "%s", "dictionary page without its header");
+  if (x->has_dict) return corrupt(x, "%s", "second dictionary page in a column chunk");
+  if (d->num_values < 0 || (uint64_t)d->num_values > len * 8 + 1) return corrupt(x, "%s", "bad dictionary size");
+  if (d->encoding != PRESTIGE_ENCODING_PLAIN && d->encoding != PRESTIGE_ENCODING_PLAIN_DICTIONARY)
+    return prestige_error_set(x->err, PRESTIGE_EUNSUPPORTED, "%s: dictionary page encoding %s", x->where,
+                              prestige_encoding_name((prestige_encoding_t)d->encoding));
+  x->dict.n = d->num_values;
+  if (fixed_width(x->leaf) == 0) {
+    x->dict.offsets = calloc((size_t)d->num_values + 1, 8);
+    if (!x->dict.offsets) return PRESTIGE_ENOMEM;
+  }
+  x->has_dict = true;
+  return plain_values(x, p, len, d->num_values, true);
+}
+
+static int dict_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n) {
+  if (!x->has_dict) return corrupt(x, "%s", "dictionary-encoded page without a dictionary page");
+  if (n == 0) return 0;
+  if (len < 1) return corrupt(x, "%s", "dictionary indices missing");
+  int bw = p[0];
+  if (bw > 32) return corrupt(x, "%s", "dictionary index bit width over 32");
+  pq_rle_decoder_t d;
+  pq_rle_decoder_init(&d, p + 1, len - 1, bw);
+  uint32_t idx[1024];
+  int w = fixed_width(x->leaf);
+  for (int64_t done = 0; done < n;) {
+    size_t k = (size_t)(n - done < 1024 ? n - done : 1024);
+    int rc = pq_rle_decoder_get_u32(&d, idx, k, x->err);
+    if (rc) return prestige_error_prefix(x->err, "%s: dictionary indices", x->where);
+    for (size_t i = 0; i < k; i++) {
+      if (idx[i] >= (uint64_t)x->dict.n) return corrupt(x, "%s", "dictionary index out of range");
+      if (w > 0) {
+        if (buf_append(&x->c->values, x->dict.fixed.data + (size_t)idx[i] * (size_t)w, (size_t)w)) return PRESTIGE_ENOMEM;
+      } else {
+        int64_t s = x->dict.offsets[idx[i]], e = x->dict.offsets[idx[i] + 1];
+        if (push_bytes(x, x->dict.data.data + s, (size_t)(e - s))) return PRESTIGE_ENOMEM;
+      }
+    }
+    if (w > 0) x->c->n_values += (int64_t)k;
+    done += (int64_t)k;
+  }
+  return 0;
+}
+
+static int decode_values(ctx_t *x, int encoding, const uint8_t *p, size_t len, int64_t n) {
+  const rnode_t *l = x->leaf;
+  int w = fixed_width(l);
+  rcolumn_t *c = x->c;
+  switch (encoding) {
+    case PRESTIGE_ENCODING_PLAIN: return plain_values(x, p, len, n, false);
+    case PRESTIGE_ENCODING_PLAIN_DICTIONARY:
+    case PRESTIGE_ENCODING_RLE_DICTIONARY: return dict_values(x, p, len, n);
+    case PRESTIGE_ENCODING_RLE: {
+      if (l->physical != PRESTIGE_PHYSICAL_BOOLEAN) break;
+      if (len < 4 || load_le32(p) > len - 4) return corrupt(x, "%s", "RLE boolean length prefix");
+      pq_rle_decoder_t d;
+      pq_rle_decoder_init(&d, p + 4, load_le32(p), 1);
+      uint32_t tmp[1024];
+      for (int64_t done = 0; done < n;) {
+        size_t k = (size_t)(n - done < 1024 ? n - done : 1024);
+        if (pq_rle_decoder_get_u32(&d, tmp, k, x->err)) return prestige_error_prefix(x->err, "%s", x->where);
+        for (size_t i = 0; i < k; i++) buf_append_u8(&c->values, (uint8_t)(tmp[i] & 1));
+        done += (int64_t)k;
+      }
+      c->n_values += n;
+      return 0;
+    }
+    case PRESTIGE_ENCODING_DELTA_BINARY_PACKED: {
+      if (l->physical != PRESTIGE_PHYSICAL_INT32 && l->physical != PRESTIGE_PHYSICAL_INT64) break;
+      size_t used;
+      if (buf_reserve(&c->values, (size_t)n * (size_t)w)) return PRESTIGE_ENOMEM;
+      int rc = l->physical == PRESTIGE_PHYSICAL_INT32
+                   ? pq_delta_binary_decode_i32(p, len, (int32_t *)(c->values.data + c->values.len), (size_t)n, &used, x->err)
+                   : pq_delta_binary_decode_i64(p, len, (int64_t *)(c->values.data + c->values.len), (size_t)n, &used, x->err);
+      if (rc) return prestige_error_prefix(x->err, "%s", x->where);
+      c->values.len += (size_t)n * (size_t)w;
+      c->n_values += n;
+      return 0;
+    }
+    case PRESTIGE_ENCODING_DELTA_LENGTH_BYTE_ARRAY:
+    case PRESTIGE_ENCODING_DELTA_BYTE_ARRAY: {
+      if (l->physical != PRESTIGE_PHYSICAL_BYTE_ARRAY && l->physical != PRESTIGE_PHYSICAL_FIXED_LEN_BYTE_ARRAY) break;
+      uint32_t *lens = malloc((size_t)(n ? n : 1) * 4);
+      buf_t bytes = BUF_INIT;
+      if (!lens) return PRESTIGE_ENOMEM;
+      int rc = encoding == PRESTIGE_ENCODING_DELTA_LENGTH_BYTE_ARRAY
+                   ? pq_delta_length_decode(p, len, (size_t)n, &bytes, lens, x->err)
+                   : pq_delta_byte_array_decode(p, len, (size_t)n, &bytes, lens, x->err);
+      size_t pos = 0;
+      for (int64_t i = 0; !rc && i < n; i++) {
+        if (w > 0) {
+          if (lens[i] != (uint32_t)w) rc = corrupt(x, "%s", "DELTA_BYTE_ARRAY value of the wrong length for FIXED_LEN_BYTE_ARRAY");
+          else if (buf_append(&c->values, bytes.data + pos, lens[i])) rc = PRESTIGE_ENOMEM;
+        } else if (push_bytes(x, bytes.data + pos, lens[i])) {
+          rc = PRESTIGE_ENOMEM;
+        }
+        pos += lens[i];
+      }
+      if (!rc && w > 0) c->n_values += n;
+      if (rc && rc != PRESTIGE_ENOMEM && !strstr(x->err->message, x->where)) prestige_error_prefix(x->err, "%s", x->where);
+      free(lens);
+      buf_release(&bytes);
+      return rc;
+    }
+    case PRESTIGE_ENCODING_BYTE_STREAM_SPLIT: {
+      if (w <= 0 || l->physical == PRESTIGE_PHYSICAL_BOOLEAN) break;
+      if (buf_reserve(&c->values, (size_t)n * (size_t)w)) return PRESTIGE_ENOMEM;
+      if (pq_byte_stream_split_decode(p, len, (size_t)n, w, c->values.data + c->values.len, x->err))
+        return prestige_error_prefix(x->err, "%s", x->where);
+      c->values.len += (size_t)n * (size_t)w;
+      c->n_values += n;
+      return 0;
+    }
+    default: break;
+  }
+  return prestige_error_set(x->err, PRESTIGE_EUNSUPPORTED, "%s: encoding %s is not supported for %s", x->where,
+                            prestige_encoding_name((prestige_encoding_t)encoding),
+                            prestige_physical_type_name((prestige_physical_type_t)l->physical));
+}
+
+/* Levels of a v1 page: RLE (length-prefixed) or the deprecated BIT_PACKED. Returns bytes used. */
+static int levels_v1(ctx_t *x, int encoding, int16_t max, const uint8_t *p, size_t len, int16_t *out, int64_t n,
+                     size_t *used) {
+  int bw = pq_bit_width((uint64_t)max);
+  if (encoding == PRESTIGE_ENCODING_BIT_PACKED) {
+    size_t bytes = (size_t)(((uint64_t)n * (uint64_t)bw + 7) / 8);
+    if (pq_bitpacked_legacy_get_i16(p, len, bw, out, (size_t)n, x->err)) return prestige_error_prefix(x->err, "%s", x->where);
+    *used = bytes;
+    return 0;
+  }
+  if (encoding != PRESTIGE_ENCODING_RLE)
+    return prestige_error_set(x->err, PRESTIGE_EUNSUPPORTED, "%s: level encoding %s", x->where,
+                              prestige_encoding_name((prestige_encoding_t)encoding));
+  if (len < 4 || load_le32(p) > len - 4) return corrupt(x, "%s", "level data length runs past the end of the page");
+  uint32_t ll = load_le32(p);
+  pq_rle_decoder_t d;
+  pq_rle_decoder_init(&d, p + 4, ll, bw);
+  if (pq_rle_decoder_get_i16(&d, out, (size_t)n, x->err)) return prestige_error_prefix(x->err, "%s: levels", x->where);
+  *used = 4 + ll;
+  return 0;
+}
+
+static int check_levels(ctx_t *x, const int16_t *v, int64_t n, int16_t max, int64_t *at_max) {
+  int64_t cnt = 0;
+  for (int64_t i = 0; i < n; i++) {
+    if (v[i] < 0 || v[i] > max) return corrupt(x, "%s", "level exceeds the column's maximum");
+    cnt += v[i] == max;
+  }
+  if (at_max) *at_max = cnt;
+  return 0;
+}
+
+static int data_page(ctx_t *x, const pq_page_header_t *h, const uint8_t *raw, size_t raw_len, pq_codec_ctx_t *codec,
+                     pq_codec_t cc) {
+  const rnode_t *l = x->leaf;
+  rcolumn_t *c = x->c;
+  bool v2 = h->type == PQ_PAGE_DATA_V2;
+  int32_t n = v2 ? (h->data_page_header_v2 ? h->data_page_header_v2->num_values : -1)
+                 : (h->data_page_header ? h->data_page_header->num_values : -1);
+  if (n < 0) return corrupt(x, "%s", "data page without its header");
+  if (n > (1 << 28)) return corrupt(x, "%s", "page with more than 2^28 values");
+  if (grow_levels(x, n)) return PRESTIGE_ENOMEM;
+  int16_t *def = l->def > 0 ? c->def + c->n_levels : NULL;
+  int16_t *rep = l->max_rep > 0 ? c->rep + c->n_levels : NULL;
+  const uint8_t *vals;
+  size_t vals_len;
+  int encoding;
+  int64_t present = n;
+  if (!v2) {
+    const pq_data_page_header_t *d = h->data_page_header;
+    encoding = d->encoding;
+    buf_clear(&x->page);
+    if (buf_reserve(&x->page, (size_t)h->uncompressed_page_size + 1)) return PRESTIGE_ENOMEM;
+    if (pq_decompress(codec, cc, raw, raw_len, x->page.data, (size_t)h->uncompressed_page_size, x->err))
+      return prestige_error_prefix(x->err, "%s: data page", x->where);
+    const uint8_t *p = x->page.data;
+    size_t left = (size_t)h->uncompressed_page_size, used = 0;
+    if (rep) {
+      PRESTIGE_TRY(levels_v1(x, d->repetition_level_encoding, l->max_rep, p, left, rep, n, &used));
+      p += used;
+      left -= used;
+    }
+    if (def) {
+      PRESTIGE_TRY(levels_v1(x, d->definition_level_encoding, l->def, p, left, def, n, &used));
+      p += used;
+      left -= used;
+    }
+    vals = p;
+    vals_len = left;
+  } else {
+    const pq_data_page_header_v2_t *d = h->data_page_header_v2;
+    encoding = d->encoding;
+    if (d->repetition_levels_byte_length < 0 || d->definition_levels_byte_length < 0 ||
+        (uint64_t)d->repetition_levels_byte_length + (uint64_t)d->definition_levels_byte_length > raw_len)
+      return corrupt(x, "%s", "v2 level lengths exceed the page");
+    size_t rl = (size_t)d->repetition_levels_byte_length, dl = (size_t)d->definition_levels_byte_length;
+    if (rep) {
+      pq_rle_decoder_t rd;
+      pq_rle_decoder_init(&rd, raw, rl, pq_bit_width((uint64_t)l->max_rep));
+      if (pq_rle_decoder_get_i16(&rd, rep, (size_t)n, x->err)) return prestige_error_prefix(x->err, "%s: repetition levels", x->where);
+    }
+    if (def) {
+      pq_rle_decoder_t dd;
+      pq_rle_decoder_init(&dd, raw + rl, dl, pq_bit_width((uint64_t)l->def));
+      if (pq_rle_decoder_get_i16(&dd, def, (size_t)n, x->err)) return prestige_error_prefix(x->err, "%s: definition levels", x->where);
+    }
+    const uint8_t *cv = raw + rl + dl;
+    size_t cv_len = raw_len - rl - dl;
+    int64_t ulen = (int64_t)h->uncompressed_page_size - (int64_t)rl - (int64_t)dl;
+    if (ulen < 0) return corrupt(x, "%s", "v2 uncompressed size smaller than its levels");
+    if (ulen == 0) { /* an empty v2 page (all nulls): nothing to decompress */
+      vals = cv;
+      vals_len = 0;
+    } else if (d->is_compressed && cc != PQ_CODEC_UNCOMPRESSED) {
+      buf_clear(&x->page);
+      if (buf_reserve(&x->page, (size_t)ulen + 1)) return PRESTIGE_ENOMEM;
+      if (pq_decompress(codec, cc, cv, cv_len, x->page.data, (size_t)ulen, x->err))
+        return prestige_error_prefix(x->err, "%s: data page v2", x->where);
+      vals = x->page.data;
+      vals_len = (size_t)ulen;
+    } else {
+      vals = cv;
+      vals_len = cv_len;
+    }
+  }
+  if (rep) PRESTIGE_TRY(check_levels(x, rep, n, l->max_rep, NULL));
+  if (def) PRESTIGE_TRY(check_levels(x, def, n, l->def, &present));
+  if (rep && n > 0 && c->n_levels == 0 && rep[0] != 0) return corrupt(x, "%s", "first repetition level is not 0");
+  PRESTIGE_TRY(decode_values(x, encoding, vals, vals_len, present));
+  c->n_levels += n;
+  return 0;
+}
+
+int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *meta, const uint8_t *chunk, size_t len,
+                   int64_t num_rows, bool verify_crc, pq_codec_ctx_t *codec, const char *where, prestige_error_t *err) {
+  memset(c, 0, sizeof(*c));
+  c->width = fixed_width(leaf);
+  ctx_t x = {.c = c, .leaf = leaf, .where = where, .err = err};
+  pq_codec_t cc = (pq_codec_t)meta->codec;
+  if (!pq_codec_supported(cc)) {
+    return prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: compression codec %s is not supported", where,
+                              prestige_compression_name((prestige_compression_t)meta->codec)
+                                  ? prestige_compression_name((prestige_compression_t)meta->codec)
+                                  : "unknown");
+  }
+  if (leaf->physical < 0 || leaf->physical > PRESTIGE_PHYSICAL_FIXED_LEN_BYTE_ARRAY || leaf->physical != meta->type)
+    return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: column metadata type differs from the schema", where);
+  size_t pos = 0;
+  int rc = 0;
+  int64_t rows_seen = 0;
+  while (pos < len && !rc) {
+    if (c->n_levels >= meta->num_values && meta->num_values > 0) break; /* trailing bytes (e.g. page index) */
+    arena_t a = ARENA_INIT;
+    pq_page_header_t h;
+    size_t hl;
+    rc = pq_page_header_decode(chunk + pos, len - pos, &a, &h, &hl, err);
+    if (rc) {
+      prestige_error_prefix(err, "%s: page header at chunk offset %zu", where, pos);
+      arena_release(&a);
+      break;
+    }
+    pos += hl;
+    if ((size_t)h.compressed_page_size > len - pos) {
+      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: page of %d bytes runs past the end of the column chunk", where,
+                              h.compressed_page_size);
+      arena_release(&a);
+      break;
+    }
+    const uint8_t *raw = chunk + pos;
+    size_t raw_len = (size_t)h.compressed_page_size;
+    if (verify_crc && h.has_crc && pq_crc32(raw, raw_len) != (uint32_t)h.crc) {
+      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: page CRC mismatch at chunk offset %zu (the page is corrupt)", where,
+                              pos);
+      arena_release(&a);
+      break;
+    }
+    /* page sizes are int32 in the format: up to 2 GiB is legitimate (large_string_map has 1 GiB
+     * pages); past that the header is corrupt */
+    if (h.uncompressed_page_size < 0) {
+      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: page claims %d uncompressed bytes", where, h.uncompressed_page_size);
+      arena_release(&a);
+      break;
+    }
+    switch (h.type) {
+      case PQ_PAGE_DICTIONARY: {
+        buf_clear(&x.page);
+        if (buf_reserve(&x.page, (size_t)h.uncompressed_page_size + 1)) rc = PRESTIGE_ENOMEM;
+        else if (pq_decompress(codec, cc, raw, raw_len, x.page.data, (size_t)h.uncompressed_page_size, err))
+          rc = prestige_error_prefix(err, "%s: dictionary page", where);
+        else rc = dictionary_page(&x, &h, x.page.data, (size_t)h.uncompressed_page_size);
+        break;
+      }
+      case PQ_PAGE_DATA:
+      case PQ_PAGE_DATA_V2: rc = data_page(&x, &h, raw, raw_len, codec, cc); break;
+      default: break; /* index pages and unknown types are skipped */
+    }
+    arena_release(&a);
+    pos += raw_len;
+  }
+  (void)rows_seen;
+  if (!rc && c->n_levels != meta->num_values)
+    rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: column chunk holds %lld values, metadata says %lld", where,
+                            (long long)c->n_levels, (long long)meta->num_values);
+  if (!rc && leaf->max_rep == 0 && c->n_levels != num_rows)
+    rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: %lld values for %lld rows", where, (long long)c->n_levels,
+                            (long long)num_rows);
+  if (rc == PRESTIGE_ENOMEM && !err->message[0]) prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", where);
+  if (!rc && c->width == 0 && c->n_values == 0 && !c->offsets) {
+    c->offsets = calloc(1, 8);
+    if (!c->offsets) rc = PRESTIGE_ENOMEM;
+  }
+  free(x.dict.offsets);
+  buf_release(&x.dict.fixed);
+  buf_release(&x.dict.data);
+  buf_release(&x.page);
+  if (rc) rcolumn_release(c);
+  return rc;
+}

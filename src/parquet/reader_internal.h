@@ -1,0 +1,61 @@
+/* Parquet reader internals: the Arrow-shaped node tree built from the Parquet schema, and the
+ * decoded contents of one column chunk. */
+#ifndef PRESTIGE_PARQUET_READER_INTERNAL_H
+#define PRESTIGE_PARQUET_READER_INTERNAL_H
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "parquet/codec.h"
+#include "parquet/metadata.h"
+#include "prestige/parquet_reader.h"
+
+typedef enum { RN_LEAF, RN_STRUCT, RN_LIST, RN_MAP } rn_kind_t;
+
+typedef struct rnode {
+  rn_kind_t kind;
+  const char *name;
+  bool nullable;
+  int16_t def;      /* def level at which this node is non-null */
+  int16_t elem_def; /* list/map: def level at which an element exists */
+  int16_t rep;      /* list/map: repetition level of the elements */
+  struct rnode *parent;
+  struct rnode **children;
+  int32_t n_children;
+  int32_t first_leaf; /* file column index of the first leaf below */
+  int32_t field_id;   /* -1 when absent */
+  /* leaves */
+  int32_t leaf;       /* file column index */
+  const pq_schema_element_t *el;
+  int32_t physical, type_length;
+  char format[96];    /* Arrow format of the leaf (or of the node for groups) */
+  int16_t max_rep;
+} rnode_t;
+
+typedef struct rschema {
+  arena_t arena;
+  rnode_t **top;      /* top-level fields */
+  int32_t n_top;
+  rnode_t **leaves;   /* by file column index */
+  int32_t n_leaves;
+} rschema_t;
+
+int rschema_build(rschema_t *s, const pq_file_metadata_t *m, prestige_error_t *err);
+void rschema_release(rschema_t *s);
+
+/* Decoded column chunk: levels for every slot and the dense present values. */
+typedef struct rcolumn {
+  int16_t *def, *rep; /* NULL when the max level is 0 */
+  int64_t n_levels;
+  int64_t n_values;   /* present values */
+  buf_t values;       /* fixed width: n_values * width bytes (booleans one byte each) */
+  int64_t *offsets;   /* byte arrays: n_values + 1 offsets into data */
+  buf_t data;
+  int32_t width;      /* fixed width in bytes, 0 for byte arrays */
+} rcolumn_t;
+
+void rcolumn_release(rcolumn_t *c);
+/* Decodes the pages of one column chunk whose bytes are chunk[0..len). */
+int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *meta, const uint8_t *chunk, size_t len,
+                   int64_t num_rows, bool verify_crc, pq_codec_ctx_t *codec, const char *where, prestige_error_t *err);
+
+#endif
