@@ -49,6 +49,8 @@
 
 #include "prestige/arrow.h"
 #include "prestige/error.h"
+#include "prestige/parquet_reader.h"
+#include "prestige/parquet_writer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -279,6 +281,15 @@ int prestige_record_from_arrow(const prestige_record_desc_t *desc, const struct 
  * outlive the stream. */
 int prestige_record_stream(const prestige_record_desc_t *desc, const void *records, size_t n, size_t batch_rows,
                            struct ArrowArrayStream *out, prestige_error_t *err);
+
+/* Writes n structs to a Parquet file (opts NULL: defaults), through a temporary name renamed
+ * into place once the file is complete. */
+int prestige_record_write_file(const prestige_record_desc_t *desc, const char *path, const void *records, size_t n,
+                               const prestige_parquet_writer_options_t *opts, prestige_error_t *err);
+/* Reads a Parquet file into structs, appended to *out (initialise it to {0}). Only the
+ * record's columns are read; see prestige_record_from_arrow for the matching rules. */
+int prestige_record_read_file(const prestige_record_desc_t *desc, const char *path,
+                              const prestige_record_read_options_t *opts, prestige_records_t *out, prestige_error_t *err);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every example builds (make builds examples/*.c) and runs successfully; DuckDB reads their files
+# with the types the reference describes.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-ex.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+for ex in $(find build/release/examples -type f -perm -u+x ! -name "*.*" | sort); do
+  name=$(basename "$ex")
+  if (cd "$T" && "$OLDPWD/$ex" "$T/$name.parquet"); then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $name"; fi
+done
+printf '%s' "SELECT string_agg(column_name || ':' || column_type, ',') t FROM (DESCRIBE SELECT * FROM read_parquet('$T/records_my_data.parquet'))" > "$T/q.sql"
+types=$(node tests/common/duckdb_query.mjs "$T/q.sql")
+echo "MyData in DuckDB: $types"
+for want in "id:UBIGINT" "name:VARCHAR" "value:DOUBLE" "optional_field:INTEGER" "raw_bytes:UTINYINT[]" "binary_data:BLOB" "payload:BLOB"; do
+  if echo "$types" | grep -qF "$want"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $want missing"; fi
+done
+echo "RESULT $pass $fail"
+[ $fail -eq 0 ]
