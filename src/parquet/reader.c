@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/ipc_schema.h"
 #include "parquet/reader_internal.h"
 
 struct prestige_parquet_reader {
@@ -43,6 +44,59 @@ static int node_schema(const rnode_t *n, struct ArrowSchema *s, prestige_error_t
   PRESTIGE_TRY(prestige_schema_allocate_children(s, n->n_children, err));
   for (int32_t i = 0; i < n->n_children; i++) PRESTIGE_TRY(node_schema(n->children[i], s->children[i], err));
   return 0;
+}
+
+/* ---- ARROW:schema restoration ---------------------------------------------------------------- */
+/* Takes the Arrow type of field f for node n when prestige can produce it from the stored
+ * values; anything else keeps the type derived from the Parquet schema. */
+static void restore(rnode_t *n, const struct ArrowSchema *f) {
+  if (!f || !f->format || f->dictionary) return;
+  const char *a = f->format, *p = n->format;
+  if (n->kind == RN_LEAF) {
+    if (!strcmp(p, "u") && !strcmp(a, "U")) goto take_large;
+    if (!strcmp(p, "z") && !strcmp(a, "Z")) goto take_large;
+    if (!strncmp(p, "tsm:", 4) && !strncmp(a, "tss:", 4)) {
+      n->div = 1000;
+      goto take;
+    }
+    if (!strncmp(p, "ts", 2) && !strncmp(a, "ts", 2) && p[2] == a[2] && p[3] == ':' && a[3] == ':') goto take; /* time zone */
+    if (!strcmp(p, "ttm") && !strcmp(a, "tts")) {
+      n->div = 1000;
+      goto take;
+    }
+    if (!strcmp(p, "l") && !strncmp(a, "tD", 2)) goto take;
+    if (!strcmp(p, "tdD") && !strcmp(a, "tdm")) goto take;
+    return;
+  take_large:
+    n->large = true;
+  take:
+    snprintf(n->format, sizeof(n->format), "%s", a);
+    return;
+  }
+  if (n->kind == RN_STRUCT && !strcmp(a, "+s") && f->n_children == n->n_children) {
+    for (int32_t i = 0; i < n->n_children; i++) restore(n->children[i], f->children[i]);
+  } else if (n->kind == RN_LIST && (!strcmp(a, "+l") || !strcmp(a, "+L")) && f->n_children == 1) {
+    if (!strcmp(a, "+L")) {
+      n->large = true;
+      snprintf(n->format, sizeof(n->format), "+L");
+    }
+    restore(n->children[0], f->children[0]);
+  } else if (n->kind == RN_MAP && !strcmp(a, "+m") && f->n_children == 1) {
+    restore(n->children[0], f->children[0]);
+  }
+}
+
+static void restore_arrow_schema(prestige_parquet_reader_t *r) {
+  const uint8_t *v;
+  int32_t len;
+  if (!r->opts.use_arrow_schema || !prestige_parquet_reader_metadata(r, "ARROW:schema", &v, &len)) return;
+  struct ArrowSchema a;
+  prestige_error_t ignored;
+  if (arrow_ipc_schema_decode((const char *)v, (size_t)len, &a, &ignored)) return; /* unusable: Parquet types stand */
+  for (int32_t t = 0; t < r->rs.n_top; t++)
+    for (int64_t i = 0; i < a.n_children; i++)
+      if (a.children[i]->name && !strcmp(a.children[i]->name, r->rs.top[t]->name)) restore(r->rs.top[t], a.children[i]);
+  prestige_schema_release(&a);
 }
 
 /* ---- opening ------------------------------------------------------------------------------ */
@@ -107,6 +161,7 @@ int prestige_parquet_reader_open(prestige_parquet_reader_t **out, prestige_input
   r->in = *in;
   int rc = read_footer(r, err);
   if (!rc) rc = rschema_build(&r->rs, &r->meta, err);
+  if (!rc) restore_arrow_schema(r);
   if (rc && rc != PRESTIGE_ENOMEM && !strstr(err->message, r->in.name)) prestige_error_prefix(err, "%s", r->in.name);
   if (!rc) {
     r->codec = pq_codec_ctx_new();
@@ -251,7 +306,9 @@ static int leaf_array(const rnode_t *n, const rcolumn_t *c, const slots_t *s, st
     a->null_count = s->n;
     return 0;
   }
-  bool var = t.type == PRESTIGE_ARROW_STRING || t.type == PRESTIGE_ARROW_BINARY;
+  bool var = t.type == PRESTIGE_ARROW_STRING || t.type == PRESTIGE_ARROW_BINARY || t.type == PRESTIGE_ARROW_LARGE_STRING ||
+             t.type == PRESTIGE_ARROW_LARGE_BINARY;
+  bool large = t.type == PRESTIGE_ARROW_LARGE_STRING || t.type == PRESTIGE_ARROW_LARGE_BINARY;
   PRESTIGE_TRY(prestige_array_init(a, var ? 3 : 2, 0, err));
   a->length = s->n;
   PRESTIGE_TRY(validity(n, c, s, a, err));
@@ -274,20 +331,23 @@ static int leaf_array(const rnode_t *n, const rcolumn_t *c, const slots_t *s, st
     int64_t total = 0;
     for (int64_t i = 0; i < n_slots; i++)
       if (vidx[i] >= 0) total += c->offsets[vidx[i] + 1] - c->offsets[vidx[i]];
-    if (total > INT32_MAX) rc = prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: more than 2 GiB of strings in one row group", where);
-    int32_t *off = rc ? NULL : prestige_buffer_alloc((n_slots + 1) * 4);
+    if (total > INT32_MAX && !large)
+      rc = prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: more than 2 GiB of strings in one row group (large_string output needed)", where);
+    void *off = rc ? NULL : prestige_buffer_alloc((n_slots + 1) * (large ? 8 : 4));
     uint8_t *data = rc ? NULL : prestige_buffer_alloc(total);
     if (!rc && (!off || !data)) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
     if (!rc) {
       int64_t o = 0;
-      off[0] = 0;
+      if (large) ((int64_t *)off)[0] = 0;
+      else ((int32_t *)off)[0] = 0;
       for (int64_t i = 0; i < n_slots; i++) {
         if (vidx[i] >= 0) {
           int64_t st = c->offsets[vidx[i]], len = c->offsets[vidx[i] + 1] - st;
           memcpy(data + o, c->data.data + st, (size_t)len);
           o += len;
         }
-        off[i + 1] = (int32_t)o;
+        if (large) ((int64_t *)off)[i + 1] = o;
+        else ((int32_t *)off)[i + 1] = (int32_t)o;
       }
     }
     prestige_array_set_buffer(a, 1, off);
@@ -349,6 +409,13 @@ static int leaf_array(const rnode_t *n, const rcolumn_t *c, const slots_t *s, st
           memcpy(dst, le, 16);
           break;
         }
+        case PRESTIGE_ARROW_DATE64: { /* days -> milliseconds */
+          int32_t days;
+          memcpy(&days, src, 4);
+          int64_t ms = (int64_t)days * 86400000LL;
+          memcpy(dst, &ms, 8);
+          break;
+        }
         default:
           if (sw != w) {
             rc = prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: cannot read %s as %s", where,
@@ -356,6 +423,21 @@ static int leaf_array(const rnode_t *n, const rcolumn_t *c, const slots_t *s, st
             break;
           }
           memcpy(dst, src, (size_t)w);
+      }
+    }
+    if (!rc && n->div > 1) { /* restored seconds units: the file holds milliseconds */
+      for (int64_t i = 0; i < n_slots; i++) {
+        if (w == 8) {
+          int64_t x;
+          memcpy(&x, out + i * 8, 8);
+          x /= n->div;
+          memcpy(out + i * 8, &x, 8);
+        } else {
+          int32_t x;
+          memcpy(&x, out + i * 4, 4);
+          x /= n->div;
+          memcpy(out + i * 4, &x, 4);
+        }
       }
     }
     prestige_array_set_buffer(a, 1, out);
@@ -381,19 +463,21 @@ static int build_with_slots(const rnode_t *n, rcolumn_t *cols, const slots_t *s,
     return 0;
   }
   /* list / map: offsets from the element counts of each slot */
-  int32_t *off = prestige_buffer_alloc((s->n + 1) * 4);
+  void *off = prestige_buffer_alloc((s->n + 1) * (n->large ? 8 : 4));
   if (!off) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   prestige_array_set_buffer(a, 1, off);
   int64_t total = 0;
-  off[0] = 0;
+  if (n->large) ((int64_t *)off)[0] = 0;
+  else ((int32_t *)off)[0] = 0;
   for (int64_t i = 0; i < s->n; i++) {
     int64_t p = s->pos[i];
     if (def_at(c, p) >= n->elem_def) {
       total++;
       for (int64_t q = p + 1; q < c->n_levels && rep_at(c, q) >= n->rep; q++) total += rep_at(c, q) == n->rep;
     }
-    if (total > INT32_MAX) return prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: list too long", where);
-    off[i + 1] = (int32_t)total;
+    if (total > INT32_MAX && !n->large) return prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: list too long", where);
+    if (n->large) ((int64_t *)off)[i + 1] = total;
+    else ((int32_t *)off)[i + 1] = (int32_t)total;
   }
   PRESTIGE_TRY(build(n->children[0], cols, a->children[0], where, err));
   if (a->children[0]->length != total) return bad_shape(err, where, n);

@@ -28,6 +28,8 @@ typedef struct rnode {
   const pq_schema_element_t *el;
   int32_t physical, type_length;
   char format[96];    /* Arrow format of the leaf (or of the node for groups) */
+  int32_t div;        /* ARROW:schema restoration: stored value / div (seconds from ms) */
+  bool large;         /* large string/binary/list offsets */
   int16_t max_rep;
 } rnode_t;
 

@@ -58,6 +58,11 @@ static void accumulate(const struct ArrowArray *a, const struct ArrowSchema *s, 
         acc->sum += o[j + 1] - o[j];
         break;
       }
+      case PRESTIGE_ARROW_LARGE_STRING: case PRESTIGE_ARROW_LARGE_BINARY: {
+        const int64_t *o = (const int64_t *)v;
+        acc->sum += (double)(o[j + 1] - o[j]);
+        break;
+      }
       case PRESTIGE_ARROW_FIXED_SIZE_BINARY: acc->sum += t.fixed_size; break;
       case PRESTIGE_ARROW_DECIMAL128: {
         __int128 x;
@@ -72,6 +77,9 @@ static void accumulate(const struct ArrowArray *a, const struct ArrowSchema *s, 
     for (int64_t c = 0; c < a->n_children; c++) accumulate(a->children[c], s->children[c], base, len, acc, false);
   } else if ((t.type == PRESTIGE_ARROW_LIST || t.type == PRESTIGE_ARROW_MAP) && len > 0) {
     const int32_t *o = (const int32_t *)v;
+    accumulate(a->children[0], s->children[0], o[base], o[base + len] - o[base], acc, false);
+  } else if (t.type == PRESTIGE_ARROW_LARGE_LIST && len > 0) {
+    const int64_t *o = (const int64_t *)v;
     accumulate(a->children[0], s->children[0], o[base], o[base + len] - o[base], acc, false);
   }
 }
