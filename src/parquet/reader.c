@@ -484,7 +484,100 @@ static int build_with_slots(const rnode_t *n, rcolumn_t *cols, const slots_t *s,
   return 0;
 }
 
+/* Top-level leaf without repetition and without nulls: the decoded buffers become the Arrow
+ * buffers as they are (no per-value copy). Returns 1 when the fast path does not apply. */
+static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, prestige_error_t *err) {
+  if (n->parent || n->max_rep > 0 || n->div > 1) return -1;
+  int64_t nulls = 0;
+  for (int64_t i = 0; c->def && i < c->n_levels; i++) nulls += c->def[i] < n->def;
+  prestige_arrow_type_info_t t;
+  if (prestige_arrow_type_parse(n->format, &t, err)) return -1;
+  bool direct = (t.type == PRESTIGE_ARROW_INT32 && n->physical == PRESTIGE_PHYSICAL_INT32) ||
+                (t.type == PRESTIGE_ARROW_UINT32 && n->physical == PRESTIGE_PHYSICAL_INT32) ||
+                (t.type == PRESTIGE_ARROW_DATE32 && n->physical == PRESTIGE_PHYSICAL_INT32) ||
+                (t.type == PRESTIGE_ARROW_TIME32 && n->physical == PRESTIGE_PHYSICAL_INT32) ||
+                ((t.type == PRESTIGE_ARROW_INT64 || t.type == PRESTIGE_ARROW_UINT64 || t.type == PRESTIGE_ARROW_TIME64 ||
+                  t.type == PRESTIGE_ARROW_DURATION || t.type == PRESTIGE_ARROW_TIMESTAMP) &&
+                 n->physical == PRESTIGE_PHYSICAL_INT64) ||
+                (t.type == PRESTIGE_ARROW_FLOAT && n->physical == PRESTIGE_PHYSICAL_FLOAT) ||
+                (t.type == PRESTIGE_ARROW_DOUBLE && n->physical == PRESTIGE_PHYSICAL_DOUBLE) ||
+                (t.type == PRESTIGE_ARROW_FIXED_SIZE_BINARY && n->physical == PRESTIGE_PHYSICAL_FIXED_LEN_BYTE_ARRAY);
+  bool strings = (t.type == PRESTIGE_ARROW_STRING || t.type == PRESTIGE_ARROW_BINARY) && n->physical == PRESTIGE_PHYSICAL_BYTE_ARRAY;
+  if (!direct && !strings) return -1;
+  if (c->n_values + nulls != c->n_levels) return -1;
+  PRESTIGE_TRY(prestige_array_init(a, strings ? 3 : 2, 0, err));
+  a->length = c->n_levels;
+  if (nulls > 0) { /* validity from the levels; values scattered to their slots */
+    int64_t n_slots = c->n_levels;
+    uint8_t *bits = prestige_buffer_alloc((n_slots + 7) / 8);
+    if (!bits) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    memset(bits, 0, (size_t)(n_slots + 7) / 8);
+    for (int64_t i = 0; i < n_slots; i++)
+      if (c->def[i] >= n->def) bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+    prestige_array_set_buffer(a, 0, bits);
+    a->null_count = nulls;
+    if (direct) {
+      int w = c->width;
+      uint8_t *out = prestige_buffer_alloc(n_slots * w);
+      if (!out) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+      const uint8_t *v = c->values.data;
+      int64_t k = 0;
+      if (w == 8) {
+        for (int64_t i = 0; i < n_slots; i++) ((uint64_t *)out)[i] = c->def[i] >= n->def ? ((const uint64_t *)v)[k++] : 0;
+      } else if (w == 4) {
+        for (int64_t i = 0; i < n_slots; i++) ((uint32_t *)out)[i] = c->def[i] >= n->def ? ((const uint32_t *)v)[k++] : 0;
+      } else {
+        for (int64_t i = 0; i < n_slots; i++) {
+          if (c->def[i] >= n->def) memcpy(out + i * w, v + (k++) * w, (size_t)w);
+          else memset(out + i * w, 0, (size_t)w);
+        }
+      }
+      prestige_array_set_buffer(a, 1, out);
+      return 0;
+    }
+    if (c->data.len > INT32_MAX) {
+      a->release(a);
+      return -1;
+    }
+    int32_t *off = prestige_buffer_alloc((n_slots + 1) * 4);
+    if (!off) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    int64_t k = 0;
+    off[0] = 0;
+    for (int64_t i = 0; i < n_slots; i++) {
+      if (c->def[i] >= n->def) k++;
+      off[i + 1] = (int32_t)c->offsets[k];
+    }
+    prestige_array_set_buffer(a, 1, off);
+    void *d = c->data.len ? buf_detach(&c->data, NULL) : prestige_buffer_alloc(0);
+    if (!d) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    prestige_array_set_buffer(a, 2, d);
+    return 0;
+  }
+  if (direct) {
+    void *v = c->values.len ? buf_detach(&c->values, NULL) : prestige_buffer_alloc(0);
+    if (!v) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    prestige_array_set_buffer(a, 1, v);
+    return 0;
+  }
+  if (c->data.len > INT32_MAX) {
+    a->release(a);
+    return -1; /* the generic path reports it */
+  }
+  int32_t *off = prestige_buffer_alloc((c->n_values + 1) * 4);
+  if (!off) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  for (int64_t i = 0; i <= c->n_values; i++) off[i] = (int32_t)c->offsets[i];
+  prestige_array_set_buffer(a, 1, off);
+  void *d = c->data.len ? buf_detach(&c->data, NULL) : prestige_buffer_alloc(0);
+  if (!d) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  prestige_array_set_buffer(a, 2, d);
+  return 0;
+}
+
 static int build(const rnode_t *n, rcolumn_t *cols, struct ArrowArray *a, const char *where, prestige_error_t *err) {
+  if (n->kind == RN_LEAF) {
+    int fr = flat_leaf(n, &cols[n->first_leaf], a, err);
+    if (fr >= 0) return fr;
+  }
   slots_t s;
   if (compute_slots(n, &cols[n->first_leaf], &s)) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   int rc = build_with_slots(n, cols, &s, a, where, err);

@@ -153,8 +153,24 @@ static int dict_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n) {
     size_t k = (size_t)(n - done < 1024 ? n - done : 1024);
     int rc = pq_rle_decoder_get_u32(&d, idx, k, x->err);
     if (rc) return prestige_error_prefix(x->err, "%s: dictionary indices", x->where);
-    for (size_t i = 0; i < k; i++) {
+    for (size_t i = 0; i < k; i++)
       if (idx[i] >= (uint64_t)x->dict.n) return corrupt(x, "%s", "dictionary index out of range");
+    if (w == 4 || w == 8) { /* typed gather */
+      if (buf_reserve(&x->c->values, k * (size_t)w)) return PRESTIGE_ENOMEM;
+      uint8_t *dst = x->c->values.data + x->c->values.len;
+      if (w == 4) {
+        const uint32_t *src = (const uint32_t *)x->dict.fixed.data;
+        for (size_t i = 0; i < k; i++) ((uint32_t *)dst)[i] = src[idx[i]];
+      } else {
+        const uint64_t *src = (const uint64_t *)x->dict.fixed.data;
+        for (size_t i = 0; i < k; i++) ((uint64_t *)dst)[i] = src[idx[i]];
+      }
+      x->c->values.len += k * (size_t)w;
+      x->c->n_values += (int64_t)k;
+      done += (int64_t)k;
+      continue;
+    }
+    for (size_t i = 0; i < k; i++) {
       if (w > 0) {
         if (buf_append(&x->c->values, x->dict.fixed.data + (size_t)idx[i] * (size_t)w, (size_t)w)) return PRESTIGE_ENOMEM;
       } else {

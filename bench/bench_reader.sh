@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Parquet reader: full scan into Arrow batches (prestige scan decodes and sums every value) vs
+# DuckDB threads=1 summing every column, on the same files, measured in the same run. Both read
+# the file DuckDB wrote and the file prestige wrote.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+D=build/bench
+mkdir -p "$D"
+rows=${ROWS_SENSOR:-10000000}
+build/release/bench/bench_writer sensor "$rows" zstd "$D/r-sensor-p.parquet" >/dev/null
+node bench/duckdb_writer.mjs sensor "$rows" zstd "$D/r-sensor-d.parquet" >/dev/null
+rw=${ROWS_WIDE:-2000000}
+build/release/bench/bench_writer wide "$rw" zstd "$D/r-wide-p.parquet" >/dev/null
+node bench/duckdb_writer.mjs wide "$rw" zstd "$D/r-wide-d.parquet" >/dev/null
+printf "%-26s %10s %14s %14s %8s\n" file rows prestige_r/s duckdb_r/s ratio
+for f in r-sensor-p r-sensor-d r-wide-p r-wide-d; do
+  kind=sensor; [[ $f == r-wide* ]] && kind=wide
+  t0=$(date +%s%N)
+  n=$(build/release/prestige scan "$D/$f.parquet" --batch-rows 65536 | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).rows))')
+  t1=$(date +%s%N)
+  d=$(node bench/duckdb_scan.mjs "$D/$f.parquet" $kind)
+  node -e 'const n=+process.argv[1], ns=+process.argv[2], d=JSON.parse(process.argv[3]); const p=n/(ns/1e9);
+    console.log(process.argv[4].padEnd(26), String(n).padStart(10), Math.round(p).toLocaleString("en-US").padStart(14),
+      d.rows_per_s.toLocaleString("en-US").padStart(14), (p/d.rows_per_s).toFixed(2).padStart(8))' "$n" $((t1 - t0)) "$d" "$f.parquet"
+done
+echo "(prestige's figure includes process start-up and the JSON printing of one line; DuckDB's is the query alone)"
+echo "selective scan with predicate pruning: not measured yet - statistics-based pruning is not implemented"
