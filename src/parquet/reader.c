@@ -545,7 +545,7 @@ static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, prest
     off[0] = 0;
     for (int64_t i = 0; i < n_slots; i++) {
       if (c->def[i] >= n->def) k++;
-      off[i + 1] = (int32_t)c->offsets[k];
+      off[i + 1] = c->offsets ? (int32_t)c->offsets[k] : 0;
     }
     prestige_array_set_buffer(a, 1, off);
     void *d = c->data.len ? buf_detach(&c->data, NULL) : prestige_buffer_alloc(0);
@@ -565,7 +565,7 @@ static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, prest
   }
   int32_t *off = prestige_buffer_alloc((c->n_values + 1) * 4);
   if (!off) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-  for (int64_t i = 0; i <= c->n_values; i++) off[i] = (int32_t)c->offsets[i];
+  for (int64_t i = 0; i <= c->n_values; i++) off[i] = c->offsets ? (int32_t)c->offsets[i] : 0;
   prestige_array_set_buffer(a, 1, off);
   void *d = c->data.len ? buf_detach(&c->data, NULL) : prestige_buffer_alloc(0);
   if (!d) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");

@@ -302,8 +302,9 @@ static int data_page(ctx_t *x, const pq_page_header_t *h, const uint8_t *raw, si
   if (n < 0) return corrupt(x, "%s", "data page without its header");
   if (n > (1 << 28)) return corrupt(x, "%s", "page with more than 2^28 values");
   if (grow_levels(x, n)) return PRESTIGE_ENOMEM;
-  int16_t *def = l->def > 0 ? c->def + c->n_levels : NULL;
-  int16_t *rep = l->max_rep > 0 ? c->rep + c->n_levels : NULL;
+  int16_t *def = l->def > 0 && c->def ? c->def + c->n_levels : NULL;
+  int16_t *rep = l->max_rep > 0 && c->rep ? c->rep + c->n_levels : NULL;
+  if (n > 0 && ((l->def > 0 && !def) || (l->max_rep > 0 && !rep))) return PRESTIGE_ENOMEM;
   const uint8_t *vals;
   size_t vals_len;
   int encoding;

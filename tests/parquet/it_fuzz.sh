@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The libFuzzer target over the reader runs for FUZZ_SECONDS (default 60) as part of make test.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bash scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+echo "RESULT 1 0"
