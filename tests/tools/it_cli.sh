@@ -38,6 +38,20 @@ got=$(duck "SELECT sum(score)::VARCHAR s FROM read_parquet('$T/typed.parquet')")
 want=$(duck "SELECT sum(score::DECIMAL(10,3))::VARCHAR s FROM read_csv('$T/in.csv', header=true)")
 check "[ '$got' = '$want' ]"
 
+# --- Parquet input: rewrite with other options; values unchanged
+sums=()
+check "$P convert '$T/out-snappy.parquet' '$T/re.parquet' --compression zstd --page-version 2 --quiet"
+for f in "$T/out-snappy.parquet" "$T/re.parquet"; do
+  sums[${#sums[@]}]=$(duck "SELECT count(*) c, sum(id) s, count(score) cs, round(sum(score), 3) ss, sum(length(name)) ln, min(ts) t FROM read_parquet('$f')")
+done
+check "[ '${sums[0]}' = '${sums[1]}' ]"
+check "$P meta '$T/re.parquet' | grep -q zstd"
+for f in ../shared/parquet-testing/data/alltypes_plain.parquet ../shared/parquet-testing/data/nested_lists.snappy.parquet; do
+  check "$P convert '$f' '$T/rw.parquet' --quiet"
+  a=$($P scan "$f"); b=$($P scan "$T/rw.parquet")
+  check "[ '$a' = '$b' ]"
+done
+
 # --- JSON lines
 awk 'BEGIN { for (i = 0; i < 3000; i++) printf "{\"k\": %d, \"v\": \"s%d\", \"x\": %s, \"o\": {\"a\": %d}}\n", i, i % 10, (i % 3 ? i * 0.5 : "null"), i }' > "$T/in.jsonl"
 check "$P convert '$T/in.jsonl' '$T/j.parquet' --quiet"

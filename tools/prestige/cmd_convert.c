@@ -8,16 +8,17 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "prestige/parquet_reader.h"
 #include "prestige/parquet_writer.h"
 #include "prestige/text.h"
 
 static const char USAGE[] =
     "usage: prestige convert IN OUT [options]\n"
     "\n"
-    "Converts IN (.csv, .tsv, .jsonl/.ndjson/.json; - for standard input with --format) to the\n"
-    "Parquet file OUT. Column types are inferred from the first 10000 rows unless --schema gives\n"
-    "them. OUT is written under a temporary name and renamed when complete, so nothing\n"
-    "half-written is ever left under its name.\n"
+    "Converts IN (.csv, .tsv, .jsonl/.ndjson/.json, or .parquet to rewrite with other options;\n"
+    "- for standard input with --format) to the Parquet file OUT. Column types of text input are\n"
+    "inferred from the first 10000 rows unless --schema gives them. OUT is written under a\n"
+    "temporary name and renamed when complete, so nothing half-written is ever left under its name.\n"
     "\n"
     "  --compression C[:LEVEL]  none, snappy (default), gzip, brotli, zstd, lz4 (lz4_raw)\n"
     "  --row-group-rows N       rows per row group (default 1048576)\n"
@@ -39,6 +40,64 @@ static bool parse_int64_arg(const char *s, int64_t *v) {
   if (errno || *end || x < 1) return false;
   *v = x;
   return true;
+}
+
+/* Parquet -> Parquet with the writer options given (codec, row groups, pages, dictionary). */
+static int convert_parquet(const char *in, const char *out, const prestige_parquet_writer_options_t *wo, bool quiet) {
+  prestige_error_t err;
+  prestige_error_init(&err);
+  prestige_parquet_reader_options_t ro;
+  prestige_parquet_reader_options_init(&ro);
+  ro.batch_rows = 65536;
+  prestige_parquet_reader_t *r;
+  if (prestige_parquet_reader_open_file(&r, in, &ro, &err)) return cli_fail("convert", &err);
+  int64_t total_rows = prestige_parquet_reader_num_rows(r);
+  struct ArrowArrayStream st;
+  if (prestige_parquet_reader_stream(r, &st, &err)) return cli_fail("convert", &err);
+  struct ArrowSchema schema;
+  if (st.get_schema(&st, &schema)) {
+    prestige_error_set(&err, PRESTIGE_EIO, "%s", st.get_last_error(&st));
+    st.release(&st);
+    return cli_fail("convert", &err);
+  }
+  char tmp[4096];
+  snprintf(tmp, sizeof(tmp), "%s.tmp-%d", out, (int)getpid());
+  prestige_parquet_writer_t *w = NULL;
+  int rc = prestige_parquet_writer_open_file(&w, tmp, &schema, wo, &err);
+  cli_progress_t prog;
+  cli_progress_init(&prog, quiet, 0);
+  int64_t rows = 0;
+  while (!rc) {
+    struct ArrowArray b;
+    if (st.get_next(&st, &b)) {
+      rc = prestige_error_set(&err, PRESTIGE_ECORRUPT, "%s", st.get_last_error(&st));
+      break;
+    }
+    if (!b.release) break;
+    rc = prestige_parquet_writer_write(w, &b, &err);
+    rows += b.length;
+    b.release(&b);
+    cli_progress_update(&prog, rows, rows);
+  }
+  cli_progress_done(&prog);
+  prestige_schema_release(&schema);
+  st.release(&st);
+  if (rc) {
+    if (w) prestige_parquet_writer_abort(w);
+    unlink(tmp);
+    return cli_fail("convert", &err);
+  }
+  prestige_parquet_file_summary_t sum;
+  rc = prestige_parquet_writer_close(w, &sum, &err);
+  if (!rc && rename(tmp, out) != 0) {
+    rc = prestige_error_set(&err, PRESTIGE_EIO, "renaming %s to %s: %s", tmp, out, strerror(errno));
+    unlink(tmp);
+  }
+  if (rc) return cli_fail("convert", &err);
+  if (!quiet) fprintf(stderr, "%s: %lld rows (of %lld), %lld bytes, %lld row groups\n", out, (long long)sum.rows,
+                      (long long)total_rows, (long long)sum.file_size, (long long)sum.row_groups);
+  prestige_parquet_file_summary_release(&sum);
+  return CLI_OK;
 }
 
 static int run_convert(int argc, char **argv) {
@@ -100,8 +159,10 @@ static int run_convert(int argc, char **argv) {
     else return cli_usage_error(v, "--format takes csv, tsv or jsonl");
   } else {
     const char *dot = strrchr(in, '.');
-    if (dot && !strcasecmp(dot, ".parquet"))
-      return cli_usage_error(v, "Parquet input needs the Parquet reader, which this build does not have yet");
+    if (dot && !strcasecmp(dot, ".parquet")) {
+      if (schema) return cli_usage_error(v, "--schema applies to text input only");
+      return convert_parquet(in, out, &wo, quiet);
+    }
     if (prestige_text_format_from_path(in, &to.format, &to.delimiter))
       return cli_usage_error(v, "cannot tell the format of %s from its name; use --format", in);
   }
