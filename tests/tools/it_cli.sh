@@ -93,9 +93,18 @@ $P meta ../shared/parquet-testing/data/encrypt_columns_and_footer.parquet.encryp
 check "grep -q 'encrypted files are not supported' '$T/err'"
 $P meta Makefile 2>"$T/err"; check "[ $? -eq 1 ] && grep -q 'not a Parquet file' '$T/err'"
 
+# --- cat and schema
+check "[ \"\$($P cat '$T/out-snappy.parquet' | wc -l)\" -eq 5000 ]"
+check "[ \"\$($P cat '$T/out-snappy.parquet' --format csv --columns id,day --limit 10 | wc -l)\" -eq 11 ]"
+check "$P cat '$T/out-snappy.parquet' --format csv --limit 1 | head -1 | grep -q '^id,name,score,day,ts,flag$'"
+check "$P cat '$T/typed.parquet' --columns id,score --limit 1 | grep -q '^{\"id\":0,\"score\":null}$'"
+check "$P schema '$T/typed.parquet' | grep -q 'score: decimal128 (d:10,3)'"
+$P cat "$T/typed.parquet" --columns nope >/dev/null 2>&1; check "[ \$? -eq 1 ]"
+$P cat "$T/typed.parquet" --format xml >/dev/null 2>&1; check "[ \$? -eq 2 ]"
+
 # --- help
 check "$P --help | grep -q convert"
-for verb in meta convert; do check "$P $verb --help | grep -q usage"; done
+for verb in meta convert scan cat schema; do check "$P $verb --help | grep -q usage"; done
 
 echo "meta read $okc of $n corpus files"
 echo "RESULT $pass $fail"
