@@ -23,6 +23,7 @@
 #define PRESTIGE_ARROW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "prestige/error.h"
@@ -299,6 +300,12 @@ int prestige_array_builder_append_list(prestige_array_builder_t *b, prestige_err
 
 /* Moves the built array out and resets the builder (keeping its schema) for the next batch. */
 int prestige_array_builder_finish(prestige_array_builder_t *b, struct ArrowArray *out, prestige_error_t *err);
+
+/* ---- values --------------------------------------------------------------------------------- */
+/* Formats a decimal128 value (16 bytes, little-endian two's complement) with scale digits after
+ * the point ("-12.50" for -1250 at scale 2). Returns the length written (out is NUL-terminated;
+ * 48 bytes always suffice). */
+int prestige_decimal128_format(const uint8_t *le16, int32_t scale, char *out, size_t n);
 
 /* ---- streams ----------------------------------------------------------------------------- */
 /* A stream over batches already in memory. Takes ownership of schema and of the n arrays

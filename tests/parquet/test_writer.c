@@ -110,23 +110,9 @@ static void appendf(buf_t *b, const char *fmt, ...) {
 }
 
 static void dec_str(char *out, size_t n, __int128 v, int scale) {
-  char digits[64];
-  int k = 0;
-  bool neg = v < 0;
-  unsigned __int128 u = neg ? (unsigned __int128)(-(v + 1)) + 1 : (unsigned __int128)v;
-  do {
-    digits[k++] = (char)('0' + (int)(u % 10));
-    u /= 10;
-  } while (u);
-  while (k <= scale) digits[k++] = '0';
-  size_t o = 0;
-  if (neg) out[o++] = '-';
-  for (int j = k - 1; j >= 0; j--) {
-    out[o++] = digits[j];
-    if (j == scale && scale > 0) out[o++] = '.';
-  }
-  out[o] = 0;
-  (void)n;
+  uint8_t le[16];
+  memcpy(le, &v, 16);
+  prestige_decimal128_format(le, scale, out, n);
 }
 
 /* Appends row i to the builder and its canonical SQL tuple to sql. */

@@ -36,6 +36,14 @@ const cli_verb_t *cli_find(const char *name);
 /* True when argv contains -h or --help. */
 bool cli_wants_help(int argc, char **argv);
 
+/* Opens a Parquet file as a stream of record batches with its schema. cols is a comma-separated
+ * list of top-level columns (modified in place) or NULL; batch_rows 0 keeps the default. On
+ * failure prints "prestige VERB: ..." and returns CLI_USER_ERROR. */
+struct ArrowArrayStream;
+struct ArrowSchema;
+int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int64_t batch_rows,
+                            struct ArrowArrayStream *st, struct ArrowSchema *schema);
+
 /* Progress bar on stderr, only when stderr is a terminal and not quiet. */
 typedef struct cli_progress {
   bool enabled;

@@ -51,25 +51,8 @@ static json_t *ts_string(int64_t v, prestige_time_unit_t u, bool utc, bool date_
 }
 
 static json_t *decimal_string(const uint8_t *le, int scale) {
-  __int128 v;
-  memcpy(&v, le, 16);
-  char digits[64];
-  int k = 0;
-  bool neg = v < 0;
-  unsigned __int128 u = neg ? (unsigned __int128)(-(v + 1)) + 1 : (unsigned __int128)v;
-  do {
-    digits[k++] = (char)('0' + (int)(u % 10));
-    u /= 10;
-  } while (u);
-  while (k <= scale) digits[k++] = '0';
-  char out[80];
-  size_t o = 0;
-  if (neg) out[o++] = '-';
-  for (int j = k - 1; j >= 0; j--) {
-    out[o++] = digits[j];
-    if (j == scale && scale > 0) out[o++] = '.';
-  }
-  out[o] = 0;
+  char out[64];
+  prestige_decimal128_format(le, scale, out, sizeof(out));
   return json_string(out);
 }
 
@@ -203,27 +186,10 @@ static int run_cat(int argc, char **argv) {
   if (!file) return cli_usage_error(v, "FILE is required");
   bool csv = !strcmp(format, "csv");
   if (!csv && strcmp(format, "jsonl")) return cli_usage_error(v, "--format takes jsonl or csv");
-  prestige_parquet_reader_options_t o;
-  prestige_parquet_reader_options_init(&o);
-  const char *names[256];
-  int n_names = 0;
-  if (cols) {
-    for (char *t = strtok(cols, ","); t && n_names < 256; t = strtok(NULL, ",")) names[n_names++] = t;
-    o.columns = names;
-    o.n_columns = n_names;
-  }
-  prestige_error_t err;
-  prestige_error_init(&err);
-  prestige_parquet_reader_t *r;
-  if (prestige_parquet_reader_open_file(&r, file, &o, &err)) return cli_fail("cat", &err);
   struct ArrowArrayStream st;
-  if (prestige_parquet_reader_stream(r, &st, &err)) return cli_fail("cat", &err);
   struct ArrowSchema schema;
-  if (st.get_schema(&st, &schema)) {
-    fprintf(stderr, "prestige cat: %s\n", st.get_last_error(&st));
-    st.release(&st);
-    return CLI_USER_ERROR;
-  }
+  int orc = cli_open_parquet_stream("cat", file, cols, 0, &st, &schema);
+  if (orc) return orc;
   if (csv) {
     for (int64_t c = 0; c < schema.n_children; c++) {
       if (c) fputc(',', stdout);

@@ -99,25 +99,10 @@ static int run_scan(int argc, char **argv) {
   }
   if (!file) return cli_usage_error(v, "FILE is required");
   if (o.batch_rows < 1) return cli_usage_error(v, "--batch-rows must be positive");
-  const char *names[256];
-  int n_names = 0;
-  if (cols) {
-    for (char *t = strtok(cols, ","); t && n_names < 256; t = strtok(NULL, ",")) names[n_names++] = t;
-    o.columns = names;
-    o.n_columns = n_names;
-  }
-  prestige_error_t err;
-  prestige_error_init(&err);
-  prestige_parquet_reader_t *r;
-  if (prestige_parquet_reader_open_file(&r, file, &o, &err)) return cli_fail("scan", &err);
   struct ArrowArrayStream st;
-  if (prestige_parquet_reader_stream(r, &st, &err)) return cli_fail("scan", &err);
   struct ArrowSchema schema;
-  if (st.get_schema(&st, &schema)) {
-    fprintf(stderr, "prestige scan: %s\n", st.get_last_error(&st));
-    st.release(&st);
-    return CLI_USER_ERROR;
-  }
+  int orc = cli_open_parquet_stream("scan", file, cols, o.batch_rows, &st, &schema);
+  if (orc) return orc;
   acc_t *acc = calloc((size_t)(schema.n_children ? schema.n_children : 1), sizeof(acc_t));
   int64_t rows = 0;
   int rc = CLI_OK;

@@ -1,0 +1,31 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "prestige/parquet_reader.h"
+
+int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int64_t batch_rows,
+                            struct ArrowArrayStream *st, struct ArrowSchema *schema) {
+  prestige_parquet_reader_options_t o;
+  prestige_parquet_reader_options_init(&o);
+  if (batch_rows > 0) o.batch_rows = batch_rows;
+  const char *names[256];
+  int n_names = 0;
+  if (cols) {
+    char *save = NULL;
+    for (char *t = strtok_r(cols, ",", &save); t && n_names < 256; t = strtok_r(NULL, ",", &save)) names[n_names++] = t;
+    o.columns = names;
+    o.n_columns = n_names;
+  }
+  prestige_error_t err;
+  prestige_error_init(&err);
+  prestige_parquet_reader_t *r;
+  if (prestige_parquet_reader_open_file(&r, file, &o, &err)) return cli_fail(verb, &err);
+  if (prestige_parquet_reader_stream(r, st, &err)) return cli_fail(verb, &err);
+  if (st->get_schema(st, schema)) {
+    fprintf(stderr, "prestige %s: %s\n", verb, st->get_last_error(st));
+    st->release(st);
+    return CLI_USER_ERROR;
+  }
+  return CLI_OK;
+}
