@@ -39,6 +39,8 @@ R_LIB_OBJS := $(LIB_SRCS:%.c=$(R)/%.o)
 A_LIB_OBJS := $(LIB_SRCS:%.c=$(A)/%.o)
 
 .PHONY: all lib tools examples tests bench-bin test demo bench fuzz install uninstall clean deps check-unit
+# keep objects of pattern-built binaries (tests, examples, benchmarks) between builds
+.SECONDARY:
 all: lib tools examples
 
 deps:

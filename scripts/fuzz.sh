@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds every fuzz/*.c target with clang (libFuzzer + ASan + UBSan) over the library sources
 # and runs each for SECONDS seconds (default 60), seeded with the parquet-testing corpus.
-# A crash leaves the reproducer in build/fuzz/ and fails the run.
+# A crash leaves the reproducer in build/fuzz/ and fails the run. FUZZ_SEED fixes libFuzzer's
+# seed (make test uses 1, so its run is reproducible); unset, every run explores anew.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -23,9 +24,12 @@ for t in fuzz/*.c; do
     case "$f" in *large_string_map*) continue ;; esac
     [ -e "$corpus/$(basename "$f")" ] || cp "$f" "$corpus/"
   done
+  cp tests/parquet/fuzz_regressions/*.parquet "$corpus/" 2>/dev/null || true
   echo "fuzzing $name for ${secs}s"
   rc=0
-  (cd "$out" && "./$name" -max_total_time="$secs" -max_len=262144 -rss_limit_mb=2048 -timeout=20 \
+  seed_arg=""
+  [ -n "${FUZZ_SEED:-}" ] && seed_arg="-seed=$FUZZ_SEED"
+  (cd "$out" && "./$name" $seed_arg -max_total_time="$secs" -max_len=262144 -rss_limit_mb=2048 -timeout=20 \
       -artifact_prefix="$root/$out/$name-" "$name-corpus" > "$name.log" 2>&1) || rc=$?
   tail -4 "$out/$name.log"
   if [ $rc -ne 0 ]; then echo "fuzz target $name failed (exit $rc); see $out/$name.log"; exit 1; fi

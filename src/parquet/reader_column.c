@@ -186,6 +186,7 @@ static int dict_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n) {
 
 static int decode_values(ctx_t *x, int encoding, const uint8_t *p, size_t len, int64_t n) {
   const rnode_t *l = x->leaf;
+  if (n == 0) return 0; /* an all-null page has no values to decode */
   int w = fixed_width(l);
   rcolumn_t *c = x->c;
   switch (encoding) {

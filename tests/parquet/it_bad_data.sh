@@ -20,6 +20,9 @@ for f in ../shared/parquet-testing/bad_data/*; do
   if [ $rc -eq 0 ]; then echo "note: $(basename "$f") read without error"; fi
   [ $rc -eq 1 ] && echo "bad_data $(basename "$f"): $(head -1 "$T/err" | cut -c1-160)"
 done
+for f in tests/parquet/fuzz_regressions/*.parquet; do  # inputs the fuzzer once broke us with
+  run "$f"
+done
 for f in ../shared/parquet-testing/data/*.encrypted; do
   run "$f"
   grep -q "encrypted files are not supported" "$T/err" && pass=$((pass + 1)) || { fail=$((fail + 1)); echo "FAIL $f: no clear encryption error"; }
