@@ -29,6 +29,19 @@
 extern "C" {
 #endif
 
+/* A filter over top-level columns: "col op value" terms joined with AND / OR and parentheses.
+ * ops: = != <> < <= > >= IN (v, ...) IS NULL  IS NOT NULL; values: integers, decimals,
+ * 'strings' (also dates 'YYYY-MM-DD' for date columns), true / false.
+ *   prestige_predicate_t *p;
+ *   prestige_predicate_parse("temperature > 30 AND sensor_id IN ('a', 'b')", &p, &err); */
+typedef struct prestige_predicate prestige_predicate_t;
+int prestige_predicate_parse(const char *text, prestige_predicate_t **out, prestige_error_t *err);
+void prestige_predicate_free(prestige_predicate_t *p);
+/* Whether row i of a record batch (with its schema) satisfies p (SQL semantics: a comparison
+ * with NULL is false). Columns not in the batch make the comparison false. */
+bool prestige_predicate_match(const prestige_predicate_t *p, const struct ArrowSchema *schema,
+                              const struct ArrowArray *batch, int64_t i);
+
 typedef struct prestige_parquet_reader_options {
   int64_t batch_rows;          /* default 8192 */
   int64_t footer_prefetch;     /* default 64 KiB */
@@ -38,6 +51,10 @@ typedef struct prestige_parquet_reader_options {
   int64_t n_columns;
   const int32_t *row_groups;   /* row groups to read, in this order (NULL: all) */
   int64_t n_row_groups;
+  /* Row groups whose statistics prove that no row satisfies filter are skipped (pruning only:
+   * rows of the remaining row groups are not filtered; use prestige_predicate_match). The
+   * predicate must outlive the reader. */
+  const prestige_predicate_t *filter;
 } prestige_parquet_reader_options_t;
 
 void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o);
@@ -52,7 +69,8 @@ int prestige_parquet_reader_open_file(prestige_parquet_reader_t **r, const char 
 /* The (projected) Arrow schema of the batches. */
 int prestige_parquet_reader_schema(const prestige_parquet_reader_t *r, struct ArrowSchema *out, prestige_error_t *err);
 int64_t prestige_parquet_reader_num_rows(const prestige_parquet_reader_t *r);
-int32_t prestige_parquet_reader_num_row_groups(const prestige_parquet_reader_t *r);
+int32_t prestige_parquet_reader_num_row_groups(const prestige_parquet_reader_t *r); /* after pruning */
+int32_t prestige_parquet_reader_pruned_row_groups(const prestige_parquet_reader_t *r);
 /* Key-value metadata value of the footer (not NUL-terminated); false when absent. */
 bool prestige_parquet_reader_metadata(const prestige_parquet_reader_t *r, const char *key, const uint8_t **value,
                                       int32_t *len);

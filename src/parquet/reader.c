@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arrow/ipc_schema.h"
+#include "parquet/predicate.h"
 #include "parquet/reader_internal.h"
 
 struct prestige_parquet_reader {
@@ -19,6 +20,7 @@ struct prestige_parquet_reader {
   int32_t n_proj;
   int32_t *rgs;   /* selected row groups */
   int32_t n_rgs;
+  int32_t n_pruned; /* row groups skipped by the filter */
   pq_codec_ctx_t *codec;
   struct ArrowSchema schema;
 };
@@ -194,6 +196,30 @@ int prestige_parquet_reader_open(prestige_parquet_reader_t **out, prestige_input
       for (int32_t g = 0; g < r->meta.n_row_groups; g++) r->rgs[r->n_rgs++] = g;
     }
   }
+  if (!rc && r->opts.filter) { /* prune row groups whose statistics rule the filter out */
+    pred_column_t *pc = calloc((size_t)(r->rs.n_top ? r->rs.n_top : 1), sizeof(*pc));
+    int32_t npc = 0;
+    if (!pc) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    for (int32_t t = 0; pc && t < r->rs.n_top; t++) {
+      const rnode_t *n = r->rs.top[t];
+      if (n->kind != RN_LEAF || n->max_rep > 0) continue;
+      const pq_logical_type_t *lt = n->el->logical_type;
+      int ct = n->el->has_converted_type ? n->el->converted_type : -1;
+      pc[npc++] = (pred_column_t){
+          .name = n->name, .leaf = n->leaf, .physical = n->physical,
+          .is_unsigned = (lt && lt->kind == PQ_LT_INTEGER && !lt->is_signed) ||
+                         (ct >= PQ_CT_UINT_8 && ct <= PQ_CT_UINT_64),
+          .is_decimal = (lt && lt->kind == PQ_LT_DECIMAL) || ct == PQ_CT_DECIMAL,
+          .domain_differs = n->div > 1 || !strcmp(n->format, "tdm")};
+    }
+    int32_t kept = 0;
+    for (int32_t i = 0; pc && i < r->n_rgs; i++) {
+      if (pred_may_match(r->opts.filter, pc, npc, &r->meta.row_groups[r->rgs[i]])) r->rgs[kept++] = r->rgs[i];
+      else r->n_pruned++;
+    }
+    if (pc) r->n_rgs = kept;
+    free(pc);
+  }
   if (!rc) rc = prestige_schema_init(&r->schema, "+s", "", 0, err);
   if (!rc) rc = prestige_schema_allocate_children(&r->schema, r->n_proj, err);
   for (int32_t i = 0; !rc && i < r->n_proj; i++) rc = node_schema(r->proj[i], r->schema.children[i], err);
@@ -217,6 +243,7 @@ int prestige_parquet_reader_schema(const prestige_parquet_reader_t *r, struct Ar
 }
 int64_t prestige_parquet_reader_num_rows(const prestige_parquet_reader_t *r) { return r->meta.num_rows; }
 int32_t prestige_parquet_reader_num_row_groups(const prestige_parquet_reader_t *r) { return r->n_rgs; }
+int32_t prestige_parquet_reader_pruned_row_groups(const prestige_parquet_reader_t *r) { return r->n_pruned; }
 
 bool prestige_parquet_reader_metadata(const prestige_parquet_reader_t *r, const char *key, const uint8_t **value,
                                       int32_t *len) {

@@ -102,6 +102,28 @@ check "$P schema '$T/typed.parquet' | grep -q 'score: decimal128 (d:10,3)'"
 $P cat "$T/typed.parquet" --columns nope >/dev/null 2>&1; check "[ \$? -eq 1 ]"
 $P cat "$T/typed.parquet" --format xml >/dev/null 2>&1; check "[ \$? -eq 2 ]"
 
+# --- --where: filtered counts equal DuckDB's WHERE; selective filters skip row groups (5 groups of 1000 rows)
+f="$T/out-snappy.parquet"
+while IFS='|' read -r ours sql minpruned; do
+  got=$($P scan "$f" --where "$ours" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(j.rows+" "+j.row_groups_pruned)})')
+  want=$(duck "SELECT count(*)::VARCHAR c FROM read_parquet('$f') WHERE $sql" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].c))')
+  check "[ '${got% *}' = '$want' ]"
+  check "[ ${got#* } -ge $minpruned ]"
+done <<'CASES'
+id < 1500|id < 1500|3
+id >= 4500 AND flag = true|id >= 4500 AND flag|4
+name = 'n42'|name = 'n42'|0
+score IS NULL|score IS NULL|0
+score IS NOT NULL AND score > 600|score > 600|4
+day = '2024-03-03'|day = DATE '2024-03-03'|0
+id IN (1, 4999)|id IN (1, 4999)|3
+id != 3 OR name = 'x'|id != 3 OR name = 'x'|0
+(id < 10 OR id > 4990) AND flag = false|(id < 10 OR id > 4990) AND NOT flag|3
+id = 99999|id = 99999|5
+CASES
+check "[ \"\$($P cat '$f' --where 'id < 3' | wc -l)\" -eq 3 ]"
+$P scan "$f" --where "id <" >/dev/null 2>&1; check "[ \$? -eq 2 ]"
+
 # --- help
 check "$P --help | grep -q convert"
 for verb in meta convert scan cat schema; do check "$P $verb --help | grep -q usage"; done

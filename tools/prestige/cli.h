@@ -41,8 +41,11 @@ bool cli_wants_help(int argc, char **argv);
  * failure prints "prestige VERB: ..." and returns CLI_USER_ERROR. */
 struct ArrowArrayStream;
 struct ArrowSchema;
+struct prestige_predicate;
+/* filter (may be NULL) prunes row groups; *pruned (may be NULL) gets how many. */
 int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int64_t batch_rows,
-                            struct ArrowArrayStream *st, struct ArrowSchema *schema);
+                            const struct prestige_predicate *filter, int32_t *pruned, struct ArrowArrayStream *st,
+                            struct ArrowSchema *schema);
 
 /* Progress bar on stderr, only when stderr is a terminal and not quiet. */
 typedef struct cli_progress {

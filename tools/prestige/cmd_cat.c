@@ -11,12 +11,13 @@
 #include "prestige/parquet_reader.h"
 
 static const char CAT_USAGE[] =
-    "usage: prestige cat FILE [--columns a,b] [--limit N] [--format jsonl|csv]\n"
+    "usage: prestige cat FILE [--columns a,b] [--where FILTER] [--limit N] [--format jsonl|csv]\n"
     "\n"
     "Prints the rows of a Parquet file, one JSON object per line (default) or as CSV with a header.\n"
     "Dates, times and timestamps print as ISO 8601 (timestamps with a time zone end in Z), decimals\n"
     "exactly, binary as hexadecimal, lists as JSON arrays, structs and maps as JSON objects (in CSV,\n"
-    "nested values are their JSON text).\n";
+    "nested values are their JSON text). --where prints only rows matching FILTER (see\n"
+    "`prestige scan --help`); row groups whose statistics rule it out are not read.\n";
 
 static const char SCHEMA_USAGE[] =
     "usage: prestige schema FILE\n"
@@ -172,13 +173,14 @@ static void csv_field(FILE *out, json_t *v) {
 
 static int run_cat(int argc, char **argv) {
   const cli_verb_t *v = cli_find("cat");
-  const char *file = NULL, *format = "jsonl";
+  const char *file = NULL, *format = "jsonl", *where = NULL;
   char *cols = NULL;
   long long limit = -1;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--columns") && i + 1 < argc) cols = argv[++i];
     else if (!strcmp(argv[i], "--limit") && i + 1 < argc) limit = atoll(argv[++i]);
     else if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
+    else if (!strcmp(argv[i], "--where") && i + 1 < argc) where = argv[++i];
     else if (argv[i][0] == '-') return cli_usage_error(v, "unknown option or missing value: %s", argv[i]);
     else if (file) return cli_usage_error(v, "one FILE only");
     else file = argv[i];
@@ -186,10 +188,16 @@ static int run_cat(int argc, char **argv) {
   if (!file) return cli_usage_error(v, "FILE is required");
   bool csv = !strcmp(format, "csv");
   if (!csv && strcmp(format, "jsonl")) return cli_usage_error(v, "--format takes jsonl or csv");
+  prestige_predicate_t *filter = NULL;
+  prestige_error_t perr;
+  if (where && prestige_predicate_parse(where, &filter, &perr)) return cli_usage_error(v, "%s", perr.message);
   struct ArrowArrayStream st;
   struct ArrowSchema schema;
-  int orc = cli_open_parquet_stream("cat", file, cols, 0, &st, &schema);
-  if (orc) return orc;
+  int orc = cli_open_parquet_stream("cat", file, cols, 0, filter, NULL, &st, &schema);
+  if (orc) {
+    prestige_predicate_free(filter);
+    return orc;
+  }
   if (csv) {
     for (int64_t c = 0; c < schema.n_children; c++) {
       if (c) fputc(',', stdout);
@@ -209,7 +217,9 @@ static int run_cat(int argc, char **argv) {
       break;
     }
     if (!b.release) break;
-    for (int64_t i = 0; i < b.length && (limit < 0 || printed < limit); i++, printed++) {
+    for (int64_t i = 0; i < b.length && (limit < 0 || printed < limit); i++) {
+      if (filter && !prestige_predicate_match(filter, &schema, &b, i)) continue;
+      printed++;
       if (csv) {
         for (int64_t c = 0; c < b.n_children; c++) {
           if (c) fputc(',', stdout);
@@ -230,6 +240,7 @@ static int run_cat(int argc, char **argv) {
     }
     b.release(&b);
   }
+  prestige_predicate_free(filter);
   prestige_schema_release(&schema);
   st.release(&st);
   return rc;

@@ -5,9 +5,11 @@
 #include "prestige/parquet_reader.h"
 
 int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int64_t batch_rows,
-                            struct ArrowArrayStream *st, struct ArrowSchema *schema) {
+                            const struct prestige_predicate *filter, int32_t *pruned, struct ArrowArrayStream *st,
+                            struct ArrowSchema *schema) {
   prestige_parquet_reader_options_t o;
   prestige_parquet_reader_options_init(&o);
+  o.filter = filter;
   if (batch_rows > 0) o.batch_rows = batch_rows;
   const char *names[256];
   int n_names = 0;
@@ -21,6 +23,7 @@ int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int6
   prestige_error_init(&err);
   prestige_parquet_reader_t *r;
   if (prestige_parquet_reader_open_file(&r, file, &o, &err)) return cli_fail(verb, &err);
+  if (pruned) *pruned = prestige_parquet_reader_pruned_row_groups(r);
   if (prestige_parquet_reader_stream(r, st, &err)) return cli_fail(verb, &err);
   if (st->get_schema(st, schema)) {
     fprintf(stderr, "prestige %s: %s\n", verb, st->get_last_error(st));
