@@ -24,4 +24,13 @@ for f in r-sensor-p r-sensor-d r-wide-p r-wide-d; do
       d.rows_per_s.toLocaleString("en-US").padStart(14), (p/d.rows_per_s).toFixed(2).padStart(8))' "$n" $((t1 - t0)) "$d" "$f.parquet"
 done
 echo "(prestige's figure includes process start-up and the JSON printing of one line; DuckDB's is the query alone)"
-echo "selective scan with predicate pruning: not measured yet - statistics-based pruning is not implemented"
+# selective scan: one column, a timestamp range that keeps about 1% of the row groups
+lo=1700000000000; hi=$((lo + rows * 10 / 100))
+for f in r-sensor-p r-sensor-d; do
+  t0=$(date +%s%N)
+  out=$(build/release/prestige scan "$D/$f.parquet" --columns timestamp,temperature --where "timestamp < $hi")
+  t1=$(date +%s%N)
+  d=$(node bench/duckdb_scan.mjs "$D/$f.parquet" selective "timestamp < $hi")
+  node -e 'const o=JSON.parse(process.argv[1]), ns=+process.argv[2], d=JSON.parse(process.argv[3]);
+    console.log(`selective ${process.argv[4]}: ${o.rows} rows match, ${o.row_groups_pruned} row groups pruned; prestige ${(ns/1e6).toFixed(1)} ms, DuckDB ${(d.seconds*1000).toFixed(1)} ms, ratio ${(d.seconds/(ns/1e9)).toFixed(2)}`)' "$out" $((t1 - t0)) "$d" "$f.parquet"
+done

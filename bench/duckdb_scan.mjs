@@ -1,10 +1,12 @@
 // DuckDB side of the reader benchmark: threads=1, a query that touches every value of every
 // column of the file; prints the time of the query alone.
 import { DuckDBInstance } from '@duckdb/node-api';
-const [file, kind] = process.argv.slice(2);
+const [file, kind, where] = process.argv.slice(2);
 const inst = await DuckDBInstance.create(':memory:', { threads: '1' });
 const con = await inst.connect();
-const q = kind === 'sensor'
+const q = kind === 'selective'
+  ? `SELECT count(*), sum(temperature) FROM read_parquet('${file}') WHERE ${where}`
+  : kind === 'sensor'
   ? `SELECT count(*), sum(timestamp), sum(length(sensor_id)), sum(temperature) FROM read_parquet('${file}')`
   : `SELECT count(*), ${Array.from({ length: 20 }, (_, c) => c >= 10 && c < 15 ? `sum(length(c${c}))` : c >= 18 ? `sum(c${c}::INT)` : `sum(c${c})`).join(', ')} FROM read_parquet('${file}')`;
 const t0 = performance.now();
