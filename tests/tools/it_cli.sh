@@ -52,6 +52,17 @@ for f in ../shared/parquet-testing/data/alltypes_plain.parquet ../shared/parquet
   check "[ '$a' = '$b' ]"
 done
 
+# --- text output: Parquet -> CSV / JSON lines -> Parquet keeps the values
+check "$P convert '$T/out-snappy.parquet' '$T/back.csv' --quiet"
+check "$P convert '$T/out-snappy.parquet' '$T/back.jsonl' --quiet"
+check "$P convert '$T/back.csv' '$T/back-csv.parquet' --quiet"
+check "$P convert '$T/back.jsonl' '$T/back-jsonl.parquet' --quiet"
+q="SELECT count(*) c, sum(id) s, count(score) cs, round(sum(score), 3) ss, sum(length(name)) ln, min(day) d, count(*) FILTER (WHERE flag) f"
+orig=$(duck "$q FROM read_parquet('$T/out-snappy.parquet')")
+check "[ '$orig' = \"\$(duck \"$q FROM read_parquet('$T/back-csv.parquet')\")\" ]"
+check "[ '$orig' = \"\$(duck \"$q FROM read_parquet('$T/back-jsonl.parquet')\")\" ]"
+$P convert "$T/in.csv" "$T/x.txt" >/dev/null 2>&1; check "[ \$? -eq 2 ]"
+
 # --- JSON lines
 awk 'BEGIN { for (i = 0; i < 3000; i++) printf "{\"k\": %d, \"v\": \"s%d\", \"x\": %s, \"o\": {\"a\": %d}}\n", i, i % 10, (i % 3 ? i * 0.5 : "null"), i }' > "$T/in.jsonl"
 check "$P convert '$T/in.jsonl' '$T/j.parquet' --quiet"

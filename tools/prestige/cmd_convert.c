@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "format.h"
 #include "prestige/parquet_reader.h"
 #include "prestige/parquet_writer.h"
 #include "prestige/text.h"
@@ -16,7 +17,8 @@ static const char USAGE[] =
     "usage: prestige convert IN OUT [options]\n"
     "\n"
     "Converts IN (.csv, .tsv, .jsonl/.ndjson/.json, or .parquet to rewrite with other options;\n"
-    "- for standard input with --format) to the Parquet file OUT. Column types of text input are\n"
+    "- for standard input with --format) to OUT: .parquet, or .csv / .jsonl (rows as `prestige cat`\n"
+    "prints them). Column types of text input are\n"
     "inferred from the first 10000 rows unless --schema gives them. OUT is written under a\n"
     "temporary name and renamed when complete, so nothing half-written is ever left under its name.\n"
     "\n"
@@ -42,31 +44,122 @@ static bool parse_int64_arg(const char *s, int64_t *v) {
   return true;
 }
 
+/* Where converted batches go: a Parquet writer, or CSV / JSON lines text. Written under a
+ * temporary name and renamed into place by out_close. */
+typedef struct out {
+  const char *path;
+  char tmp[4096];
+  enum { OUT_PARQUET, OUT_CSV, OUT_JSONL } kind;
+  prestige_parquet_writer_t *w;
+  FILE *f;
+  const struct ArrowSchema *schema;
+  int64_t rows;
+} out_t;
+
+static int out_kind(const char *path, int *kind) {
+  const char *dot = strrchr(path, '.');
+  if (!dot) return -1;
+  if (!strcasecmp(dot, ".parquet")) *kind = OUT_PARQUET;
+  else if (!strcasecmp(dot, ".csv")) *kind = OUT_CSV;
+  else if (!strcasecmp(dot, ".jsonl") || !strcasecmp(dot, ".ndjson") || !strcasecmp(dot, ".json")) *kind = OUT_JSONL;
+  else return -1;
+  return 0;
+}
+
+static int out_open(out_t *o, const char *path, int kind, const struct ArrowSchema *schema,
+                    const prestige_parquet_writer_options_t *wo, prestige_error_t *err) {
+  memset(o, 0, sizeof(*o));
+  o->path = path;
+  o->kind = kind;
+  o->schema = schema;
+  snprintf(o->tmp, sizeof(o->tmp), "%s.tmp-%d", path, (int)getpid());
+  if (kind == OUT_PARQUET) return prestige_parquet_writer_open_file(&o->w, o->tmp, schema, wo, err);
+  if (!(o->f = fopen(o->tmp, "w")))
+    return prestige_error_set(err, PRESTIGE_EIO, "creating %s: %s", o->tmp, strerror(errno));
+  if (kind == OUT_CSV) {
+    for (int64_t c = 0; c < schema->n_children; c++) {
+      if (c) fputc(',', o->f);
+      json_t *name = json_string(schema->children[c]->name);
+      cli_csv_field(o->f, name);
+      json_decref(name);
+    }
+    fputc('\n', o->f);
+  }
+  return 0;
+}
+
+static int out_write(out_t *o, const struct ArrowArray *b, prestige_error_t *err) {
+  o->rows += b->length;
+  if (o->kind == OUT_PARQUET) return prestige_parquet_writer_write(o->w, b, err);
+  for (int64_t i = 0; i < b->length; i++) {
+    if (o->kind == OUT_CSV) {
+      for (int64_t c = 0; c < b->n_children; c++) {
+        if (c) fputc(',', o->f);
+        json_t *v = cli_json_value(b->children[c], o->schema->children[c], b->offset + i);
+        cli_csv_field(o->f, v);
+        json_decref(v);
+      }
+      fputc('\n', o->f);
+    } else {
+      json_t *row = json_object();
+      for (int64_t c = 0; c < b->n_children; c++)
+        json_object_set_new(row, o->schema->children[c]->name, cli_json_value(b->children[c], o->schema->children[c], b->offset + i));
+      char *line = json_dumps(row, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+      if (line) fputs(line, o->f), fputc('\n', o->f);
+      free(line);
+      json_decref(row);
+    }
+  }
+  if (ferror(o->f)) return prestige_error_set(err, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "writing %s: %s", o->tmp, strerror(errno));
+  return 0;
+}
+
+static void out_abort(out_t *o) {
+  if (o->w) prestige_parquet_writer_abort(o->w);
+  if (o->f) fclose(o->f);
+  unlink(o->tmp);
+}
+
+static int out_close(out_t *o, bool quiet, prestige_error_t *err) {
+  int rc = 0;
+  prestige_parquet_file_summary_t sum = {0};
+  if (o->kind == OUT_PARQUET) {
+    rc = prestige_parquet_writer_close(o->w, &sum, err);
+    o->w = NULL;
+  } else {
+    if (fflush(o->f) != 0 || fsync(fileno(o->f)) != 0)
+      rc = prestige_error_set(err, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "writing %s: %s", o->tmp, strerror(errno));
+    if (fclose(o->f) != 0 && !rc) rc = prestige_error_set(err, PRESTIGE_EIO, "closing %s: %s", o->tmp, strerror(errno));
+    o->f = NULL;
+  }
+  if (!rc && rename(o->tmp, o->path) != 0) rc = prestige_error_set(err, PRESTIGE_EIO, "renaming %s to %s: %s", o->tmp, o->path, strerror(errno));
+  if (rc) {
+    unlink(o->tmp);
+    return rc;
+  }
+  if (!quiet) {
+    if (o->kind == OUT_PARQUET)
+      fprintf(stderr, "%s: %lld rows, %lld bytes, %lld row groups\n", o->path, (long long)sum.rows, (long long)sum.file_size,
+              (long long)sum.row_groups);
+    else fprintf(stderr, "%s: %lld rows\n", o->path, (long long)o->rows);
+  }
+  prestige_parquet_file_summary_release(&sum);
+  return 0;
+}
+
 /* Parquet -> Parquet with the writer options given (codec, row groups, pages, dictionary). */
-static int convert_parquet(const char *in, const char *out, const prestige_parquet_writer_options_t *wo, bool quiet) {
+static int convert_parquet(const char *in, const char *outp, int kind, const prestige_parquet_writer_options_t *wo,
+                           bool quiet) {
   prestige_error_t err;
   prestige_error_init(&err);
-  prestige_parquet_reader_options_t ro;
-  prestige_parquet_reader_options_init(&ro);
-  ro.batch_rows = 65536;
-  prestige_parquet_reader_t *r;
-  if (prestige_parquet_reader_open_file(&r, in, &ro, &err)) return cli_fail("convert", &err);
-  int64_t total_rows = prestige_parquet_reader_num_rows(r);
   struct ArrowArrayStream st;
-  if (prestige_parquet_reader_stream(r, &st, &err)) return cli_fail("convert", &err);
   struct ArrowSchema schema;
-  if (st.get_schema(&st, &schema)) {
-    prestige_error_set(&err, PRESTIGE_EIO, "%s", st.get_last_error(&st));
-    st.release(&st);
-    return cli_fail("convert", &err);
-  }
-  char tmp[4096];
-  snprintf(tmp, sizeof(tmp), "%s.tmp-%d", out, (int)getpid());
-  prestige_parquet_writer_t *w = NULL;
-  int rc = prestige_parquet_writer_open_file(&w, tmp, &schema, wo, &err);
+  int orc = cli_open_parquet_stream("convert", in, NULL, 65536, NULL, NULL, &st, &schema);
+  if (orc) return orc;
+  out_t o;
+  int rc = out_open(&o, outp, kind, &schema, wo, &err);
   cli_progress_t prog;
   cli_progress_init(&prog, quiet, 0);
-  int64_t rows = 0;
   while (!rc) {
     struct ArrowArray b;
     if (st.get_next(&st, &b)) {
@@ -74,30 +167,16 @@ static int convert_parquet(const char *in, const char *out, const prestige_parqu
       break;
     }
     if (!b.release) break;
-    rc = prestige_parquet_writer_write(w, &b, &err);
-    rows += b.length;
+    rc = out_write(&o, &b, &err);
     b.release(&b);
-    cli_progress_update(&prog, rows, rows);
+    cli_progress_update(&prog, o.rows, o.rows);
   }
   cli_progress_done(&prog);
+  if (rc) out_abort(&o);
+  else rc = out_close(&o, quiet, &err);
   prestige_schema_release(&schema);
   st.release(&st);
-  if (rc) {
-    if (w) prestige_parquet_writer_abort(w);
-    unlink(tmp);
-    return cli_fail("convert", &err);
-  }
-  prestige_parquet_file_summary_t sum;
-  rc = prestige_parquet_writer_close(w, &sum, &err);
-  if (!rc && rename(tmp, out) != 0) {
-    rc = prestige_error_set(&err, PRESTIGE_EIO, "renaming %s to %s: %s", tmp, out, strerror(errno));
-    unlink(tmp);
-  }
-  if (rc) return cli_fail("convert", &err);
-  if (!quiet) fprintf(stderr, "%s: %lld rows (of %lld), %lld bytes, %lld row groups\n", out, (long long)sum.rows,
-                      (long long)total_rows, (long long)sum.file_size, (long long)sum.row_groups);
-  prestige_parquet_file_summary_release(&sum);
-  return CLI_OK;
+  return rc ? cli_fail("convert", &err) : CLI_OK;
 }
 
 static int run_convert(int argc, char **argv) {
@@ -161,51 +240,37 @@ static int run_convert(int argc, char **argv) {
     const char *dot = strrchr(in, '.');
     if (dot && !strcasecmp(dot, ".parquet")) {
       if (schema) return cli_usage_error(v, "--schema applies to text input only");
-      return convert_parquet(in, out, &wo, quiet);
+      int k;
+      if (out_kind(out, &k)) return cli_usage_error(v, "OUT must end in .parquet, .csv or .jsonl");
+      return convert_parquet(in, out, k, &wo, quiet);
     }
     if (prestige_text_format_from_path(in, &to.format, &to.delimiter))
       return cli_usage_error(v, "cannot tell the format of %s from its name; use --format", in);
   }
-  const char *odot = strrchr(out, '.');
-  if (!odot || strcasecmp(odot, ".parquet")) return cli_usage_error(v, "OUT must be a .parquet file");
+  int kind;
+  if (out_kind(out, &kind)) return cli_usage_error(v, "OUT must end in .parquet, .csv or .jsonl");
 
   struct stat st;
   int64_t total = (strcmp(in, "-") && stat(in, &st) == 0) ? (int64_t)st.st_size : 0;
   prestige_text_reader_t *r = NULL;
   if (prestige_text_reader_open(&r, in, &to, &err)) return cli_fail("convert", &err);
-  char tmp[4096];
-  snprintf(tmp, sizeof(tmp), "%s.tmp-%d", out, (int)getpid());
-  prestige_parquet_writer_t *w = NULL;
-  int rc = prestige_parquet_writer_open_file(&w, tmp, prestige_text_reader_schema(r), &wo, &err);
+  out_t o;
+  int rc = out_open(&o, out, kind, prestige_text_reader_schema(r), &wo, &err);
   cli_progress_t prog;
   cli_progress_init(&prog, quiet, total);
   while (!rc) {
     struct ArrowArray batch;
     rc = prestige_text_reader_next(r, &batch, &err);
     if (rc || !batch.release) break;
-    rc = prestige_parquet_writer_write(w, &batch, &err);
+    rc = out_write(&o, &batch, &err);
     batch.release(&batch);
     cli_progress_update(&prog, prestige_text_reader_rows(r), prestige_text_reader_bytes(r));
   }
   cli_progress_done(&prog);
-  if (rc) {
-    if (w) prestige_parquet_writer_abort(w);
-    prestige_text_reader_close(r);
-    unlink(tmp);
-    return cli_fail("convert", &err);
-  }
-  prestige_parquet_file_summary_t sum;
-  rc = prestige_parquet_writer_close(w, &sum, &err);
+  if (rc) out_abort(&o);
+  else rc = out_close(&o, quiet, &err);
   prestige_text_reader_close(r);
-  if (!rc && rename(tmp, out) != 0) {
-    rc = prestige_error_set(&err, PRESTIGE_EIO, "renaming %s to %s: %s", tmp, out, strerror(errno));
-    unlink(tmp);
-  }
-  if (rc) return cli_fail("convert", &err);
-  if (!quiet) fprintf(stderr, "%s: %lld rows, %lld bytes, %lld row groups\n", out, (long long)sum.rows,
-                      (long long)sum.file_size, (long long)sum.row_groups);
-  prestige_parquet_file_summary_release(&sum);
-  return CLI_OK;
+  return rc ? cli_fail("convert", &err) : CLI_OK;
 }
 
 CLI_VERB(convert, "convert", "convert CSV or JSON lines to Parquet", USAGE, run_convert)

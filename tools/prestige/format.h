@@ -1,0 +1,16 @@
+/* Text rendering of Arrow values for the CLI. */
+#ifndef PRESTIGE_CLI_FORMAT_H
+#define PRESTIGE_CLI_FORMAT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "prestige/arrow.h"
+
+/* Element i (relative to a->offset) of array a as JSON: numbers, strings, ISO 8601 dates and
+ * times, exact decimals as strings, binary as hex, lists as arrays, structs and maps as objects. */
+json_t *cli_json_value(const struct ArrowArray *a, const struct ArrowSchema *s, int64_t i);
+/* Writes v as one CSV field (strings quoted when needed, nested values as JSON text, NULL empty). */
+void cli_csv_field(FILE *out, json_t *v);
+
+#endif
