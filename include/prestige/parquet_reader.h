@@ -47,7 +47,8 @@ typedef struct prestige_parquet_reader_options {
   int64_t footer_prefetch;     /* default 64 KiB */
   bool verify_checksums;       /* default true: a page CRC mismatch is ECORRUPT */
   bool use_arrow_schema;       /* default true: restore exact Arrow types from ARROW:schema */
-  const char *const *columns;  /* top-level column names to read (NULL: all) */
+  const char *const *columns;  /* columns to read (NULL: all): top-level names or dotted paths
+                                  into structs ("point.x"); batches keep the file's column order */
   int64_t n_columns;
   const int32_t *row_groups;   /* row groups to read, in this order (NULL: all) */
   int64_t n_row_groups;

@@ -101,6 +101,76 @@ static void restore_arrow_schema(prestige_parquet_reader_t *r) {
   prestige_schema_release(&a);
 }
 
+/* ---- projection --------------------------------------------------------------------------- */
+/* Whether a requested column names node path `path` itself or something below it. */
+static bool requested(const prestige_parquet_reader_t *r, const char *path, bool *whole) {
+  size_t n = strlen(path);
+  bool any = false;
+  *whole = false;
+  for (int64_t i = 0; i < r->opts.n_columns; i++) {
+    const char *c = r->opts.columns[i];
+    if (!strcmp(c, path)) *whole = any = true;
+    else if (!strncmp(c, path, n) && c[n] == '.') any = true;
+  }
+  return any;
+}
+
+/* The node pruned to the requested paths below it (NULL when none); structs may be cut down to
+ * some of their fields; anything else is taken whole. */
+static int project(prestige_parquet_reader_t *r, rnode_t *n, const char *path, rnode_t **out, prestige_error_t *err) {
+  bool whole;
+  *out = NULL;
+  if (!requested(r, path, &whole)) return 0;
+  if (whole || n->kind != RN_STRUCT) {
+    *out = n;
+    return 0;
+  }
+  rnode_t *copy = arena_alloc(&r->rs.arena, sizeof(*copy));
+  rnode_t **kids = arena_calloc(&r->rs.arena, (size_t)n->n_children, sizeof(rnode_t *));
+  if (!copy || !kids) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  *copy = *n;
+  copy->children = kids;
+  copy->n_children = 0;
+  copy->first_leaf = -1;
+  for (int32_t i = 0; i < n->n_children; i++) {
+    char sub[1024];
+    snprintf(sub, sizeof(sub), "%s.%s", path, n->children[i]->name);
+    rnode_t *c = NULL;
+    PRESTIGE_TRY(project(r, n->children[i], sub, &c, err));
+    if (!c) continue;
+    kids[copy->n_children++] = c;
+    if (copy->first_leaf < 0) copy->first_leaf = c->first_leaf;
+  }
+  *out = copy->n_children ? copy : NULL;
+  return 0;
+}
+
+/* Whether a requested path names a node (through struct fields). */
+static bool path_exists(const prestige_parquet_reader_t *r, const char *col) {
+  for (int32_t t = 0; t < r->rs.n_top; t++) {
+    const rnode_t *n = r->rs.top[t];
+    size_t len = strlen(n->name);
+    if (strncmp(col, n->name, len) || (col[len] && col[len] != '.')) continue;
+    const char *rest = col + len;
+    while (*rest == '.') {
+      rest++;
+      const rnode_t *next = NULL;
+      for (int32_t i = 0; n->kind == RN_STRUCT && i < n->n_children; i++) {
+        size_t cl = strlen(n->children[i]->name);
+        if (!strncmp(rest, n->children[i]->name, cl) && (rest[cl] == 0 || rest[cl] == '.')) {
+          next = n->children[i];
+          rest += cl;
+          break;
+        }
+      }
+      if (!next) break;
+      n = next;
+    }
+    if (*rest == 0) return true;
+  }
+  return false;
+}
+
 /* ---- opening ------------------------------------------------------------------------------ */
 static int read_footer(prestige_parquet_reader_t *r, prestige_error_t *err) {
   const char *name = r->in.name;
@@ -173,13 +243,15 @@ int prestige_parquet_reader_open(prestige_parquet_reader_t **out, prestige_input
   }
   if (!rc) {
     if (r->opts.columns) {
-      for (int64_t i = 0; i < r->opts.n_columns && !rc; i++) {
-        int32_t found = -1;
-        for (int32_t t = 0; t < r->rs.n_top; t++)
-          if (!strcmp(r->rs.top[t]->name, r->opts.columns[i])) found = t;
-        if (found < 0) rc = prestige_error_set(err, PRESTIGE_ENOTFOUND, "%s: no column \"%s\"", r->in.name, r->opts.columns[i]);
-        else r->proj[r->n_proj++] = r->rs.top[found];
+      /* top-level fields in file order, each pruned to the requested nested paths */
+      for (int32_t t = 0; t < r->rs.n_top && !rc; t++) {
+        rnode_t *p = NULL;
+        rc = project(r, r->rs.top[t], r->rs.top[t]->name, &p, err);
+        if (!rc && p) r->proj[r->n_proj++] = p;
       }
+      for (int64_t i = 0; i < r->opts.n_columns && !rc; i++)
+        if (!path_exists(r, r->opts.columns[i]))
+          rc = prestige_error_set(err, PRESTIGE_ENOTFOUND, "%s: no column \"%s\"", r->in.name, r->opts.columns[i]);
     } else {
       for (int32_t t = 0; t < r->rs.n_top; t++) r->proj[r->n_proj++] = r->rs.top[t];
     }

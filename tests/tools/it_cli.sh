@@ -135,6 +135,14 @@ CASES
 check "[ \"\$($P cat '$f' --where 'id < 3' | wc -l)\" -eq 3 ]"
 $P scan "$f" --where "id <" >/dev/null 2>&1; check "[ \$? -eq 2 ]"
 
+# --- nested-path projection reads just that struct field
+nf=../shared/parquet-testing/data/nested_structs.rust.parquet
+got=$($P scan "$nf" --columns roll_num.min | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);console.log(Object.keys(j.columns).join(",")+" "+j.columns.roll_num.checksum)})')
+want=$(duck "SELECT sum(roll_num.min)::DOUBLE s FROM read_parquet('$nf')" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s)[0].s))')
+check "[ '$got' = 'roll_num $want' ]"
+schema_out=$($P schema "$nf")
+check "echo \"\$schema_out\" | grep -q 'roll_num: struct'"
+
 # --- help
 check "$P --help | grep -q convert"
 for verb in meta convert scan cat schema; do check "$P $verb --help | grep -q usage"; done
