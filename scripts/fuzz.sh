@@ -2,7 +2,8 @@
 # Builds every fuzz/*.c target with clang (libFuzzer + ASan + UBSan) over the library sources
 # and runs each for SECONDS seconds (default 60), seeded with the parquet-testing corpus.
 # A crash leaves the reproducer in build/fuzz/ and fails the run. FUZZ_SEED fixes libFuzzer's
-# seed (make test uses 1, so its run is reproducible); unset, every run explores anew.
+# seed and FUZZ_RUNS bounds the number of inputs (make test uses seed 1 and 250000 runs, so its
+# run is the same inputs every time); unset, every run explores anew for SECONDS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -29,6 +30,7 @@ for t in fuzz/*.c; do
   rc=0
   seed_arg=""
   [ -n "${FUZZ_SEED:-}" ] && seed_arg="-seed=$FUZZ_SEED"
+  [ -n "${FUZZ_RUNS:-}" ] && seed_arg="$seed_arg -runs=$FUZZ_RUNS"
   (cd "$out" && "./$name" $seed_arg -max_total_time="$secs" -max_len=262144 -rss_limit_mb=2048 -timeout=20 \
       -artifact_prefix="$root/$out/$name-" "$name-corpus" > "$name.log" 2>&1) || rc=$?
   tail -4 "$out/$name.log"

@@ -442,7 +442,7 @@ static int leaf_array(const rnode_t *n, const rcolumn_t *c, const slots_t *s, st
       for (int64_t i = 0; i < n_slots; i++) {
         if (vidx[i] >= 0) {
           int64_t st = c->offsets[vidx[i]], len = c->offsets[vidx[i] + 1] - st;
-          memcpy(data + o, c->data.data + st, (size_t)len);
+          if (len) memcpy(data + o, c->data.data + st, (size_t)len);
           o += len;
         }
         if (large) ((int64_t *)off)[i + 1] = o;
@@ -495,8 +495,8 @@ static int leaf_array(const rnode_t *n, const rcolumn_t *c, const slots_t *s, st
             const uint8_t *be = src;
             int64_t len = sw;
             if (!src) {
-              be = c->data.data + c->offsets[vidx[i]];
               len = c->offsets[vidx[i] + 1] - c->offsets[vidx[i]];
+              be = len > 0 ? c->data.data + c->offsets[vidx[i]] : NULL;
             }
             if (len > 16 || len < 1) {
               rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: decimal of %lld bytes", where, (long long)len);

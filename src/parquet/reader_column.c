@@ -175,7 +175,7 @@ static int dict_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n) {
         if (buf_append(&x->c->values, x->dict.fixed.data + (size_t)idx[i] * (size_t)w, (size_t)w)) return PRESTIGE_ENOMEM;
       } else {
         int64_t s = x->dict.offsets[idx[i]], e = x->dict.offsets[idx[i] + 1];
-        if (push_bytes(x, x->dict.data.data + s, (size_t)(e - s))) return PRESTIGE_ENOMEM;
+        if (push_bytes(x, e > s ? x->dict.data.data + s : NULL, (size_t)(e - s))) return PRESTIGE_ENOMEM;
       }
     }
     if (w > 0) x->c->n_values += (int64_t)k;
@@ -231,10 +231,11 @@ static int decode_values(ctx_t *x, int encoding, const uint8_t *p, size_t len, i
                    : pq_delta_byte_array_decode(p, len, (size_t)n, &bytes, lens, x->err);
       size_t pos = 0;
       for (int64_t i = 0; !rc && i < n; i++) {
+        const uint8_t *vp = lens[i] ? bytes.data + pos : NULL;
         if (w > 0) {
           if (lens[i] != (uint32_t)w) rc = corrupt(x, "%s", "DELTA_BYTE_ARRAY value of the wrong length for FIXED_LEN_BYTE_ARRAY");
-          else if (buf_append(&c->values, bytes.data + pos, lens[i])) rc = PRESTIGE_ENOMEM;
-        } else if (push_bytes(x, bytes.data + pos, lens[i])) {
+          else if (buf_append(&c->values, vp, lens[i])) rc = PRESTIGE_ENOMEM;
+        } else if (push_bytes(x, vp, lens[i])) {
           rc = PRESTIGE_ENOMEM;
         }
         pos += lens[i];
