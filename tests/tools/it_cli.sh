@@ -83,6 +83,8 @@ $P convert "$T/in.csv" 2>/dev/null; check "[ $? -eq 2 ]"
 $P convert "$T/in.csv" "$T/x.parquet" --compression lzo 2>/dev/null; check "[ $? -eq 2 ]"
 $P convert "$T/in.csv" "$T/x.parquet" --bogus 1 2>/dev/null; check "[ $? -eq 2 ]"
 $P nosuchverb 2>/dev/null; check "[ $? -eq 2 ]"
+$P convert "$T/in.csv" "$T/x.parquet" --schema 'x:int128' 2>/dev/null; check "[ $? -eq 2 ]"
+$P convert "$T/in.csv" "$T/x.parquet" --schema 'a:int64,b' 2>/dev/null; check "[ $? -eq 2 ]"
 
 # --- meta
 metaout=$($P meta "$T/out-zstd.parquet")

@@ -249,6 +249,11 @@ static int run_convert(int argc, char **argv) {
   }
   int kind;
   if (out_kind(out, &kind)) return cli_usage_error(v, "OUT must end in .parquet, .csv or .jsonl");
+  if (schema) { /* a malformed --schema is a usage error, reported before any input is read */
+    struct ArrowSchema check;
+    if (prestige_text_parse_schema(schema, &check, &err)) return cli_usage_error(v, "%s", err.message);
+    prestige_schema_release(&check);
+  }
 
   struct stat st;
   int64_t total = (strcmp(in, "-") && stat(in, &st) == 0) ? (int64_t)st.st_size : 0;
