@@ -17,5 +17,7 @@
 #include "prestige/parquet_writer.h"
 #include "prestige/parquet_reader.h"
 #include "prestige/text.h"
+#include "prestige/store.h"
+#include "prestige/upload.h"
 
 #endif /* PRESTIGE_PRESTIGE_H */

@@ -57,4 +57,17 @@ void cli_progress_init(cli_progress_t *p, bool quiet, int64_t total_bytes);
 void cli_progress_update(cli_progress_t *p, int64_t rows, int64_t bytes);
 void cli_progress_done(cli_progress_t *p);
 
+/* URL arguments (url.c). */
+struct prestige_input;
+struct prestige_store;
+bool cli_is_s3(const char *arg);
+const char *cli_local_path(const char *arg); /* strips file:// */
+int cli_split_s3(const char *url, struct prestige_store **st, char **key, prestige_error_t *err);
+int cli_open_input(const char *arg, struct prestige_input *in, prestige_error_t *err);
+char *cli_temp_name(const char *name, int *fd_out);
+int cli_fetch_to_temp(const char *url, char **tmp_path, prestige_error_t *err);
+int cli_upload_file(const char *path, const char *url, prestige_error_t *err);
+/* Parses a time argument: epoch milliseconds, or ISO 8601 (2024-11-20T10:00:00Z, 2024-11-20). */
+int cli_parse_time_ms(const char *s, int64_t *out);
+
 #endif

@@ -179,7 +179,7 @@ static int convert_parquet(const char *in, const char *outp, int kind, const pre
   return rc ? cli_fail("convert", &err) : CLI_OK;
 }
 
-static int run_convert(int argc, char **argv) {
+static int convert_local(int argc, char **argv) {
   const cli_verb_t *v = cli_find("convert");
   const char *in = NULL, *out = NULL, *schema = NULL, *format = NULL;
   bool quiet = false, header = true;
@@ -276,6 +276,51 @@ static int run_convert(int argc, char **argv) {
   else rc = out_close(&o, quiet, &err);
   prestige_text_reader_close(r);
   return rc ? cli_fail("convert", &err) : CLI_OK;
+}
+
+/* s3:// arguments: a text input is downloaded to a temporary file first (Parquet inputs are read
+ * with ranged GETs); an S3 output is written locally and uploaded once complete. */
+static int run_convert(int argc, char **argv) {
+  int pos[2] = {-1, -1}, np = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--quiet") || !strcmp(a, "--no-header")) continue;
+    if (a[0] == '-' && a[1] == '-') {
+      i++;
+      continue;
+    }
+    if (np < 2) pos[np] = i;
+    np++;
+  }
+  if (np != 2 || (!cli_is_s3(argv[pos[0]]) && !cli_is_s3(argv[pos[1]]))) return convert_local(argc, argv);
+  prestige_error_t err;
+  prestige_error_init(&err);
+  char *tmp_in = NULL, *tmp_out = NULL;
+  const char *in = argv[pos[0]], *out = argv[pos[1]];
+  const char *dot = strrchr(in, '.');
+  int rc = CLI_OK;
+  if (cli_is_s3(in) && !(dot && !strcasecmp(dot, ".parquet"))) {
+    if (cli_fetch_to_temp(in, &tmp_in, &err)) return cli_fail("convert", &err);
+    argv[pos[0]] = tmp_in;
+  }
+  if (cli_is_s3(out)) {
+    tmp_out = cli_temp_name(out, NULL);
+    if (!tmp_out) {
+      rc = cli_fail("convert", &(prestige_error_t){PRESTIGE_EIO, "cannot create a temporary file"});
+      goto out;
+    }
+    argv[pos[1]] = tmp_out;
+  }
+  rc = convert_local(argc, argv);
+  if (rc == CLI_OK && tmp_out && cli_upload_file(tmp_out, out, &err)) rc = cli_fail("convert", &err);
+out:
+  if (tmp_in) unlink(tmp_in);
+  if (tmp_out) unlink(tmp_out);
+  free(tmp_in);
+  free(tmp_out);
+  argv[pos[0]] = (char *)in;
+  argv[pos[1]] = (char *)out;
+  return rc;
 }
 
 CLI_VERB(convert, "convert", "convert CSV or JSON lines to Parquet", USAGE, run_convert)

@@ -24,7 +24,7 @@ static const char USAGE[] =
 /* Reads and decodes the footer of path. */
 static int load_footer(const char *path, arena_t *arena, pq_file_metadata_t *m, uint64_t *size, prestige_error_t *err) {
   prestige_input_t in;
-  PRESTIGE_TRY(prestige_input_open_file(&in, path, err));
+  PRESTIGE_TRY(cli_open_input(path, &in, err));
   uint8_t tail[8];
   uint8_t *footer = NULL;
   int rc = in.size(in.ctx, size, err);

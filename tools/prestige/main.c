@@ -53,10 +53,32 @@ static void print_help(FILE *out) {
           "usage: prestige VERB [options] ...\n       prestige VERB --help\n\nverbs:\n",
           prestige_version());
   for (int i = 0; i < n_verbs; i++) fprintf(out, "  %-10s %s\n", verbs[i]->name, verbs[i]->summary);
+  fprintf(out, "\nFiles may be local paths, file:// or s3://bucket/key URLs (credentials and region from the\n"
+               "standard AWS environment variables and profiles; --endpoint URL for S3-compatible stores).\n");
   fprintf(out, "\nexit status: 0 success, 1 user error (bad input, missing file), 2 usage error\n");
 }
 
+/* --endpoint URL (or --endpoint=URL), accepted by every verb: the S3 endpoint for s3:// URLs.
+ * Removed from argv and passed on as AWS_ENDPOINT_URL, which the S3 client reads. */
+static int take_endpoint(int argc, char **argv) {
+  int w = 1;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--endpoint") && i + 1 < argc) {
+      setenv("AWS_ENDPOINT_URL", argv[++i], 1);
+      continue;
+    }
+    if (!strncmp(argv[i], "--endpoint=", 11)) {
+      setenv("AWS_ENDPOINT_URL", argv[i] + 11, 1);
+      continue;
+    }
+    argv[w++] = argv[i];
+  }
+  argv[w] = NULL;
+  return w;
+}
+
 int main(int argc, char **argv) {
+  argc = take_endpoint(argc, argv);
   if (argc < 2) {
     print_help(stderr);
     return CLI_USAGE_ERROR;

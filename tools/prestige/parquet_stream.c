@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "prestige/io.h"
 #include "prestige/parquet_reader.h"
 
 int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int64_t batch_rows,
@@ -22,7 +23,9 @@ int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int6
   prestige_error_t err;
   prestige_error_init(&err);
   prestige_parquet_reader_t *r;
-  if (prestige_parquet_reader_open_file(&r, file, &o, &err)) return cli_fail(verb, &err);
+  prestige_input_t in;
+  if (cli_open_input(file, &in, &err)) return cli_fail(verb, &err);
+  if (prestige_parquet_reader_open(&r, &in, &o, &err)) return cli_fail(verb, &err);
   if (pruned) *pruned = prestige_parquet_reader_pruned_row_groups(r);
   if (prestige_parquet_reader_stream(r, st, &err)) return cli_fail(verb, &err);
   if (st->get_schema(st, schema)) {

@@ -37,10 +37,13 @@ void cli_progress_update(cli_progress_t *p, int64_t rows, int64_t bytes) {
     for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '-';
     bar[width] = '\0';
     double left = frac > 0 ? secs / frac - secs : 0;
-    fprintf(stderr, "\r[%s] %3.0f%% %lld rows, %s, %s/s, %.0fs left   ", bar, frac * 100, (long long)rows, done,
-            rate, left);
-  } else {
+    char rowtxt[48] = "";
+    if (rows >= 0) snprintf(rowtxt, sizeof rowtxt, "%lld rows, ", (long long)rows);
+    fprintf(stderr, "\r[%s] %3.0f%% %s%s, %s/s, %.0fs left   ", bar, frac * 100, rowtxt, done, rate, left);
+  } else if (rows >= 0) {
     fprintf(stderr, "\r%lld rows, %s, %s/s, %.0fs   ", (long long)rows, done, rate, secs);
+  } else {
+    fprintf(stderr, "\r%s, %s/s, %.0fs   ", done, rate, secs);
   }
 }
 

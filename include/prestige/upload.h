@@ -1,0 +1,101 @@
+/*
+ * prestige/upload.h — the FileUpload service: hand it a local file and it returns at once;
+ * background workers upload the file to a store (S3 or a local-directory bucket) with retries.
+ * Completion and failure are observable by ticket (status / wait), by callback, and in metrics:
+ *   prestige.file_upload.duration_ms   histogram  {status}
+ *   prestige.file_upload.count         counter    {status = "success" | "failure"}
+ *   prestige.file_upload.size_bytes    histogram
+ * A local file is removed only after its upload is confirmed, and only when remove_local is set.
+ * Shutdown waits for queued and in-flight uploads, or (after its timeout) returns those not done:
+ * nothing is dropped silently.
+ *
+ *   prestige_upload_options_t o;
+ *   prestige_upload_options_init(&o);
+ *   o.key_prefix = "sensor_data/";
+ *   prestige_file_upload_t *up;
+ *   prestige_file_upload_new(&up, store, &o, &err);
+ *   uint64_t t;
+ *   prestige_file_upload_submit(up, "/data/out/sensor.1732000000000.parquet", NULL, &t, &err);
+ *   prestige_file_upload_wait(up, t, -1, &err);           // optional
+ *   prestige_file_upload_shutdown(up, 30000, NULL, NULL, &err);
+ *   prestige_file_upload_free(up);
+ */
+#ifndef PRESTIGE_UPLOAD_H
+#define PRESTIGE_UPLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prestige/error.h"
+#include "prestige/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum prestige_upload_status {
+  PRESTIGE_UPLOAD_QUEUED = 0,
+  PRESTIGE_UPLOAD_RUNNING = 1,
+  PRESTIGE_UPLOAD_DONE = 2,
+  PRESTIGE_UPLOAD_FAILED = 3,
+  PRESTIGE_UPLOAD_UNKNOWN = 4 /* ticket never issued, or forgotten (results are kept for the last 10000) */
+} prestige_upload_status_t;
+
+typedef struct prestige_upload_result {
+  uint64_t ticket;
+  const char *path;   /* local file */
+  const char *key;    /* object key in the store */
+  uint64_t size_bytes;
+  double duration_ms;
+  prestige_upload_status_t status; /* DONE or FAILED */
+  const prestige_error_t *error;   /* when FAILED */
+} prestige_upload_result_t;
+
+typedef void (*prestige_upload_callback_fn)(void *user_data, const prestige_upload_result_t *result);
+
+typedef struct prestige_upload_options {
+  int workers;             /* upload threads; default 2 */
+  size_t queue_capacity;   /* submissions waiting; submit blocks when full (backpressure); default 1024 */
+  const char *key_prefix;  /* key = key_prefix + file name when submit gets no key; default "" */
+  bool remove_local;       /* delete the local file after a confirmed upload; default false */
+  int max_attempts;        /* whole-file attempts (each with the client's request retries); default 3 */
+  int64_t retry_delay_ms;  /* pause between whole-file attempts; default 1000 */
+  prestige_upload_callback_fn on_done; /* called from a worker thread; may be NULL */
+  void *user_data;
+} prestige_upload_options_t;
+
+typedef struct prestige_file_upload prestige_file_upload_t;
+
+void prestige_upload_options_init(prestige_upload_options_t *o);
+/* Takes a reference on nothing: store must outlive the uploader. */
+int prestige_file_upload_new(prestige_file_upload_t **out, prestige_store_t *store, const prestige_upload_options_t *o,
+                             prestige_error_t *err);
+/* Queues path for upload under key (NULL: key_prefix + basename). Returns at once unless the queue
+ * is full. ESHUTDOWN after shutdown. ticket may be NULL. */
+int prestige_file_upload_submit(prestige_file_upload_t *up, const char *path, const char *key, uint64_t *ticket,
+                                prestige_error_t *err);
+/* Status of a ticket; when FAILED, *failure (if non-NULL) receives the error. */
+prestige_upload_status_t prestige_file_upload_status(prestige_file_upload_t *up, uint64_t ticket,
+                                                     prestige_error_t *failure);
+/* Waits until the ticket is DONE (0) or FAILED (its error); timeout_ms < 0 waits forever (ETIMEOUT). */
+int prestige_file_upload_wait(prestige_file_upload_t *up, uint64_t ticket, int64_t timeout_ms, prestige_error_t *err);
+/* Waits until everything submitted so far is DONE or FAILED; returns the number that failed in *failed. */
+int prestige_file_upload_flush(prestige_file_upload_t *up, int64_t timeout_ms, size_t *failed, prestige_error_t *err);
+/* Counts of uploads by state. */
+void prestige_file_upload_counts(prestige_file_upload_t *up, size_t *queued, size_t *running, size_t *done,
+                                 size_t *failed);
+/* Stops accepting uploads and waits up to timeout_ms (< 0: forever) for queued and in-flight ones.
+ * Uploads not started by then are not attempted; their paths are returned in *not_done (malloc'd
+ * array of malloc'd strings; free with prestige_strings_free), or, when not_done is NULL, reported
+ * in the error (ETIMEOUT). In-flight uploads always finish their current attempt. */
+int prestige_file_upload_shutdown(prestige_file_upload_t *up, int64_t timeout_ms, char ***not_done, size_t *n_not_done,
+                                  prestige_error_t *err);
+void prestige_file_upload_free(prestige_file_upload_t *up);
+void prestige_strings_free(char **strings, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRESTIGE_UPLOAD_H */

@@ -1,0 +1,116 @@
+/*
+ * Internal S3 client: configuration, the request executor (signing, retries with backoff and
+ * jitter, resumable downloads) and the operations the store and uploader are built from.
+ */
+#ifndef PRESTIGE_STORE_S3_INTERNAL_H
+#define PRESTIGE_STORE_S3_INTERNAL_H
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "core/buf.h"
+#include "prestige/store.h"
+#include "store/sigv4.h"
+
+#define S3_POOL_MAX 32
+
+struct prestige_s3_client {
+  atomic_int refs;
+  char *region;
+  char *scheme;       /* "http" or "https" */
+  char *host;         /* host[:port] as sent in Host (default ports omitted) */
+  char *base_path;    /* path prefix of a custom endpoint ("" normally), no trailing '/' */
+  char *endpoint;     /* as configured, for messages */
+  char *access_key, *secret_key, *session_token; /* NULL access_key = anonymous */
+  bool path_style;
+  bool tls;
+  bool sign_payload;
+  size_t part_size;
+  int concurrency;
+  int max_retries;
+  int64_t retry_base_ms, retry_max_ms, connect_timeout_ms, stall_timeout_ms;
+  pthread_mutex_t pool_mu;
+  CURL *pool[S3_POOL_MAX];
+  int pool_n;
+  CURLSH *share;
+  pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
+};
+
+typedef struct s3_request {
+  const char *op;       /* "GetObject" ... for messages and metrics */
+  const char *method;
+  const char *bucket;
+  const char *key;      /* full object key (unencoded); NULL for bucket-level requests */
+  const char *query;    /* wire query (already encoded), NULL for none */
+  const sigv4_header_t *headers; /* extra headers, signed */
+  size_t n_headers;
+  /* body: memory, or a file range when body_fd >= 0 */
+  bool has_body;
+  const uint8_t *body;
+  size_t body_len;
+  int body_fd;
+  uint64_t body_off;
+  /* response body destination (first that is set): exact-size dst, fd at offset, growable buf */
+  uint8_t *dst;
+  size_t dst_len;
+  int out_fd;           /* -1 when unused */
+  uint64_t out_off;
+  buf_t *out;
+  size_t out_max;       /* cap for out (0 = 16 MiB) */
+  /* GET range [range_off, range_off + range_len); resumed after a dropped connection */
+  bool has_range;
+  uint64_t range_off, range_len;
+  const char *if_match; /* ETag the object must still have (resumed and parallel reads) */
+} s3_request_t;
+
+typedef struct s3_response {
+  long status;
+  char etag[160];
+  uint64_t content_length;
+  bool has_content_length;
+  uint64_t total_size;  /* from Content-Range when present */
+  int64_t last_modified_ms;
+  char request_id[128];
+  char code[64];
+  char message[256];
+  int attempts;
+} s3_response_t;
+
+static inline void s3_request_init(s3_request_t *rq) {
+  memset(rq, 0, sizeof *rq);
+  rq->body_fd = -1;
+  rq->out_fd = -1;
+}
+
+int s3_execute(prestige_s3_client_t *c, const s3_request_t *rq, s3_response_t *rs, prestige_error_t *err);
+
+/* Operations (keys are full S3 keys). */
+int s3_put_object(prestige_s3_client_t *c, const char *bucket, const char *key, const void *data, size_t len,
+                  bool if_absent, prestige_error_t *err);
+int s3_put_file(prestige_s3_client_t *c, const char *bucket, const char *key, const char *path, bool if_absent,
+                prestige_error_t *err);
+int s3_open_output(prestige_s3_client_t *c, const char *bucket, const char *key, bool if_absent,
+                   prestige_output_t *out, prestige_error_t *err);
+int s3_get_object(prestige_s3_client_t *c, const char *bucket, const char *key, uint8_t **data, size_t *len,
+                  prestige_error_t *err);
+int s3_get_range(prestige_s3_client_t *c, const char *bucket, const char *key, uint64_t off, size_t len, void *dst,
+                 const char *if_match, prestige_error_t *err);
+int s3_get_file(prestige_s3_client_t *c, const char *bucket, const char *key, const char *path,
+                prestige_error_t *err);
+int s3_head_object(prestige_s3_client_t *c, const char *bucket, const char *key, prestige_object_meta_t *meta,
+                   prestige_error_t *err);
+int s3_delete_object(prestige_s3_client_t *c, const char *bucket, const char *key, prestige_error_t *err);
+int s3_delete_objects(prestige_s3_client_t *c, const char *bucket, const char *const *keys, size_t n,
+                      prestige_error_t *err);
+/* One ListObjectsV2 page. *items malloc'd (keys full); *next_token malloc'd or NULL at the end. */
+int s3_list_page(prestige_s3_client_t *c, const char *bucket, const char *prefix, const char *start_after,
+                 const char *token, prestige_object_meta_t **items, size_t *n, char **next_token,
+                 prestige_error_t *err);
+/* Parses an HTTP date (RFC 1123) or ISO 8601 timestamp into epoch ms; -1 when malformed. */
+int64_t s3_parse_time_ms(const char *s);
+/* "s3://bucket/key" for messages, into a fixed buffer. */
+const char *s3_url(char *buf, size_t cap, const char *bucket, const char *key);
+
+#endif

@@ -1,0 +1,359 @@
+/*
+ * The object store front end: URL parsing, key validation, dispatch to the local or S3
+ * implementation, the listing iterator and list_files over timestamped names.
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/s3_internal.h"
+#include "store/store_internal.h"
+
+void prestige_object_meta_clear(prestige_object_meta_t *m) {
+  if (!m) return;
+  free(m->key);
+  free(m->etag);
+  m->key = NULL;
+  m->etag = NULL;
+}
+
+static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory"); }
+
+/* UTF-8 validity (no overlongs, no surrogates). */
+static bool utf8_valid(const unsigned char *s, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    int len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (!len || i + (size_t)len > n) return false;
+    uint32_t cp = c & (0x7F >> len);
+    for (int k = 1; k < len; k++) {
+      if ((s[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (s[i + k] & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += (size_t)len;
+  }
+  return true;
+}
+
+static int validate_key(bool local, size_t root_len, const char *key, prestige_error_t *err) {
+  if (!key || !*key) return prestige_error_set(err, PRESTIGE_EINVAL, "invalid key: empty");
+  size_t n = strlen(key);
+  if (n + root_len > 1024)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "invalid key \"%.64s...\": longer than S3's 1024 bytes", key);
+  if (!utf8_valid((const unsigned char *)key, n)) return prestige_error_set(err, PRESTIGE_EINVAL, "invalid key: not UTF-8");
+  for (size_t i = 0; i < n; i++)
+    if ((unsigned char)key[i] < 0x20 || key[i] == 0x7F)
+      return prestige_error_set(err, PRESTIGE_EINVAL, "invalid key \"%s\": control character at byte %zu", key, i);
+  if (!local) return 0;
+  if (key[0] == '/') return prestige_error_set(err, PRESTIGE_EINVAL, "invalid key \"%s\": starts with '/'", key);
+  const char *p = key;
+  for (;;) {
+    const char *e = strchr(p, '/');
+    size_t sl = e ? (size_t)(e - p) : strlen(p);
+    if (sl == 0) return prestige_error_set(err, PRESTIGE_EINVAL, "invalid key \"%s\": empty path segment", key);
+    if ((sl == 1 && p[0] == '.') || (sl == 2 && p[0] == '.' && p[1] == '.'))
+      return prestige_error_set(err, PRESTIGE_EINVAL, "invalid key \"%s\": \"%.*s\" path segment", key, (int)sl, p);
+    if (p == key && sl == 13 && !strncmp(p, ".prestige-tmp", 13))
+      return prestige_error_set(err, PRESTIGE_EINVAL, "invalid key \"%s\": .prestige-tmp is reserved", key);
+    if (!e) break;
+    p = e + 1;
+  }
+  return 0;
+}
+
+int prestige_store_validate_key(const prestige_store_t *st, const char *key, prestige_error_t *err) {
+  return validate_key(st->local, st->root ? strlen(st->root) : 0, key, err);
+}
+
+/* ---- opening ------------------------------------------------------------------------------------ */
+
+static int store_new(prestige_store_t **out, prestige_error_t *err) {
+  *out = calloc(1, sizeof **out);
+  if (!*out) return oom(err);
+  (*out)->dir_fd = -1;
+  return 0;
+}
+
+int prestige_store_open_local(prestige_store_t **out, const char *dir, prestige_error_t *err) {
+  prestige_store_t *st;
+  PRESTIGE_TRY(store_new(&st, err));
+  int rc = store_local_init(st, dir, err);
+  if (rc) {
+    prestige_store_free(st);
+    *out = NULL;
+    return rc;
+  }
+  *out = st;
+  return 0;
+}
+
+int prestige_store_open_s3(prestige_store_t **out, prestige_s3_client_t *client, const char *bucket, const char *prefix,
+                           prestige_error_t *err) {
+  *out = NULL;
+  if (!bucket || !*bucket) return prestige_error_set(err, PRESTIGE_EINVAL, "S3 store needs a bucket name");
+  size_t bl = strlen(bucket);
+  if (bl < 3 || bl > 63 || strchr(bucket, '/'))
+    return prestige_error_set(err, PRESTIGE_EINVAL, "invalid S3 bucket name \"%s\"", bucket);
+  prestige_store_t *st;
+  PRESTIGE_TRY(store_new(&st, err));
+  st->ops = &store_s3_ops;
+  int rc = 0;
+  if (client) {
+    st->s3 = prestige_s3_client_ref(client);
+  } else if ((rc = prestige_s3_client_new(&st->s3, NULL, err))) {
+    prestige_store_free(st);
+    return rc;
+  }
+  const char *pf = prefix ? prefix : "";
+  while (*pf == '/') pf++;
+  size_t pl = strlen(pf);
+  st->bucket = strdup(bucket);
+  st->root = malloc(pl + 2);
+  if (st->root) {
+    memcpy(st->root, pf, pl);
+    if (pl && pf[pl - 1] != '/') st->root[pl++] = '/';
+    st->root[pl] = 0;
+  }
+  size_t ul = bl + pl + 8;
+  st->url = malloc(ul);
+  if (!st->bucket || !st->root || !st->url) {
+    prestige_store_free(st);
+    return oom(err);
+  }
+  snprintf(st->url, ul, "s3://%s/%s", bucket, st->root);
+  *out = st;
+  return 0;
+}
+
+int prestige_store_open(prestige_store_t **out, const char *url, prestige_s3_client_t *s3, prestige_error_t *err) {
+  *out = NULL;
+  if (!url || !*url) return prestige_error_set(err, PRESTIGE_EINVAL, "empty store URL");
+  if (!strncmp(url, "s3://", 5)) {
+    const char *b = url + 5;
+    const char *sl = strchr(b, '/');
+    char bucket[128];
+    size_t bl = sl ? (size_t)(sl - b) : strlen(b);
+    if (bl == 0 || bl >= sizeof bucket) return prestige_error_set(err, PRESTIGE_EINVAL, "invalid S3 URL \"%s\": bad bucket", url);
+    memcpy(bucket, b, bl);
+    bucket[bl] = 0;
+    return prestige_store_open_s3(out, s3, bucket, sl ? sl + 1 : "", err);
+  }
+  if (!strncmp(url, "file://", 7)) {
+    const char *p = url + 7;
+    if (*p != '/') return prestige_error_set(err, PRESTIGE_EINVAL, "invalid file URL \"%s\": expected file:///absolute/path", url);
+    return prestige_store_open_local(out, p, err);
+  }
+  if (strstr(url, "://")) return prestige_error_set(err, PRESTIGE_EINVAL, "unsupported store URL \"%s\" (use s3:// or file://)", url);
+  return prestige_store_open_local(out, url, err);
+}
+
+void prestige_store_free(prestige_store_t *st) {
+  if (!st) return;
+  if (st->ops && st->ops->destroy) st->ops->destroy(st);
+  if (st->dir_fd >= 0) close(st->dir_fd);
+  prestige_s3_client_free(st->s3);
+  free(st->url);
+  free(st->dir);
+  free(st->bucket);
+  free(st->root);
+  free(st);
+}
+
+const char *prestige_store_url(const prestige_store_t *st) { return st->url; }
+bool prestige_store_is_local(const prestige_store_t *st) { return st->local; }
+const char *prestige_store_local_dir(const prestige_store_t *st) { return st->local ? st->dir : NULL; }
+
+/* ---- dispatch ----------------------------------------------------------------------------------- */
+
+#define CHECK_KEY(st, key) PRESTIGE_TRY(prestige_store_validate_key(st, key, err))
+
+int prestige_store_put(prestige_store_t *st, const char *key, const void *data, size_t len, prestige_error_t *err) {
+  CHECK_KEY(st, key);
+  return st->ops->put(st, key, data, len, false, err);
+}
+int prestige_store_put_if_absent(prestige_store_t *st, const char *key, const void *data, size_t len,
+                                 prestige_error_t *err) {
+  CHECK_KEY(st, key);
+  return st->ops->put(st, key, data, len, true, err);
+}
+int prestige_store_put_file(prestige_store_t *st, const char *key, const char *path, prestige_error_t *err) {
+  CHECK_KEY(st, key);
+  return st->ops->put_file(st, key, path, err);
+}
+int prestige_store_open_output(prestige_store_t *st, const char *key, prestige_output_t *out, prestige_error_t *err) {
+  CHECK_KEY(st, key);
+  return st->ops->open_output(st, key, out, err);
+}
+int prestige_store_get(prestige_store_t *st, const char *key, uint8_t **data, size_t *len, prestige_error_t *err) {
+  CHECK_KEY(st, key);
+  return st->ops->get(st, key, data, len, err);
+}
+int prestige_store_get_range(prestige_store_t *st, const char *key, uint64_t offset, size_t len, void *dst,
+                             prestige_error_t *err) {
+  CHECK_KEY(st, key);
+  if (len == 0) return 0;
+  return st->ops->get_range(st, key, offset, len, dst, err);
+}
+int prestige_store_get_file(prestige_store_t *st, const char *key, const char *path, prestige_error_t *err) {
+  CHECK_KEY(st, key);
+  return st->ops->get_file(st, key, path, err);
+}
+int prestige_store_open_input(prestige_store_t *st, const char *key, uint64_t known_size, prestige_input_t *in,
+                              prestige_error_t *err) {
+  CHECK_KEY(st, key);
+  return st->ops->open_input(st, key, known_size, in, err);
+}
+int prestige_store_head(prestige_store_t *st, const char *key, prestige_object_meta_t *meta, prestige_error_t *err) {
+  memset(meta, 0, sizeof *meta);
+  CHECK_KEY(st, key);
+  return st->ops->head(st, key, meta, err);
+}
+int prestige_store_delete(prestige_store_t *st, const char *key, prestige_error_t *err) {
+  CHECK_KEY(st, key);
+  return st->ops->del(st, key, err);
+}
+int prestige_store_delete_many(prestige_store_t *st, const char *const *keys, size_t n, prestige_error_t *err) {
+  for (size_t i = 0; i < n; i++) CHECK_KEY(st, keys[i]);
+  if (n == 0) return 0;
+  return st->ops->del_many(st, keys, n, err);
+}
+
+/* ---- listing -------------------------------------------------------------------------------------- */
+
+struct prestige_store_list {
+  prestige_store_t *st;
+  char *prefix, *start_after;
+  char *token;
+  bool started, done;
+  prestige_object_meta_t *items;
+  size_t n, pos;
+};
+
+static void list_clear_page(prestige_store_list_t *it) {
+  for (size_t i = 0; i < it->n; i++) prestige_object_meta_clear(&it->items[i]);
+  free(it->items);
+  it->items = NULL;
+  it->n = it->pos = 0;
+}
+
+int prestige_store_list_open(prestige_store_t *st, const char *prefix, const char *start_after,
+                             prestige_store_list_t **out, prestige_error_t *err) {
+  *out = NULL;
+  prestige_store_list_t *it = calloc(1, sizeof *it);
+  if (!it) return oom(err);
+  it->st = st;
+  it->prefix = strdup(prefix ? prefix : "");
+  it->start_after = start_after ? strdup(start_after) : NULL;
+  if (!it->prefix || (start_after && !it->start_after)) {
+    prestige_store_list_free(it);
+    return oom(err);
+  }
+  *out = it;
+  return 0;
+}
+
+int prestige_store_list_next(prestige_store_list_t *it, const prestige_object_meta_t **meta, prestige_error_t *err) {
+  *meta = NULL;
+  while (it->pos == it->n) {
+    if (it->done) return 0;
+    list_clear_page(it);
+    int rc = it->st->ops->list_page(it->st, it->prefix, it->start_after, &it->token, &it->items, &it->n, err);
+    if (rc) return rc;
+    it->started = true;
+    if (!it->token) it->done = true;
+  }
+  *meta = &it->items[it->pos++];
+  return 0;
+}
+
+void prestige_store_list_free(prestige_store_list_t *it) {
+  if (!it) return;
+  list_clear_page(it);
+  free(it->prefix);
+  free(it->start_after);
+  free(it->token);
+  free(it);
+}
+
+/* ---- timestamped names -------------------------------------------------------------------------- */
+
+int64_t prestige_key_timestamp_ms(const char *key) {
+  const char *base = strrchr(key, '/');
+  base = base ? base + 1 : key;
+  /* "<prefix>.<digits>.<ext>": the last dot starts the extension; the digits sit before it */
+  const char *ext = strrchr(base, '.');
+  if (!ext || ext == base) return -1;
+  const char *d = ext;
+  while (d > base && isdigit((unsigned char)d[-1])) d--;
+  if (d == ext || d - 1 <= base || d[-1] != '.' || ext - d > 18) return -1;
+  int64_t v = 0;
+  for (const char *p = d; p < ext; p++) v = v * 10 + (*p - '0');
+  return v;
+}
+
+static int file_meta_cmp(const void *a, const void *b) {
+  const prestige_file_meta_t *x = a, *y = b;
+  if (x->timestamp_ms != y->timestamp_ms) return x->timestamp_ms < y->timestamp_ms ? -1 : 1;
+  return strcmp(x->key, y->key);
+}
+
+void prestige_file_metas_free(prestige_file_meta_t *files, size_t n) {
+  for (size_t i = 0; i < n; i++) free(files[i].key);
+  free(files);
+}
+
+int prestige_list_files(prestige_store_t *st, const char *prefix, int64_t after_ms, int64_t before_ms,
+                        prestige_file_meta_t **files, size_t *n, prestige_error_t *err) {
+  *files = NULL;
+  *n = 0;
+  prestige_store_list_t *it;
+  PRESTIGE_TRY(prestige_store_list_open(st, prefix, NULL, &it, err));
+  prestige_file_meta_t *arr = NULL;
+  size_t cnt = 0, cap = 0;
+  int rc;
+  for (;;) {
+    const prestige_object_meta_t *m;
+    if ((rc = prestige_store_list_next(it, &m, err)) || !m) break;
+    int64_t ts = prestige_key_timestamp_ms(m->key);
+    if (ts < 0 || ts < after_ms || ts >= before_ms) continue;
+    if (cnt == cap) {
+      size_t nc = cap ? cap * 2 : 64;
+      prestige_file_meta_t *na = realloc(arr, nc * sizeof *na);
+      if (!na) {
+        rc = oom(err);
+        break;
+      }
+      arr = na;
+      cap = nc;
+    }
+    arr[cnt].key = strdup(m->key);
+    arr[cnt].size = m->size;
+    arr[cnt].timestamp_ms = ts;
+    arr[cnt].last_modified_ms = m->last_modified_ms;
+    if (!arr[cnt].key) {
+      rc = oom(err);
+      break;
+    }
+    cnt++;
+  }
+  prestige_store_list_free(it);
+  if (rc) {
+    prestige_file_metas_free(arr, cnt);
+    return rc;
+  }
+  if (cnt) qsort(arr, cnt, sizeof *arr, file_meta_cmp);
+  *files = arr;
+  *n = cnt;
+  return 0;
+}

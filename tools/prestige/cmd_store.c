@@ -1,0 +1,365 @@
+/* prestige ls and prestige cp: object listing and copies between local files and S3. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "prestige/core.h"
+#include "prestige/store.h"
+
+int cli_parse_time_ms(const char *s, int64_t *out) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (!errno && *s && !*end) {
+    *out = v;
+    return 0;
+  }
+  struct tm tm;
+  memset(&tm, 0, sizeof tm);
+  int y, mo, d, H = 0, M = 0, S = 0;
+  int n = sscanf(s, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &H, &M, &S);
+  if (n != 3 && n != 6) return -1;
+  if (n == 3 && strlen(s) != 10) return -1;
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = H;
+  tm.tm_min = M;
+  tm.tm_sec = S;
+  time_t t = timegm(&tm);
+  if (t == (time_t)-1) return -1;
+  *out = (int64_t)t * 1000;
+  return 0;
+}
+
+static void iso_time(char *b, size_t n, int64_t ms) {
+  if (ms < 0) {
+    snprintf(b, n, "-");
+    return;
+  }
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  size_t k = strftime(b, n, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(b + k, n - k, ".%03dZ", (int)(ms % 1000));
+}
+
+/* Opens the store for a listing argument; *prefix is malloc'd. */
+static int open_listing(const char *arg, prestige_store_t **st, char **prefix, prestige_error_t *err) {
+  if (cli_is_s3(arg)) return cli_split_s3(arg, st, prefix, err);
+  const char *path = cli_local_path(arg);
+  struct stat sb;
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    *prefix = strdup("");
+    return prestige_store_open_local(st, path, err);
+  }
+  const char *sl = strrchr(path, '/');
+  char *dir = sl ? strndup(path, sl == path ? 1 : (size_t)(sl - path)) : strdup(".");
+  *prefix = strdup(sl ? sl + 1 : path);
+  if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+    int rc = prestige_error_set(err, PRESTIGE_ENOTFOUND, "%s: no such directory", dir);
+    free(dir);
+    return rc;
+  }
+  int rc = prestige_store_open_local(st, dir, err);
+  free(dir);
+  return rc;
+}
+
+#define LS_USAGE_TEXT \
+    "usage: prestige ls URL [--after TS] [--before TS]\n" \
+    "\n" \
+    "Lists objects under URL (s3://bucket/prefix, file:///dir/prefix or a local path), one a line:\n" \
+    "key, size in bytes and last-modified time (UTC), separated by tabs, in key order.\n" \
+    "With --after/--before only files named <prefix>.<timestamp_ms>.<ext> (the sink's naming) whose\n" \
+    "timestamp lies in [after, before) are listed, in timestamp order. TS is epoch milliseconds or\n" \
+    "an ISO 8601 time (2024-11-20T10:00:00Z or 2024-11-20).\n"
+
+static int run_ls(int argc, char **argv) {
+  const cli_verb_t *v = cli_find("ls");
+  const char *url = NULL;
+  int64_t after = INT64_MIN, before = INT64_MAX;
+  bool windowed = false;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--after") || !strcmp(argv[i], "--before")) {
+      if (i + 1 >= argc) return cli_usage_error(v, "%s needs a value", argv[i]);
+      int64_t t;
+      if (cli_parse_time_ms(argv[i + 1], &t)) return cli_usage_error(v, "bad time \"%s\"", argv[i + 1]);
+      if (argv[i][2] == 'a') after = t;
+      else before = t;
+      windowed = true;
+      i++;
+    } else if (argv[i][0] == '-' && argv[i][1] == '-') {
+      return cli_usage_error(v, "unknown option %s", argv[i]);
+    } else if (!url) {
+      url = argv[i];
+    } else {
+      return cli_usage_error(v, "too many arguments");
+    }
+  }
+  if (!url) return cli_usage_error(v, "URL is required");
+  prestige_error_t err;
+  prestige_error_init(&err);
+  prestige_store_t *st;
+  char *prefix = NULL;
+  if (open_listing(url, &st, &prefix, &err)) {
+    free(prefix);
+    return cli_fail("ls", &err);
+  }
+  int rc = 0;
+  char when[40];
+  if (windowed) {
+    prestige_file_meta_t *f;
+    size_t n;
+    rc = prestige_list_files(st, prefix, after, before, &f, &n, &err);
+    for (size_t i = 0; !rc && i < n; i++) {
+      iso_time(when, sizeof when, f[i].last_modified_ms);
+      printf("%s\t%llu\t%s\n", f[i].key, (unsigned long long)f[i].size, when);
+    }
+    if (!rc) prestige_file_metas_free(f, n);
+  } else {
+    prestige_store_list_t *it;
+    rc = prestige_store_list_open(st, prefix, NULL, &it, &err);
+    while (!rc) {
+      const prestige_object_meta_t *m;
+      if ((rc = prestige_store_list_next(it, &m, &err)) || !m) break;
+      iso_time(when, sizeof when, m->last_modified_ms);
+      printf("%s\t%llu\t%s\n", m->key, (unsigned long long)m->size, when);
+    }
+    if (it) prestige_store_list_free(it);
+  }
+  free(prefix);
+  prestige_store_free(st);
+  if (fflush(stdout) != 0 && !rc) rc = prestige_error_set(&err, PRESTIGE_EIO, "writing to standard output failed");
+  return rc ? cli_fail("ls", &err) : CLI_OK;
+}
+
+CLI_VERB(ls, "ls", "list objects in a bucket or directory", LS_USAGE_TEXT, run_ls)
+
+/* ---- cp ------------------------------------------------------------------------------------------ */
+
+#define CP_USAGE_TEXT \
+    "usage: prestige cp SRC DST [--quiet]\n" \
+    "\n" \
+    "Copies one object or file. Either side may be a local path, a file:// URL or an s3://bucket/key\n" \
+    "URL; a DST ending in '/' (or an existing directory) receives SRC's file name. Uploads of large\n" \
+    "files go multipart with several parts in flight; downloads fetch several ranges at once. The\n" \
+    "destination appears only when complete. A progress bar is drawn when stderr is a terminal.\n"
+
+typedef struct dl {
+  prestige_input_t *in;
+  int fd;
+  uint64_t size, chunk;
+  atomic_uint_fast64_t next, done;
+  atomic_int failed;
+  pthread_mutex_t mu;
+  prestige_error_t err;
+} dl_t;
+
+static void *dl_worker(void *arg) {
+  dl_t *d = arg;
+  uint8_t *buf = malloc(d->chunk);
+  if (!buf) {
+    pthread_mutex_lock(&d->mu);
+    if (!atomic_exchange(&d->failed, 1)) prestige_error_set(&d->err, PRESTIGE_ENOMEM, "out of memory");
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+  }
+  while (!atomic_load(&d->failed)) {
+    uint64_t off = atomic_fetch_add(&d->next, d->chunk);
+    if (off >= d->size) break;
+    size_t len = (size_t)(d->size - off < d->chunk ? d->size - off : d->chunk);
+    prestige_error_t e;
+    prestige_error_init(&e);
+    int rc = d->in->read_at(d->in->ctx, off, buf, len, &e);
+    for (size_t w = 0; !rc && w < len;) {
+      ssize_t n = pwrite(d->fd, buf + w, len - w, (off_t)(off + w));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) rc = prestige_error_set(&e, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "writing: %s", strerror(errno));
+      else w += (size_t)n;
+    }
+    if (rc) {
+      pthread_mutex_lock(&d->mu);
+      if (!atomic_exchange(&d->failed, 1)) d->err = e;
+      pthread_mutex_unlock(&d->mu);
+      break;
+    }
+    atomic_fetch_add(&d->done, len);
+  }
+  free(buf);
+  return NULL;
+}
+
+/* Downloads SRC (an input) to path through a temporary file, 4 ranges in flight. */
+static int download(prestige_input_t *in, const char *path, bool quiet, prestige_error_t *err) {
+  uint64_t size;
+  PRESTIGE_TRY(in->size(in->ctx, &size, err));
+  size_t pl = strlen(path);
+  char *tmp = malloc(pl + 32);
+  if (!tmp) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  snprintf(tmp, pl + 32, "%s.prestige-tmp-XXXXXX", path);
+  int fd = mkstemp(tmp);
+  if (fd < 0) {
+    int rc = prestige_error_set(err, PRESTIGE_EIO, "creating %s: %s", tmp, strerror(errno));
+    free(tmp);
+    return rc;
+  }
+  fchmod(fd, 0644);
+  dl_t d;
+  memset(&d, 0, sizeof d);
+  d.in = in;
+  d.fd = fd;
+  d.size = size;
+  d.chunk = 8u << 20;
+  pthread_mutex_init(&d.mu, NULL);
+  prestige_error_init(&d.err);
+  pthread_t th[4];
+  int nth = 0;
+  for (int i = 0; i < 4; i++)
+    if (pthread_create(&th[nth], NULL, dl_worker, &d) == 0) nth++;
+  if (!nth) dl_worker(&d);
+  cli_progress_t prog;
+  cli_progress_init(&prog, quiet, (int64_t)size);
+  while (prog.enabled && atomic_load(&d.done) < size && !atomic_load(&d.failed)) {
+    cli_progress_update(&prog, -1, (int64_t)atomic_load(&d.done));
+    usleep(100000);
+  }
+  for (int i = 0; i < nth; i++) pthread_join(th[i], NULL);
+  cli_progress_done(&prog);
+  pthread_mutex_destroy(&d.mu);
+  int rc = 0;
+  if (atomic_load(&d.failed)) {
+    rc = d.err.code ? d.err.code : PRESTIGE_EIO;
+    if (err) *err = d.err;
+  }
+  if (!rc && fsync(fd) != 0) rc = prestige_error_set(err, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "fsync %s: %s", tmp, strerror(errno));
+  if (close(fd) != 0 && !rc) rc = prestige_error_set(err, PRESTIGE_EIO, "closing %s: %s", tmp, strerror(errno));
+  if (!rc && rename(tmp, path) != 0) rc = prestige_error_set(err, PRESTIGE_EIO, "renaming to %s: %s", path, strerror(errno));
+  if (rc) unlink(tmp);
+  free(tmp);
+  return rc;
+}
+
+/* Streams a local file into an output (S3 multipart with parts in flight, or a local temp file). */
+static int upload(const char *path, prestige_output_t *out, bool quiet, prestige_error_t *err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    out->abort(out->ctx);
+    return prestige_error_set(err, errno == ENOENT ? PRESTIGE_ENOTFOUND : PRESTIGE_EIO, "opening %s: %s", path, strerror(errno));
+  }
+  struct stat sb;
+  fstat(fd, &sb);
+  cli_progress_t prog;
+  cli_progress_init(&prog, quiet, (int64_t)sb.st_size);
+  size_t cap = 4u << 20;
+  uint8_t *buf = malloc(cap);
+  int rc = buf ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  uint64_t total = 0;
+  while (!rc) {
+    ssize_t n = read(fd, buf, cap);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      rc = prestige_error_set(err, PRESTIGE_EIO, "reading %s: %s", path, strerror(errno));
+      break;
+    }
+    if (n == 0) break;
+    rc = out->write(out->ctx, buf, (size_t)n, err);
+    total += (uint64_t)n;
+    cli_progress_update(&prog, -1, (int64_t)total);
+  }
+  free(buf);
+  close(fd);
+  if (rc) out->abort(out->ctx);
+  else rc = out->close(out->ctx, err);
+  cli_progress_done(&prog);
+  return rc;
+}
+
+static char *dest_name(const char *dst, const char *src) {
+  const char *base = strrchr(src, '/');
+  base = base ? base + 1 : src;
+  size_t dl = strlen(dst);
+  bool dir = dl && dst[dl - 1] == '/';
+  struct stat sb;
+  if (!dir && !cli_is_s3(dst) && stat(cli_local_path(dst), &sb) == 0 && S_ISDIR(sb.st_mode)) dir = true;
+  if (!dir) return strdup(dst);
+  char *r = malloc(dl + strlen(base) + 2);
+  if (r) sprintf(r, "%s%s%s", dst, dst[dl - 1] == '/' ? "" : "/", base);
+  return r;
+}
+
+static int run_cp(int argc, char **argv) {
+  const cli_verb_t *v = cli_find("cp");
+  const char *src = NULL, *dst0 = NULL;
+  bool quiet = false;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--quiet")) quiet = true;
+    else if (argv[i][0] == '-' && argv[i][1] == '-') return cli_usage_error(v, "unknown option %s", argv[i]);
+    else if (!src) src = argv[i];
+    else if (!dst0) dst0 = argv[i];
+    else return cli_usage_error(v, "too many arguments");
+  }
+  if (!src || !dst0) return cli_usage_error(v, "SRC and DST are required");
+  prestige_error_t err;
+  prestige_error_init(&err);
+  char *dst = dest_name(dst0, src);
+  char *tmp = NULL;
+  int rc = 0;
+  const char *local_src = cli_local_path(src);
+  if (cli_is_s3(src) && !cli_is_s3(dst)) {
+    prestige_input_t in;
+    rc = cli_open_input(src, &in, &err);
+    if (!rc) {
+      rc = download(&in, cli_local_path(dst), quiet, &err);
+      in.close(in.ctx);
+    }
+  } else {
+    if (cli_is_s3(src)) { /* S3 to S3: through a temporary file */
+      prestige_input_t in;
+      tmp = cli_temp_name(src, NULL);
+      rc = tmp ? cli_open_input(src, &in, &err) : prestige_error_set(&err, PRESTIGE_EIO, "cannot create a temporary file");
+      if (!rc) {
+        rc = download(&in, tmp, true, &err);
+        in.close(in.ctx);
+      }
+      local_src = tmp;
+    }
+    if (!rc) {
+      prestige_store_t *st = NULL;
+      char *key = NULL;
+      if (cli_is_s3(dst)) {
+        rc = cli_split_s3(dst, &st, &key, &err);
+        if (!rc && !*key) rc = prestige_error_set(&err, PRESTIGE_EINVAL, "%s names a bucket, not an object", dst);
+      } else {
+        const char *p = cli_local_path(dst);
+        const char *sl = strrchr(p, '/');
+        char *dir = sl ? strndup(p, sl == p ? 1 : (size_t)(sl - p)) : strdup(".");
+        key = strdup(sl ? sl + 1 : p);
+        rc = prestige_store_open_local(&st, dir, &err);
+        free(dir);
+      }
+      prestige_output_t out;
+      if (!rc) rc = prestige_store_open_output(st, key, &out, &err);
+      if (!rc) rc = upload(local_src, &out, quiet, &err);
+      free(key);
+      prestige_store_free(st);
+    }
+  }
+  if (tmp) {
+    unlink(tmp);
+    free(tmp);
+  }
+  if (!rc && !quiet) fprintf(stderr, "copied %s to %s\n", src, dst);
+  free(dst);
+  return rc ? cli_fail("cp", &err) : CLI_OK;
+}
+
+CLI_VERB(cp, "cp", "copy a file or object (local and S3 either way)", CP_USAGE_TEXT, run_cp)
