@@ -409,6 +409,14 @@ static size_t on_read(char *p, size_t size, size_t nmemb, void *ud) {
   return want;
 }
 
+/* curl rewinds the body when it resends a request on a fresh connection. */
+static int on_seek(void *ud, curl_off_t off, int origin) {
+  xfer_t *x = ud;
+  if (origin != SEEK_SET || off < 0 || (uint64_t)off > x->rq->body_len) return CURL_SEEKFUNC_CANTSEEK;
+  x->up_pos = (uint64_t)off;
+  return CURL_SEEKFUNC_OK;
+}
+
 static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
   xfer_t *x = ud;
   const s3_request_t *rq = x->rq;
@@ -526,6 +534,7 @@ static bool curl_retryable(CURLcode cc) {
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
     case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_SEND_FAIL_REWIND:
       return true;
     default:
       return false;
@@ -824,6 +833,8 @@ int s3_execute(prestige_s3_client_t *c, const s3_request_t *rq, s3_response_t *r
       curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
       curl_easy_setopt(h, CURLOPT_READDATA, &x);
+      curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+      curl_easy_setopt(h, CURLOPT_SEEKDATA, &x);
       curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)(rq->has_body ? rq->body_len : 0));
       curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
     } else if (strcmp(rq->method, "GET") != 0) {

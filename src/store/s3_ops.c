@@ -548,11 +548,13 @@ int s3_get_object(prestige_s3_client_t *c, const char *bucket, const char *key, 
     buf_release(&b);
     return rc;
   }
-  if (rs.has_content_length && rs.content_length != b.len) {
+  uint64_t expect = rs.status == 206 ? rs.total_size : rs.content_length;
+  if ((rs.status == 206 || rs.has_content_length) && expect != b.len) {
+    size_t got = b.len;
     buf_release(&b);
     char u[512];
-    return prestige_error_set(err, PRESTIGE_ECORRUPT, "S3 GetObject %s: got %zu bytes, Content-Length said %llu",
-                              s3_url(u, sizeof u, bucket, key), b.len, (unsigned long long)rs.content_length);
+    return prestige_error_set(err, PRESTIGE_ECORRUPT, "S3 GetObject %s: got %zu bytes, the object has %llu",
+                              s3_url(u, sizeof u, bucket, key), got, (unsigned long long)expect);
   }
   if (!b.data) b.data = malloc(1);
   if (!b.data) return oom(err);
