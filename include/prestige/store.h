@@ -123,9 +123,14 @@ int prestige_store_get(prestige_store_t *st, const char *key, uint8_t **data, si
 /* Reads exactly len bytes at offset (explicit ranges only, never suffix ranges). */
 int prestige_store_get_range(prestige_store_t *st, const char *key, uint64_t offset, size_t len, void *dst,
                              prestige_error_t *err);
-/* Downloads to a local file (written to a temporary name, fsync'd, renamed); ranges in parallel for
- * large objects. */
+/* Downloads to a local file (written to a temporary name, fsync'd, renamed); for objects larger than
+ * two parts, `concurrency` ranges are fetched in parallel and written in place. */
 int prestige_store_get_file(prestige_store_t *st, const char *key, const char *path, prestige_error_t *err);
+/* Progress callback: bytes done so far and the total (0 when unknown). Called from the calling
+ * thread, at most a few times a second. */
+typedef void (*prestige_progress_fn)(void *user_data, uint64_t done, uint64_t total);
+int prestige_store_get_file_progress(prestige_store_t *st, const char *key, const char *path,
+                                     prestige_progress_fn progress, void *user_data, prestige_error_t *err);
 /* Random-access input over an object (ranged GETs); size from a HEAD, or from known_size when > 0
  * (e.g. from a listing) to save the request. */
 int prestige_store_open_input(prestige_store_t *st, const char *key, uint64_t known_size, prestige_input_t *in,

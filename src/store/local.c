@@ -384,7 +384,10 @@ static int loc_get_range(prestige_store_t *st, const char *key, uint64_t off, si
   return rc;
 }
 
-static int loc_get_file(prestige_store_t *st, const char *key, const char *dest, prestige_error_t *err) {
+static int loc_get_file(prestige_store_t *st, const char *key, const char *dest, prestige_progress_fn progress,
+                        void *user_data, prestige_error_t *err) {
+  (void)progress;
+  (void)user_data;
   char *path;
   int in = open_key(st, key, &path, err);
   if (in < 0) return -in;

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,17 @@ int prestige_s3_client_new(prestige_s3_client_t **out, const prestige_s3_config_
   c->sign_payload = cfg->sign_payload;
   c->part_size = cfg->part_size ? cfg->part_size : (8u << 20);
   c->concurrency = cfg->concurrency > 0 ? cfg->concurrency : 4;
+  /* tuning from the environment, for tools (the configuration wins when it sets a value) */
+  const char *eps = env_nonempty("PRESTIGE_S3_PART_SIZE");
+  if (eps && (!cfg_in || cfg->part_size == defaults.part_size)) {
+    char *end;
+    unsigned long long v = strtoull(eps, &end, 10);
+    if (*end == 'k' || *end == 'K') v <<= 10;
+    else if (*end == 'm' || *end == 'M') v <<= 20;
+    if (v >= 4096) c->part_size = (size_t)v;
+  }
+  const char *ecc = env_nonempty("PRESTIGE_S3_CONCURRENCY");
+  if (ecc && (!cfg_in || cfg->concurrency == defaults.concurrency) && atoi(ecc) > 0) c->concurrency = atoi(ecc);
   if (c->concurrency > S3_POOL_MAX / 2) c->concurrency = S3_POOL_MAX / 2;
   c->max_retries = cfg->max_retries >= 0 ? cfg->max_retries : 6;
   c->retry_base_ms = cfg->retry_base_ms > 0 ? cfg->retry_base_ms : 100;
@@ -377,6 +389,8 @@ typedef struct xfer {
   uint64_t delivered;       /* body bytes delivered to the destination, across attempts */
   size_t out_base;          /* rq->out->len before the request */
   buf_t errbody;
+  buf_t wbuf;               /* file downloads: received bytes not yet written (coalesces small chunks) */
+  uint64_t wbuf_at;         /* offset (relative to out_off) of wbuf's first byte */
   bool overflow;
   bool sent_range;
   bool range_ignored;
@@ -417,6 +431,26 @@ static int on_seek(void *ud, curl_off_t off, int origin) {
   return CURL_SEEKFUNC_OK;
 }
 
+/* Writes the buffered part of a file download in place. */
+static int flush_wbuf(xfer_t *x) {
+  const s3_request_t *rq = x->rq;
+  size_t off = 0;
+  while (off < x->wbuf.len) {
+    ssize_t w = pwrite(rq->out_fd, x->wbuf.data + off, x->wbuf.len - off, (off_t)(rq->out_off + x->wbuf_at + off));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      x->write_errno = w < 0 ? errno : EIO;
+      return -1;
+    }
+    off += (size_t)w;
+  }
+  /* start writeback now, so the fsync that makes the download durable has little left to do */
+  sync_file_range(rq->out_fd, (off_t)(rq->out_off + x->wbuf_at), (off_t)x->wbuf.len, SYNC_FILE_RANGE_WRITE);
+  x->wbuf_at += x->wbuf.len;
+  buf_clear(&x->wbuf);
+  return 0;
+}
+
 static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
   xfer_t *x = ud;
   const s3_request_t *rq = x->rq;
@@ -439,16 +473,12 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
     }
     memcpy(rq->dst + x->delivered, p, n);
   } else if (rq->out_fd >= 0) {
-    size_t off = 0;
-    while (off < n) {
-      ssize_t w = pwrite(rq->out_fd, p + off, n - off, (off_t)(rq->out_off + x->delivered + off));
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        x->write_errno = w < 0 ? errno : EIO;
-        return 0;
-      }
-      off += (size_t)w;
+    if (!x->wbuf.len) x->wbuf_at = x->delivered;
+    if (buf_append(&x->wbuf, p, n)) {
+      x->write_errno = ENOMEM;
+      return 0;
     }
+    if (x->wbuf.len >= (1u << 20) && flush_wbuf(x)) return 0;
   } else if (rq->out) {
     size_t cap = rq->out_max ? rq->out_max : (16u << 20);
     if (rq->out->len + n > cap) {
@@ -461,6 +491,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *ud) {
     }
   }
   x->delivered += n;
+  if (rq->progress) atomic_fetch_add(rq->progress, n);
   return n;
 }
 
@@ -822,6 +853,8 @@ int s3_execute(prestige_s3_client_t *c, const s3_request_t *rq, s3_response_t *r
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    if (rq->out_fd >= 0 || (rq->dst && rq->dst_len >= (1u << 20))) curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
+    if (rq->has_body && rq->body_len >= (1u << 20)) curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "prestige/" PRESTIGE_VERSION_STRING);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
@@ -841,6 +874,8 @@ int s3_execute(prestige_s3_client_t *c, const s3_request_t *rq, s3_response_t *r
       curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
     }
     CURLcode cc = curl_easy_perform(h);
+    if (x.wbuf.len && !x.write_errno) flush_wbuf(&x);
+    buf_clear(&x.wbuf);
     long st = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
     rs->status = st;
@@ -897,7 +932,8 @@ int s3_execute(prestige_s3_client_t *c, const s3_request_t *rq, s3_response_t *r
       }
     } else {
       parse_error_body(&x.errbody, rs);
-      if (!rs->code[0]) snprintf(rs->code, sizeof rs->code, "%s", status_default_code(st));
+      if (!rs->code[0])
+        snprintf(rs->code, sizeof rs->code, "%s", st == 404 && rq->key ? "NoSuchKey" : status_default_code(st));
       retry = status_retryable(st, rs->code);
       int code = status_to_code(st);
       if (st == 412 && x.delivered > 0) code = PRESTIGE_ECONFLICT; /* changed while being resumed */
@@ -918,6 +954,7 @@ int s3_execute(prestige_s3_client_t *c, const s3_request_t *rq, s3_response_t *r
   }
 done:
   buf_release(&x.errbody);
+  buf_release(&x.wbuf);
   buf_release(&path);
   buf_release(&url);
   return rc;

@@ -63,6 +63,7 @@ typedef struct s3_request {
   bool has_range;
   uint64_t range_off, range_len;
   const char *if_match; /* ETag the object must still have (resumed and parallel reads) */
+  _Atomic uint64_t *progress; /* body bytes received are added here (may be NULL) */
 } s3_request_t;
 
 typedef struct s3_response {
@@ -98,7 +99,7 @@ int s3_get_object(prestige_s3_client_t *c, const char *bucket, const char *key, 
 int s3_get_range(prestige_s3_client_t *c, const char *bucket, const char *key, uint64_t off, size_t len, void *dst,
                  const char *if_match, prestige_error_t *err);
 int s3_get_file(prestige_s3_client_t *c, const char *bucket, const char *key, const char *path,
-                prestige_error_t *err);
+                prestige_progress_fn progress, void *user_data, prestige_error_t *err);
 int s3_head_object(prestige_s3_client_t *c, const char *bucket, const char *key, prestige_object_meta_t *meta,
                    prestige_error_t *err);
 int s3_delete_object(prestige_s3_client_t *c, const char *bucket, const char *key, prestige_error_t *err);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -612,7 +613,9 @@ typedef struct pget {
   pthread_mutex_t mu;
   uint64_t next;
   int rc;
+  int running;
   prestige_error_t err;
+  _Atomic uint64_t progress;
 } pget_t;
 
 static void *pget_worker(void *arg) {
@@ -623,7 +626,7 @@ static void *pget_worker(void *arg) {
     bool stop = g->rc || off >= g->size;
     if (!stop) g->next += g->chunk;
     pthread_mutex_unlock(&g->mu);
-    if (stop) return NULL;
+    if (stop) break;
     uint64_t len = g->size - off < g->chunk ? g->size - off : g->chunk;
     s3_request_t rq;
     s3_request_init(&rq);
@@ -633,10 +636,12 @@ static void *pget_worker(void *arg) {
     rq.key = g->key;
     rq.out_fd = g->fd;
     rq.out_off = off;
-    rq.has_range = true;
+    /* the whole object in one request needs no Range (servers answer plain GETs fastest) */
+    rq.has_range = !(off == 0 && len == g->size);
     rq.range_off = off;
     rq.range_len = len;
     rq.if_match = g->etag[0] ? g->etag : NULL;
+    rq.progress = &g->progress;
     s3_response_t rs;
     prestige_error_t e;
     prestige_error_init(&e);
@@ -648,10 +653,14 @@ static void *pget_worker(void *arg) {
     }
     pthread_mutex_unlock(&g->mu);
   }
+  pthread_mutex_lock(&g->mu);
+  g->running--;
+  pthread_mutex_unlock(&g->mu);
+  return NULL;
 }
 
 int s3_get_file(prestige_s3_client_t *c, const char *bucket, const char *key, const char *path,
-                prestige_error_t *err) {
+                prestige_progress_fn progress, void *user_data, prestige_error_t *err) {
   prestige_object_meta_t meta;
   PRESTIGE_TRY(s3_head_object(c, bucket, key, &meta, err));
   size_t pl = strlen(path);
@@ -667,40 +676,53 @@ int s3_get_file(prestige_s3_client_t *c, const char *bucket, const char *key, co
     rc = prestige_error_set(err, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "creating %s: %s", tmp, strerror(errno));
     goto out;
   }
-  if (meta.size > 2 * (uint64_t)c->part_size && c->concurrency > 1) {
-    pget_t g;
-    memset(&g, 0, sizeof g);
-    g.c = c;
-    g.bucket = bucket;
-    g.key = key;
-    g.etag = meta.etag;
-    g.fd = fd;
-    g.size = meta.size;
-    g.chunk = c->part_size;
-    pthread_mutex_init(&g.mu, NULL);
-    pthread_t th[S3_POOL_MAX];
-    int n = 0;
-    for (int i = 0; i < c->concurrency; i++)
-      if (pthread_create(&th[n], NULL, pget_worker, &g) == 0) n++;
-    if (n == 0) pget_worker(&g);
-    for (int i = 0; i < n; i++) pthread_join(th[i], NULL);
-    pthread_mutex_destroy(&g.mu);
-    rc = g.rc;
-    if (rc && err) *err = g.err;
-  } else if (meta.size > 0) {
-    s3_request_t rq;
-    s3_request_init(&rq);
-    rq.op = "GetObject";
-    rq.method = "GET";
-    rq.bucket = bucket;
-    rq.key = key;
-    rq.out_fd = fd;
-    rq.has_range = true;
-    rq.range_len = meta.size;
-    rq.if_match = meta.etag[0] ? meta.etag : NULL;
-    s3_response_t rs;
-    rc = s3_execute(c, &rq, &rs, err);
+  fchmod(fd, 0644);
+  pget_t g;
+  memset(&g, 0, sizeof g);
+  g.c = c;
+  g.bucket = bucket;
+  g.key = key;
+  g.etag = meta.etag;
+  g.fd = fd;
+  g.size = meta.size;
+  /* one range per worker (at least a part each): few requests, each streamed into place */
+  int workers = meta.size > 2 * (uint64_t)c->part_size ? c->concurrency : 1;
+  uint64_t per = (meta.size + (uint64_t)workers - 1) / (uint64_t)workers;
+  g.chunk = per > c->part_size ? per : c->part_size;
+  if (g.chunk == 0) g.chunk = 1;
+  pthread_mutex_init(&g.mu, NULL);
+  pthread_t th[S3_POOL_MAX];
+  int n = 0;
+  for (int i = 0; i < workers && meta.size > 0; i++) {
+    pthread_mutex_lock(&g.mu);
+    g.running++;
+    pthread_mutex_unlock(&g.mu);
+    if (pthread_create(&th[n], NULL, pget_worker, &g) == 0) {
+      n++;
+    } else {
+      pthread_mutex_lock(&g.mu);
+      g.running--;
+      pthread_mutex_unlock(&g.mu);
+    }
   }
+  if (n == 0 && meta.size > 0) {
+    g.running = 1;
+    pget_worker(&g);
+  }
+  if (progress) {
+    for (;;) {
+      pthread_mutex_lock(&g.mu);
+      int running = g.running;
+      pthread_mutex_unlock(&g.mu);
+      progress(user_data, atomic_load(&g.progress), meta.size);
+      if (!running) break;
+      usleep(100000);
+    }
+  }
+  for (int i = 0; i < n; i++) pthread_join(th[i], NULL);
+  pthread_mutex_destroy(&g.mu);
+  rc = g.rc;
+  if (rc && err) *err = g.err;
   if (!rc && fsync(fd) != 0) rc = prestige_error_set(err, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "fsync %s: %s", tmp, strerror(errno));
   if (close(fd) != 0 && !rc) rc = prestige_error_set(err, PRESTIGE_EIO, "closing %s: %s", tmp, strerror(errno));
   if (!rc && rename(tmp, path) != 0) rc = prestige_error_set(err, PRESTIGE_EIO, "renaming %s to %s: %s", tmp, path, strerror(errno));

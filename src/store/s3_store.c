@@ -59,9 +59,10 @@ static int s3s_get_range(prestige_store_t *st, const char *key, uint64_t off, si
   free(fk);
   return rc;
 }
-static int s3s_get_file(prestige_store_t *st, const char *key, const char *path, prestige_error_t *err) {
+static int s3s_get_file(prestige_store_t *st, const char *key, const char *path, prestige_progress_fn progress,
+                        void *user_data, prestige_error_t *err) {
   WITH_KEY(st, key, fk, err);
-  int rc = s3_get_file(st->s3, st->bucket, fk, path, err);
+  int rc = s3_get_file(st->s3, st->bucket, fk, path, progress, user_data, err);
   free(fk);
   return rc;
 }

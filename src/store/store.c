@@ -207,7 +207,12 @@ int prestige_store_get_range(prestige_store_t *st, const char *key, uint64_t off
 }
 int prestige_store_get_file(prestige_store_t *st, const char *key, const char *path, prestige_error_t *err) {
   CHECK_KEY(st, key);
-  return st->ops->get_file(st, key, path, err);
+  return st->ops->get_file(st, key, path, NULL, NULL, err);
+}
+int prestige_store_get_file_progress(prestige_store_t *st, const char *key, const char *path,
+                                     prestige_progress_fn progress, void *user_data, prestige_error_t *err) {
+  CHECK_KEY(st, key);
+  return st->ops->get_file(st, key, path, progress, user_data, err);
 }
 int prestige_store_open_input(prestige_store_t *st, const char *key, uint64_t known_size, prestige_input_t *in,
                               prestige_error_t *err) {

@@ -10,7 +10,8 @@ typedef struct store_ops {
   int (*open_output)(prestige_store_t *st, const char *key, prestige_output_t *out, prestige_error_t *err);
   int (*get)(prestige_store_t *st, const char *key, uint8_t **data, size_t *len, prestige_error_t *err);
   int (*get_range)(prestige_store_t *st, const char *key, uint64_t off, size_t len, void *dst, prestige_error_t *err);
-  int (*get_file)(prestige_store_t *st, const char *key, const char *path, prestige_error_t *err);
+  int (*get_file)(prestige_store_t *st, const char *key, const char *path, prestige_progress_fn progress,
+                  void *user_data, prestige_error_t *err);
   int (*open_input)(prestige_store_t *st, const char *key, uint64_t known_size, prestige_input_t *in, prestige_error_t *err);
   int (*head)(prestige_store_t *st, const char *key, prestige_object_meta_t *meta, prestige_error_t *err);
   int (*del)(prestige_store_t *st, const char *key, prestige_error_t *err);

@@ -1,8 +1,6 @@
 /* prestige ls and prestige cp: object listing and copies between local files and S3. */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,97 +152,24 @@ CLI_VERB(ls, "ls", "list objects in a bucket or directory", LS_USAGE_TEXT, run_l
     "files go multipart with several parts in flight; downloads fetch several ranges at once. The\n" \
     "destination appears only when complete. A progress bar is drawn when stderr is a terminal.\n"
 
-typedef struct dl {
-  prestige_input_t *in;
-  int fd;
-  uint64_t size, chunk;
-  atomic_uint_fast64_t next, done;
-  atomic_int failed;
-  pthread_mutex_t mu;
-  prestige_error_t err;
-} dl_t;
-
-static void *dl_worker(void *arg) {
-  dl_t *d = arg;
-  uint8_t *buf = malloc(d->chunk);
-  if (!buf) {
-    pthread_mutex_lock(&d->mu);
-    if (!atomic_exchange(&d->failed, 1)) prestige_error_set(&d->err, PRESTIGE_ENOMEM, "out of memory");
-    pthread_mutex_unlock(&d->mu);
-    return NULL;
-  }
-  while (!atomic_load(&d->failed)) {
-    uint64_t off = atomic_fetch_add(&d->next, d->chunk);
-    if (off >= d->size) break;
-    size_t len = (size_t)(d->size - off < d->chunk ? d->size - off : d->chunk);
-    prestige_error_t e;
-    prestige_error_init(&e);
-    int rc = d->in->read_at(d->in->ctx, off, buf, len, &e);
-    for (size_t w = 0; !rc && w < len;) {
-      ssize_t n = pwrite(d->fd, buf + w, len - w, (off_t)(off + w));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) rc = prestige_error_set(&e, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "writing: %s", strerror(errno));
-      else w += (size_t)n;
-    }
-    if (rc) {
-      pthread_mutex_lock(&d->mu);
-      if (!atomic_exchange(&d->failed, 1)) d->err = e;
-      pthread_mutex_unlock(&d->mu);
-      break;
-    }
-    atomic_fetch_add(&d->done, len);
-  }
-  free(buf);
-  return NULL;
+static void on_progress(void *ud, uint64_t done, uint64_t total) {
+  cli_progress_t *p = ud;
+  if (p->total_bytes == 0) p->total_bytes = (int64_t)total;
+  cli_progress_update(p, -1, (int64_t)done);
 }
 
-/* Downloads SRC (an input) to path through a temporary file, 4 ranges in flight. */
-static int download(prestige_input_t *in, const char *path, bool quiet, prestige_error_t *err) {
-  uint64_t size;
-  PRESTIGE_TRY(in->size(in->ctx, &size, err));
-  size_t pl = strlen(path);
-  char *tmp = malloc(pl + 32);
-  if (!tmp) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-  snprintf(tmp, pl + 32, "%s.prestige-tmp-XXXXXX", path);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    int rc = prestige_error_set(err, PRESTIGE_EIO, "creating %s: %s", tmp, strerror(errno));
-    free(tmp);
-    return rc;
-  }
-  fchmod(fd, 0644);
-  dl_t d;
-  memset(&d, 0, sizeof d);
-  d.in = in;
-  d.fd = fd;
-  d.size = size;
-  d.chunk = 8u << 20;
-  pthread_mutex_init(&d.mu, NULL);
-  prestige_error_init(&d.err);
-  pthread_t th[4];
-  int nth = 0;
-  for (int i = 0; i < 4; i++)
-    if (pthread_create(&th[nth], NULL, dl_worker, &d) == 0) nth++;
-  if (!nth) dl_worker(&d);
+/* Downloads an s3:// URL to path (ranges in parallel, written in place, renamed when complete). */
+static int download(const char *url, const char *path, bool quiet, prestige_error_t *err) {
+  prestige_store_t *st;
+  char *key;
+  PRESTIGE_TRY(cli_split_s3(url, &st, &key, err));
   cli_progress_t prog;
-  cli_progress_init(&prog, quiet, (int64_t)size);
-  while (prog.enabled && atomic_load(&d.done) < size && !atomic_load(&d.failed)) {
-    cli_progress_update(&prog, -1, (int64_t)atomic_load(&d.done));
-    usleep(100000);
-  }
-  for (int i = 0; i < nth; i++) pthread_join(th[i], NULL);
+  cli_progress_init(&prog, quiet, 0);
+  int rc = *key ? prestige_store_get_file_progress(st, key, path, on_progress, &prog, err)
+                : prestige_error_set(err, PRESTIGE_EINVAL, "%s names a bucket, not an object", url);
   cli_progress_done(&prog);
-  pthread_mutex_destroy(&d.mu);
-  int rc = 0;
-  if (atomic_load(&d.failed)) {
-    rc = d.err.code ? d.err.code : PRESTIGE_EIO;
-    if (err) *err = d.err;
-  }
-  if (!rc && fsync(fd) != 0) rc = prestige_error_set(err, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "fsync %s: %s", tmp, strerror(errno));
-  if (close(fd) != 0 && !rc) rc = prestige_error_set(err, PRESTIGE_EIO, "closing %s: %s", tmp, strerror(errno));
-  if (!rc && rename(tmp, path) != 0) rc = prestige_error_set(err, PRESTIGE_EIO, "renaming to %s: %s", path, strerror(errno));
-  if (rc) unlink(tmp);
-  free(tmp);
+  free(key);
+  prestige_store_free(st);
   return rc;
 }
 
@@ -315,21 +240,11 @@ static int run_cp(int argc, char **argv) {
   int rc = 0;
   const char *local_src = cli_local_path(src);
   if (cli_is_s3(src) && !cli_is_s3(dst)) {
-    prestige_input_t in;
-    rc = cli_open_input(src, &in, &err);
-    if (!rc) {
-      rc = download(&in, cli_local_path(dst), quiet, &err);
-      in.close(in.ctx);
-    }
+    rc = download(src, cli_local_path(dst), quiet, &err);
   } else {
     if (cli_is_s3(src)) { /* S3 to S3: through a temporary file */
-      prestige_input_t in;
       tmp = cli_temp_name(src, NULL);
-      rc = tmp ? cli_open_input(src, &in, &err) : prestige_error_set(&err, PRESTIGE_EIO, "cannot create a temporary file");
-      if (!rc) {
-        rc = download(&in, tmp, true, &err);
-        in.close(in.ctx);
-      }
+      rc = tmp ? download(src, tmp, true, &err) : prestige_error_set(&err, PRESTIGE_EIO, "cannot create a temporary file");
       local_src = tmp;
     }
     if (!rc) {
@@ -347,8 +262,12 @@ static int run_cp(int argc, char **argv) {
         free(dir);
       }
       prestige_output_t out;
-      if (!rc) rc = prestige_store_open_output(st, key, &out, &err);
-      if (!rc) rc = upload(local_src, &out, quiet, &err);
+      if (!rc && (quiet || !isatty(STDERR_FILENO))) {
+        rc = prestige_store_put_file(st, key, local_src, &err); /* parts read in place, no copies */
+      } else {
+        if (!rc) rc = prestige_store_open_output(st, key, &out, &err);
+        if (!rc) rc = upload(local_src, &out, quiet, &err);
+      }
       free(key);
       prestige_store_free(st);
     }
