@@ -102,6 +102,9 @@ int prestige_parquet_writer_open_file(prestige_parquet_writer_t **w, const char 
 /* Appends a record batch (a struct array matching the schema); validated before use. The
  * batch is not retained. After an error the writer can only be aborted. */
 int prestige_parquet_writer_write(prestige_parquet_writer_t *w, const struct ArrowArray *batch, prestige_error_t *err);
+/* Appends rows [row0, row0 + n_rows) of a batch (for callers that split batches across files). */
+int prestige_parquet_writer_write_slice(prestige_parquet_writer_t *w, const struct ArrowArray *batch, int64_t row0,
+                                        int64_t n_rows, prestige_error_t *err);
 /* Writes every ArrowArrayStream batch (the stream's schema must equal the writer's). */
 int prestige_parquet_writer_write_stream(prestige_parquet_writer_t *w, struct ArrowArrayStream *stream, prestige_error_t *err);
 /* Rows written so far, and bytes written to the output plus buffered row-group data. */

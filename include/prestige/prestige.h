@@ -19,5 +19,6 @@
 #include "prestige/text.h"
 #include "prestige/store.h"
 #include "prestige/upload.h"
+#include "prestige/sink.h"
 
 #endif /* PRESTIGE_PRESTIGE_H */

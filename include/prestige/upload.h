@@ -92,6 +92,9 @@ void prestige_file_upload_counts(prestige_file_upload_t *up, size_t *queued, siz
 int prestige_file_upload_shutdown(prestige_file_upload_t *up, int64_t timeout_ms, char ***not_done, size_t *n_not_done,
                                   prestige_error_t *err);
 void prestige_file_upload_free(prestige_file_upload_t *up);
+/* The store and key prefix the uploader was made with. */
+prestige_store_t *prestige_file_upload_store(const prestige_file_upload_t *up);
+const char *prestige_file_upload_key_prefix(const prestige_file_upload_t *up);
 void prestige_strings_free(char **strings, size_t n);
 
 #ifdef __cplusplus

@@ -229,13 +229,21 @@ int prestige_parquet_writer_flush_row_group(prestige_parquet_writer_t *w, presti
 }
 
 int prestige_parquet_writer_write(prestige_parquet_writer_t *w, const struct ArrowArray *batch, prestige_error_t *err) {
+  return prestige_parquet_writer_write_slice(w, batch, 0, batch->length, err);
+}
+
+int prestige_parquet_writer_write_slice(prestige_parquet_writer_t *w, const struct ArrowArray *batch, int64_t row0,
+                                        int64_t n_rows, prestige_error_t *err) {
   if (w->failed) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer: an earlier error left the file unusable");
   int rc = prestige_array_validate(batch, &w->schema, err);
   if (rc) return prestige_error_prefix(err, "writing %s", w->out.name);
-  int64_t total = batch->length;
+  if (row0 < 0 || n_rows < 0 || row0 > batch->length || n_rows > batch->length - row0)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "writing %s: rows [%lld, +%lld) lie outside a batch of %lld", w->out.name,
+                              (long long)row0, (long long)n_rows, (long long)batch->length);
+  int64_t total = row0 + n_rows;
   if (batch->null_count != 0 && batch->buffers[0])
     return prestige_error_set(err, PRESTIGE_EINVAL, "writing %s: a record batch cannot have null rows", w->out.name);
-  for (int64_t r = 0; r < total;) {
+  for (int64_t r = row0; r < total;) {
     int64_t room = w->opts.row_group_rows - w->rg_rows;
     int64_t n = total - r < SLICE_ROWS ? total - r : SLICE_ROWS;
     if (n > room) n = room;

@@ -1,5 +1,6 @@
 /* Typed records: descriptor validation, Arrow schema, and struct ↔ Arrow conversion. */
 #include "prestige/records.h"
+#include "records/copy.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,7 +11,7 @@
 #include "core/buf.h"
 
 /* ---- kinds ---------------------------------------------------------------------------- */
-static size_t kind_value_size(prestige_field_kind_t k) {
+size_t records_kind_size(prestige_field_kind_t k) {
   switch (k) {
     case PRESTIGE_KIND_BOOL: return sizeof(bool);
     case PRESTIGE_KIND_I8: case PRESTIGE_KIND_U8: return 1;
@@ -69,7 +70,7 @@ int prestige_record_validate(const prestige_record_desc_t *d, prestige_error_t *
         return prestige_error_set(err, PRESTIGE_EINVAL, "%s: duplicate field name \"%s\"", rn, f->name);
     if ((unsigned)f->kind > PRESTIGE_KIND_LIST)
       return prestige_error_set(err, PRESTIGE_EINVAL, "%s.%s: unknown kind %d", rn, f->name, (int)f->kind);
-    size_t vs = f->kind == PRESTIGE_KIND_FIXED_BYTES ? (size_t)f->fixed_len : kind_value_size(f->kind);
+    size_t vs = f->kind == PRESTIGE_KIND_FIXED_BYTES ? (size_t)f->fixed_len : records_kind_size(f->kind);
     size_t want = f->optional ? f->value_offset + vs : vs;
     if (f->kind == PRESTIGE_KIND_FIXED_BYTES && f->fixed_len <= 0)
       return prestige_error_set(err, PRESTIGE_EINVAL, "%s.%s: FIXED_BYTES length must be positive", rn, f->name);
@@ -336,7 +337,7 @@ static int build_list(struct ArrowArray *a, const rec_cursor_t *c, const prestig
   prestige_array_set_buffer(a, 1, offsets);
   /* Gather the elements into one contiguous array of element structs, then reuse the scalar
    * builders with a synthetic descriptor over it. */
-  size_t es = kind_value_size(f->element_kind);
+  size_t es = records_kind_size(f->element_kind);
   uint8_t *elems = malloc(total ? total * es : 1);
   if (!elems) return oom(err, f->name);
   size_t k = 0;
@@ -379,7 +380,7 @@ static int build_column(struct ArrowArray *a, const rec_cursor_t *c, const prest
     case PRESTIGE_KIND_FIXED_BYTES:
       return as_binary ? build_fixed(a, c, f, n, (size_t)f->fixed_len, err) : build_varbinary(a, c, f, n, true, err);
     case PRESTIGE_KIND_LIST: return build_list(a, c, f, n, err);
-    default: return build_fixed(a, c, f, n, kind_value_size(f->kind), err);
+    default: return build_fixed(a, c, f, n, records_kind_size(f->kind), err);
   }
 }
 

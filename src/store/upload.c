@@ -401,3 +401,6 @@ void prestige_file_upload_free(prestige_file_upload_t *up) {
   pthread_cond_destroy(&up->cv_space);
   free(up);
 }
+
+prestige_store_t *prestige_file_upload_store(const prestige_file_upload_t *up) { return up->store; }
+const char *prestige_file_upload_key_prefix(const prestige_file_upload_t *up) { return up->key_prefix; }

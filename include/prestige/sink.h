@@ -1,0 +1,125 @@
+/*
+ * prestige/sink.h — ParquetSink: takes records from many threads and lands them as Parquet files,
+ * rotating by rows, bytes and time, uploading finished files, and recovering after a crash without
+ * losing or duplicating acknowledged data.
+ *
+ *   prestige_sink_options_t o;
+ *   prestige_sink_options_init(&o);
+ *   o.name = "sensor_data";  o.dir = "/data/out";  o.upload = uploader;  o.auto_commit = true;
+ *   o.max_rows = 100000;  o.writer.compression = PRESTIGE_COMPRESSION_ZSTD;
+ *   prestige_sink_t *sink;
+ *   prestige_sink_open(&sink, &o, &SensorData_record, NULL, &err);   // crash recovery happens here
+ *   prestige_sink_start(sink, &err);                                  // the sink's own thread
+ *   prestige_sink_client_t *c = prestige_sink_client_new(sink);      // one per producer thread
+ *   prestige_sink_write(c, &reading, &err);
+ *   prestige_sink_manifest_t m;
+ *   prestige_sink_commit(c, &m, &err);      // durable: every record written before is in m's files
+ *   prestige_sink_manifest_release(&m);
+ *   prestige_sink_client_free(c);
+ *   prestige_sink_close(sink, NULL, &err);   // final commit, stops the thread, frees
+ *
+ * Files are named <name>.<timestamp_ms>.parquet. A file being written is <name>.<ts>.parquet.tmp;
+ * it gets its final name only after its footer is written and fsync'd. On open, leftovers of a
+ * crash are handled as the reference does: with auto_commit, in-progress files are moved to
+ * <dir>/.incomplete/; without, they are deleted; completed files still in the directory are
+ * uploaded again (skipped when the bucket already holds them at the same size).
+ *
+ * A record counts as acknowledged once a commit that followed its write returned successfully.
+ * Metrics (label sink = metrics_label): prestige.file_sink.records_written (counter),
+ * prestige.file_sink.files_created (counter), prestige.file_sink.write_duration_ms (histogram).
+ */
+#ifndef PRESTIGE_SINK_H
+#define PRESTIGE_SINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "prestige/arrow.h"
+#include "prestige/core.h"
+#include "prestige/error.h"
+#include "prestige/parquet_writer.h"
+#include "prestige/records.h"
+#include "prestige/upload.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct prestige_sink_file;
+
+typedef struct prestige_sink_options {
+  const char *name;                   /* file prefix (required) */
+  const char *dir;                    /* output directory, created if missing (required) */
+  prestige_file_upload_t *upload;     /* uploader for finished files; NULL keeps them local */
+  const char *metrics_label;          /* value of the "sink" label; default: name */
+  int64_t batch_size;                 /* records a client buffers before handing a batch over; default 8192 */
+  int64_t max_rows;                   /* rotate after this many rows; 0 = no limit; default 1,000,000 */
+  int64_t max_size_bytes;             /* rotate once a file reaches this size; 0 = no limit; default 0 */
+  int64_t rotation_interval_ms;       /* rotate a file this old; 0 = never; default 0 */
+  bool auto_commit;                   /* upload files as they are finished (else at commit); default true */
+  bool keep_local;                    /* keep local files after a confirmed upload; default false */
+  size_t queue_capacity;              /* batches waiting for the sink thread (backpressure); default 16 */
+  const char *timestamp_column;       /* column for the manifest's min/max; default: first timestamp */
+  prestige_shutdown_t *shutdown;      /* optional shared token: when triggered the sink commits and stops */
+  /* Called on the sink thread each time a file is finished (before its upload completes). */
+  void (*on_file)(void *user_data, const struct prestige_sink_file *file);
+  void *user_data;
+  prestige_parquet_writer_options_t writer; /* codec, row groups, ... (initialised to the writer's defaults) */
+} prestige_sink_options_t;
+
+void prestige_sink_options_init(prestige_sink_options_t *o);
+
+typedef struct prestige_sink_file {
+  char *path;          /* local path of the finished file (may be gone when uploaded without keep_local) */
+  char *key;           /* object key in the upload store, or NULL when not uploaded */
+  int64_t rows;
+  int64_t bytes;
+  bool has_timestamps; /* min/max valid */
+  int64_t min_timestamp_ms, max_timestamp_ms;
+} prestige_sink_file_t;
+
+typedef struct prestige_sink_manifest {
+  prestige_sink_file_t *files;
+  size_t n_files;
+  int64_t rows;        /* sum over files */
+} prestige_sink_manifest_t;
+
+void prestige_sink_manifest_release(prestige_sink_manifest_t *m);
+/* One JSON object: {"files":[{"path","key","rows","bytes","min_timestamp_ms","max_timestamp_ms"}...],"rows":N}.
+ * malloc'd. */
+char *prestige_sink_manifest_json(const prestige_sink_manifest_t *m);
+
+typedef struct prestige_sink prestige_sink_t;
+typedef struct prestige_sink_client prestige_sink_client_t;
+
+/* desc: the record type (typed writes); or schema (Arrow batches only) when desc is NULL.
+ * Performs crash recovery before returning. */
+int prestige_sink_open(prestige_sink_t **out, const prestige_sink_options_t *o, const prestige_record_desc_t *desc,
+                       const struct ArrowSchema *schema, prestige_error_t *err);
+/* Runs the sink on a new thread. */
+int prestige_sink_start(prestige_sink_t *sink, prestige_error_t *err);
+/* Or runs it on the calling thread until closed or shut down (returns the last error, if any). */
+int prestige_sink_run(prestige_sink_t *sink, prestige_error_t *err);
+/* Files recovered on open (re-uploaded completed files), reported in the first commit too. */
+size_t prestige_sink_recovered_files(const prestige_sink_t *sink, size_t *moved_incomplete, size_t *deleted);
+
+prestige_sink_client_t *prestige_sink_client_new(prestige_sink_t *sink); /* NULL on ENOMEM */
+/* Flushes records the client buffered (they are written, not committed) and frees it. */
+int prestige_sink_client_free(prestige_sink_client_t *c, prestige_error_t *err);
+/* Typed records (the sink must have a record type): copied, so the caller may reuse the memory. */
+int prestige_sink_write(prestige_sink_client_t *c, const void *record, prestige_error_t *err);
+int prestige_sink_write_many(prestige_sink_client_t *c, const void *records, size_t n, prestige_error_t *err);
+/* An Arrow batch matching the sink's schema; moved (batch->release is NULL afterwards). */
+int prestige_sink_write_batch(prestige_sink_client_t *c, struct ArrowArray *batch, prestige_error_t *err);
+/* Finishes the current file and makes every record written before durable (and uploaded when the
+ * sink has an uploader); returns the files finished since the previous commit. manifest may be NULL. */
+int prestige_sink_commit(prestige_sink_client_t *c, prestige_sink_manifest_t *manifest, prestige_error_t *err);
+/* Final commit, stops the sink thread, waits for uploads, frees. final may be NULL. */
+int prestige_sink_close(prestige_sink_t *sink, prestige_sink_manifest_t *final, prestige_error_t *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PRESTIGE_SINK_H */

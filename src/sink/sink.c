@@ -1,0 +1,884 @@
+/*
+ * ParquetSink: clients buffer records and hand Arrow batches to the sink thread through a bounded
+ * queue; the sink thread writes them into rotating Parquet files, finishes files durably
+ * (footer, fsync, rename, directory fsync), hands them to the uploader, and answers commits with
+ * the manifest of the files finished since the previous commit. See prestige/sink.h.
+ */
+#include "prestige/sink.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/arena.h"
+#include "core/log.h"
+#include "core/queue.h"
+#include "prestige/metrics.h"
+#include "prestige/parquet_reader.h"
+#include "prestige/store.h"
+#include "records/copy.h"
+
+enum { MSG_BATCH, MSG_COMMIT, MSG_CLOSE };
+
+typedef struct reply {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool done;
+  int rc;
+  prestige_error_t err;
+  prestige_sink_manifest_t m;
+} reply_t;
+
+typedef struct msg {
+  int kind;
+  struct ArrowArray batch;
+  reply_t *reply;
+} msg_t;
+
+typedef struct pending {
+  prestige_sink_file_t f;
+  uint64_t ticket; /* 0: not submitted (or to be resubmitted) */
+  bool uploaded;   /* confirmed (recovered files already in the bucket) */
+} pending_t;
+
+struct prestige_sink {
+  prestige_sink_options_t o;
+  char *name, *dir, *label, *ts_name;
+  const prestige_record_desc_t *desc;
+  struct ArrowSchema schema;
+  int ts_col;
+  int64_t ts_div, ts_mul; /* value * mul / div = ms */
+  queue_t *q;
+  pthread_t th;
+  bool started;
+  pthread_mutex_t run_mu;
+  pthread_cond_t run_cv;
+  bool running, stopped;
+  atomic_bool closed;
+  int run_rc;
+  prestige_error_t run_err;
+  /* sink-thread state */
+  prestige_parquet_writer_t *w;
+  char *cur_tmp, *cur_final;
+  int64_t cur_opened_ms, cur_rows;
+  bool cur_has_ts;
+  int64_t cur_min_ts, cur_max_ts;
+  int64_t last_ts;
+  pending_t *pend;
+  size_t n_pend, cap_pend;
+  int fail_rc;
+  prestige_error_t fail_err;
+  size_t recovered, moved, deleted;
+};
+
+struct prestige_sink_client {
+  prestige_sink_t *sink;
+  pthread_mutex_t mu;
+  uint8_t *stage;
+  size_t n;
+  arena_t arena;
+};
+
+void prestige_sink_options_init(prestige_sink_options_t *o) {
+  memset(o, 0, sizeof *o);
+  o->batch_size = 8192;
+  o->max_rows = 1000000;
+  o->auto_commit = true;
+  o->queue_capacity = 16;
+  prestige_parquet_writer_options_init(&o->writer);
+}
+
+static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory"); }
+
+/* ---- manifest ------------------------------------------------------------------------------------ */
+
+void prestige_sink_manifest_release(prestige_sink_manifest_t *m) {
+  if (!m) return;
+  for (size_t i = 0; i < m->n_files; i++) {
+    free(m->files[i].path);
+    free(m->files[i].key);
+  }
+  free(m->files);
+  memset(m, 0, sizeof *m);
+}
+
+char *prestige_sink_manifest_json(const prestige_sink_manifest_t *m) {
+  json_t *root = json_object(), *files = json_array();
+  for (size_t i = 0; i < m->n_files; i++) {
+    const prestige_sink_file_t *f = &m->files[i];
+    json_t *j = json_object();
+    json_object_set_new(j, "path", json_string(f->path));
+    json_object_set_new(j, "key", f->key ? json_string(f->key) : json_null());
+    json_object_set_new(j, "rows", json_integer(f->rows));
+    json_object_set_new(j, "bytes", json_integer(f->bytes));
+    json_object_set_new(j, "min_timestamp_ms", f->has_timestamps ? json_integer(f->min_timestamp_ms) : json_null());
+    json_object_set_new(j, "max_timestamp_ms", f->has_timestamps ? json_integer(f->max_timestamp_ms) : json_null());
+    json_array_append_new(files, j);
+  }
+  json_object_set_new(root, "files", files);
+  json_object_set_new(root, "rows", json_integer(m->rows));
+  char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  json_decref(root);
+  return s;
+}
+
+/* ---- helpers ------------------------------------------------------------------------------------- */
+
+static void fsync_dir(const char *dir) {
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    fsync(fd);
+    close(fd);
+  }
+}
+
+static int mkdir_p(const char *path, prestige_error_t *err) {
+  char *p = strdup(path);
+  if (!p) return oom(err);
+  for (char *s = p + 1;; s++) {
+    if (*s == '/' || !*s) {
+      char c = *s;
+      *s = 0;
+      if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+        int rc = prestige_error_set(err, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "creating %s: %s", p, strerror(errno));
+        free(p);
+        return rc;
+      }
+      if (!c) break;
+      *s = c;
+    }
+  }
+  free(p);
+  return 0;
+}
+
+/* "<name>.<digits>.parquet" (and with ".tmp" when tmp): the timestamp, or -1. */
+static int64_t parse_name(const char *fname, const char *name, bool tmp) {
+  size_t nl = strlen(name);
+  if (strncmp(fname, name, nl) != 0 || fname[nl] != '.') return -1;
+  const char *d = fname + nl + 1, *e = d;
+  while (isdigit((unsigned char)*e)) e++;
+  if (e == d || e - d > 18) return -1;
+  if (strcmp(e, tmp ? ".parquet.tmp" : ".parquet") != 0) return -1;
+  return strtoll(d, NULL, 10);
+}
+
+static void labels(const prestige_sink_t *s, prestige_label_t *l) { l[0] = (prestige_label_t){"sink", s->label}; }
+
+static int add_pending(prestige_sink_t *s, const prestige_sink_file_t *f, prestige_error_t *err) {
+  if (s->n_pend == s->cap_pend) {
+    size_t nc = s->cap_pend ? s->cap_pend * 2 : 16;
+    pending_t *np = realloc(s->pend, nc * sizeof *np);
+    if (!np) return oom(err);
+    s->pend = np;
+    s->cap_pend = nc;
+  }
+  memset(&s->pend[s->n_pend], 0, sizeof s->pend[s->n_pend]);
+  s->pend[s->n_pend].f = *f;
+  s->n_pend++;
+  return 0;
+}
+
+static char *key_for(const prestige_sink_t *s, const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  const char *pre = prestige_file_upload_key_prefix(s->o.upload);
+  size_t n = strlen(pre) + strlen(base) + 1;
+  char *k = malloc(n);
+  if (k) snprintf(k, n, "%s%s", pre, base);
+  return k;
+}
+
+static int submit_upload(prestige_sink_t *s, pending_t *p, prestige_error_t *err) {
+  if (!s->o.upload || p->uploaded) return 0;
+  if (!p->f.key && !(p->f.key = key_for(s, p->f.path))) return oom(err);
+  return prestige_file_upload_submit(s->o.upload, p->f.path, p->f.key, &p->ticket, err);
+}
+
+/* ---- the current file ------------------------------------------------------------------------------ */
+
+static int open_file(prestige_sink_t *s, prestige_error_t *err) {
+  int64_t ts = prestige_now_ms();
+  if (ts <= s->last_ts) ts = s->last_ts + 1;
+  size_t n = strlen(s->dir) + strlen(s->name) + 64;
+  char *fin = malloc(n), *tmp = malloc(n + 4);
+  if (!fin || !tmp) {
+    free(fin);
+    free(tmp);
+    return oom(err);
+  }
+  for (;; ts++) {
+    snprintf(fin, n, "%s/%s.%lld.parquet", s->dir, s->name, (long long)ts);
+    snprintf(tmp, n + 4, "%s.tmp", fin);
+    if (access(fin, F_OK) != 0 && access(tmp, F_OK) != 0) break;
+  }
+  int rc = prestige_parquet_writer_open_file(&s->w, tmp, &s->schema, &s->o.writer, err);
+  if (rc) {
+    free(fin);
+    free(tmp);
+    s->w = NULL;
+    return prestige_error_prefix(err, "sink %s", s->name);
+  }
+  s->last_ts = ts;
+  s->cur_tmp = tmp;
+  s->cur_final = fin;
+  s->cur_opened_ms = prestige_now_ms();
+  s->cur_rows = 0;
+  s->cur_has_ts = false;
+  return 0;
+}
+
+static void drop_file(prestige_sink_t *s) {
+  if (s->w) prestige_parquet_writer_abort(s->w); /* removes the temporary file */
+  if (s->cur_tmp) unlink(s->cur_tmp);
+  s->w = NULL;
+  free(s->cur_tmp);
+  free(s->cur_final);
+  s->cur_tmp = s->cur_final = NULL;
+  s->cur_rows = 0;
+}
+
+/* Footer, fsync, rename, directory fsync; then the file is pending for the next commit. */
+static int finish_file(prestige_sink_t *s, prestige_error_t *err) {
+  if (!s->w) return 0;
+  if (s->cur_rows == 0) {
+    drop_file(s);
+    return 0;
+  }
+  prestige_parquet_file_summary_t sum;
+  int rc = prestige_parquet_writer_close(s->w, &sum, err);
+  s->w = NULL;
+  if (rc) {
+    unlink(s->cur_tmp);
+    drop_file(s);
+    return prestige_error_prefix(err, "sink %s: finishing a file", s->name);
+  }
+  int64_t file_size = sum.file_size;
+  prestige_parquet_file_summary_release(&sum);
+  if (rename(s->cur_tmp, s->cur_final) != 0) {
+    rc = prestige_error_set(err, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "sink %s: renaming %s: %s", s->name,
+                            s->cur_tmp, strerror(errno));
+    unlink(s->cur_tmp);
+    drop_file(s);
+    return rc;
+  }
+  fsync_dir(s->dir);
+  prestige_sink_file_t f = {.path = s->cur_final,
+                            .rows = s->cur_rows,
+                            .bytes = file_size,
+                            .has_timestamps = s->cur_has_ts,
+                            .min_timestamp_ms = s->cur_min_ts,
+                            .max_timestamp_ms = s->cur_max_ts};
+  s->cur_final = NULL;
+  free(s->cur_tmp);
+  s->cur_tmp = NULL;
+  s->cur_rows = 0;
+  prestige_label_t l[1];
+  labels(s, l);
+  prestige_metrics_counter_add("prestige.file_sink.files_created", l, 1, 1);
+  if ((rc = add_pending(s, &f, err))) {
+    free(f.path);
+    return rc;
+  }
+  if (s->o.on_file) s->o.on_file(s->o.user_data, &s->pend[s->n_pend - 1].f);
+  if (s->o.auto_commit) rc = submit_upload(s, &s->pend[s->n_pend - 1], err);
+  return rc;
+}
+
+static void track_timestamps(prestige_sink_t *s, const struct ArrowArray *b, int64_t r0, int64_t n) {
+  if (s->ts_col < 0) return;
+  const struct ArrowArray *c = b->children[s->ts_col];
+  const int64_t *v = c->buffers[1];
+  const uint8_t *valid = c->null_count ? c->buffers[0] : NULL;
+  int64_t base = b->offset + c->offset;
+  for (int64_t i = r0; i < r0 + n; i++) {
+    int64_t k = base + i;
+    if (valid && !(valid[k >> 3] & (1u << (k & 7)))) continue;
+    int64_t ms = v[k] / s->ts_div * s->ts_mul;
+    if (!s->cur_has_ts) {
+      s->cur_min_ts = s->cur_max_ts = ms;
+      s->cur_has_ts = true;
+    } else {
+      if (ms < s->cur_min_ts) s->cur_min_ts = ms;
+      if (ms > s->cur_max_ts) s->cur_max_ts = ms;
+    }
+  }
+}
+
+static int write_batch(prestige_sink_t *s, const struct ArrowArray *b, prestige_error_t *err) {
+  prestige_label_t l[1];
+  labels(s, l);
+  int64_t step_max = s->o.max_size_bytes > 0 ? 4096 : INT64_MAX; /* check the size often enough */
+  for (int64_t r = 0; r < b->length;) {
+    if (!s->w) PRESTIGE_TRY(open_file(s, err));
+    int64_t n = b->length - r;
+    if (s->o.max_rows > 0 && n > s->o.max_rows - s->cur_rows) n = s->o.max_rows - s->cur_rows;
+    if (n > step_max) n = step_max;
+    int64_t t0 = prestige_monotonic_ns();
+    int rc = prestige_parquet_writer_write_slice(s->w, b, r, n, err);
+    if (rc) {
+      drop_file(s);
+      return prestige_error_prefix(err, "sink %s", s->name);
+    }
+    prestige_metrics_histogram_record("prestige.file_sink.write_duration_ms", l, 1,
+                                      (double)(prestige_monotonic_ns() - t0) / 1e6);
+    prestige_metrics_counter_add("prestige.file_sink.records_written", l, 1, (uint64_t)n);
+    track_timestamps(s, b, r, n);
+    s->cur_rows += n;
+    r += n;
+    if ((s->o.max_rows > 0 && s->cur_rows >= s->o.max_rows) ||
+        (s->o.max_size_bytes > 0 && prestige_parquet_writer_bytes(s->w) >= s->o.max_size_bytes))
+      PRESTIGE_TRY(finish_file(s, err));
+  }
+  return 0;
+}
+
+/* Finishes the file, uploads what is pending and waits for it; fills the manifest. */
+static int do_commit(prestige_sink_t *s, prestige_sink_manifest_t *m, prestige_error_t *err) {
+  memset(m, 0, sizeof *m);
+  int rc = 0;
+  if (s->fail_rc) {
+    rc = s->fail_rc;
+    if (err) *err = s->fail_err;
+    prestige_error_prefix(err, "records written since the last commit were not saved");
+    s->fail_rc = 0;
+    drop_file(s);
+    return rc;
+  }
+  if ((rc = finish_file(s, err))) return rc;
+  if (s->o.upload) {
+    for (size_t i = 0; i < s->n_pend && !rc; i++)
+      if (!s->pend[i].ticket) rc = submit_upload(s, &s->pend[i], err);
+    for (size_t i = 0; i < s->n_pend; i++) {
+      pending_t *p = &s->pend[i];
+      if (p->uploaded || !p->ticket) continue;
+      prestige_error_t e;
+      prestige_error_init(&e);
+      int urc = prestige_file_upload_wait(s->o.upload, p->ticket, -1, &e);
+      if (urc) {
+        p->ticket = 0; /* submitted again by the next commit */
+        if (!rc) {
+          rc = urc;
+          if (err) *err = e;
+          prestige_error_prefix(err, "sink %s: commit", s->name);
+        }
+      } else {
+        p->uploaded = true;
+        if (!s->o.keep_local) unlink(p->f.path); /* confirmed: the bucket has it */
+      }
+    }
+    if (rc) return rc;
+  }
+  m->files = calloc(s->n_pend ? s->n_pend : 1, sizeof *m->files);
+  if (!m->files) return oom(err);
+  for (size_t i = 0; i < s->n_pend; i++) {
+    m->files[i] = s->pend[i].f;
+    m->rows += s->pend[i].f.rows;
+  }
+  m->n_files = s->n_pend;
+  s->n_pend = 0;
+  return 0;
+}
+
+static void answer(reply_t *r, int rc, const prestige_error_t *e, prestige_sink_manifest_t *m) {
+  pthread_mutex_lock(&r->mu);
+  r->rc = rc;
+  if (rc && e) r->err = *e;
+  if (m) r->m = *m;
+  r->done = true;
+  pthread_cond_broadcast(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+}
+
+/* ---- the sink thread --------------------------------------------------------------------------------- */
+
+int prestige_sink_run(prestige_sink_t *s, prestige_error_t *err) {
+  pthread_mutex_lock(&s->run_mu);
+  if (s->running || s->stopped) {
+    pthread_mutex_unlock(&s->run_mu);
+    return prestige_error_set(err, PRESTIGE_EINVAL, "sink %s is already running or stopped", s->name);
+  }
+  s->running = true;
+  pthread_mutex_unlock(&s->run_mu);
+  bool stop = false;
+  while (!stop) {
+    int64_t wait = 200;
+    if (s->w && s->o.rotation_interval_ms > 0) {
+      int64_t left = s->cur_opened_ms + s->o.rotation_interval_ms - prestige_now_ms();
+      if (left < wait) wait = left < 0 ? 0 : left;
+    }
+    void *item = NULL;
+    int prc = queue_pop(s->q, &item, wait);
+    if (prc == PRESTIGE_ETIMEOUT || prc == 0) {
+      if (s->w && s->o.rotation_interval_ms > 0 && prestige_now_ms() - s->cur_opened_ms >= s->o.rotation_interval_ms &&
+          !s->fail_rc) {
+        prestige_error_t e;
+        prestige_error_init(&e);
+        int rc = finish_file(s, &e);
+        if (rc) {
+          s->fail_rc = rc;
+          s->fail_err = e;
+        }
+      }
+      if (s->o.shutdown && prestige_shutdown_triggered(s->o.shutdown) && !atomic_load(&s->closed)) {
+        atomic_store(&s->closed, true);
+        queue_close(s->q); /* refuse new writes; drain what is queued, then a final commit */
+      }
+    }
+    if (prc == PRESTIGE_ESHUTDOWN) break; /* closed and drained */
+    if (prc != 0) continue;
+    msg_t *m = item;
+    if (m->kind == MSG_BATCH) {
+      if (!s->fail_rc) {
+        prestige_error_t e;
+        prestige_error_init(&e);
+        int rc = write_batch(s, &m->batch, &e);
+        if (rc) {
+          LOG_ERROR("%s", e.message);
+          s->fail_rc = rc;
+          s->fail_err = e;
+        }
+      }
+      if (m->batch.release) m->batch.release(&m->batch);
+      free(m);
+    } else {
+      prestige_error_t e;
+      prestige_error_init(&e);
+      prestige_sink_manifest_t man;
+      int rc = do_commit(s, &man, &e);
+      if (m->kind == MSG_CLOSE) stop = true;
+      answer(m->reply, rc, &e, rc ? NULL : &man);
+      free(m);
+    }
+  }
+  /* closed by a shutdown token (or queue closed): a final commit of what was written */
+  int rc = 0;
+  if (!stop) {
+    prestige_sink_manifest_t man;
+    prestige_error_t e;
+    prestige_error_init(&e);
+    rc = do_commit(s, &man, &e);
+    if (rc) {
+      LOG_ERROR("sink %s: final commit at shutdown: %s", s->name, e.message);
+      if (err) *err = e;
+    } else {
+      prestige_sink_manifest_release(&man);
+    }
+  }
+  pthread_mutex_lock(&s->run_mu);
+  s->running = false;
+  s->stopped = true;
+  s->run_rc = rc;
+  pthread_cond_broadcast(&s->run_cv);
+  pthread_mutex_unlock(&s->run_mu);
+  return rc;
+}
+
+static void *sink_thread(void *arg) {
+  prestige_sink_t *s = arg;
+  prestige_error_t e;
+  prestige_error_init(&e);
+  if (prestige_sink_run(s, &e)) s->run_err = e;
+  return NULL;
+}
+
+int prestige_sink_start(prestige_sink_t *s, prestige_error_t *err) {
+  if (s->started) return prestige_error_set(err, PRESTIGE_EINVAL, "sink %s already started", s->name);
+  if (pthread_create(&s->th, NULL, sink_thread, s) != 0)
+    return prestige_error_set(err, PRESTIGE_EINTERNAL, "sink %s: cannot start its thread", s->name);
+  s->started = true;
+  return 0;
+}
+
+/* ---- recovery ------------------------------------------------------------------------------------------ */
+
+static int recover(prestige_sink_t *s, prestige_error_t *err) {
+  DIR *d = opendir(s->dir);
+  if (!d) return prestige_error_set(err, PRESTIGE_EIO, "sink %s: listing %s: %s", s->name, s->dir, strerror(errno));
+  struct dirent *e;
+  int rc = 0;
+  char **done = NULL;
+  size_t n_done = 0, cap_done = 0;
+  while ((e = readdir(d)) && !rc) {
+    int64_t ts;
+    size_t pl = strlen(s->dir) + strlen(e->d_name) + 2;
+    char *path = malloc(pl);
+    if (!path) {
+      rc = oom(err);
+      break;
+    }
+    snprintf(path, pl, "%s/%s", s->dir, e->d_name);
+    if ((ts = parse_name(e->d_name, s->name, true)) >= 0) {
+      if (ts > s->last_ts) s->last_ts = ts;
+      if (s->o.auto_commit) {
+        size_t il = strlen(s->dir) + 16;
+        char *inc = malloc(il);
+        snprintf(inc, il, "%s/.incomplete", s->dir);
+        rc = mkdir_p(inc, err);
+        size_t ql = il + strlen(e->d_name) + 2;
+        char *dst = malloc(ql);
+        snprintf(dst, ql, "%s/%s", inc, e->d_name);
+        if (!rc && rename(path, dst) != 0)
+          rc = prestige_error_set(err, PRESTIGE_EIO, "sink %s: moving %s to %s: %s", s->name, path, inc, strerror(errno));
+        if (!rc) {
+          s->moved++;
+          LOG_WARN("sink %s: moved the unfinished %s to %s", s->name, e->d_name, inc);
+        }
+        free(dst);
+        free(inc);
+      } else {
+        if (unlink(path) == 0) s->deleted++;
+        LOG_WARN("sink %s: deleted the unfinished %s", s->name, e->d_name);
+      }
+      free(path);
+    } else if ((ts = parse_name(e->d_name, s->name, false)) >= 0) {
+      if (ts > s->last_ts) s->last_ts = ts;
+      if (n_done == cap_done) {
+        cap_done = cap_done ? cap_done * 2 : 16;
+        char **nd = realloc(done, cap_done * sizeof *nd);
+        if (!nd) {
+          free(path);
+          rc = oom(err);
+          break;
+        }
+        done = nd;
+      }
+      done[n_done++] = path;
+    } else {
+      free(path);
+    }
+  }
+  closedir(d);
+  if (!rc) fsync_dir(s->dir);
+  /* completed files: uploaded again unless the bucket already holds them */
+  for (size_t i = 0; i < n_done; i++) {
+    if (rc || !s->o.upload) {
+      free(done[i]);
+      continue;
+    }
+    prestige_sink_file_t f = {.path = done[i]};
+    prestige_parquet_reader_t *r;
+    prestige_error_t e2;
+    prestige_error_init(&e2);
+    if (prestige_parquet_reader_open_file(&r, f.path, NULL, &e2) == 0) {
+      f.rows = prestige_parquet_reader_num_rows(r);
+      prestige_parquet_reader_close(r);
+    } else {
+      LOG_WARN("sink %s: completed file %s cannot be read (%s); uploading it as it is", s->name, f.path, e2.message);
+    }
+    struct stat sb;
+    if (stat(f.path, &sb) == 0) f.bytes = sb.st_size;
+    if ((rc = add_pending(s, &f, err))) {
+      free(done[i]);
+      continue;
+    }
+    pending_t *p = &s->pend[s->n_pend - 1];
+    if (!(p->f.key = key_for(s, p->f.path))) {
+      rc = oom(err);
+      continue;
+    }
+    prestige_object_meta_t meta;
+    if (prestige_store_head(prestige_file_upload_store(s->o.upload), p->f.key, &meta, &e2) == 0 &&
+        meta.size == (uint64_t)f.bytes) {
+      p->uploaded = true;
+      if (!s->o.keep_local) unlink(p->f.path);
+    } else {
+      rc = submit_upload(s, p, err);
+    }
+    if (meta.key || meta.etag) prestige_object_meta_clear(&meta);
+    s->recovered++;
+  }
+  free(done);
+  return rc;
+}
+
+/* ---- open / close ---------------------------------------------------------------------------------------- */
+
+static void sink_free(prestige_sink_t *s) {
+  if (!s) return;
+  drop_file(s);
+  for (size_t i = 0; i < s->n_pend; i++) {
+    free(s->pend[i].f.path);
+    free(s->pend[i].f.key);
+  }
+  free(s->pend);
+  if (s->q) {
+    void *item;
+    queue_close(s->q);
+    while (queue_pop(s->q, &item, 0) == 0) {
+      msg_t *m = item;
+      if (m->kind == MSG_BATCH && m->batch.release) m->batch.release(&m->batch);
+      else if (m->reply) answer(m->reply, PRESTIGE_ESHUTDOWN, NULL, NULL);
+      free(m);
+    }
+    queue_free(s->q);
+  }
+  if (s->schema.release) s->schema.release(&s->schema);
+  pthread_mutex_destroy(&s->run_mu);
+  pthread_cond_destroy(&s->run_cv);
+  free(s->name);
+  free(s->dir);
+  free(s->label);
+  free(s->ts_name);
+  free(s);
+}
+
+int prestige_sink_open(prestige_sink_t **out, const prestige_sink_options_t *o, const prestige_record_desc_t *desc,
+                       const struct ArrowSchema *schema, prestige_error_t *err) {
+  *out = NULL;
+  if (!o || !o->name || !*o->name || strchr(o->name, '/'))
+    return prestige_error_set(err, PRESTIGE_EINVAL, "sink: a name without '/' is required");
+  if (!o->dir || !*o->dir) return prestige_error_set(err, PRESTIGE_EINVAL, "sink %s: an output directory is required", o->name);
+  if (!desc && !schema) return prestige_error_set(err, PRESTIGE_EINVAL, "sink %s: a record type or an Arrow schema is required", o->name);
+  if (o->max_rows < 0 || o->max_size_bytes < 0 || o->rotation_interval_ms < 0 || o->batch_size < 0)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "sink %s: negative limits", o->name);
+  prestige_sink_t *s = calloc(1, sizeof *s);
+  if (!s) return oom(err);
+  s->o = *o;
+  if (s->o.batch_size <= 0) s->o.batch_size = 8192;
+  if (!s->o.queue_capacity) s->o.queue_capacity = 16;
+  s->name = strdup(o->name);
+  s->dir = strdup(o->dir);
+  s->label = strdup(o->metrics_label ? o->metrics_label : o->name);
+  s->ts_name = o->timestamp_column ? strdup(o->timestamp_column) : NULL;
+  pthread_mutex_init(&s->run_mu, NULL);
+  pthread_cond_init(&s->run_cv, NULL);
+  s->desc = desc;
+  s->ts_col = -1;
+  s->q = queue_new(s->o.queue_capacity);
+  int rc = 0;
+  if (!s->name || !s->dir || !s->label || !s->q || (o->timestamp_column && !s->ts_name)) {
+    rc = oom(err);
+    goto fail;
+  }
+  size_t dl = strlen(s->dir);
+  while (dl > 1 && s->dir[dl - 1] == '/') s->dir[--dl] = 0;
+  if (desc) {
+    if ((rc = prestige_record_validate(desc, err)) || (rc = prestige_record_schema(desc, &s->schema, err))) goto fail;
+  } else if ((rc = prestige_schema_copy(&s->schema, schema, err))) {
+    goto fail;
+  }
+  if (!s->schema.format || strcmp(s->schema.format, "+s") != 0) {
+    rc = prestige_error_set(err, PRESTIGE_ETYPE, "sink %s: the schema must be a struct", s->name);
+    goto fail;
+  }
+  for (int64_t i = 0; i < s->schema.n_children; i++) {
+    const struct ArrowSchema *c = s->schema.children[i];
+    if (strncmp(c->format, "ts", 2) != 0 || strlen(c->format) < 4) continue;
+    if (s->ts_name ? strcmp(c->name, s->ts_name) != 0 : s->ts_col >= 0) continue;
+    s->ts_col = (int)i;
+    switch (c->format[2]) {
+      case 's': s->ts_div = 1, s->ts_mul = 1000; break;
+      case 'm': s->ts_div = 1, s->ts_mul = 1; break;
+      case 'u': s->ts_div = 1000, s->ts_mul = 1; break;
+      default: s->ts_div = 1000000, s->ts_mul = 1; break;
+    }
+  }
+  if (s->ts_name && s->ts_col < 0) {
+    rc = prestige_error_set(err, PRESTIGE_EINVAL, "sink %s: no timestamp column named %s", s->name, s->ts_name);
+    goto fail;
+  }
+  if ((rc = mkdir_p(s->dir, err)) || (rc = recover(s, err))) goto fail;
+  *out = s;
+  return 0;
+fail:
+  sink_free(s);
+  return rc;
+}
+
+size_t prestige_sink_recovered_files(const prestige_sink_t *s, size_t *moved, size_t *deleted) {
+  if (moved) *moved = s->moved;
+  if (deleted) *deleted = s->deleted;
+  return s->recovered;
+}
+
+static int send_and_wait(prestige_sink_t *s, int kind, prestige_sink_manifest_t *man, prestige_error_t *err) {
+  reply_t r;
+  memset(&r, 0, sizeof r);
+  pthread_mutex_init(&r.mu, NULL);
+  pthread_cond_init(&r.cv, NULL);
+  msg_t *m = calloc(1, sizeof *m);
+  if (!m) return oom(err);
+  m->kind = kind;
+  m->reply = &r;
+  int rc;
+  if (queue_push(s->q, m, -1) != 0) {
+    free(m);
+    rc = prestige_error_set(err, PRESTIGE_ESHUTDOWN, "sink %s is shut down", s->name);
+  } else {
+    pthread_mutex_lock(&r.mu);
+    while (!r.done) pthread_cond_wait(&r.cv, &r.mu);
+    pthread_mutex_unlock(&r.mu);
+    rc = r.rc;
+    if (rc) {
+      if (err) *err = r.err;
+      if (rc == PRESTIGE_ESHUTDOWN && err && !err->message[0])
+        prestige_error_set(err, PRESTIGE_ESHUTDOWN, "sink %s is shut down", s->name);
+    } else if (man) {
+      *man = r.m;
+    } else {
+      prestige_sink_manifest_release(&r.m);
+    }
+  }
+  pthread_mutex_destroy(&r.mu);
+  pthread_cond_destroy(&r.cv);
+  return rc;
+}
+
+int prestige_sink_close(prestige_sink_t *s, prestige_sink_manifest_t *final, prestige_error_t *err) {
+  if (final) memset(final, 0, sizeof *final);
+  if (!s) return 0;
+  int rc = 0;
+  pthread_mutex_lock(&s->run_mu);
+  bool live = s->running || (s->started && !s->stopped);
+  pthread_mutex_unlock(&s->run_mu);
+  if (live && !atomic_load(&s->closed)) {
+    rc = send_and_wait(s, MSG_CLOSE, final, err);
+    if (rc == PRESTIGE_ESHUTDOWN) rc = 0; /* already stopped by its shutdown token */
+  } else if (!s->started && !s->running && !s->stopped) {
+    /* never ran: commit inline so nothing written is lost */
+    atomic_store(&s->closed, true);
+    queue_close(s->q);
+    void *item;
+    while (queue_pop(s->q, &item, 0) == 0) {
+      msg_t *m = item;
+      if (m->kind == MSG_BATCH) {
+        prestige_error_t e;
+        prestige_error_init(&e);
+        if (!s->fail_rc && write_batch(s, &m->batch, &e)) {
+          s->fail_rc = e.code;
+          s->fail_err = e;
+        }
+        if (m->batch.release) m->batch.release(&m->batch);
+      } else {
+        answer(m->reply, PRESTIGE_ESHUTDOWN, NULL, NULL);
+      }
+      free(m);
+    }
+    prestige_sink_manifest_t man;
+    rc = do_commit(s, &man, err);
+    if (!rc) {
+      if (final) *final = man;
+      else prestige_sink_manifest_release(&man);
+    }
+  }
+  atomic_store(&s->closed, true);
+  queue_close(s->q);
+  if (s->started) pthread_join(s->th, NULL);
+  pthread_mutex_lock(&s->run_mu);
+  while (s->running) pthread_cond_wait(&s->run_cv, &s->run_mu);
+  pthread_mutex_unlock(&s->run_mu);
+  if (!rc && s->run_rc) {
+    rc = s->run_rc;
+    if (err) *err = s->run_err;
+  }
+  sink_free(s);
+  return rc;
+}
+
+/* ---- clients ------------------------------------------------------------------------------------------------ */
+
+prestige_sink_client_t *prestige_sink_client_new(prestige_sink_t *s) {
+  prestige_sink_client_t *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->sink = s;
+  pthread_mutex_init(&c->mu, NULL);
+  if (s->desc) {
+    c->stage = malloc((size_t)s->o.batch_size * s->desc->size);
+    if (!c->stage) {
+      pthread_mutex_destroy(&c->mu);
+      free(c);
+      return NULL;
+    }
+  }
+  return c;
+}
+
+static int push_batch(prestige_sink_t *s, struct ArrowArray *b, prestige_error_t *err) {
+  msg_t *m = calloc(1, sizeof *m);
+  if (!m) return oom(err);
+  m->kind = MSG_BATCH;
+  m->batch = *b;
+  int64_t rows = b->length;
+  b->release = NULL;
+  if (queue_push(s->q, m, -1) != 0) {
+    if (m->batch.release) m->batch.release(&m->batch);
+    free(m);
+    return prestige_error_set(err, PRESTIGE_ESHUTDOWN, "sink %s is shut down: %lld records not written", s->name,
+                              (long long)rows);
+  }
+  return 0;
+}
+
+static int flush_locked(prestige_sink_client_t *c, prestige_error_t *err) {
+  if (!c->n) return 0;
+  struct ArrowArray b;
+  int rc = prestige_record_to_arrow(c->sink->desc, c->stage, c->n, &b, err);
+  size_t n = c->n;
+  c->n = 0;
+  arena_release(&c->arena);
+  if (rc) return prestige_error_prefix(err, "sink %s: %zu buffered records", c->sink->name, n);
+  return push_batch(c->sink, &b, err);
+}
+
+int prestige_sink_write_many(prestige_sink_client_t *c, const void *records, size_t n, prestige_error_t *err) {
+  prestige_sink_t *s = c->sink;
+  if (!s->desc) return prestige_error_set(err, PRESTIGE_EINVAL, "sink %s takes Arrow batches (it has no record type)", s->name);
+  if (atomic_load(&s->closed)) return prestige_error_set(err, PRESTIGE_ESHUTDOWN, "sink %s is shut down", s->name);
+  pthread_mutex_lock(&c->mu);
+  int rc = 0;
+  for (size_t i = 0; i < n && !rc; i++) {
+    if (records_copy(s->desc, (const uint8_t *)records + i * s->desc->size, c->stage + c->n * s->desc->size, &c->arena)) {
+      rc = oom(err);
+      break;
+    }
+    if (++c->n == (size_t)s->o.batch_size) rc = flush_locked(c, err);
+  }
+  pthread_mutex_unlock(&c->mu);
+  return rc;
+}
+
+int prestige_sink_write(prestige_sink_client_t *c, const void *record, prestige_error_t *err) {
+  return prestige_sink_write_many(c, record, 1, err);
+}
+
+int prestige_sink_write_batch(prestige_sink_client_t *c, struct ArrowArray *batch, prestige_error_t *err) {
+  prestige_sink_t *s = c->sink;
+  int rc = prestige_array_validate(batch, &s->schema, err);
+  if (rc) return prestige_error_prefix(err, "sink %s: batch does not match the schema", s->name);
+  pthread_mutex_lock(&c->mu);
+  rc = flush_locked(c, err);
+  if (!rc) rc = push_batch(s, batch, err);
+  pthread_mutex_unlock(&c->mu);
+  return rc;
+}
+
+int prestige_sink_commit(prestige_sink_client_t *c, prestige_sink_manifest_t *manifest, prestige_error_t *err) {
+  if (manifest) memset(manifest, 0, sizeof *manifest);
+  pthread_mutex_lock(&c->mu);
+  int rc = flush_locked(c, err);
+  pthread_mutex_unlock(&c->mu);
+  if (rc) return rc;
+  return send_and_wait(c->sink, MSG_COMMIT, manifest, err);
+}
+
+int prestige_sink_client_free(prestige_sink_client_t *c, prestige_error_t *err) {
+  if (!c) return 0;
+  pthread_mutex_lock(&c->mu);
+  int rc = flush_locked(c, err);
+  pthread_mutex_unlock(&c->mu);
+  arena_release(&c->arena);
+  free(c->stage);
+  pthread_mutex_destroy(&c->mu);
+  free(c);
+  return rc;
+}
