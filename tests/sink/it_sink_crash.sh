@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Crash test of `prestige sink` (the ParquetSink behind it) uploading to s3rver: 55 rounds, each
+# killed with SIGKILL at a random moment (uploads are slowed by the fault proxy so that many kills
+# land during them), then restarted on the same directory. Afterwards every record acknowledged by
+# a printed manifest must be in the bucket exactly once, no record may appear twice, and DuckDB
+# must read every uploaded file.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+P=build/release/prestige
+T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-crash.XXXXXX")
+source tests/common/s3_env.sh
+trap 'rm -rf "$T"; _s3_cleanup' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+check() { if eval "$1"; then ok; else bad "$1"; fi; }
+duck() { printf '%s' "$1" > "$T/q.sql"; node tests/common/duckdb_query.mjs "$T/q.sql"; }
+
+s3rver_start "$T/s3" "crash" || { echo "FAIL: s3rver"; exit 1; }
+proxy_start "$S3_ENDPOINT" || { echo "FAIL: proxy"; exit 1; }
+export AWS_ENDPOINT_URL="$PROXY_ENDPOINT"
+curl -sf -X POST "$PROXY_ENDPOINT/__proxy/faults" \
+  -d '[{"match":{"method":"PUT"},"times":-1,"action":{"type":"delay","ms":25}}]' >/dev/null || bad "proxy faults"
+
+SINK=($P sink --name ev --dir "$T/out" --upload s3://crash/landing --schema 'n:int64,ts:timestamp(ms,UTC),msg:string'
+      --commit-every 200 --max-rows 450)
+ROUNDS=${CRASH_ROUNDS:-55}
+RANDOM=42
+killed_during_upload=0
+for round in $(seq 1 "$ROUNDS"); do
+  base=$((round * 100000))
+  awk -v base=$base -v r=$round 'BEGIN { for (i = 0; i < 3000; i++) printf "{\"n\":%d,\"ts\":\"2024-01-01T%02d:%02d:%02d.%03dZ\",\"msg\":\"round-%d-%d\"}\n", base + i, r % 24, int(i / 1000), i % 60, i % 1000, base, i }' > "$T/in.jsonl"
+  "${SINK[@]}" < "$T/in.jsonl" > "$T/manifests.$round" 2>> "$T/stderr.log" &
+  pid=$!
+  sleep "0.$(printf '%03d' $((RANDOM % 700 + 20)))"
+  # a kill while an upload is in flight: the proxy has a PUT without a status yet
+  inflight=$(curl -s "$PROXY_ENDPOINT/__proxy/log" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const l=JSON.parse(s);console.log(l.filter(e=>e.method==="PUT"&&e.status===null).length)})')
+  kill -9 $pid 2>/dev/null && [ "${inflight:-0}" -gt 0 ] && killed_during_upload=$((killed_during_upload + 1))
+  wait $pid 2>/dev/null
+  curl -sf -X POST "$PROXY_ENDPOINT/__proxy/reset" >/dev/null
+  curl -sf -X POST "$PROXY_ENDPOINT/__proxy/faults" \
+    -d '[{"match":{"method":"PUT"},"times":-1,"action":{"type":"delay","ms":25}}]' >/dev/null
+  # acknowledged = input_rows of the last complete manifest line
+  acked=$(python3 -c '
+import json, sys
+n = 0
+for line in open(sys.argv[1], errors="replace"):
+    try:
+        n = json.loads(line)["input_rows"]
+    except Exception:
+        pass
+print(n)' "$T/manifests.$round")
+  echo "$base $acked" >> "$T/acked.txt"
+done
+# a last run recovers what the last kill left and finishes pending uploads
+"${SINK[@]}" < /dev/null > "$T/manifests.final" 2>> "$T/stderr.log"
+check "[ $? -eq 0 ]"
+check "grep -q 'recovered' '$T/stderr.log'"
+check "[ $killed_during_upload -ge 3 ]"
+echo "rounds: $ROUNDS, killed during an upload: $killed_during_upload, acknowledged rows: $(awk '{s+=$2} END {print s}' "$T/acked.txt")"
+check "[ -d '$T/out/.incomplete' ]"   # some kills interrupted a file being written
+
+# the bucket's objects, read where s3rver stores them (one file per object)
+$P ls s3://crash/landing/ | cut -f1 > "$T/keys.txt"
+nkeys=$(wc -l < "$T/keys.txt")
+check "[ $nkeys -gt 10 ]"
+check "! grep -v '\.parquet$' '$T/keys.txt'"
+OBJ="$T/s3/crash/landing/*._S3rver_object"
+check "[ \$(ls $OBJ | wc -l) -eq $nkeys ]"
+got=$(duck "SELECT count(*) AS n, count(DISTINCT n) AS d FROM read_parquet('$OBJ')")
+check "echo '$got' | python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; sys.exit(0 if r[\"n\"]==r[\"d\"] else 1)'"   # nothing twice
+# every acknowledged record is present (exactly once, given the line above)
+awk '{ printf "(%d, %d),", $1, $2 }' "$T/acked.txt" | sed 's/,$//' > "$T/acked.values"
+missing=$(duck "WITH a(base, acked) AS (VALUES $(cat "$T/acked.values")), r AS (SELECT base + i AS n FROM a, range(acked) t(i)) SELECT count(*) AS m FROM r WHERE n NOT IN (SELECT n FROM read_parquet('$OBJ'))")
+check "echo '$missing' | grep -q '\"m\":\"0\"'"
+# the files' own row counts agree with what DuckDB reads (no partial file)
+for f in $OBJ; do
+  $P meta "$f" > /dev/null 2>&1 || bad "prestige cannot read $f"
+done
+ok
+echo "RESULT $pass $fail"
+[ $fail -eq 0 ]
