@@ -77,6 +77,7 @@ typedef struct prestige_sink_file {
   int64_t bytes;
   bool has_timestamps; /* min/max valid */
   int64_t min_timestamp_ms, max_timestamp_ms;
+  bool recovered;      /* finished before a crash and uploaded again by this sink's recovery */
 } prestige_sink_file_t;
 
 typedef struct prestige_sink_manifest {
@@ -115,6 +116,9 @@ int prestige_sink_write_batch(prestige_sink_client_t *c, struct ArrowArray *batc
 /* Finishes the current file and makes every record written before durable (and uploaded when the
  * sink has an uploader); returns the files finished since the previous commit. manifest may be NULL. */
 int prestige_sink_commit(prestige_sink_client_t *c, prestige_sink_manifest_t *manifest, prestige_error_t *err);
+/* Like commit, but leaves the current file open: makes the files finished so far (by rotation)
+ * durable and uploaded, and returns them. */
+int prestige_sink_checkpoint(prestige_sink_client_t *c, prestige_sink_manifest_t *manifest, prestige_error_t *err);
 /* Final commit, stops the sink thread, waits for uploads, frees. final may be NULL. */
 int prestige_sink_close(prestige_sink_t *sink, prestige_sink_manifest_t *final, prestige_error_t *err);
 

@@ -27,7 +27,7 @@
 #include "prestige/store.h"
 #include "records/copy.h"
 
-enum { MSG_BATCH, MSG_COMMIT, MSG_CLOSE };
+enum { MSG_BATCH, MSG_COMMIT, MSG_CLOSE, MSG_CHECKPOINT };
 
 typedef struct reply {
   pthread_mutex_t mu;
@@ -122,6 +122,7 @@ char *prestige_sink_manifest_json(const prestige_sink_manifest_t *m) {
     json_object_set_new(j, "bytes", json_integer(f->bytes));
     json_object_set_new(j, "min_timestamp_ms", f->has_timestamps ? json_integer(f->min_timestamp_ms) : json_null());
     json_object_set_new(j, "max_timestamp_ms", f->has_timestamps ? json_integer(f->max_timestamp_ms) : json_null());
+    if (f->recovered) json_object_set_new(j, "recovered", json_true());
     json_array_append_new(files, j);
   }
   json_object_set_new(root, "files", files);
@@ -343,7 +344,7 @@ static int write_batch(prestige_sink_t *s, const struct ArrowArray *b, prestige_
 }
 
 /* Finishes the file, uploads what is pending and waits for it; fills the manifest. */
-static int do_commit(prestige_sink_t *s, prestige_sink_manifest_t *m, prestige_error_t *err) {
+static int do_commit(prestige_sink_t *s, prestige_sink_manifest_t *m, bool finish, prestige_error_t *err) {
   memset(m, 0, sizeof *m);
   int rc = 0;
   if (s->fail_rc) {
@@ -354,7 +355,7 @@ static int do_commit(prestige_sink_t *s, prestige_sink_manifest_t *m, prestige_e
     drop_file(s);
     return rc;
   }
-  if ((rc = finish_file(s, err))) return rc;
+  if (finish && (rc = finish_file(s, err))) return rc;
   if (s->o.upload) {
     for (size_t i = 0; i < s->n_pend && !rc; i++)
       if (!s->pend[i].ticket) rc = submit_upload(s, &s->pend[i], err);
@@ -454,7 +455,7 @@ int prestige_sink_run(prestige_sink_t *s, prestige_error_t *err) {
       prestige_error_t e;
       prestige_error_init(&e);
       prestige_sink_manifest_t man;
-      int rc = do_commit(s, &man, &e);
+      int rc = do_commit(s, &man, m->kind != MSG_CHECKPOINT, &e);
       if (m->kind == MSG_CLOSE) stop = true;
       answer(m->reply, rc, &e, rc ? NULL : &man);
       free(m);
@@ -466,7 +467,7 @@ int prestige_sink_run(prestige_sink_t *s, prestige_error_t *err) {
     prestige_sink_manifest_t man;
     prestige_error_t e;
     prestige_error_init(&e);
-    rc = do_commit(s, &man, &e);
+    rc = do_commit(s, &man, true, &e);
     if (rc) {
       LOG_ERROR("sink %s: final commit at shutdown: %s", s->name, e.message);
       if (err) *err = e;
@@ -565,7 +566,7 @@ static int recover(prestige_sink_t *s, prestige_error_t *err) {
       free(done[i]);
       continue;
     }
-    prestige_sink_file_t f = {.path = done[i]};
+    prestige_sink_file_t f = {.path = done[i], .recovered = true};
     prestige_parquet_reader_t *r;
     prestige_error_t e2;
     prestige_error_init(&e2);
@@ -765,7 +766,7 @@ int prestige_sink_close(prestige_sink_t *s, prestige_sink_manifest_t *final, pre
       free(m);
     }
     prestige_sink_manifest_t man;
-    rc = do_commit(s, &man, err);
+    rc = do_commit(s, &man, true, err);
     if (!rc) {
       if (final) *final = man;
       else prestige_sink_manifest_release(&man);
@@ -869,6 +870,15 @@ int prestige_sink_commit(prestige_sink_client_t *c, prestige_sink_manifest_t *ma
   pthread_mutex_unlock(&c->mu);
   if (rc) return rc;
   return send_and_wait(c->sink, MSG_COMMIT, manifest, err);
+}
+
+int prestige_sink_checkpoint(prestige_sink_client_t *c, prestige_sink_manifest_t *manifest, prestige_error_t *err) {
+  if (manifest) memset(manifest, 0, sizeof *manifest);
+  pthread_mutex_lock(&c->mu);
+  int rc = flush_locked(c, err);
+  pthread_mutex_unlock(&c->mu);
+  if (rc) return rc;
+  return send_and_wait(c->sink, MSG_CHECKPOINT, manifest, err);
 }
 
 int prestige_sink_client_free(prestige_sink_client_t *c, prestige_error_t *err) {

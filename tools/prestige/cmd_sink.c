@@ -22,7 +22,7 @@
   "finished files to URL (s3://bucket/prefix or a local directory) when given. After every durable\n"   \
   "commit (every N input rows, whenever a file is finished, and at the end of the input) it prints the\n" \
   "commit's manifest as one JSON line on standard output: {\"files\":[...],\"rows\":R,\"input_rows\":T}\n" \
-  "where T counts the input rows acknowledged so far. Restarted on the same DIR it first recovers\n"      \
+  "where T counts the input rows acknowledged so far (the first T rows of the input are durable). Restarted on the same DIR it first recovers\n"      \
   "what a crash left behind: unfinished files go to DIR/.incomplete/ (deleted with --no-auto-commit),\n" \
   "finished files are uploaded again. Without --schema the types are inferred from the first 10000\n"    \
   "rows (give --schema SPEC such as 'id:int64,ts:timestamp(ms,UTC),msg:string' to stream at once).\n"
@@ -34,7 +34,13 @@ static void on_file(void *ud, const prestige_sink_file_t *f) {
   atomic_store(&file_finished, 1);
 }
 
-static int print_manifest(prestige_sink_manifest_t *m, int64_t input_rows) {
+/* Rows of the input covered by files this process finished (recovered files are earlier input). */
+static int64_t acked_rows;
+static int print_manifest(prestige_sink_manifest_t *m, int64_t unused) {
+  (void)unused;
+  for (size_t i = 0; i < m->n_files; i++)
+    if (!m->files[i].recovered) acked_rows += m->files[i].rows;
+  int64_t input_rows = acked_rows;
   char *j = prestige_sink_manifest_json(m);
   if (!j) return -1;
   size_t n = strlen(j);
@@ -166,11 +172,14 @@ static int run_sink(int argc, char **argv) {
     if ((rc = prestige_sink_write_batch(c, &b, &err))) break;
     input_rows += n;
     since_commit += n;
-    if ((commit_every > 0 && since_commit >= commit_every) || atomic_exchange(&file_finished, 0)) {
+    bool full_commit = commit_every > 0 && since_commit >= commit_every;
+    if (full_commit || atomic_exchange(&file_finished, 0)) {
+      /* every N rows: a commit (finishes the current file); after a rotation: a checkpoint that makes
+       * the finished files durable and uploaded without cutting the current one short */
       prestige_sink_manifest_t m;
-      if ((rc = prestige_sink_commit(c, &m, &err))) break;
+      if ((rc = full_commit ? prestige_sink_commit(c, &m, &err) : prestige_sink_checkpoint(c, &m, &err))) break;
       atomic_store(&file_finished, 0);
-      since_commit = 0;
+      if (full_commit) since_commit = 0;
       int prc = print_manifest(&m, input_rows);
       prestige_sink_manifest_release(&m);
       if (prc) {
