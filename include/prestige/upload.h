@@ -2,9 +2,9 @@
  * prestige/upload.h — the FileUpload service: hand it a local file and it returns at once;
  * background workers upload the file to a store (S3 or a local-directory bucket) with retries.
  * Completion and failure are observable by ticket (status / wait), by callback, and in metrics:
- *   prestige.file_upload.duration_ms   histogram  {status}
- *   prestige.file_upload.count         counter    {status = "success" | "failure"}
- *   prestige.file_upload.size_bytes    histogram
+ *   prestige.file_upload.duration_ms   histogram  {bucket, status}
+ *   prestige.file_upload.count         counter    {bucket, status = "success" | "failure"}
+ *   prestige.file_upload.size_bytes    histogram  {bucket}       (bucket = the store's URL)
  * A local file is removed only after its upload is confirmed, and only when remove_local is set.
  * Shutdown waits for queued and in-flight uploads, or (after its timeout) returns those not done:
  * nothing is dropped silently.

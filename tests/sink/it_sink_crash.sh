@@ -24,6 +24,15 @@ curl -sf -X POST "$PROXY_ENDPOINT/__proxy/faults" \
 
 SINK=($P sink --name ev --dir "$T/out" --upload s3://crash/landing --schema 'n:int64,ts:timestamp(ms,UTC),msg:string'
       --commit-every 200 --max-rows 450)
+# round 0: killed while a file is certainly being written (the input pauses without ending)
+awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"n\":%d,\"ts\":\"2024-01-01T00:00:00.000Z\",\"msg\":\"round-0\"}\n", i }' > "$T/in0.jsonl"
+( cat "$T/in0.jsonl"; sleep 30 & echo $! > "$T/sleep.pid"; wait ) | $P sink --name ev --dir "$T/out" --upload s3://crash/landing \
+    --schema 'n:int64,ts:timestamp(ms,UTC),msg:string' --max-rows 1000000 > "$T/manifests.0" 2>> "$T/stderr.log" &
+for _ in $(seq 1 100); do ls "$T"/out/*.parquet.tmp >/dev/null 2>&1 && break; sleep 0.05; done
+sleep 0.3
+pkill -9 -f -- "--dir $T/out"; kill "$(cat "$T/sleep.pid")" 2>/dev/null; wait 2>/dev/null
+check "[ ! -s '$T/manifests.0' ]"   # nothing was acknowledged in round 0
+echo "0 0" >> "$T/acked.txt"
 ROUNDS=${CRASH_ROUNDS:-55}
 RANDOM=42
 killed_during_upload=0

@@ -35,6 +35,35 @@ class FakeConfig:
         self.s3 = {'payload_signing_enabled': sign}
 
 
+FIXED = [None]
+
+
+class _FixedDateTime(datetime.datetime):
+    """Stands in for datetime.datetime inside botocore.auth so signatures use a chosen time
+    (older botocore calls datetime.datetime.utcnow(), newer ones get_current_datetime())."""
+    @classmethod
+    def utcnow(cls):
+        return FIXED[0].replace(tzinfo=None)
+
+    @classmethod
+    def now(cls, tz=None):
+        return FIXED[0] if tz else FIXED[0].replace(tzinfo=None)
+
+
+_dt_module = datetime
+
+
+class _DateTimeModule:
+    datetime = _FixedDateTime
+    timezone = _dt_module.timezone
+    timedelta = _dt_module.timedelta
+
+
+botocore.auth.datetime = _DateTimeModule
+if hasattr(botocore.auth, 'get_current_datetime'):
+    botocore.auth.get_current_datetime = lambda: FIXED[0]
+
+
 def enc(s):
     return quote(s, safe='-_.~')
 
@@ -70,7 +99,7 @@ for i in range(args.count):
     sk = ''.join(rnd.choice('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/+') for _ in range(40))
     sign_payload = rnd.random() < 0.5
     when = datetime.datetime(2020, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=rnd.randint(0, 10**8))
-    botocore.auth.get_current_datetime = lambda when=when: when
+    FIXED[0] = when
     req = AWSRequest(method=method, url=url, headers=dict(headers), data=body)
     req.context['client_config'] = FakeConfig(sign_payload)
     auth = S3SigV4Auth(Credentials(ak, sk, token), 's3', region)

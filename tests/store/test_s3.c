@@ -539,8 +539,8 @@ TEST(file_upload_with_faults) {
   for (size_t i = 0; i < nf; i++) CHECK_EQ_INT(fm[i].timestamp_ms, 1700000000 + (int64_t)i);
   prestige_file_metas_free(fm, nf);
   double v = 0;
-  prestige_label_t ok[1] = {{"status", "success"}};
-  CHECK_OK(prestige_metrics_value("prestige.file_upload.count", ok, 1, &v, NULL, &err));
+  prestige_label_t ok[2] = {{"status", "success"}, {"bucket", "s3://test-bucket/"}};
+  CHECK_OK(prestige_metrics_value("prestige.file_upload.count", ok, 2, &v, NULL, &err));
   CHECK_EQ_INT((int)v, 10);
   char *prom;
   size_t plen;

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "store/sigv4.h"
@@ -162,7 +163,9 @@ TEST(aws_test_suite) {
 
 TEST(botocore_agreement) {
   char cmd[2048];
-  snprintf(cmd, sizeof cmd, "python3 '%s/tests/store/botocore_sign.py' --count 400 --seed 7", test_root());
+  /* Debian's python3-botocore lives with /usr/bin/python3 (another python3 may come first in PATH) */
+  const char *py = access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+  snprintf(cmd, sizeof cmd, "%s '%s/tests/store/botocore_sign.py' --count 400 --seed 7", py, test_root());
   FILE *f = popen(cmd, "r");
   CHECK(f != NULL);
   if (!f) return;
