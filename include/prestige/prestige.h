@@ -20,5 +20,7 @@
 #include "prestige/store.h"
 #include "prestige/upload.h"
 #include "prestige/sink.h"
+#include "prestige/source.h"
+#include "prestige/poller.h"
 
 #endif /* PRESTIGE_PRESTIGE_H */

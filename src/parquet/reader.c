@@ -701,6 +701,25 @@ int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t
   uint8_t *chunk = NULL;
   int rc = need && cols ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   for (int32_t k = 0; !rc && k < r->n_proj; k++) mark_leaves(r->proj[k], need);
+  if (!rc && r->in.will_need) {
+    /* announce the projected chunks so an object store fetches them in few, coalesced requests */
+    uint64_t *offs = calloc((size_t)(nl ? nl : 1), sizeof *offs), *lens = calloc((size_t)(nl ? nl : 1), sizeof *lens);
+    size_t n = 0;
+    for (int32_t l = 0; offs && lens && l < nl; l++) {
+      if (!need[l] || rg->columns[l].file_path || !rg->columns[l].meta_data) continue;
+      const pq_column_meta_t *md = rg->columns[l].meta_data;
+      int64_t start = md->data_page_offset;
+      if (md->has_dictionary_page_offset && md->dictionary_page_offset >= 4 && (md->dictionary_page_offset < start || start < 4))
+        start = md->dictionary_page_offset;
+      int64_t len = md->total_compressed_size;
+      if (start < 4 || len <= 0 || (uint64_t)start + (uint64_t)len > r->size) continue; /* reported below */
+      offs[n] = (uint64_t)start;
+      lens[n++] = (uint64_t)len;
+    }
+    if (n) rc = r->in.will_need(r->in.ctx, offs, lens, n, err);
+    free(offs);
+    free(lens);
+  }
   for (int32_t l = 0; !rc && l < nl; l++) {
     if (!need[l]) continue;
     const pq_column_chunk_t *cc = &rg->columns[l];

@@ -1,0 +1,324 @@
+/* File source: Parquet files (local or objects) as one ArrowArrayStream; see prestige/source.h. */
+#include "prestige/source.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/queue.h"
+#include "prestige/parquet_reader.h"
+
+#define SRC_QUEUE_BATCHES 4
+
+typedef struct item {
+  struct ArrowArray batch;
+  int file;
+  bool end;   /* the file is finished (after its batches, or after its error) */
+  int rc;     /* error of the file */
+  prestige_error_t err;
+} item_t;
+
+typedef struct src_file {
+  char *name;
+  uint64_t size;
+  queue_t *q; /* ordered: this file's batches */
+} src_file_t;
+
+typedef struct src {
+  prestige_source_options_t o;
+  char **cols;
+  prestige_store_t *store; /* NULL: local paths */
+  src_file_t *files;
+  size_t n;
+  struct ArrowSchema schema;
+  queue_t *shared; /* unordered */
+  pthread_t th[64];
+  int nth;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  size_t next_file, cur, finished;
+  bool cancel;
+  char last_error[PRESTIGE_ERROR_MESSAGE_SIZE];
+} src_t;
+
+void prestige_source_options_init(prestige_source_options_t *o) {
+  memset(o, 0, sizeof *o);
+  o->read_ahead = 2;
+  o->concurrency = 4;
+}
+
+static int open_reader(src_t *s, size_t f, prestige_parquet_reader_t **r, prestige_error_t *err) {
+  prestige_input_t in;
+  int rc = s->store ? prestige_store_open_input(s->store, s->files[f].name, s->files[f].size, &in, err)
+                    : prestige_input_open_file(&in, s->files[f].name, err);
+  if (rc) return rc;
+  prestige_parquet_reader_options_t ro;
+  prestige_parquet_reader_options_init(&ro);
+  if (s->o.batch_rows > 0) ro.batch_rows = s->o.batch_rows;
+  ro.columns = (const char *const *)s->cols;
+  ro.n_columns = s->o.n_columns;
+  return prestige_parquet_reader_open(r, &in, &ro, err);
+}
+
+static bool same_schema(const struct ArrowSchema *a, const struct ArrowSchema *b) {
+  if (strcmp(a->format, b->format) != 0 || a->n_children != b->n_children) return false;
+  if ((a->name == NULL) != (b->name == NULL) || (a->name && strcmp(a->name, b->name) != 0)) return false;
+  for (int64_t i = 0; i < a->n_children; i++)
+    if (!same_schema(a->children[i], b->children[i])) return false;
+  return true;
+}
+
+static queue_t *queue_of(src_t *s, size_t f) { return s->o.unordered ? s->shared : s->files[f].q; }
+
+static void push(src_t *s, size_t f, item_t *it) {
+  if (queue_push(queue_of(s, f), it, -1) != 0) { /* cancelled */
+    if (it->batch.release) it->batch.release(&it->batch);
+    free(it);
+  }
+}
+
+/* Reads one file into its queue; the last item is always an end marker (with the error, if any). */
+static void read_file(src_t *s, size_t f) {
+  item_t *end = calloc(1, sizeof *end);
+  if (!end) return;
+  end->file = (int)f;
+  end->end = true;
+  prestige_parquet_reader_t *r = NULL;
+  struct ArrowArrayStream st;
+  memset(&st, 0, sizeof st);
+  int rc = open_reader(s, f, &r, &end->err);
+  if (!rc) {
+    struct ArrowSchema sc;
+    rc = prestige_parquet_reader_schema(r, &sc, &end->err);
+    if (!rc) {
+      if (!same_schema(&sc, &s->schema))
+        rc = prestige_error_set(&end->err, PRESTIGE_ETYPE, "its schema differs from the first file's (%s)", s->files[0].name);
+      sc.release(&sc);
+    }
+    if (!rc) {
+      rc = prestige_parquet_reader_stream(r, &st, &end->err);
+      r = NULL; /* owned by the stream now */
+    }
+  }
+  while (!rc) {
+    pthread_mutex_lock(&s->mu);
+    bool cancel = s->cancel;
+    pthread_mutex_unlock(&s->mu);
+    if (cancel) break;
+    item_t *it = calloc(1, sizeof *it);
+    if (!it) {
+      rc = prestige_error_set(&end->err, PRESTIGE_ENOMEM, "out of memory");
+      break;
+    }
+    it->file = (int)f;
+    int src = st.get_next(&st, &it->batch);
+    if (src) {
+      rc = prestige_error_set(&end->err, src == ENOMEM ? PRESTIGE_ENOMEM : PRESTIGE_ECORRUPT, "%s", st.get_last_error(&st));
+      free(it);
+      break;
+    }
+    if (!it->batch.release) {
+      free(it);
+      break;
+    }
+    push(s, f, it);
+  }
+  if (r) prestige_parquet_reader_close(r);
+  if (st.release) st.release(&st);
+  if (rc) {
+    end->rc = rc;
+    if (!strstr(end->err.message, s->files[f].name)) prestige_error_prefix(&end->err, "%s", s->files[f].name);
+  }
+  push(s, f, end);
+}
+
+static void *worker(void *arg) {
+  src_t *s = arg;
+  for (;;) {
+    pthread_mutex_lock(&s->mu);
+    while (!s->cancel && !s->o.unordered && s->next_file < s->n && s->next_file >= s->cur + (size_t)s->o.read_ahead)
+      pthread_cond_wait(&s->cv, &s->mu);
+    if (s->cancel || s->next_file >= s->n) {
+      pthread_mutex_unlock(&s->mu);
+      return NULL;
+    }
+    size_t f = s->next_file++;
+    pthread_mutex_unlock(&s->mu);
+    read_file(s, f);
+  }
+}
+
+/* ---- the stream ------------------------------------------------------------------------------------ */
+
+static int s_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out) {
+  src_t *s = st->private_data;
+  prestige_error_t e;
+  return prestige_schema_copy(out, &s->schema, &e) ? ENOMEM : 0;
+}
+
+static int fail_item(src_t *s, item_t *it) {
+  snprintf(s->last_error, sizeof s->last_error, "%s", it->err.message);
+  int code = it->rc == PRESTIGE_ENOMEM ? ENOMEM : it->rc == PRESTIGE_ENOTFOUND ? ENOENT : EIO;
+  free(it);
+  return code;
+}
+
+static int s_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
+  src_t *s = st->private_data;
+  memset(out, 0, sizeof *out);
+  for (;;) {
+    void *p;
+    if (s->o.unordered) {
+      if (s->finished == s->n) return 0;
+      if (queue_pop(s->shared, &p, -1) != 0) return 0;
+    } else {
+      if (s->cur >= s->n) return 0;
+      if (queue_pop(s->files[s->cur].q, &p, -1) != 0) return 0;
+    }
+    item_t *it = p;
+    if (!it->end) {
+      *out = it->batch;
+      free(it);
+      return 0;
+    }
+    pthread_mutex_lock(&s->mu);
+    if (s->o.unordered) s->finished++;
+    else s->cur++;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    if (it->rc) {
+      if (!s->o.skip_errors) return fail_item(s, it);
+      if (s->o.on_file_error) s->o.on_file_error(s->o.user_data, s->files[it->file].name, &it->err);
+    }
+    free(it);
+  }
+}
+
+static const char *s_last_error(struct ArrowArrayStream *st) {
+  src_t *s = st->private_data;
+  return s->last_error;
+}
+
+static void drain(queue_t *q) {
+  void *p;
+  while (q && queue_pop(q, &p, 0) == 0) {
+    item_t *it = p;
+    if (it->batch.release) it->batch.release(&it->batch);
+    free(it);
+  }
+}
+
+static void src_free(src_t *s) {
+  pthread_mutex_lock(&s->mu);
+  s->cancel = true;
+  pthread_cond_broadcast(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  if (s->shared) queue_close(s->shared);
+  for (size_t i = 0; i < s->n; i++)
+    if (s->files[i].q) queue_close(s->files[i].q);
+  for (int i = 0; i < s->nth; i++) pthread_join(s->th[i], NULL);
+  drain(s->shared);
+  if (s->shared) queue_free(s->shared);
+  for (size_t i = 0; i < s->n; i++) {
+    drain(s->files[i].q);
+    if (s->files[i].q) queue_free(s->files[i].q);
+    free(s->files[i].name);
+  }
+  free(s->files);
+  for (int64_t i = 0; s->cols && i < s->o.n_columns; i++) free(s->cols[i]);
+  free(s->cols);
+  if (s->schema.release) s->schema.release(&s->schema);
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  free(s);
+}
+
+static void s_release(struct ArrowArrayStream *st) {
+  if (!st->release) return;
+  src_free(st->private_data);
+  st->release = NULL;
+}
+
+static int open_source(struct ArrowArrayStream *out, prestige_store_t *store, const char *const *names, const uint64_t *sizes,
+                       size_t n, const prestige_source_options_t *o, prestige_error_t *err) {
+  memset(out, 0, sizeof *out);
+  src_t *s = calloc(1, sizeof *s);
+  if (!s) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  if (o) s->o = *o;
+  else prestige_source_options_init(&s->o);
+  if (s->o.read_ahead <= 0) s->o.read_ahead = 2;
+  if (s->o.concurrency <= 0) s->o.concurrency = 4;
+  s->store = store;
+  s->n = n;
+  s->files = calloc(n ? n : 1, sizeof *s->files);
+  int rc = s->files ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  if (!rc && s->o.columns && s->o.n_columns > 0) {
+    s->cols = calloc((size_t)s->o.n_columns, sizeof *s->cols);
+    for (int64_t i = 0; s->cols && i < s->o.n_columns; i++) s->cols[i] = strdup(s->o.columns[i]);
+    if (!s->cols) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  } else {
+    s->o.n_columns = 0;
+  }
+  for (size_t i = 0; !rc && i < n; i++) {
+    s->files[i].name = strdup(names[i]);
+    s->files[i].size = sizes ? sizes[i] : 0;
+    if (!s->o.unordered) s->files[i].q = queue_new(SRC_QUEUE_BATCHES);
+    if (!s->files[i].name || (!s->o.unordered && !s->files[i].q)) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  }
+  if (!rc && s->o.unordered && !(s->shared = queue_new((size_t)s->o.concurrency * 2)))
+    rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  /* the schema: the first file's (an empty list yields an empty struct) */
+  if (!rc && n > 0) {
+    prestige_parquet_reader_t *r;
+    rc = open_reader(s, 0, &r, err);
+    if (!rc) {
+      rc = prestige_parquet_reader_schema(r, &s->schema, err);
+      prestige_parquet_reader_close(r);
+    }
+    if (rc && !strstr(err ? err->message : "", names[0])) prestige_error_prefix(err, "%s", names[0]);
+  } else if (!rc) {
+    rc = prestige_schema_init(&s->schema, "+s", NULL, 0, err);
+  }
+  int want = s->o.unordered ? s->o.concurrency : s->o.read_ahead;
+  if (want > 64) want = 64;
+  if ((size_t)want > n) want = (int)n;
+  for (int i = 0; !rc && i < want; i++) {
+    if (pthread_create(&s->th[s->nth], NULL, worker, s) != 0) break;
+    s->nth++;
+  }
+  if (!rc && n > 0 && s->nth == 0) rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "cannot start source threads");
+  if (rc) {
+    src_free(s);
+    return rc;
+  }
+  out->get_schema = s_get_schema;
+  out->get_next = s_get_next;
+  out->get_last_error = s_last_error;
+  out->release = s_release;
+  out->private_data = s;
+  return 0;
+}
+
+int prestige_source(struct ArrowArrayStream *out, const char *const *paths, size_t n, const prestige_source_options_t *o,
+                    prestige_error_t *err) {
+  return open_source(out, NULL, paths, NULL, n, o, err);
+}
+
+int prestige_source_s3_files(struct ArrowArrayStream *out, prestige_store_t *store, const prestige_file_meta_t *files,
+                             size_t n, const prestige_source_options_t *o, prestige_error_t *err) {
+  const char **names = calloc(n ? n : 1, sizeof *names);
+  uint64_t *sizes = calloc(n ? n : 1, sizeof *sizes);
+  int rc = names && sizes ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < n; i++) {
+    names[i] = files[i].key;
+    sizes[i] = files[i].size;
+  }
+  if (!rc) rc = open_source(out, store, names, sizes, n, o, err);
+  free(names);
+  free(sizes);
+  return rc;
+}
