@@ -15,10 +15,10 @@ done
 # ... and the ones with a bucket once more against s3rver
 s3rver_start "$T/s3" "examples" || { echo "FAIL: s3rver"; exit 1; }
 mkdir -p "$T/s3run"
-for name in sink_sensor_data pipeline; do
-  if PRESTIGE_BUCKET=s3://examples/run/ build/release/examples/$name "$T/s3run/$name"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $name on s3rver"; fi
+for name in sink_sensor_data pipeline file_source file_poller; do
+  if PRESTIGE_BUCKET=s3://examples/run-$name/ build/release/examples/$name "$T/s3run/$name"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL $name on s3rver"; fi
 done
-if build/release/prestige ls s3://examples/run/sensor_data/ | grep -c 'sensor_data\.[0-9]*\.parquet' | grep -qx 3; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: sink example objects"; fi
+if build/release/prestige ls s3://examples/run-sink_sensor_data/sensor_data/ | grep -c 'sensor_data\.[0-9]*\.parquet' | grep -qx 3; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: sink example objects"; fi
 printf '%s' "SELECT string_agg(column_name || ':' || column_type, ',') t FROM (DESCRIBE SELECT * FROM read_parquet('$T/records_my_data.parquet'))" > "$T/q.sql"
 types=$(node tests/common/duckdb_query.mjs "$T/q.sql")
 echo "MyData in DuckDB: $types"
