@@ -59,6 +59,18 @@ got=$(duck "SELECT count(*) c, sum(id) s, round(sum(v), 2) v FROM read_parquet('
 want=$(duck "SELECT count(*) c, sum(id) s, round(sum(v), 2) v FROM read_csv('$T/in.csv', header=true)")
 check "[ '$got' = '$want' ]"
 
+# cat over several files: an s3:// prefix, a local directory, explicit files; ordered and unordered
+for i in 1 2 3; do check "$P convert '$T/in.csv' s3://data/many/part.$i.parquet --row-group-rows 4000 --quiet"; done
+check "[ \$($P cat s3://data/many/ --columns id | wc -l) -eq 60000 ]"
+check "[ \$($P cat s3://data/many/ --unordered --read-ahead 3 --columns id --format csv | wc -l) -eq 60001 ]"
+got=$($P cat s3://data/many/ --columns id | head -20001 | tail -1)
+check "[ '$got' = '{\"id\":0}' ]"   # the second file starts after the first, in key order
+mkdir -p "$T/dir"
+for i in 1 2; do $P cp s3://data/many/part.$i.parquet "$T/dir/" --quiet; done
+check "[ \$($P cat '$T/dir' --where 'id < 10' | wc -l) -eq 20 ]"
+check "[ \$($P cat '$T/dir/part.1.parquet' '$T/dir/part.2.parquet' --limit 5 | wc -l) -eq 5 ]"
+err=$($P cat s3://data/many/ '$T/dir' 2>&1); check "[ \$? -ne 0 ]"
+
 # --endpoint overrides the environment
 saved=$AWS_ENDPOINT_URL; unset AWS_ENDPOINT_URL
 check "$P ls s3://data/in/ --endpoint $saved | grep -q table.csv"
