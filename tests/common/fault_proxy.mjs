@@ -10,6 +10,7 @@
 //   {"type":"drop_response","after_bytes":K}                            forward, cut the body after K bytes
 //   {"type":"delay","ms":M}                                             wait, then forward
 //   {"type":"slow_body","bytes_per_sec":B}                              forward, throttled
+//   {"type":"reply","status":200,"body":"..."}                          a canned reply (malformed XML...)
 // Always on, emulating what real S3 does and s3rver does not: If-None-Match: * on PUT and on
 // CompleteMultipartUpload (412 PreconditionFailed when the key exists, serialised per key),
 // AbortMultipartUpload (204; the upload id is then unknown: 404 NoSuchUpload), and suffix ranges
@@ -188,6 +189,12 @@ async function handle(req, res) {
   if (action && action.type === 'status') {
     entry.status = action.status;
     return s3Error(res, action.status, action.code || 'InternalError', action.message || 'injected fault');
+  }
+  if (action && action.type === 'reply') { // a canned reply, e.g. a malformed or truncated XML body
+    entry.status = action.status || 200;
+    const b = Buffer.from(action.body || '');
+    res.writeHead(entry.status, { 'content-type': 'application/xml', 'content-length': b.length });
+    return res.end(b);
   }
   if (action && action.type === 'drop_request') {
     return req.socket.destroy();

@@ -468,6 +468,46 @@ TEST(retries_and_faults) {
   pthread_mutex_unlock(&log_mu);
 }
 
+TEST(malformed_responses) {
+  prestige_error_t err;
+  test_proxy_reset(&proxy);
+  struct {
+    const char *body, *want;
+  } cases[] = {
+      {"<ListBucketResult><Contents><Key>a</Key><Size>1</Size>", "document ends inside"},
+      {"<ListBucketResult><Contents><Key>a</Key><Size>x</Size></Contents></ListBucketResult>", "valid Key or Size"},
+      {"<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>", "without a continuation token"},
+      {"<Something/>", "unexpected response <Something>"},
+      {"not xml at all", "malformed XML"},
+      {"<ListBucketResult><Contents><Key>&bogus;</Key></Contents></ListBucketResult>", "unknown entity"},
+      {"<a></b>", "does not match"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    json_t *rule = json_pack("[{s:{s:s,s:s},s:{s:s,s:i,s:s}}]", "match", "method", "GET", "query", "list-type", "action",
+                             "type", "reply", "status", 200, "body", cases[i].body);
+    char *txt = json_dumps(rule, 0);
+    test_proxy_faults(&proxy, txt);
+    free(txt);
+    json_decref(rule);
+    prestige_store_list_t *it;
+    CHECK_OK(prestige_store_list_open(st, "x/", NULL, &it, &err));
+    const prestige_object_meta_t *m;
+    CHECK_ERR(prestige_store_list_next(it, &m, &err), PRESTIGE_ECORRUPT, cases[i].want);
+    prestige_store_list_free(it);
+  }
+  /* a CompleteMultipartUpload answered 200 with an <Error> inside: not mistaken for success */
+  test_proxy_faults(&proxy, "[{\"match\":{\"method\":\"POST\",\"path\":\"bad/complete\",\"query\":\"uploadId\"},\"times\":-1,"
+                            "\"action\":{\"type\":\"reply\",\"status\":200,\"body\":\"<Error><Code>AccessDenied</Code><Message>no</Message></Error>\"}}]");
+  size_t size = 6u << 20;
+  uint8_t *data = calloc(1, size);
+  prestige_output_t out;
+  CHECK_OK(prestige_store_open_output(st, "bad/complete", &out, &err));
+  CHECK_OK(out.write(out.ctx, data, size, &err));
+  CHECK_ERR(out.close(out.ctx, &err), PRESTIGE_EHTTP, "AccessDenied");
+  free(data);
+  test_proxy_reset(&proxy);
+}
+
 TEST(ranged_input_coalesces) {
   prestige_error_t err;
   size_t size = 3u << 20;
@@ -619,6 +659,7 @@ TEST_MAIN(
     RUN(conditional_create);
     RUN(retries_and_faults);
     RUN(ranged_input_coalesces);
+    RUN(malformed_responses);
     RUN(file_upload_with_faults);
     RUN(big_multipart_roundtrip);
     RUN(config_from_environment);

@@ -11,6 +11,7 @@
 #include "format.h"
 #include <sys/stat.h>
 
+#include "prestige/io.h"
 #include "prestige/parquet_reader.h"
 #include "prestige/source.h"
 #include "prestige/store.h"
@@ -273,7 +274,8 @@ static int run_schema(int argc, char **argv) {
   prestige_error_t err;
   prestige_error_init(&err);
   prestige_parquet_reader_t *r;
-  if (prestige_parquet_reader_open_file(&r, argv[1], NULL, &err)) return cli_fail("schema", &err);
+  prestige_input_t in;
+  if (cli_open_input(argv[1], &in, &err) || prestige_parquet_reader_open(&r, &in, NULL, &err)) return cli_fail("schema", &err);
   struct ArrowSchema s;
   int rc = prestige_parquet_reader_schema(r, &s, &err);
   prestige_parquet_reader_close(r);
