@@ -424,5 +424,70 @@ TEST(shutdown_token_and_closed_sink) {
   CHECK_ERR(prestige_sink_open(&bad, &o, event_record(), NULL, &err), PRESTIGE_EINVAL, "no timestamp column named nope");
 }
 
-TEST_MAIN(RUN(rotation_by_rows_exact); RUN(rotation_by_bytes); RUN(rotation_by_time); RUN(rotation_by_commit);
+TEST(failed_upload_loses_nothing) {
+  prestige_error_t err;
+  /* a bucket that cannot be reached: the commit fails, the files stay, a restart uploads them */
+  prestige_s3_config_t cfg;
+  prestige_s3_config_init(&cfg);
+  cfg.endpoint = "http://127.0.0.1:9";
+  cfg.access_key = "k";
+  cfg.secret_key = "s";
+  cfg.max_retries = 0;
+  cfg.connect_timeout_ms = 500;
+  prestige_s3_client_t *cl;
+  CHECK_OK(prestige_s3_client_new(&cl, &cfg, &err));
+  prestige_store_t *dead;
+  CHECK_OK(prestige_store_open_s3(&dead, cl, "nowhere", NULL, &err));
+  prestige_upload_options_t uo;
+  prestige_upload_options_init(&uo);
+  uo.max_attempts = 2;
+  uo.retry_delay_ms = 10;
+  uo.remove_local = true;
+  prestige_file_upload_t *up;
+  CHECK_OK(prestige_file_upload_new(&up, dead, &uo, &err));
+  prestige_sink_options_t o;
+  prestige_sink_options_init(&o);
+  o.upload = up;
+  o.max_rows = 100;
+  prestige_sink_t *s = open_sink(&o, "deadbucket", &err);
+  CHECK_OK(prestige_sink_start(s, &err));
+  prestige_sink_client_t *c = prestige_sink_client_new(s);
+  char buf[32];
+  for (int64_t i = 0; i < 250; i++) {
+    event_t e = make_event(i, buf);
+    CHECK_OK(prestige_sink_write(c, &e, &err));
+  }
+  prestige_sink_manifest_t m;
+  CHECK_ERR(prestige_sink_commit(c, &m, &err), PRESTIGE_ENET, "127.0.0.1:9");
+  int64_t total;
+  CHECK_EQ_INT(list_parquet(dir_of("deadbucket"), "events.", NULL, 0, &total), 3); /* all still here */
+  CHECK_EQ_INT(total, 250);
+  prestige_sink_client_free(c, NULL);
+  prestige_sink_close(s, NULL, NULL); /* its final commit fails the same way */
+  prestige_file_upload_free(up);
+  prestige_store_free(dead);
+  prestige_s3_client_free(cl);
+  CHECK_EQ_INT(list_parquet(dir_of("deadbucket"), "events.", NULL, 0, &total), 3);
+  /* restarted with a reachable bucket: recovery uploads all three, the commit reports them */
+  prestige_store_t *ok;
+  CHECK_OK(prestige_store_open_local(&ok, dir_of("deadbucket-ok"), &err));
+  CHECK_OK(prestige_file_upload_new(&up, ok, &uo, &err));
+  o.upload = up;
+  s = open_sink(&o, "deadbucket", &err);
+  CHECK_EQ_INT(prestige_sink_recovered_files(s, NULL, NULL), 3);
+  CHECK_OK(prestige_sink_start(s, &err));
+  c = prestige_sink_client_new(s);
+  CHECK_OK(prestige_sink_commit(c, &m, &err));
+  CHECK_EQ_INT(m.rows, 250);
+  prestige_sink_manifest_release(&m);
+  prestige_sink_client_free(c, NULL);
+  CHECK_OK(prestige_sink_close(s, NULL, &err));
+  CHECK_EQ_INT(list_parquet(dir_of("deadbucket-ok"), "events.", NULL, 0, &total), 3);
+  CHECK_EQ_INT(total, 250);
+  CHECK_EQ_INT(list_parquet(dir_of("deadbucket"), "events.", NULL, 0, NULL), 0); /* removed once uploaded */
+  prestige_file_upload_free(up);
+  prestige_store_free(ok);
+}
+
+TEST_MAIN(RUN(rotation_by_rows_exact); RUN(failed_upload_loses_nothing); RUN(rotation_by_bytes); RUN(rotation_by_time); RUN(rotation_by_commit);
           RUN(threads_upload_exactly_once); RUN(crash_recovery_of_leftovers); RUN(shutdown_token_and_closed_sink);)
