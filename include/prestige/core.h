@@ -58,6 +58,9 @@ const char *prestige_log_level_name(prestige_log_level_t level);
 /* ---- clock ----------------------------------------------------------------------------- */
 int64_t prestige_now_ms(void);        /* wall clock, Unix epoch milliseconds */
 int64_t prestige_monotonic_ns(void);  /* monotonic clock for durations */
+/* Epoch milliseconds of an ISO 8601 UTC time ("2024-11-20", "2024-11-20T10:00:00Z",
+ * "2024-11-20T10:00:00.123Z") or an HTTP date ("Wed, 20 Nov 2024 10:00:00 GMT"); -1 if malformed. */
+int64_t prestige_time_parse_ms(const char *s);
 
 #ifdef __cplusplus
 }

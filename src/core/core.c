@@ -1,5 +1,8 @@
 #include "prestige/core.h"
 
+#include <ctype.h>
+#include <string.h>
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -118,3 +121,50 @@ int64_t prestige_monotonic_ns(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
+
+/* ---- time parsing ---- */
+static int month_of(const char *m) {
+  static const char *names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  for (int i = 0; i < 12; i++)
+    if (!strncmp(m, names[i], 3)) return i;
+  return -1;
+}
+
+int64_t prestige_time_parse_ms(const char *s) {
+  if (!s) return -1;
+  struct tm tm;
+  memset(&tm, 0, sizeof tm);
+  int ms = 0;
+  int y, mo, d, H, M, S;
+  char mon[4] = {0};
+  int got = sscanf(s, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &H, &M, &S);
+  if (got == 3 && strlen(s) == 10) { /* a date alone: midnight UTC */
+    H = M = S = 0;
+    tm.tm_mon = mo - 1;
+  } else if (got == 6) {
+    const char *dot = strchr(s, '.');
+    if (dot) {
+      int digits = 0;
+      for (const char *q = dot + 1; isdigit((unsigned char)*q) && digits < 3; q++, digits++) ms = ms * 10 + (*q - '0');
+      while (digits && digits < 3) {
+        ms *= 10;
+        digits++;
+      }
+    }
+    tm.tm_mon = mo - 1;
+  } else if (sscanf(s, "%*3s, %d %3s %d %d:%d:%d", &d, mon, &y, &H, &M, &S) == 6) {
+    tm.tm_mon = month_of(mon);
+    if (tm.tm_mon < 0) return -1;
+  } else {
+    return -1;
+  }
+  tm.tm_year = y - 1900;
+  tm.tm_mday = d;
+  tm.tm_hour = H;
+  tm.tm_min = M;
+  tm.tm_sec = S;
+  time_t t = timegm(&tm);
+  if (t == (time_t)-1) return -1;
+  return (int64_t)t * 1000 + ms;
+}
+

@@ -338,46 +338,7 @@ const char *s3_url(char *b, size_t cap, const char *bucket, const char *key) {
   return b;
 }
 
-static int month_of(const char *m) {
-  static const char *names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  for (int i = 0; i < 12; i++)
-    if (!strncmp(m, names[i], 3)) return i;
-  return -1;
-}
-
-int64_t s3_parse_time_ms(const char *s) {
-  if (!s) return -1;
-  struct tm tm;
-  memset(&tm, 0, sizeof tm);
-  int ms = 0;
-  int y, mo, d, H, M, S;
-  char mon[4] = {0};
-  if (sscanf(s, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &H, &M, &S) == 6) {
-    const char *dot = strchr(s, '.');
-    if (dot) {
-      int digits = 0;
-      for (const char *q = dot + 1; isdigit((unsigned char)*q) && digits < 3; q++, digits++) ms = ms * 10 + (*q - '0');
-      while (digits && digits < 3) {
-        ms *= 10;
-        digits++;
-      }
-    }
-    tm.tm_mon = mo - 1;
-  } else if (sscanf(s, "%*3s, %d %3s %d %d:%d:%d", &d, mon, &y, &H, &M, &S) == 6) {
-    tm.tm_mon = month_of(mon);
-    if (tm.tm_mon < 0) return -1;
-  } else {
-    return -1;
-  }
-  tm.tm_year = y - 1900;
-  tm.tm_mday = d;
-  tm.tm_hour = H;
-  tm.tm_min = M;
-  tm.tm_sec = S;
-  time_t t = timegm(&tm);
-  if (t == (time_t)-1) return -1;
-  return (int64_t)t * 1000 + ms;
-}
+int64_t s3_parse_time_ms(const char *s) { return prestige_time_parse_ms(s); }
 
 /* ---- executor --------------------------------------------------------------------------------- */
 

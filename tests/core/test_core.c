@@ -106,4 +106,14 @@ TEST(test_io) {
   CHECK_ERR(prestige_input_open_file(&in, "/nonexistent/x", &err), PRESTIGE_ENOTFOUND, "/nonexistent/x");
 }
 
-TEST_MAIN(RUN(test_error); RUN(test_buf); RUN(test_arena); RUN(test_queue); RUN(test_shutdown); RUN(test_io);)
+TEST(time_parse) {
+  CHECK_EQ_INT(prestige_time_parse_ms("2024-11-20"), 1732060800000LL);
+  CHECK_EQ_INT(prestige_time_parse_ms("2024-11-20T10:00:00Z"), 1732096800000LL);
+  CHECK_EQ_INT(prestige_time_parse_ms("2024-11-20T10:00:00.123Z"), 1732096800123LL);
+  CHECK_EQ_INT(prestige_time_parse_ms("Wed, 20 Nov 2024 10:00:00 GMT"), 1732096800000LL);
+  CHECK_EQ_INT(prestige_time_parse_ms("2024-11-2"), -1);
+  CHECK_EQ_INT(prestige_time_parse_ms("yesterday"), -1);
+  CHECK_EQ_INT(prestige_time_parse_ms("Wed, 20 Foo 2024 10:00:00 GMT"), -1);
+}
+
+TEST_MAIN(RUN(time_parse); RUN(test_error); RUN(test_buf); RUN(test_arena); RUN(test_queue); RUN(test_shutdown); RUN(test_io);)

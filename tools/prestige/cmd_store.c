@@ -20,21 +20,9 @@ int cli_parse_time_ms(const char *s, int64_t *out) {
     *out = v;
     return 0;
   }
-  struct tm tm;
-  memset(&tm, 0, sizeof tm);
-  int y, mo, d, H = 0, M = 0, S = 0;
-  int n = sscanf(s, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &H, &M, &S);
-  if (n != 3 && n != 6) return -1;
-  if (n == 3 && strlen(s) != 10) return -1;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = H;
-  tm.tm_min = M;
-  tm.tm_sec = S;
-  time_t t = timegm(&tm);
-  if (t == (time_t)-1) return -1;
-  *out = (int64_t)t * 1000;
+  int64_t t = prestige_time_parse_ms(s);
+  if (t < 0) return -1;
+  *out = t;
   return 0;
 }
 
