@@ -39,24 +39,43 @@ static inline uint64_t read_bits(const uint8_t *p, uint64_t pos, int bw) {
   return bw == 64 ? v : v & ((1ULL << bw) - 1);
 }
 
+/* Unpacks `groups` groups of 8 values of a bit width known at compile time (the switch below
+ * instantiates it for 1..32, so the shifts and offsets are constants and the loop unrolls). Each
+ * value is one unaligned 8-byte load: the caller leaves 7 readable bytes after the last group. */
+static inline __attribute__((always_inline)) void unpack8(const uint8_t *in, size_t groups, const int bw, uint32_t *out) {
+  const uint64_t mask = (1ULL << bw) - 1;
+  for (size_t g = 0; g < groups; g++, in += bw, out += 8) {
+    for (int k = 0; k < 8; k++) {
+      const unsigned bit = (unsigned)(k * bw);
+      uint64_t w;
+      memcpy(&w, in + (bit >> 3), 8);
+      out[k] = (uint32_t)((w >> (bit & 7)) & mask);
+    }
+  }
+}
+
 void pq_bitunpack_u32(const uint8_t *in, size_t n, int bw, uint32_t *out) {
   if (bw == 0) {
     memset(out, 0, n * sizeof(uint32_t));
     return;
   }
-  uint64_t mask = (1ULL << bw) - 1;
-  size_t full = (n * (size_t)bw) / 8; /* bytes fully covered */
-  size_t i = 0;
-  /* fast path: 8-byte loads while at least 8 bytes remain after the start byte */
-  for (; i < n; i++) {
-    uint64_t pos = (uint64_t)i * (uint64_t)bw;
-    size_t byte = (size_t)(pos >> 3);
-    if (byte + 8 > full) break;
-    uint64_t w;
-    memcpy(&w, in + byte, 8);
-    out[i] = (uint32_t)((w >> (pos & 7)) & mask);
+  size_t full = (n * (size_t)bw) / 8; /* bytes fully covered by the n values */
+  size_t groups = 0;
+  if (bw <= 32 && full >= 7) {
+    groups = (full - 7) / (size_t)bw; /* groups whose 8-byte loads stay inside those bytes */
+    if (groups > n / 8) groups = n / 8;
   }
-  for (; i < n; i++) out[i] = (uint32_t)read_bits(in, (uint64_t)i * (uint64_t)bw, bw);
+  switch (groups ? bw : 0) {
+#define UNPACK_CASE(B) case B: unpack8(in, groups, B, out); break;
+    UNPACK_CASE(1) UNPACK_CASE(2) UNPACK_CASE(3) UNPACK_CASE(4) UNPACK_CASE(5) UNPACK_CASE(6) UNPACK_CASE(7)
+    UNPACK_CASE(8) UNPACK_CASE(9) UNPACK_CASE(10) UNPACK_CASE(11) UNPACK_CASE(12) UNPACK_CASE(13) UNPACK_CASE(14)
+    UNPACK_CASE(15) UNPACK_CASE(16) UNPACK_CASE(17) UNPACK_CASE(18) UNPACK_CASE(19) UNPACK_CASE(20) UNPACK_CASE(21)
+    UNPACK_CASE(22) UNPACK_CASE(23) UNPACK_CASE(24) UNPACK_CASE(25) UNPACK_CASE(26) UNPACK_CASE(27) UNPACK_CASE(28)
+    UNPACK_CASE(29) UNPACK_CASE(30) UNPACK_CASE(31) UNPACK_CASE(32)
+#undef UNPACK_CASE
+    default: groups = 0; break;
+  }
+  for (size_t i = groups * 8; i < n; i++) out[i] = (uint32_t)read_bits(in, (uint64_t)i * (uint64_t)bw, bw);
 }
 
 /* ---- RLE / bit-packed hybrid encoder ------------------------------------------------------ */
@@ -228,22 +247,25 @@ int pq_rle_decoder_get_u32(pq_rle_decoder_t *d, uint32_t *out, size_t n, prestig
   while (i < n) {
     if (d->rle_left > 0) {
       size_t k = (size_t)d->rle_left < n - i ? (size_t)d->rle_left : n - i;
-      for (size_t j = 0; j < k; j++) out[i + j] = d->run_value;
+      uint32_t v = d->run_value;
+      for (size_t j = 0; j < k; j++) out[i + j] = v;
       i += k;
       d->rle_left -= (int64_t)k;
     } else if (d->packed_left > 0) {
       size_t k = (size_t)d->packed_left < n - i ? (size_t)d->packed_left : n - i;
-      uint64_t pos = (uint64_t)d->packed_index * (uint64_t)d->bit_width;
-      if (pos % 8 == 0) {
-        pq_bitunpack_u32(d->packed + pos / 8, k, d->bit_width, out + i);
-      } else {
-        for (size_t j = 0; j < k; j++)
-          out[i + j] = (uint32_t)read_bits(d->packed, (uint64_t)(d->packed_index + (int64_t)j) * (uint64_t)d->bit_width,
-                                           d->bit_width);
+      /* values before the next group boundary one at a time, then whole groups in bulk */
+      while (k > 0 && (d->packed_index & 7) != 0) {
+        out[i++] = (uint32_t)read_bits(d->packed, (uint64_t)d->packed_index * (uint64_t)d->bit_width, d->bit_width);
+        d->packed_index++;
+        d->packed_left--;
+        k--;
       }
-      d->packed_index += (int64_t)k;
-      d->packed_left -= (int64_t)k;
-      i += k;
+      if (k > 0) {
+        pq_bitunpack_u32(d->packed + (size_t)d->packed_index / 8 * (size_t)d->bit_width, k, d->bit_width, out + i);
+        d->packed_index += (int64_t)k;
+        d->packed_left -= (int64_t)k;
+        i += k;
+      }
     } else {
       PRESTIGE_TRY(next_run(d, err));
     }
@@ -252,16 +274,30 @@ int pq_rle_decoder_get_u32(pq_rle_decoder_t *d, uint32_t *out, size_t n, prestig
 }
 
 int pq_rle_decoder_get_i16(pq_rle_decoder_t *d, int16_t *out, size_t n, prestige_error_t *err) {
-  uint32_t tmp[256];
-  size_t done = 0;
-  while (done < n) {
-    size_t k = n - done < 256 ? n - done : 256;
-    PRESTIGE_TRY(pq_rle_decoder_get_u32(d, tmp, k, err));
-    for (size_t j = 0; j < k; j++) {
-      if (tmp[j] > INT16_MAX) return rle_corrupt(d, err, "level out of range");
-      out[done + j] = (int16_t)tmp[j];
+  uint32_t tmp[512];
+  size_t i = 0;
+  while (i < n) {
+    if (d->rle_left > 0) {
+      if (d->run_value > INT16_MAX) return rle_corrupt(d, err, "level out of range");
+      size_t k = (size_t)d->rle_left < n - i ? (size_t)d->rle_left : n - i;
+      int16_t v = (int16_t)d->run_value;
+      for (size_t j = 0; j < k; j++) out[i + j] = v;
+      i += k;
+      d->rle_left -= (int64_t)k;
+    } else if (d->packed_left > 0) {
+      size_t k = (size_t)d->packed_left < n - i ? (size_t)d->packed_left : n - i;
+      if (k > 512) k = 512;
+      PRESTIGE_TRY(pq_rle_decoder_get_u32(d, tmp, k, err)); /* stays inside the packed run */
+      uint32_t bad = 0;
+      for (size_t j = 0; j < k; j++) {
+        bad |= tmp[j] > INT16_MAX;
+        out[i + j] = (int16_t)tmp[j];
+      }
+      if (bad) return rle_corrupt(d, err, "level out of range");
+      i += k;
+    } else {
+      PRESTIGE_TRY(next_run(d, err));
     }
-    done += k;
   }
   return 0;
 }

@@ -23,6 +23,9 @@ struct prestige_parquet_reader {
   int32_t n_pruned; /* row groups skipped by the filter */
   pq_codec_ctx_t *codec;
   struct ArrowSchema schema;
+  buf_t page;      /* scratch: one decompressed page, reused */
+  uint8_t *chunk;  /* scratch: one column chunk's bytes, reused */
+  size_t chunk_cap;
 };
 
 void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o) {
@@ -216,6 +219,8 @@ void prestige_parquet_reader_close(prestige_parquet_reader_t *r) {
   arena_release(&r->arena);
   pq_codec_ctx_free(r->codec);
   prestige_schema_release(&r->schema);
+  buf_release(&r->page);
+  free(r->chunk);
   free(r);
 }
 
@@ -583,14 +588,13 @@ static int build_with_slots(const rnode_t *n, rcolumn_t *cols, const slots_t *s,
   return 0;
 }
 
-/* Top-level leaf without repetition and without nulls: the decoded buffers become the Arrow
- * buffers as they are (no per-value copy). Returns 1 when the fast path does not apply. */
-static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, prestige_error_t *err) {
-  if (n->parent || n->max_rep > 0 || n->div > 1) return -1;
-  int64_t nulls = 0;
-  for (int64_t i = 0; c->def && i < c->n_levels; i++) nulls += c->def[i] < n->def;
+/* How a top-level leaf without repetition maps onto Arrow: 1 when its decoded fixed-width values
+ * are the Arrow values buffer as they are, 2 for strings/binary with 32-bit offsets, 0 otherwise
+ * (the generic assembly). */
+static int flat_class(const rnode_t *n) {
+  if (n->kind != RN_LEAF || n->parent || n->max_rep > 0 || n->div > 1) return 0;
   prestige_arrow_type_info_t t;
-  if (prestige_arrow_type_parse(n->format, &t, err)) return -1;
+  if (prestige_arrow_type_parse(n->format, &t, NULL)) return 0;
   bool direct = (t.type == PRESTIGE_ARROW_INT32 && n->physical == PRESTIGE_PHYSICAL_INT32) ||
                 (t.type == PRESTIGE_ARROW_UINT32 && n->physical == PRESTIGE_PHYSICAL_INT32) ||
                 (t.type == PRESTIGE_ARROW_DATE32 && n->physical == PRESTIGE_PHYSICAL_INT32) ||
@@ -601,80 +605,106 @@ static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, prest
                 (t.type == PRESTIGE_ARROW_FLOAT && n->physical == PRESTIGE_PHYSICAL_FLOAT) ||
                 (t.type == PRESTIGE_ARROW_DOUBLE && n->physical == PRESTIGE_PHYSICAL_DOUBLE) ||
                 (t.type == PRESTIGE_ARROW_FIXED_SIZE_BINARY && n->physical == PRESTIGE_PHYSICAL_FIXED_LEN_BYTE_ARRAY);
-  bool strings = (t.type == PRESTIGE_ARROW_STRING || t.type == PRESTIGE_ARROW_BINARY) && n->physical == PRESTIGE_PHYSICAL_BYTE_ARRAY;
-  if (!direct && !strings) return -1;
-  if (c->n_values + nulls != c->n_levels) return -1;
-  PRESTIGE_TRY(prestige_array_init(a, strings ? 3 : 2, 0, err));
-  a->length = c->n_levels;
-  if (nulls > 0) { /* validity from the levels; values scattered to their slots */
-    int64_t n_slots = c->n_levels;
-    uint8_t *bits = prestige_buffer_alloc((n_slots + 7) / 8);
+  if (direct) return 1;
+  if ((t.type == PRESTIGE_ARROW_STRING || t.type == PRESTIGE_ARROW_BINARY) && n->physical == PRESTIGE_PHYSICAL_BYTE_ARRAY)
+    return 2;
+  return 0;
+}
+
+/* Validity bitmap from definition levels; returns the null count. */
+static int64_t def_bitmap(const int16_t *def, int64_t n, int16_t max, uint8_t *bits) {
+  int64_t valid = 0, i = 0;
+  for (int64_t k = 0; k < n; k++) valid += def[k] >= max;
+  for (; i + 8 <= n; i += 8) {
+    unsigned b = 0;
+    for (int k = 0; k < 8; k++) b |= (unsigned)(def[i + k] >= max) << k;
+    bits[i >> 3] = (uint8_t)b;
+  }
+  if (i < n) {
+    unsigned b = 0;
+    for (int k = 0; i + k < n; k++) b |= (unsigned)(def[i + k] >= max) << k;
+    bits[i >> 3] = (uint8_t)b;
+  }
+  return n - valid;
+}
+
+static void *detach_or_empty(buf_t *b) { return b->len ? buf_detach(b, NULL) : prestige_buffer_alloc(0); }
+
+/* 32-bit Arrow offsets from the decoded 64-bit ones. */
+static int32_t *narrow_offsets(const int64_t *o, int64_t n) {
+  int32_t *off = prestige_buffer_alloc((n + 1) * 4);
+  if (!off) return NULL;
+  for (int64_t i = 0; i <= n; i++) off[i] = o ? (int32_t)o[i] : 0;
+  return off;
+}
+
+/* Top-level leaf without repetition: the decoded buffers become the Arrow buffers (spaced
+ * columns, and dense ones without nulls) or are scattered once to their slots. Returns -1 when
+ * the fast path does not apply. */
+static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, const char *where, prestige_error_t *err) {
+  int cls = flat_class(n);
+  if (!cls) return -1;
+  bool strings = cls == 2;
+  if (strings && c->data.len > INT32_MAX) {
+    return prestige_error_set(err, PRESTIGE_EUNSUPPORTED,
+                              "%s, column \"%s\": %lld bytes of strings in one row group exceed the 2 GiB of one Arrow "
+                              "string array", where, n->name, (long long)c->data.len);
+  }
+  int64_t n_slots = c->n_levels;
+  uint8_t *bits = NULL;
+  int64_t nulls = 0;
+  if (c->def) {
+    bits = prestige_buffer_alloc((n_slots + 7) / 8);
     if (!bits) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-    memset(bits, 0, (size_t)(n_slots + 7) / 8);
-    for (int64_t i = 0; i < n_slots; i++)
-      if (c->def[i] >= n->def) bits[i >> 3] |= (uint8_t)(1u << (i & 7));
-    prestige_array_set_buffer(a, 0, bits);
-    a->null_count = nulls;
-    if (direct) {
-      int w = c->width;
-      uint8_t *out = prestige_buffer_alloc(n_slots * w);
-      if (!out) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-      const uint8_t *v = c->values.data;
-      int64_t k = 0;
-      if (w == 8) {
-        for (int64_t i = 0; i < n_slots; i++) ((uint64_t *)out)[i] = c->def[i] >= n->def ? ((const uint64_t *)v)[k++] : 0;
-      } else if (w == 4) {
-        for (int64_t i = 0; i < n_slots; i++) ((uint32_t *)out)[i] = c->def[i] >= n->def ? ((const uint32_t *)v)[k++] : 0;
-      } else {
-        for (int64_t i = 0; i < n_slots; i++) {
-          if (c->def[i] >= n->def) memcpy(out + i * w, v + (k++) * w, (size_t)w);
-          else memset(out + i * w, 0, (size_t)w);
-        }
-      }
-      prestige_array_set_buffer(a, 1, out);
-      return 0;
+    nulls = def_bitmap(c->def, n_slots, n->def, bits);
+    if (nulls == 0) {
+      free(bits);
+      bits = NULL;
     }
-    if (c->data.len > INT32_MAX) {
-      a->release(a);
-      return -1;
-    }
-    int32_t *off = prestige_buffer_alloc((n_slots + 1) * 4);
-    if (!off) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  }
+  bool per_slot = c->spaced || nulls == 0;
+  if (per_slot ? c->n_values != n_slots : c->n_values + nulls != n_slots) {
+    free(bits);
+    return bad_shape(err, where, n);
+  }
+  PRESTIGE_TRY(prestige_array_init(a, strings ? 3 : 2, 0, err));
+  a->length = n_slots;
+  a->null_count = nulls;
+  prestige_array_set_buffer(a, 0, bits);
+  void *v1 = NULL, *v2 = NULL;
+  if (per_slot) {
+    v1 = strings ? (void *)narrow_offsets(c->offsets, n_slots) : detach_or_empty(&c->values);
+    if (strings) v2 = detach_or_empty(&c->data);
+  } else if (!strings) { /* dense values with nulls: scatter to the slots */
+    int w = c->width;
+    uint8_t *out = prestige_buffer_alloc(n_slots * w);
+    const uint8_t *v = c->values.data;
     int64_t k = 0;
-    off[0] = 0;
-    for (int64_t i = 0; i < n_slots; i++) {
-      if (c->def[i] >= n->def) k++;
+    for (int64_t i = 0; out && i < n_slots; i++) {
+      if (c->def[i] >= n->def) memcpy(out + i * w, v + (k++) * w, (size_t)w);
+      else memset(out + i * w, 0, (size_t)w);
+    }
+    v1 = out;
+  } else {
+    int32_t *off = prestige_buffer_alloc((n_slots + 1) * 4);
+    int64_t k = 0;
+    if (off) off[0] = 0;
+    for (int64_t i = 0; off && i < n_slots; i++) {
+      k += c->def[i] >= n->def;
       off[i + 1] = c->offsets ? (int32_t)c->offsets[k] : 0;
     }
-    prestige_array_set_buffer(a, 1, off);
-    void *d = c->data.len ? buf_detach(&c->data, NULL) : prestige_buffer_alloc(0);
-    if (!d) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-    prestige_array_set_buffer(a, 2, d);
-    return 0;
+    v1 = off;
+    v2 = detach_or_empty(&c->data);
   }
-  if (direct) {
-    void *v = c->values.len ? buf_detach(&c->values, NULL) : prestige_buffer_alloc(0);
-    if (!v) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-    prestige_array_set_buffer(a, 1, v);
-    return 0;
-  }
-  if (c->data.len > INT32_MAX) {
-    a->release(a);
-    return -1; /* the generic path reports it */
-  }
-  int32_t *off = prestige_buffer_alloc((c->n_values + 1) * 4);
-  if (!off) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-  for (int64_t i = 0; i <= c->n_values; i++) off[i] = c->offsets ? (int32_t)c->offsets[i] : 0;
-  prestige_array_set_buffer(a, 1, off);
-  void *d = c->data.len ? buf_detach(&c->data, NULL) : prestige_buffer_alloc(0);
-  if (!d) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-  prestige_array_set_buffer(a, 2, d);
+  if (v1) prestige_array_set_buffer(a, 1, v1);
+  if (v2) prestige_array_set_buffer(a, 2, v2);
+  if (!v1 || (strings && !v2)) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   return 0;
 }
 
 static int build(const rnode_t *n, rcolumn_t *cols, struct ArrowArray *a, const char *where, prestige_error_t *err) {
   if (n->kind == RN_LEAF) {
-    int fr = flat_leaf(n, &cols[n->first_leaf], a, err);
+    int fr = flat_leaf(n, &cols[n->first_leaf], a, where, err);
     if (fr >= 0) return fr;
   }
   slots_t s;
@@ -698,9 +728,12 @@ int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t
   int32_t nl = r->rs.n_leaves;
   bool *need = calloc((size_t)(nl ? nl : 1), 1);
   rcolumn_t *cols = calloc((size_t)(nl ? nl : 1), sizeof(rcolumn_t));
-  uint8_t *chunk = NULL;
-  int rc = need && cols ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-  for (int32_t k = 0; !rc && k < r->n_proj; k++) mark_leaves(r->proj[k], need);
+  int8_t *spaced = calloc((size_t)(nl ? nl : 1), 1);
+  int rc = need && cols && spaced ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  for (int32_t k = 0; !rc && k < r->n_proj; k++) {
+    mark_leaves(r->proj[k], need);
+    if (r->proj[k]->kind == RN_LEAF && flat_class(r->proj[k])) spaced[r->proj[k]->leaf] = 1;
+  }
   if (!rc && r->in.will_need) {
     /* announce the projected chunks so an object store fetches them in few, coalesced requests */
     uint64_t *offs = calloc((size_t)(nl ? nl : 1), sizeof *offs), *lens = calloc((size_t)(nl ? nl : 1), sizeof *lens);
@@ -742,17 +775,26 @@ int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t
                               (long long)start, (long long)len);
       break;
     }
-    uint8_t *grown = realloc(chunk, (size_t)(len ? len : 1));
-    if (!grown) {
-      rc = prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory for %lld bytes", where, (long long)len);
-      break;
+    if ((size_t)len > r->chunk_cap || !r->chunk) {
+      uint8_t *grown = realloc(r->chunk, (size_t)(len ? len : 1));
+      if (!grown) {
+        rc = prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory for %lld bytes", where, (long long)len);
+        break;
+      }
+      r->chunk = grown;
+      r->chunk_cap = (size_t)(len ? len : 1);
     }
-    chunk = grown;
-    rc = r->in.read_at(r->in.ctx, (uint64_t)start, chunk, (size_t)len, err);
-    if (!rc) rc = rcolumn_decode(&cols[l], r->rs.leaves[l], md, chunk, (size_t)len, rg->num_rows, r->opts.verify_checksums,
-                                 r->codec, where, err);
+    rc = r->in.read_at(r->in.ctx, (uint64_t)start, r->chunk, (size_t)len, err);
+    if (!rc) rc = rcolumn_decode(&cols[l], r->rs.leaves[l], md, r->chunk, (size_t)len, rg->num_rows, spaced[l] > 0,
+                                 &r->page, r->opts.verify_checksums, r->codec, where, err);
   }
-  free(chunk);
+  /* a big chunk or page is not kept between row groups beyond 64 MiB */
+  if (r->chunk_cap > ((size_t)64 << 20)) {
+    free(r->chunk);
+    r->chunk = NULL;
+    r->chunk_cap = 0;
+  }
+  if (r->page.cap > ((size_t)64 << 20)) buf_release(&r->page);
   if (!rc) rc = prestige_array_init(out, 1, r->n_proj, err);
   if (!rc) out->length = rg->num_rows;
   for (int32_t k = 0; !rc && k < r->n_proj; k++) {
@@ -766,6 +808,7 @@ int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t
   for (int32_t l = 0; cols && l < nl; l++) rcolumn_release(&cols[l]);
   free(cols);
   free(need);
+  free(spaced);
   if (rc && out->release) out->release(out);
   return rc;
 }

@@ -30,7 +30,8 @@ typedef struct ctx {
   int64_t cap_levels, cap_values_off;
   dict_t dict;
   bool has_dict;
-  buf_t page; /* decompressed page */
+  bool spaced;  /* values stored per slot (flat nullable columns): see rcolumn_t */
+  buf_t *page;  /* decompressed page (the reader's scratch, reused across chunks) */
 } ctx_t;
 
 static int corrupt(ctx_t *x, const char *fmt, const char *detail) {
@@ -69,17 +70,24 @@ static int grow_levels(ctx_t *x, int64_t need) {
   return 0;
 }
 
-/* Appends n byte-array values. */
+/* Makes room for `more` further byte-array offsets. */
+static int reserve_offsets(ctx_t *x, int64_t more) {
+  rcolumn_t *c = x->c;
+  if (c->n_values + more + 1 <= x->cap_values_off) return 0;
+  int64_t cap = x->cap_values_off ? x->cap_values_off * 2 : 1024;
+  while (cap < c->n_values + more + 1) cap *= 2;
+  int64_t *o = realloc(c->offsets, (size_t)cap * 8);
+  if (!o) return PRESTIGE_ENOMEM;
+  if (!c->offsets) o[0] = 0;
+  c->offsets = o;
+  x->cap_values_off = cap;
+  return 0;
+}
+
+/* Appends one byte-array value. */
 static int push_bytes(ctx_t *x, const uint8_t *p, size_t len) {
   rcolumn_t *c = x->c;
-  if (c->n_values + 2 > x->cap_values_off) {
-    int64_t cap = x->cap_values_off ? x->cap_values_off * 2 : 1024;
-    int64_t *o = realloc(c->offsets, (size_t)cap * 8);
-    if (!o) return PRESTIGE_ENOMEM;
-    c->offsets = o;
-    x->cap_values_off = cap;
-    if (c->n_values == 0) c->offsets[0] = 0;
-  }
+  if (reserve_offsets(x, 1)) return PRESTIGE_ENOMEM;
   if (buf_append(&c->data, p, len)) return PRESTIGE_ENOMEM;
   c->offsets[++c->n_values] = (int64_t)c->data.len;
   return 0;
@@ -106,6 +114,26 @@ static int plain_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n, bool 
     return 0;
   }
   size_t pos = 0;
+  if (!to_dict) { /* the values of a page fit in its bytes: reserve once, copy without per-value checks */
+    rcolumn_t *c = x->c;
+    if (reserve_offsets(x, n) || buf_reserve(&c->data, len + 1)) return PRESTIGE_ENOMEM;
+    int64_t *off = c->offsets + c->n_values;
+    uint8_t *dst = c->data.data + c->data.len;
+    size_t out = 0;
+    for (int64_t i = 0; i < n; i++) {
+      if (len - pos < 4) return corrupt(x, "%s", "PLAIN byte array length runs past the end of the page");
+      uint32_t vl = load_le32(p + pos);
+      pos += 4;
+      if (vl > len - pos) return corrupt(x, "%s", "PLAIN byte array runs past the end of the page");
+      memcpy(dst + out, p + pos, vl);
+      out += vl;
+      pos += vl;
+      off[i + 1] = (int64_t)(c->data.len + out);
+    }
+    c->data.len += out;
+    c->n_values += n;
+    return 0;
+  }
   for (int64_t i = 0; i < n; i++) {
     if (len - pos < 4) return corrupt(x, "%s", "PLAIN byte array length runs past the end of the page");
     uint32_t vl = load_le32(p + pos);
@@ -136,7 +164,11 @@ static int dictionary_page(ctx_t *x, const pq_page_header_t *h, const uint8_t *p
     if (!x->dict.offsets) return PRESTIGE_ENOMEM;
   }
   x->has_dict = true;
-  return plain_values(x, p, len, d->num_values, true);
+  PRESTIGE_TRY(plain_values(x, p, len, d->num_values, true));
+  /* 16 zero bytes after the entries: short values are gathered with one fixed-size copy */
+  if (buf_reserve(&x->dict.data, 16)) return PRESTIGE_ENOMEM;
+  memset(x->dict.data.data + x->dict.data.len, 0, 16);
+  return 0;
 }
 
 static int dict_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n) {
@@ -170,14 +202,29 @@ static int dict_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n) {
       done += (int64_t)k;
       continue;
     }
-    for (size_t i = 0; i < k; i++) {
-      if (w > 0) {
-        if (buf_append(&x->c->values, x->dict.fixed.data + (size_t)idx[i] * (size_t)w, (size_t)w)) return PRESTIGE_ENOMEM;
-      } else {
-        int64_t s = x->dict.offsets[idx[i]], e = x->dict.offsets[idx[i] + 1];
-        if (push_bytes(x, e > s ? x->dict.data.data + s : NULL, (size_t)(e - s))) return PRESTIGE_ENOMEM;
+    if (w == 0) { /* byte arrays: total size first, then one reservation and plain copies */
+      rcolumn_t *c = x->c;
+      const int64_t *doff = x->dict.offsets;
+      size_t total = 0;
+      for (size_t i = 0; i < k; i++) total += (size_t)(doff[idx[i] + 1] - doff[idx[i]]);
+      if (reserve_offsets(x, (int64_t)k) || buf_reserve(&c->data, total + 16)) return PRESTIGE_ENOMEM;
+      int64_t *off = c->offsets + c->n_values;
+      uint8_t *dst = c->data.data, *src = x->dict.data.data;
+      size_t at = c->data.len;
+      for (size_t i = 0; i < k; i++) {
+        int64_t s0 = doff[idx[i]], l0 = doff[idx[i] + 1] - s0;
+        if (l0 <= 16) memcpy(dst + at, src + s0, 16); /* short strings: fixed copy */
+        else if (l0) memcpy(dst + at, src + s0, (size_t)l0);
+        at += (size_t)l0;
+        off[i + 1] = (int64_t)at;
       }
+      c->data.len = at;
+      c->n_values += (int64_t)k;
+      done += (int64_t)k;
+      continue;
     }
+    for (size_t i = 0; i < k; i++)
+      if (buf_append(&x->c->values, x->dict.fixed.data + (size_t)idx[i] * (size_t)w, (size_t)w)) return PRESTIGE_ENOMEM;
     if (w > 0) x->c->n_values += (int64_t)k;
     done += (int64_t)k;
   }
@@ -286,11 +333,66 @@ static int levels_v1(ctx_t *x, int encoding, int16_t max, const uint8_t *p, size
 
 static int check_levels(ctx_t *x, const int16_t *v, int64_t n, int16_t max, int64_t *at_max) {
   int64_t cnt = 0;
-  for (int64_t i = 0; i < n; i++) {
-    if (v[i] < 0 || v[i] > max) return corrupt(x, "%s", "level exceeds the column's maximum");
+  unsigned bad = 0;
+  for (int64_t i = 0; i < n; i++) { /* no early exit: the loop vectorises */
+    bad |= (uint16_t)v[i] > (uint16_t)max;
     cnt += v[i] == max;
   }
+  if (bad) return corrupt(x, "%s", "level exceeds the column's maximum");
   if (at_max) *at_max = cnt;
+  return 0;
+}
+
+/* Spaced columns: the page's `present` values were appended densely after the column's
+ * n_levels slots; move them out to their n slots (from the back, in place), zeros (fixed width)
+ * or empty values (byte arrays) in the null slots. Branch-free over the levels. */
+static int spread(ctx_t *x, const int16_t *def, int64_t n, int64_t present) {
+  rcolumn_t *c = x->c;
+  int16_t max = x->leaf->def;
+  int64_t base = c->n_levels;
+  if (!def || present == n) {
+    if (c->width == 0) c->n_values = base + n;
+    return 0;
+  }
+  if (c->width == 0) { /* offsets: slot i ends where the last present value at or before it ends */
+    if (reserve_offsets(x, n - present)) return PRESTIGE_ENOMEM;
+    int64_t *o = c->offsets + base + 1; /* o[-1] is the end of the previous page's last slot */
+    int64_t j = present - 1;
+    for (int64_t i = n - 1; i >= 0; i--) {
+      o[i] = o[j]; /* o[-1] when no present value precedes */
+      j -= def[i] == max;
+    }
+    c->n_values = base + n;
+    return 0;
+  }
+  int w = c->width;
+  if (buf_reserve(&c->values, (size_t)(n - present) * (size_t)w)) return PRESTIGE_ENOMEM;
+  uint8_t *v = c->values.data + (size_t)base * (size_t)w;
+  int64_t j = present - 1;
+  if (w == 8) {
+    uint64_t *d = (uint64_t *)v;
+    for (int64_t i = n - 1; i >= 0; i--) {
+      bool ok = def[i] == max;
+      uint64_t val = d[j < 0 ? 0 : j];
+      d[i] = ok ? val : 0;
+      j -= ok;
+    }
+  } else if (w == 4) {
+    uint32_t *d = (uint32_t *)v;
+    for (int64_t i = n - 1; i >= 0; i--) {
+      bool ok = def[i] == max;
+      uint32_t val = d[j < 0 ? 0 : j];
+      d[i] = ok ? val : 0;
+      j -= ok;
+    }
+  } else {
+    for (int64_t i = n - 1; i >= 0; i--) {
+      if (def[i] == max) memmove(v + i * w, v + (j--) * w, (size_t)w);
+      else memset(v + i * w, 0, (size_t)w);
+    }
+  }
+  c->values.len = (size_t)(base + n) * (size_t)w;
+  c->n_values = base + n;
   return 0;
 }
 
@@ -314,11 +416,11 @@ static int data_page(ctx_t *x, const pq_page_header_t *h, const uint8_t *raw, si
   if (!v2) {
     const pq_data_page_header_t *d = h->data_page_header;
     encoding = d->encoding;
-    buf_clear(&x->page);
-    if (buf_reserve(&x->page, (size_t)h->uncompressed_page_size + 1)) return PRESTIGE_ENOMEM;
-    if (pq_decompress(codec, cc, raw, raw_len, x->page.data, (size_t)h->uncompressed_page_size, x->err))
+    buf_clear(x->page);
+    if (buf_reserve(x->page, (size_t)h->uncompressed_page_size + 1)) return PRESTIGE_ENOMEM;
+    if (pq_decompress(codec, cc, raw, raw_len, x->page->data, (size_t)h->uncompressed_page_size, x->err))
       return prestige_error_prefix(x->err, "%s: data page", x->where);
-    const uint8_t *p = x->page.data;
+    const uint8_t *p = x->page->data;
     size_t left = (size_t)h->uncompressed_page_size, used = 0;
     if (rep) {
       PRESTIGE_TRY(levels_v1(x, d->repetition_level_encoding, l->max_rep, p, left, rep, n, &used));
@@ -357,11 +459,11 @@ static int data_page(ctx_t *x, const pq_page_header_t *h, const uint8_t *raw, si
       vals = cv;
       vals_len = 0;
     } else if (d->is_compressed && cc != PQ_CODEC_UNCOMPRESSED) {
-      buf_clear(&x->page);
-      if (buf_reserve(&x->page, (size_t)ulen + 1)) return PRESTIGE_ENOMEM;
-      if (pq_decompress(codec, cc, cv, cv_len, x->page.data, (size_t)ulen, x->err))
+      buf_clear(x->page);
+      if (buf_reserve(x->page, (size_t)ulen + 1)) return PRESTIGE_ENOMEM;
+      if (pq_decompress(codec, cc, cv, cv_len, x->page->data, (size_t)ulen, x->err))
         return prestige_error_prefix(x->err, "%s: data page v2", x->where);
-      vals = x->page.data;
+      vals = x->page->data;
       vals_len = (size_t)ulen;
     } else {
       vals = cv;
@@ -372,15 +474,28 @@ static int data_page(ctx_t *x, const pq_page_header_t *h, const uint8_t *raw, si
   if (def) PRESTIGE_TRY(check_levels(x, def, n, l->def, &present));
   if (rep && n > 0 && c->n_levels == 0 && rep[0] != 0) return corrupt(x, "%s", "first repetition level is not 0");
   PRESTIGE_TRY(decode_values(x, encoding, vals, vals_len, present));
+  if (x->spaced) PRESTIGE_TRY(spread(x, def, n, present));
   c->n_levels += n;
   return 0;
 }
 
 int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *meta, const uint8_t *chunk, size_t len,
-                   int64_t num_rows, bool verify_crc, pq_codec_ctx_t *codec, const char *where, prestige_error_t *err) {
+                   int64_t num_rows, bool spaced, buf_t *page, bool verify_crc, pq_codec_ctx_t *codec, const char *where,
+                   prestige_error_t *err) {
   memset(c, 0, sizeof(*c));
   c->width = fixed_width(leaf);
-  ctx_t x = {.c = c, .leaf = leaf, .where = where, .err = err};
+  c->spaced = spaced && leaf->max_rep == 0 && leaf->physical != PRESTIGE_PHYSICAL_BOOLEAN;
+  ctx_t x = {.c = c, .leaf = leaf, .where = where, .err = err, .spaced = c->spaced, .page = page};
+  /* size the buffers once from the metadata (bounded, so a lying footer cannot make us allocate
+   * much before the pages prove it) instead of growing them page by page */
+  int64_t expect = meta->num_values;
+  if (leaf->max_rep == 0 && expect > num_rows) expect = num_rows;
+  if (expect > 0 && expect <= (int64_t)1 << 26) {
+    if (grow_levels(&x, expect)) return prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", where);
+    if (c->width > 0 && buf_reserve(&c->values, (size_t)expect * (size_t)c->width + 8))
+      return prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", where);
+    if (c->width == 0 && reserve_offsets(&x, expect)) return prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", where);
+  }
   pq_codec_t cc = (pq_codec_t)meta->codec;
   if (!pq_codec_supported(cc)) {
     return prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: compression codec %s is not supported", where,
@@ -428,11 +543,11 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
     }
     switch (h.type) {
       case PQ_PAGE_DICTIONARY: {
-        buf_clear(&x.page);
-        if (buf_reserve(&x.page, (size_t)h.uncompressed_page_size + 1)) rc = PRESTIGE_ENOMEM;
-        else if (pq_decompress(codec, cc, raw, raw_len, x.page.data, (size_t)h.uncompressed_page_size, err))
+        buf_clear(x.page);
+        if (buf_reserve(x.page, (size_t)h.uncompressed_page_size + 1)) rc = PRESTIGE_ENOMEM;
+        else if (pq_decompress(codec, cc, raw, raw_len, x.page->data, (size_t)h.uncompressed_page_size, err))
           rc = prestige_error_prefix(err, "%s: dictionary page", where);
-        else rc = dictionary_page(&x, &h, x.page.data, (size_t)h.uncompressed_page_size);
+        else rc = dictionary_page(&x, &h, x.page->data, (size_t)h.uncompressed_page_size);
         break;
       }
       case PQ_PAGE_DATA:
@@ -457,7 +572,7 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
   free(x.dict.offsets);
   buf_release(&x.dict.fixed);
   buf_release(&x.dict.data);
-  buf_release(&x.page);
+  buf_release(x.page);
   if (rc) rcolumn_release(c);
   return rc;
 }

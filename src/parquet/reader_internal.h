@@ -53,11 +53,15 @@ typedef struct rcolumn {
   int64_t *offsets;   /* byte arrays: n_values + 1 offsets into data */
   buf_t data;
   int32_t width;      /* fixed width in bytes, 0 for byte arrays */
+  bool spaced;        /* values/offsets per slot (n_values == n_levels), nulls zero or empty: the
+                         layout of a flat optional Arrow column, so it is handed over as is */
 } rcolumn_t;
 
 void rcolumn_release(rcolumn_t *c);
-/* Decodes the pages of one column chunk whose bytes are chunk[0..len). */
+/* Decodes the pages of one column chunk whose bytes are chunk[0..len). `spaced` asks for the
+ * per-slot layout (only for leaves without repetition); `page` is scratch reused across calls. */
 int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *meta, const uint8_t *chunk, size_t len,
-                   int64_t num_rows, bool verify_crc, pq_codec_ctx_t *codec, const char *where, prestige_error_t *err);
+                   int64_t num_rows, bool spaced, buf_t *page, bool verify_crc, pq_codec_ctx_t *codec, const char *where,
+                   prestige_error_t *err);
 
 #endif

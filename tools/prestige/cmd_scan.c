@@ -25,56 +25,91 @@ typedef struct acc {
   double sum;
 } acc_t;
 
+/* Sums one typed buffer over [base, base+len): the switch on the type sits outside the loop, and
+ * the validity test only runs when the array has a validity buffer. */
+#define SUM_LOOP(T, EXPR)                                                         \
+  do {                                                                            \
+    const T *x = (const T *)v;                                                    \
+    if (!valid) {                                                                 \
+      for (int64_t j = base; j < base + len; j++) { T val = x[j]; acc->sum += (EXPR); } \
+    } else {                                                                      \
+      for (int64_t j = base; j < base + len; j++)                                 \
+        if ((valid[j >> 3] >> (j & 7)) & 1) { T val = x[j]; acc->sum += (EXPR); } \
+    }                                                                             \
+  } while (0)
+
+static double half_to_double(uint16_t h) {
+  int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  double f = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m | 0x400, e - 25);
+  if (isnan(f)) return 0;
+  return (h & 0x8000) ? -f : f;
+}
+
 static void accumulate(const struct ArrowArray *a, const struct ArrowSchema *s, int64_t off, int64_t len, acc_t *acc,
                        bool top) {
   prestige_arrow_type_info_t t;
   if (prestige_arrow_type_parse(s->format, &t, NULL)) return;
   int64_t base = a->offset + off;
-  if (top && a->n_buffers > 0 && a->buffers[0])
-    for (int64_t i = 0; i < len; i++) acc->nulls += !prestige_array_is_valid(a, off + i);
+  const uint8_t *valid = a->n_buffers > 0 ? a->buffers[0] : NULL;
+  if (top && valid)
+    for (int64_t j = base; j < base + len; j++) acc->nulls += !((valid[j >> 3] >> (j & 7)) & 1);
   if (top && t.type == PRESTIGE_ARROW_NA) acc->nulls += len;
   const uint8_t *v = a->n_buffers > 1 ? a->buffers[1] : NULL;
-  for (int64_t i = 0; i < len && v; i++) {
-    int64_t j = base + i;
-    if (a->buffers[0] && !prestige_array_is_valid(a, off + i)) continue;
+  if (v && len > 0) {
     switch (t.type) {
-      case PRESTIGE_ARROW_BOOL: acc->sum += (v[j >> 3] >> (j & 7)) & 1; break;
-      case PRESTIGE_ARROW_INT8: acc->sum += ((const int8_t *)v)[j]; break;
-      case PRESTIGE_ARROW_UINT8: acc->sum += ((const uint8_t *)v)[j]; break;
-      case PRESTIGE_ARROW_INT16: acc->sum += ((const int16_t *)v)[j]; break;
-      case PRESTIGE_ARROW_UINT16: acc->sum += ((const uint16_t *)v)[j]; break;
-      case PRESTIGE_ARROW_INT32: case PRESTIGE_ARROW_DATE32: case PRESTIGE_ARROW_TIME32: acc->sum += ((const int32_t *)v)[j]; break;
-      case PRESTIGE_ARROW_UINT32: acc->sum += ((const uint32_t *)v)[j]; break;
-      case PRESTIGE_ARROW_INT64: case PRESTIGE_ARROW_TIME64: case PRESTIGE_ARROW_TIMESTAMP: case PRESTIGE_ARROW_DATE64:
-      case PRESTIGE_ARROW_DURATION: acc->sum += (double)((const int64_t *)v)[j]; break;
-      case PRESTIGE_ARROW_UINT64: acc->sum += (double)((const uint64_t *)v)[j]; break;
-      case PRESTIGE_ARROW_HALF_FLOAT: {
-        uint16_t h = ((const uint16_t *)v)[j];
-        int e = (h >> 10) & 0x1f, m = h & 0x3ff;
-        double f = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m | 0x400, e - 25);
-        if (!isnan(f)) acc->sum += (h & 0x8000) ? -f : f;
+      case PRESTIGE_ARROW_BOOL: {
+        for (int64_t j = base; j < base + len; j++)
+          if (!valid || ((valid[j >> 3] >> (j & 7)) & 1)) acc->sum += (v[j >> 3] >> (j & 7)) & 1;
         break;
       }
-      case PRESTIGE_ARROW_FLOAT: if (!isnan(((const float *)v)[j])) acc->sum += ((const float *)v)[j]; break;
-      case PRESTIGE_ARROW_DOUBLE: if (!isnan(((const double *)v)[j])) acc->sum += ((const double *)v)[j]; break;
+      case PRESTIGE_ARROW_INT8: SUM_LOOP(int8_t, val); break;
+      case PRESTIGE_ARROW_UINT8: SUM_LOOP(uint8_t, val); break;
+      case PRESTIGE_ARROW_INT16: SUM_LOOP(int16_t, val); break;
+      case PRESTIGE_ARROW_UINT16: SUM_LOOP(uint16_t, val); break;
+      case PRESTIGE_ARROW_INT32: case PRESTIGE_ARROW_DATE32: case PRESTIGE_ARROW_TIME32: SUM_LOOP(int32_t, val); break;
+      case PRESTIGE_ARROW_UINT32: SUM_LOOP(uint32_t, val); break;
+      case PRESTIGE_ARROW_INT64: case PRESTIGE_ARROW_TIME64: case PRESTIGE_ARROW_TIMESTAMP: case PRESTIGE_ARROW_DATE64:
+      case PRESTIGE_ARROW_DURATION: SUM_LOOP(int64_t, (double)val); break;
+      case PRESTIGE_ARROW_UINT64: SUM_LOOP(uint64_t, (double)val); break;
+      case PRESTIGE_ARROW_HALF_FLOAT: SUM_LOOP(uint16_t, half_to_double(val)); break;
+      case PRESTIGE_ARROW_FLOAT: SUM_LOOP(float, isnan(val) ? 0.0 : (double)val); break;
+      case PRESTIGE_ARROW_DOUBLE: SUM_LOOP(double, isnan(val) ? 0.0 : val); break;
       case PRESTIGE_ARROW_STRING: case PRESTIGE_ARROW_BINARY: {
         const int32_t *o = (const int32_t *)v;
-        acc->sum += o[j + 1] - o[j];
+        if (!valid) {
+          acc->sum += (double)((int64_t)o[base + len] - o[base]); /* lengths of a contiguous run add up */
+        } else {
+          for (int64_t j = base; j < base + len; j++)
+            if ((valid[j >> 3] >> (j & 7)) & 1) acc->sum += o[j + 1] - o[j];
+        }
         break;
       }
       case PRESTIGE_ARROW_LARGE_STRING: case PRESTIGE_ARROW_LARGE_BINARY: {
         const int64_t *o = (const int64_t *)v;
-        acc->sum += (double)(o[j + 1] - o[j]);
+        if (!valid) {
+          acc->sum += (double)(o[base + len] - o[base]);
+        } else {
+          for (int64_t j = base; j < base + len; j++)
+            if ((valid[j >> 3] >> (j & 7)) & 1) acc->sum += (double)(o[j + 1] - o[j]);
+        }
         break;
       }
-      case PRESTIGE_ARROW_FIXED_SIZE_BINARY: acc->sum += t.fixed_size; break;
+      case PRESTIGE_ARROW_FIXED_SIZE_BINARY: {
+        for (int64_t j = base; j < base + len; j++)
+          if (!valid || ((valid[j >> 3] >> (j & 7)) & 1)) acc->sum += t.fixed_size;
+        break;
+      }
       case PRESTIGE_ARROW_DECIMAL128: {
-        __int128 x;
-        memcpy(&x, v + j * 16, 16);
-        acc->sum += (double)x / pow(10, t.scale);
+        double scale = pow(10, t.scale);
+        for (int64_t j = base; j < base + len; j++) {
+          if (valid && !((valid[j >> 3] >> (j & 7)) & 1)) continue;
+          __int128 x;
+          memcpy(&x, v + j * 16, 16);
+          acc->sum += (double)x / scale;
+        }
         break;
       }
-      default: i = len; break; /* nested: handled below */
+      default: break; /* nested: handled below */
     }
   }
   if (t.type == PRESTIGE_ARROW_STRUCT) {

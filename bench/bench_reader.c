@@ -1,0 +1,125 @@
+/* Full scan of a Parquet file into Arrow batches, in process, touching every value the way the
+ * DuckDB side's query does: integers summed exactly, floating point summed as double, strings by
+ * length, booleans counted. Times open + scan of the whole file (best of REPS runs).
+ * usage: bench_reader FILE [REPS] [BATCH_ROWS] [COLUMN]  -> {"rows":..,"seconds":..,"rows_per_s":..,"check":..} */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <prestige/prestige.h>
+
+static inline bool valid_at(const uint8_t *v, int64_t j) { return !v || ((v[j >> 3] >> (j & 7)) & 1); }
+
+/* Sums one top-level column of a batch; returns a value folded into the run's check so the work
+ * cannot be optimised away. */
+static double column_sum(const struct ArrowArray *a, const struct ArrowSchema *s, int64_t off, int64_t len) {
+  prestige_arrow_type_info_t t;
+  if (prestige_arrow_type_parse(s->format, &t, NULL)) return 0;
+  int64_t base = a->offset + off;
+  const uint8_t *v = a->n_buffers > 0 ? a->buffers[0] : NULL;
+  const void *d = a->n_buffers > 1 ? a->buffers[1] : NULL;
+  if (!d) return 0;
+  switch (t.type) {
+    case PRESTIGE_ARROW_BOOL: {
+      int64_t n = 0;
+      for (int64_t j = base; j < base + len; j++) n += valid_at(v, j) && ((((const uint8_t *)d)[j >> 3] >> (j & 7)) & 1);
+      return (double)n;
+    }
+    case PRESTIGE_ARROW_INT32: case PRESTIGE_ARROW_DATE32: case PRESTIGE_ARROW_UINT32: {
+      const int32_t *x = d;
+      int64_t sum = 0;
+      if (!v) for (int64_t j = base; j < base + len; j++) sum += x[j];
+      else for (int64_t j = base; j < base + len; j++) sum += valid_at(v, j) ? x[j] : 0;
+      return (double)sum;
+    }
+    case PRESTIGE_ARROW_INT64: case PRESTIGE_ARROW_UINT64: case PRESTIGE_ARROW_TIMESTAMP: case PRESTIGE_ARROW_TIME64: {
+      const int64_t *x = d;
+      __int128 sum = 0;
+      if (!v) for (int64_t j = base; j < base + len; j++) sum += x[j];
+      else for (int64_t j = base; j < base + len; j++) sum += valid_at(v, j) ? x[j] : 0;
+      return (double)sum;
+    }
+    case PRESTIGE_ARROW_FLOAT: {
+      const float *x = d;
+      double sum = 0;
+      if (!v) for (int64_t j = base; j < base + len; j++) sum += x[j];
+      else for (int64_t j = base; j < base + len; j++) sum += valid_at(v, j) ? x[j] : 0;
+      return sum;
+    }
+    case PRESTIGE_ARROW_DOUBLE: {
+      const double *x = d;
+      double sum = 0;
+      if (!v) for (int64_t j = base; j < base + len; j++) sum += x[j];
+      else for (int64_t j = base; j < base + len; j++) sum += valid_at(v, j) ? x[j] : 0;
+      return sum;
+    }
+    case PRESTIGE_ARROW_STRING: case PRESTIGE_ARROW_BINARY: {
+      const int32_t *o = d;
+      int64_t sum = 0;
+      if (!v) sum = o[base + len] - o[base];
+      else for (int64_t j = base; j < base + len; j++) sum += valid_at(v, j) ? o[j + 1] - o[j] : 0;
+      return (double)sum;
+    }
+    case PRESTIGE_ARROW_LARGE_STRING: case PRESTIGE_ARROW_LARGE_BINARY: {
+      const int64_t *o = d;
+      int64_t sum = 0;
+      for (int64_t j = base; j < base + len; j++) sum += valid_at(v, j) ? o[j + 1] - o[j] : 0;
+      return (double)sum;
+    }
+    default: return 0;
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    fprintf(stderr, "usage: bench_reader FILE [REPS] [BATCH_ROWS] [COLUMN]\n");
+    return 2;
+  }
+  int reps = argc > 2 ? atoi(argv[2]) : 3;
+  prestige_parquet_reader_options_t o;
+  prestige_parquet_reader_options_init(&o);
+  if (argc > 3) o.batch_rows = atoll(argv[3]);
+  const char *cols[1] = {argc > 4 ? argv[4] : NULL};
+  if (cols[0]) {
+    o.columns = cols;
+    o.n_columns = 1;
+  }
+  double best = 1e30, check = 0;
+  int64_t rows = 0;
+  for (int r = 0; r < (reps < 1 ? 1 : reps); r++) {
+    prestige_error_t err;
+    int64_t t0 = prestige_monotonic_ns();
+    prestige_parquet_reader_t *rd;
+    if (prestige_parquet_reader_open_file(&rd, argv[1], &o, &err)) {
+      fprintf(stderr, "bench_reader: %s\n", err.message);
+      return 1;
+    }
+    struct ArrowArrayStream st;
+    struct ArrowSchema schema;
+    if (prestige_parquet_reader_schema(rd, &schema, &err) || prestige_parquet_reader_stream(rd, &st, &err)) {
+      fprintf(stderr, "bench_reader: %s\n", err.message);
+      return 1;
+    }
+    rows = 0;
+    check = 0;
+    struct ArrowArray b;
+    while (st.get_next(&st, &b) == 0 && b.release) {
+      rows += b.length;
+      for (int64_t c = 0; c < b.n_children; c++) check += column_sum(b.children[c], schema.children[c], b.offset, b.length);
+      b.release(&b);
+    }
+    const char *e = st.get_last_error(&st);
+    if (e && *e) {
+      fprintf(stderr, "bench_reader: %s\n", e);
+      return 1;
+    }
+    st.release(&st);
+    prestige_schema_release(&schema);
+    double secs = (double)(prestige_monotonic_ns() - t0) / 1e9;
+    if (secs < best) best = secs;
+  }
+  printf("{\"rows\":%" PRId64 ",\"seconds\":%.4f,\"rows_per_s\":%.0f,\"check\":%.6g}\n", rows, best, (double)rows / best, check);
+  return 0;
+}
