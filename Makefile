@@ -17,7 +17,7 @@ WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -Wsha
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(WARN) -fPIC -pthread -MMD -MP
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null)
 
-RELEASE_CFLAGS := $(BASE_CFLAGS) -O2 -g $(PQ_CFLAGS)
+RELEASE_CFLAGS := $(BASE_CFLAGS) -O3 -g $(PQ_CFLAGS)
 ASAN_CFLAGS := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=undefined $(PQ_CFLAGS)
 

@@ -312,7 +312,7 @@ static int64_t fb_scalar(fbr_t *r, size_t t, int id, size_t size, int64_t def, i
 
 /* String field id of table t: *s points into the buffer (not NUL-terminated by contract). */
 static int fb_string_field(fbr_t *r, size_t t, int id, const char **s, uint32_t *len) {
-  size_t p, sp;
+  size_t p = 0, sp = 0;
   *s = NULL;
   *len = 0;
   PRESTIGE_TRY(fb_field(r, t, id, 4, &p));
@@ -327,7 +327,7 @@ static int fb_string_field(fbr_t *r, size_t t, int id, const char **s, uint32_t 
 }
 
 static int fb_vector(fbr_t *r, size_t t, int id, size_t *elems, uint32_t *count) {
-  size_t p, vp;
+  size_t p = 0, vp = 0;
   *count = 0;
   *elems = 0;
   PRESTIGE_TRY(fb_field(r, t, id, 4, &p));
@@ -350,7 +350,7 @@ static int read_metadata(fbr_t *r, size_t t, int id, struct ArrowSchema *s) {
   char **owned = calloc(2 * (size_t)n, sizeof(char *));
   int rc = kv && owned ? 0 : prestige_error_set(r->err, PRESTIGE_ENOMEM, "out of memory");
   for (uint32_t i = 0; !rc && i < n; i++) {
-    size_t kt;
+    size_t kt = 0;
     const char *k, *v;
     uint32_t kl, vl;
     rc = fb_deref(r, el + 4 * i, &kt);
@@ -478,7 +478,7 @@ static int read_field(fbr_t *r, size_t ft, struct ArrowSchema *s, int depth) {
   if ((rc = fb_vector(r, ft, 5, &el, &n))) return rc;
   if (n && (rc = prestige_schema_allocate_children(s, n, r->err))) return rc;
   for (uint32_t i = 0; i < n; i++) {
-    size_t ct;
+    size_t ct = 0;
     if ((rc = fb_deref(r, el + 4 * i, &ct)) || (rc = read_field(r, ct, s->children[i], depth + 1))) return rc;
   }
   return read_metadata(r, ft, 6, s);
@@ -494,7 +494,7 @@ int arrow_ipc_schema_parse_message(const uint8_t *data, size_t len, struct Arrow
   p += 4;
   if (!in_bounds(&r, p, mlen) || mlen < 8) return fb_bad(&r, "message length exceeds the data");
   fbr_t m = {data + p, mlen, err};
-  size_t root, st, sp;
+  size_t root = 0, st = 0, sp = 0;
   int rc = 0;
   PRESTIGE_TRY(fb_deref(&m, 0, &root));
   if (fb_scalar(&m, root, 1, 1, 0, &rc) != 1 || rc) return rc ? rc : fb_bad(&m, "message is not a Schema");
@@ -507,7 +507,7 @@ int arrow_ipc_schema_parse_message(const uint8_t *data, size_t len, struct Arrow
   rc = fb_vector(&m, st, 1, &el, &n);
   if (!rc && n) rc = prestige_schema_allocate_children(out, n, err);
   for (uint32_t i = 0; !rc && i < n; i++) {
-    size_t ft;
+    size_t ft = 0;
     rc = fb_deref(&m, el + 4 * i, &ft);
     if (!rc) rc = read_field(&m, ft, out->children[i], 0);
   }

@@ -450,7 +450,7 @@ static int dbp_varint(dbp_reader_t *r, uint64_t *v, prestige_error_t *err) {
 static int dbp_decode(const uint8_t *in, size_t len, uint64_t *out, size_t n, size_t *consumed, int width,
                       prestige_error_t *err) {
   dbp_reader_t r = {in, in + len, in};
-  uint64_t block, minis, total, first;
+  uint64_t block = 0, minis = 0, total = 0, first = 0;
   PRESTIGE_TRY(dbp_varint(&r, &block, err));
   PRESTIGE_TRY(dbp_varint(&r, &minis, err));
   PRESTIGE_TRY(dbp_varint(&r, &total, err));
@@ -463,7 +463,7 @@ static int dbp_decode(const uint8_t *in, size_t len, uint64_t *out, size_t n, si
   if (n > 0) out[0] = last;
   size_t got = total > 0 ? 1 : 0;
   while (got < total) {
-    uint64_t min_u;
+    uint64_t min_u = 0;
     PRESTIGE_TRY(dbp_varint(&r, &min_u, err));
     uint64_t min = (uint64_t)zigzag_decode64(min_u);
     if ((uint64_t)(r.end - r.p) < minis) return dbp_fail(&r, err, "truncated bit widths");
@@ -480,7 +480,25 @@ static int dbp_decode(const uint8_t *in, size_t len, uint64_t *out, size_t n, si
         if (can < (total - got < per_mini ? total - got : per_mini)) return dbp_fail(&r, err, "truncated miniblock");
         bytes = avail;
       }
-      for (uint64_t j = 0; j < per_mini && got < total; j++) {
+      uint64_t take = per_mini < total - got ? per_mini : total - got;
+      if (take > n - (got < n ? got : n)) take = n - (got < n ? got : n); /* values past n are not needed */
+      uint64_t j = 0;
+      if (bw <= 32 && take * (uint64_t)bw <= bytes * 8) { /* whole deltas in bulk, then the running sum */
+        uint32_t deltas[256];
+        while (j < take) {
+          size_t k = take - j < 256 ? (size_t)(take - j) : 256;
+          pq_bitunpack_u32(r.p + j * (uint64_t)bw / 8, k, bw, deltas); /* j is a multiple of 256: byte aligned */
+          uint64_t *o = out + got;
+          if (width == 32) {
+            for (size_t q = 0; q < k; q++) o[q] = last = (last + min + deltas[q]) & 0xffffffffu;
+          } else {
+            for (size_t q = 0; q < k; q++) o[q] = last = last + min + deltas[q];
+          }
+          got += k;
+          j += k;
+        }
+      }
+      for (; j < per_mini && got < total; j++) {
         uint64_t d = read_bits(r.p, j * (uint64_t)bw, bw);
         last = last + min + d;
         if (width == 32) last &= 0xffffffffu;

@@ -653,7 +653,7 @@ static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, const
   int64_t n_slots = c->n_levels;
   uint8_t *bits = NULL;
   int64_t nulls = 0;
-  if (c->def) {
+  if (c->def && c->n_nulls > 0) {
     bits = prestige_buffer_alloc((n_slots + 7) / 8);
     if (!bits) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
     nulls = def_bitmap(c->def, n_slots, n->def, bits);

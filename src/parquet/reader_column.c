@@ -185,8 +185,9 @@ static int dict_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n) {
     size_t k = (size_t)(n - done < 1024 ? n - done : 1024);
     int rc = pq_rle_decoder_get_u32(&d, idx, k, x->err);
     if (rc) return prestige_error_prefix(x->err, "%s: dictionary indices", x->where);
-    for (size_t i = 0; i < k; i++)
-      if (idx[i] >= (uint64_t)x->dict.n) return corrupt(x, "%s", "dictionary index out of range");
+    uint32_t bad = 0;
+    for (size_t i = 0; i < k; i++) bad |= idx[i] >= (uint64_t)x->dict.n; /* vectorises: no early exit */
+    if (bad) return corrupt(x, "%s", "dictionary index out of range");
     if (w == 4 || w == 8) { /* typed gather */
       if (buf_reserve(&x->c->values, k * (size_t)w)) return PRESTIGE_ENOMEM;
       uint8_t *dst = x->c->values.data + x->c->values.len;
@@ -474,6 +475,7 @@ static int data_page(ctx_t *x, const pq_page_header_t *h, const uint8_t *raw, si
   if (def) PRESTIGE_TRY(check_levels(x, def, n, l->def, &present));
   if (rep && n > 0 && c->n_levels == 0 && rep[0] != 0) return corrupt(x, "%s", "first repetition level is not 0");
   PRESTIGE_TRY(decode_values(x, encoding, vals, vals_len, present));
+  c->n_nulls += n - present;
   if (x->spaced) PRESTIGE_TRY(spread(x, def, n, present));
   c->n_levels += n;
   return 0;

@@ -49,6 +49,7 @@ typedef struct rcolumn {
   int16_t *def, *rep; /* NULL when the max level is 0 */
   int64_t n_levels;
   int64_t n_values;   /* present values */
+  int64_t n_nulls;    /* slots whose level is below the leaf's maximum definition level */
   buf_t values;       /* fixed width: n_values * width bytes (booleans one byte each) */
   int64_t *offsets;   /* byte arrays: n_values + 1 offsets into data */
   buf_t data;

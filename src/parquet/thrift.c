@@ -135,7 +135,7 @@ int tr_field(thrift_reader_t *r, int16_t *fid, uint8_t *type) {
 }
 
 int tr_i64(thrift_reader_t *r, int64_t *v) {
-  uint64_t u;
+  uint64_t u = 0;
   PRESTIGE_TRY(tr_varint(r, &u));
   *v = zigzag_decode64(u);
   return 0;
@@ -177,7 +177,7 @@ int tr_bool_elem(thrift_reader_t *r, bool *v) {
 }
 
 int tr_binary(thrift_reader_t *r, const uint8_t **p, uint32_t *len) {
-  uint64_t n;
+  uint64_t n = 0;
   PRESTIGE_TRY(tr_varint(r, &n));
   if (n > (uint64_t)(r->end - r->p)) return tr_fail(r, "binary length past the end of the data");
   *p = r->p;

@@ -383,7 +383,7 @@ static int append_fixed_direct(pqw_column_t *c, const uint8_t *src, size_t width
   if (!rc && c->dict_on) {
     if (buf_reserve(&c->indices, (size_t)n * 4)) rc = oom(err, c);
     for (int64_t k = 0; !rc && k < n; k++) {
-      uint32_t e;
+      uint32_t e = 0;
       if (dict_index(c, vals + k * (int64_t)width, width, &e)) rc = oom(err, c);
       memcpy(c->indices.data + c->indices.len, &e, 4);
       c->indices.len += 4;
@@ -430,7 +430,7 @@ static int append_bytes32(pqw_column_t *c, const struct ArrowArray *a, const int
       }
     }
     if (c->dict_on) {
-      uint32_t e;
+      uint32_t e = 0;
       if (dict_index(c, v, len, &e)) return oom(err, c);
       memcpy(c->indices.data + c->indices.len, &e, 4);
       c->indices.len += 4;
@@ -471,7 +471,7 @@ static int append_values(pqw_column_t *c, const struct ArrowArray *a, const int6
       else if (stats_update(&c->page_stats, l, v, len)) return oom(err, c);
     }
     if (c->dict_on) {
-      uint32_t e;
+      uint32_t e = 0;
       if (dict_index(c, v, len, &e)) return oom(err, c);
       memcpy(c->indices.data + c->indices.len, &e, 4);
       c->indices.len += 4;
