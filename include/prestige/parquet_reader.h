@@ -52,10 +52,13 @@ typedef struct prestige_parquet_reader_options {
   int64_t n_columns;
   const int32_t *row_groups;   /* row groups to read, in this order (NULL: all) */
   int64_t n_row_groups;
-  /* Row groups whose statistics prove that no row satisfies filter are skipped (pruning only:
-   * rows of the remaining row groups are not filtered; use prestige_predicate_match). The
-   * predicate must outlive the reader. */
+  /* Row groups whose statistics prove that no row satisfies filter are skipped, and so are the
+   * rows of pages whose column index (the page index) proves the same: only the pages that may
+   * match are decompressed, in every projected column. This is pruning: the rows returned may
+   * still include non-matching ones (use prestige_predicate_match to test each). The predicate
+   * must outlive the reader. */
   const prestige_predicate_t *filter;
+  bool use_page_index;         /* default true: prune pages with the column index when present */
 } prestige_parquet_reader_options_t;
 
 void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o);
@@ -72,6 +75,9 @@ int prestige_parquet_reader_schema(const prestige_parquet_reader_t *r, struct Ar
 int64_t prestige_parquet_reader_num_rows(const prestige_parquet_reader_t *r);
 int32_t prestige_parquet_reader_num_row_groups(const prestige_parquet_reader_t *r); /* after pruning */
 int32_t prestige_parquet_reader_pruned_row_groups(const prestige_parquet_reader_t *r);
+/* Pages (of every projected column) and rows skipped by page pruning so far. */
+int64_t prestige_parquet_reader_pruned_pages(const prestige_parquet_reader_t *r);
+int64_t prestige_parquet_reader_pruned_rows(const prestige_parquet_reader_t *r);
 /* Key-value metadata value of the footer (not NUL-terminated); false when absent. */
 bool prestige_parquet_reader_metadata(const prestige_parquet_reader_t *r, const char *key, const uint8_t **value,
                                       int32_t *len);

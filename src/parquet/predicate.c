@@ -414,47 +414,168 @@ static bool stat_value(const pq_bytes_t *b, const pred_column_t *col, val_t *v) 
   }
 }
 
-/* true when the row group can hold a matching row (unknown counts as "can"). */
-bool pred_may_match(const prestige_predicate_t *p, const pred_column_t *cols, int32_t n_cols, const pq_row_group_t *rg) {
-  if (p->op == PRED_AND) return pred_may_match(p->l, cols, n_cols, rg) && pred_may_match(p->r, cols, n_cols, rg);
-  if (p->op == PRED_OR) return pred_may_match(p->l, cols, n_cols, rg) || pred_may_match(p->r, cols, n_cols, rg);
-  const pred_column_t *col = NULL;
-  for (int32_t i = 0; i < n_cols; i++)
-    if (!strcmp(cols[i].name, p->column)) col = &cols[i];
-  if (!col || col->leaf < 0 || col->leaf >= rg->n_columns) return true;
-  const pq_column_meta_t *md = rg->columns[col->leaf].meta_data;
-  const pq_statistics_t *st = md ? md->statistics : NULL;
-  if (!st) return true;
-  int64_t rows = rg->num_rows;
-  bool has_nulls = !st->has_null_count || st->null_count > 0;
-  bool all_null = st->has_null_count && st->null_count >= rows;
+/* What the statistics of a row group or a page say about one column. */
+typedef struct stats_view {
+  int64_t rows;
+  bool has_null_count;
+  int64_t null_count;
+  bool all_null; /* known to hold only nulls */
+  const pq_bytes_t *min, *max;
+  bool exact_max;
+} stats_view_t;
+
+/* true when rows described by s can satisfy the term p (unknown counts as "can"). */
+static bool term_may_match(const prestige_predicate_t *p, const pred_column_t *col, const stats_view_t *s) {
+  bool has_nulls = !s->has_null_count || s->null_count > 0;
+  bool all_null = s->all_null || (s->has_null_count && s->null_count >= s->rows);
   if (p->op == PRED_IS_NULL) return has_nulls;
   if (p->op == PRED_NOT_NULL) return !all_null;
   if (all_null) return false; /* every comparison with NULL is false */
-  /* min/max: min_value/max_value, or the legacy fields only where their signed order is right */
-  const pq_bytes_t *mn = st->has_min_value ? &st->min_value : NULL, *mx = st->has_max_value ? &st->max_value : NULL;
-  bool legacy_ok = !col->is_unsigned && col->physical != PRESTIGE_PHYSICAL_BYTE_ARRAY &&
-                   col->physical != PRESTIGE_PHYSICAL_FIXED_LEN_BYTE_ARRAY;
-  if (!mn && legacy_ok && st->has_min) mn = &st->min;
-  if (!mx && legacy_ok && st->has_max) mx = &st->max;
   val_t lo, hi;
-  if (!mn || !mx || !stat_value(mn, col, &lo) || !stat_value(mx, col, &hi)) return true;
-  bool exact_max = !st->has_is_max_value_exact || st->is_max_value_exact;
+  if (!s->min || !s->max || !stat_value(s->min, col, &lo) || !stat_value(s->max, col, &hi)) return true;
   for (int k = 0; k < (p->op == PRED_IN ? p->n_values : 1); k++) {
     const lit_t *l = &p->values[k];
     int cl = cmp_lit(&lo, l), ch = cmp_lit(&hi, l);
     if (cl == 2 || ch == 2) return true;
     bool can;
     switch (p->op) {
-      case PRED_EQ: case PRED_IN: can = cl <= 0 && (ch >= 0 || !exact_max); break;
-      case PRED_NE: can = !(cl == 0 && ch == 0 && exact_max); break;
+      case PRED_EQ: case PRED_IN: can = cl <= 0 && (ch >= 0 || !s->exact_max); break;
+      case PRED_NE: can = !(cl == 0 && ch == 0 && s->exact_max); break;
       case PRED_LT: can = cl < 0; break;
       case PRED_LE: can = cl <= 0; break;
-      case PRED_GT: can = ch > 0 || !exact_max; break;
-      case PRED_GE: can = ch >= 0 || !exact_max; break;
+      case PRED_GT: can = ch > 0 || !s->exact_max; break;
+      case PRED_GE: can = ch >= 0 || !s->exact_max; break;
       default: can = true;
     }
     if (can) return true;
   }
   return false;
+}
+
+static const pred_column_t *find_column(const prestige_predicate_t *p, const pred_column_t *cols, int32_t n_cols,
+                                        int32_t n_leaves) {
+  const pred_column_t *col = NULL;
+  for (int32_t i = 0; i < n_cols; i++)
+    if (!strcmp(cols[i].name, p->column)) col = &cols[i];
+  if (!col || col->leaf < 0 || col->leaf >= n_leaves) return NULL;
+  return col;
+}
+
+/* true when the row group can hold a matching row (unknown counts as "can"). */
+bool pred_may_match(const prestige_predicate_t *p, const pred_column_t *cols, int32_t n_cols, const pq_row_group_t *rg) {
+  if (p->op == PRED_AND) return pred_may_match(p->l, cols, n_cols, rg) && pred_may_match(p->r, cols, n_cols, rg);
+  if (p->op == PRED_OR) return pred_may_match(p->l, cols, n_cols, rg) || pred_may_match(p->r, cols, n_cols, rg);
+  const pred_column_t *col = find_column(p, cols, n_cols, rg->n_columns);
+  if (!col) return true;
+  const pq_column_meta_t *md = rg->columns[col->leaf].meta_data;
+  const pq_statistics_t *st = md ? md->statistics : NULL;
+  if (!st) return true;
+  stats_view_t v = {.rows = rg->num_rows, .has_null_count = st->has_null_count, .null_count = st->null_count};
+  /* min/max: min_value/max_value, or the legacy fields only where their signed order is right */
+  v.min = st->has_min_value ? &st->min_value : NULL;
+  v.max = st->has_max_value ? &st->max_value : NULL;
+  bool legacy_ok = !col->is_unsigned && col->physical != PRESTIGE_PHYSICAL_BYTE_ARRAY &&
+                   col->physical != PRESTIGE_PHYSICAL_FIXED_LEN_BYTE_ARRAY;
+  if (!v.min && legacy_ok && st->has_min) v.min = &st->min;
+  if (!v.max && legacy_ok && st->has_max) v.max = &st->max;
+  v.exact_max = !st->has_is_max_value_exact || st->is_max_value_exact;
+  return term_may_match(p, col, &v);
+}
+
+bool pred_uses_column(const prestige_predicate_t *p, const char *name) {
+  if (p->op == PRED_AND || p->op == PRED_OR) return pred_uses_column(p->l, name) || pred_uses_column(p->r, name);
+  return p->column && !strcmp(p->column, name);
+}
+
+/* ---- row ranges ------------------------------------------------------------------------------- */
+static int ranges_push(pq_row_ranges_t *r, int64_t start, int64_t end) {
+  if (start >= end) return 0;
+  if (r->n > 0 && r->v[r->n - 1].end >= start) { /* touching or overlapping the last: extend it */
+    if (end > r->v[r->n - 1].end) r->v[r->n - 1].end = end;
+    return 0;
+  }
+  if (r->n == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 16;
+    pq_row_range_t *g = realloc(r->v, cap * sizeof(*g));
+    if (!g) return PRESTIGE_ENOMEM;
+    r->v = g;
+    r->cap = cap;
+  }
+  r->v[r->n++] = (pq_row_range_t){start, end};
+  return 0;
+}
+
+void pq_row_ranges_free(pq_row_ranges_t *r) {
+  free(r->v);
+  memset(r, 0, sizeof(*r));
+}
+
+int64_t pq_row_ranges_count(const pq_row_ranges_t *r) {
+  int64_t n = 0;
+  for (size_t i = 0; i < r->n; i++) n += r->v[i].end - r->v[i].start;
+  return n;
+}
+
+static int ranges_and(const pq_row_ranges_t *a, const pq_row_ranges_t *b, pq_row_ranges_t *out) {
+  size_t i = 0, j = 0;
+  while (i < a->n && j < b->n) {
+    int64_t s0 = a->v[i].start > b->v[j].start ? a->v[i].start : b->v[j].start;
+    int64_t e0 = a->v[i].end < b->v[j].end ? a->v[i].end : b->v[j].end;
+    if (ranges_push(out, s0, e0)) return PRESTIGE_ENOMEM;
+    if (a->v[i].end < b->v[j].end) i++;
+    else j++;
+  }
+  return 0;
+}
+
+static int ranges_or(const pq_row_ranges_t *a, const pq_row_ranges_t *b, pq_row_ranges_t *out) {
+  size_t i = 0, j = 0;
+  while (i < a->n || j < b->n) {
+    const pq_row_range_t *x = j >= b->n || (i < a->n && a->v[i].start <= b->v[j].start) ? &a->v[i++] : &b->v[j++];
+    if (ranges_push(out, x->start, x->end)) return PRESTIGE_ENOMEM;
+  }
+  return 0;
+}
+
+int pred_row_ranges(const prestige_predicate_t *p, const pred_column_t *cols, int32_t n_cols, int32_t n_leaves,
+                    const pq_page_index_t *idx, int64_t num_rows, pq_row_ranges_t *out) {
+  memset(out, 0, sizeof(*out));
+  if (p->op == PRED_AND || p->op == PRED_OR) {
+    pq_row_ranges_t a, b;
+    int rc = pred_row_ranges(p->l, cols, n_cols, n_leaves, idx, num_rows, &a);
+    if (!rc) rc = pred_row_ranges(p->r, cols, n_cols, n_leaves, idx, num_rows, &b);
+    else memset(&b, 0, sizeof(b));
+    if (!rc) rc = p->op == PRED_AND ? ranges_and(&a, &b, out) : ranges_or(&a, &b, out);
+    pq_row_ranges_free(&a);
+    pq_row_ranges_free(&b);
+    if (rc) pq_row_ranges_free(out);
+    return rc;
+  }
+  const pred_column_t *col = find_column(p, cols, n_cols, n_leaves);
+  const pq_page_index_t *pi = col ? &idx[col->leaf] : NULL;
+  if (!pi || !pi->ci || !pi->oi || pi->ci->n_pages != pi->oi->n_page_locations) return ranges_push(out, 0, num_rows);
+  const pq_column_index_t *ci = pi->ci;
+  const pq_page_location_t *loc = pi->oi->page_locations;
+  for (int32_t i = 0; i < ci->n_pages; i++) {
+    int64_t start = loc[i].first_row_index, end = i + 1 < ci->n_pages ? loc[i + 1].first_row_index : num_rows;
+    if (start < 0 || end > num_rows || start > end) { /* an index that does not fit the row group: no pruning */
+      pq_row_ranges_free(out);
+      return ranges_push(out, 0, num_rows);
+    }
+    bool all_null = ci->null_pages && ci->null_pages[i];
+    stats_view_t v = {.rows = end - start, .has_null_count = ci->null_counts != NULL,
+                      .null_count = ci->null_counts ? ci->null_counts[i] : 0, .all_null = all_null,
+                      /* byte-array bounds may be truncated: the maximum is then only an upper bound */
+                      .exact_max = col->physical != PRESTIGE_PHYSICAL_BYTE_ARRAY &&
+                                   col->physical != PRESTIGE_PHYSICAL_FIXED_LEN_BYTE_ARRAY};
+    if (!all_null) {
+      v.min = &ci->min_values[i];
+      v.max = &ci->max_values[i];
+    }
+    if (term_may_match(p, col, &v) && ranges_push(out, start, end)) {
+      pq_row_ranges_free(out);
+      return PRESTIGE_ENOMEM;
+    }
+  }
+  return 0;
 }

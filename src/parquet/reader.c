@@ -23,6 +23,9 @@ struct prestige_parquet_reader {
   int32_t n_pruned; /* row groups skipped by the filter */
   pq_codec_ctx_t *codec;
   struct ArrowSchema schema;
+  pred_column_t *pc; /* columns the filter may use */
+  int32_t npc;
+  int64_t pages_pruned, rows_pruned; /* by the column indexes */
   buf_t page;      /* scratch: one decompressed page, reused */
   uint8_t *chunk;  /* scratch: one column chunk's bytes, reused */
   size_t chunk_cap;
@@ -34,6 +37,7 @@ void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o) 
   o->footer_prefetch = 64 * 1024;
   o->verify_checksums = true;
   o->use_arrow_schema = true;
+  o->use_page_index = true;
 }
 
 /* ---- schema ------------------------------------------------------------------------------- */
@@ -102,6 +106,27 @@ static void restore_arrow_schema(prestige_parquet_reader_t *r) {
     for (int64_t i = 0; i < a.n_children; i++)
       if (a.children[i]->name && !strcmp(a.children[i]->name, r->rs.top[t]->name)) restore(r->rs.top[t], a.children[i]);
   prestige_schema_release(&a);
+}
+
+/* A string/binary column with a chunk too big for 32-bit offsets is read as large_string /
+ * large_binary (64-bit offsets) instead of failing. Arrow C++ splits such a row group into
+ * several chunks; one Arrow array per row group is what this reader hands out, so it widens the
+ * type, which holds the same values. The test is on the chunk's uncompressed size, which bounds
+ * its string bytes from above. */
+static void widen_large_strings(prestige_parquet_reader_t *r) {
+  for (int32_t l = 0; l < r->rs.n_leaves; l++) {
+    rnode_t *n = r->rs.leaves[l];
+    if (n->physical != PRESTIGE_PHYSICAL_BYTE_ARRAY || n->large || (strcmp(n->format, "u") && strcmp(n->format, "z"))) continue;
+    for (int32_t g = 0; g < r->meta.n_row_groups; g++) {
+      const pq_row_group_t *rg = &r->meta.row_groups[g];
+      if (l >= rg->n_columns || !rg->columns[l].meta_data) continue;
+      if (rg->columns[l].meta_data->total_uncompressed_size > INT32_MAX) {
+        n->large = true;
+        n->format[0] = n->format[0] == 'u' ? 'U' : 'Z';
+        break;
+      }
+    }
+  }
 }
 
 /* ---- projection --------------------------------------------------------------------------- */
@@ -221,6 +246,7 @@ void prestige_parquet_reader_close(prestige_parquet_reader_t *r) {
   prestige_schema_release(&r->schema);
   buf_release(&r->page);
   free(r->chunk);
+  free(r->pc);
   free(r);
 }
 
@@ -239,6 +265,7 @@ int prestige_parquet_reader_open(prestige_parquet_reader_t **out, prestige_input
   int rc = read_footer(r, err);
   if (!rc) rc = rschema_build(&r->rs, &r->meta, err);
   if (!rc) restore_arrow_schema(r);
+  if (!rc) widen_large_strings(r);
   if (rc && rc != PRESTIGE_ENOMEM && !strstr(err->message, r->in.name)) prestige_error_prefix(err, "%s", r->in.name);
   if (!rc) {
     r->codec = pq_codec_ctx_new();
@@ -295,7 +322,8 @@ int prestige_parquet_reader_open(prestige_parquet_reader_t **out, prestige_input
       else r->n_pruned++;
     }
     if (pc) r->n_rgs = kept;
-    free(pc);
+    r->pc = pc; /* kept for page pruning */
+    r->npc = npc;
   }
   if (!rc) rc = prestige_schema_init(&r->schema, "+s", "", 0, err);
   if (!rc) rc = prestige_schema_allocate_children(&r->schema, r->n_proj, err);
@@ -321,6 +349,8 @@ int prestige_parquet_reader_schema(const prestige_parquet_reader_t *r, struct Ar
 int64_t prestige_parquet_reader_num_rows(const prestige_parquet_reader_t *r) { return r->meta.num_rows; }
 int32_t prestige_parquet_reader_num_row_groups(const prestige_parquet_reader_t *r) { return r->n_rgs; }
 int32_t prestige_parquet_reader_pruned_row_groups(const prestige_parquet_reader_t *r) { return r->n_pruned; }
+int64_t prestige_parquet_reader_pruned_pages(const prestige_parquet_reader_t *r) { return r->pages_pruned; }
+int64_t prestige_parquet_reader_pruned_rows(const prestige_parquet_reader_t *r) { return r->rows_pruned; }
 
 bool prestige_parquet_reader_metadata(const prestige_parquet_reader_t *r, const char *key, const uint8_t **value,
                                       int32_t *len) {
@@ -608,6 +638,7 @@ static int flat_class(const rnode_t *n) {
   if (direct) return 1;
   if ((t.type == PRESTIGE_ARROW_STRING || t.type == PRESTIGE_ARROW_BINARY) && n->physical == PRESTIGE_PHYSICAL_BYTE_ARRAY)
     return 2;
+  if (t.type == PRESTIGE_ARROW_BOOL && n->physical == PRESTIGE_PHYSICAL_BOOLEAN) return 3;
   return 0;
 }
 
@@ -672,6 +703,25 @@ static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, const
   a->null_count = nulls;
   prestige_array_set_buffer(a, 0, bits);
   void *v1 = NULL, *v2 = NULL;
+  if (cls == 3) { /* booleans: one decoded byte per present value, packed into the values bitmap */
+    uint8_t *vb = prestige_buffer_alloc((n_slots + 7) / 8);
+    if (!vb) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    memset(vb, 0, (size_t)(n_slots + 7) / 8);
+    const uint8_t *v = c->values.data;
+    if (nulls == 0) {
+      for (int64_t i = 0; i < n_slots; i++) vb[i >> 3] |= (uint8_t)((v[i] & 1) << (i & 7));
+    } else {
+      int64_t k = 0, last = c->n_values > 0 ? c->n_values - 1 : 0;
+      for (int64_t i = 0; i < n_slots; i++) {
+        bool ok = c->def[i] >= n->def;
+        uint8_t b = c->n_values ? v[k < last ? k : last] & ok : 0;
+        vb[i >> 3] |= (uint8_t)(b << (i & 7));
+        k += ok;
+      }
+    }
+    prestige_array_set_buffer(a, 1, vb);
+    return 0;
+  }
   if (per_slot) {
     v1 = strings ? (void *)narrow_offsets(c->offsets, n_slots) : detach_or_empty(&c->values);
     if (strings) v2 = detach_or_empty(&c->data);
@@ -719,6 +769,75 @@ static void mark_leaves(const rnode_t *n, bool *need) {
   for (int32_t i = 0; i < n->n_children; i++) mark_leaves(n->children[i], need);
 }
 
+/* Reads and decodes one page-index structure (column index or offset index) of a chunk. */
+static int read_index(prestige_parquet_reader_t *r, int64_t off, int32_t len, bool column_index, arena_t *a, void *out,
+                      const char *where, prestige_error_t *err) {
+  if (off < 4 || len <= 0 || (uint64_t)off + (uint64_t)len > r->size)
+    return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: %s at %lld+%d lies outside the file", where,
+                              column_index ? "column index" : "offset index", (long long)off, len);
+  uint8_t *b = arena_alloc(a, (size_t)len);
+  if (!b) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  PRESTIGE_TRY(r->in.read_at(r->in.ctx, (uint64_t)off, b, (size_t)len, err));
+  int rc = column_index ? pq_column_index_decode(b, (size_t)len, a, out, err) : pq_offset_index_decode(b, (size_t)len, a, out, err);
+  if (rc) return prestige_error_prefix(err, "%s: %s", where, column_index ? "column index" : "offset index");
+  return 0;
+}
+
+/* An offset index usable for page selection: pages in file order inside the chunk, rows from 0
+ * upwards inside the row group. */
+static bool offset_index_fits(const pq_offset_index_t *oi, int64_t start, int64_t len, int64_t num_rows) {
+  if (oi->n_page_locations <= 0 || oi->page_locations[0].first_row_index != 0) return false;
+  for (int32_t i = 0; i < oi->n_page_locations; i++) {
+    const pq_page_location_t *l = &oi->page_locations[i];
+    if (l->offset < start || l->offset >= start + len || l->first_row_index >= (num_rows > 0 ? num_rows : 1)) return false;
+    if (i > 0 && (l->offset <= l[-1].offset || l->first_row_index <= l[-1].first_row_index)) return false;
+  }
+  return true;
+}
+
+static void mark_filter_columns(const prestige_predicate_t *p, const pred_column_t *pc, int32_t npc, bool *use) {
+  for (int32_t i = 0; i < npc; i++)
+    if (pred_uses_column(p, pc[i].name)) use[pc[i].leaf] = true;
+}
+
+/* The rows of row group g the filter may match, from the column indexes of the filter's columns;
+ * *all when every row may (no index, or nothing pruned). */
+static int page_ranges(prestige_parquet_reader_t *r, const pq_row_group_t *rg, int32_t g, arena_t *a,
+                       pq_row_ranges_t *keep, bool *all, prestige_error_t *err) {
+  *all = true;
+  memset(keep, 0, sizeof(*keep));
+  if (!r->opts.filter || !r->opts.use_page_index || !r->pc || r->npc == 0) return 0;
+  int32_t nl = r->rs.n_leaves;
+  pq_page_index_t *idx = arena_alloc(a, sizeof(*idx) * (size_t)(nl ? nl : 1));
+  bool *use = arena_alloc(a, (size_t)(nl ? nl : 1));
+  if (!idx || !use) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  memset(idx, 0, sizeof(*idx) * (size_t)(nl ? nl : 1));
+  memset(use, 0, (size_t)(nl ? nl : 1));
+  mark_filter_columns(r->opts.filter, r->pc, r->npc, use);
+  bool any = false;
+  for (int32_t l = 0; l < nl && l < rg->n_columns; l++) {
+    const pq_column_chunk_t *cc = &rg->columns[l];
+    if (!use[l] || !cc->has_column_index || !cc->has_offset_index || !cc->meta_data) continue;
+    char where[512];
+    snprintf(where, sizeof(where), "%s: row group %d, column %s", r->in.name, g, r->rs.leaves[l]->name);
+    pq_column_index_t *ci = arena_alloc(a, sizeof(*ci));
+    pq_offset_index_t *oi = arena_alloc(a, sizeof(*oi));
+    if (!ci || !oi) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    PRESTIGE_TRY(read_index(r, cc->column_index_offset, cc->column_index_length, true, a, ci, where, err));
+    PRESTIGE_TRY(read_index(r, cc->offset_index_offset, cc->offset_index_length, false, a, oi, where, err));
+    if (!offset_index_fits(oi, 0, INT64_MAX, rg->num_rows) || ci->n_pages != oi->n_page_locations) continue;
+    idx[l].ci = ci;
+    idx[l].oi = oi;
+    any = true;
+  }
+  if (!any) return 0;
+  if (pred_row_ranges(r->opts.filter, r->pc, r->npc, rg->n_columns, idx, rg->num_rows, keep))
+    return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  *all = pq_row_ranges_count(keep) >= rg->num_rows;
+  if (*all) pq_row_ranges_free(keep);
+  return 0;
+}
+
 int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t i, struct ArrowArray *out,
                                            prestige_error_t *err) {
   memset(out, 0, sizeof(*out));
@@ -734,6 +853,11 @@ int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t
     mark_leaves(r->proj[k], need);
     if (r->proj[k]->kind == RN_LEAF && flat_class(r->proj[k])) spaced[r->proj[k]->leaf] = 1;
   }
+  arena_t ia = ARENA_INIT; /* page indexes of this row group */
+  pq_row_ranges_t keep = {0};
+  bool all_rows = true;
+  if (!rc) rc = page_ranges(r, rg, g, &ia, &keep, &all_rows, err);
+  int64_t out_rows = all_rows ? rg->num_rows : pq_row_ranges_count(&keep);
   if (!rc && r->in.will_need) {
     /* announce the projected chunks so an object store fetches them in few, coalesced requests */
     uint64_t *offs = calloc((size_t)(nl ? nl : 1), sizeof *offs), *lens = calloc((size_t)(nl ? nl : 1), sizeof *lens);
@@ -785,9 +909,34 @@ int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t
       r->chunk_cap = (size_t)(len ? len : 1);
     }
     rc = r->in.read_at(r->in.ctx, (uint64_t)start, r->chunk, (size_t)len, err);
-    if (!rc) rc = rcolumn_decode(&cols[l], r->rs.leaves[l], md, r->chunk, (size_t)len, rg->num_rows, spaced[l] > 0,
-                                 &r->page, r->opts.verify_checksums, r->codec, where, err);
+    if (rc) break;
+    if (all_rows) {
+      rc = rcolumn_decode(&cols[l], r->rs.leaves[l], md, r->chunk, (size_t)len, rg->num_rows, spaced[l] > 0, &r->page,
+                          NULL, r->opts.verify_checksums, r->codec, where, err);
+      continue;
+    }
+    /* some pages ruled out: decode the pages meeting the kept rows (all of them without an
+     * offset index), then keep exactly those rows so every column agrees */
+    rpage_sel_t sel = {.chunk_start = start, .keep = &keep};
+    pq_offset_index_t oi;
+    if (cc->has_offset_index) {
+      rc = read_index(r, cc->offset_index_offset, cc->offset_index_length, false, &ia, &oi, where, err);
+      if (rc) break;
+      if (offset_index_fits(&oi, start, len, rg->num_rows)) {
+        sel.loc = oi.page_locations;
+        sel.n_loc = oi.n_page_locations;
+      }
+    }
+    pq_row_ranges_t everything = {&(pq_row_range_t){0, rg->num_rows}, 1, 1};
+    rc = rcolumn_decode(&cols[l], r->rs.leaves[l], md, r->chunk, (size_t)len, rg->num_rows, spaced[l] > 0, &r->page,
+                        sel.loc ? &sel : NULL, r->opts.verify_checksums, r->codec, where, err);
+    if (!rc) rc = rcolumn_keep_rows(&cols[l], r->rs.leaves[l], sel.loc ? &sel.decoded : &everything, &keep, where, err);
+    r->pages_pruned += sel.pages_skipped;
+    pq_row_ranges_free(&sel.decoded);
   }
+  if (!rc && !all_rows) r->rows_pruned += rg->num_rows - out_rows;
+  pq_row_ranges_free(&keep);
+  arena_release(&ia);
   /* a big chunk or page is not kept between row groups beyond 64 MiB */
   if (r->chunk_cap > ((size_t)64 << 20)) {
     free(r->chunk);
@@ -796,14 +945,14 @@ int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t
   }
   if (r->page.cap > ((size_t)64 << 20)) buf_release(&r->page);
   if (!rc) rc = prestige_array_init(out, 1, r->n_proj, err);
-  if (!rc) out->length = rg->num_rows;
+  if (!rc) out->length = out_rows;
   for (int32_t k = 0; !rc && k < r->n_proj; k++) {
     char where[512];
     snprintf(where, sizeof(where), "%s: row group %d", r->in.name, g);
     rc = build(r->proj[k], cols, out->children[k], where, err);
-    if (!rc && out->children[k]->length != rg->num_rows)
+    if (!rc && out->children[k]->length != out_rows)
       rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: row group %d: column \"%s\" has %lld rows, the row group %lld",
-                              r->in.name, g, r->proj[k]->name, (long long)out->children[k]->length, (long long)rg->num_rows);
+                              r->in.name, g, r->proj[k]->name, (long long)out->children[k]->length, (long long)out_rows);
   }
   for (int32_t l = 0; cols && l < nl; l++) rcolumn_release(&cols[l]);
   free(cols);

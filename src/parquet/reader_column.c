@@ -481,9 +481,25 @@ static int data_page(ctx_t *x, const pq_page_header_t *h, const uint8_t *raw, si
   return 0;
 }
 
+/* The offset-index entry of the data page at file offset `at` (loc is sorted by offset); -1 if none. */
+static int32_t find_page(const rpage_sel_t *sel, int64_t at, int32_t *cursor) {
+  while (*cursor < sel->n_loc && sel->loc[*cursor].offset < at) (*cursor)++;
+  return *cursor < sel->n_loc && sel->loc[*cursor].offset == at ? *cursor : -1;
+}
+
+static bool rows_meet(const pq_row_ranges_t *r, int64_t start, int64_t end) {
+  size_t lo = 0, hi = r->n; /* first range ending after start */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (r->v[mid].end <= start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < r->n && r->v[lo].start < end;
+}
+
 int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *meta, const uint8_t *chunk, size_t len,
-                   int64_t num_rows, bool spaced, buf_t *page, bool verify_crc, pq_codec_ctx_t *codec, const char *where,
-                   prestige_error_t *err) {
+                   int64_t num_rows, bool spaced, buf_t *page, rpage_sel_t *sel, bool verify_crc, pq_codec_ctx_t *codec,
+                   const char *where, prestige_error_t *err) {
   memset(c, 0, sizeof(*c));
   c->width = fixed_width(leaf);
   c->spaced = spaced && leaf->max_rep == 0 && leaf->physical != PRESTIGE_PHYSICAL_BOOLEAN;
@@ -510,8 +526,9 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
   size_t pos = 0;
   int rc = 0;
   int64_t rows_seen = 0;
+  int32_t sel_cursor = 0;
   while (pos < len && !rc) {
-    if (c->n_levels >= meta->num_values && meta->num_values > 0) break; /* trailing bytes (e.g. page index) */
+    if (!sel && c->n_levels >= meta->num_values && meta->num_values > 0) break; /* trailing bytes (e.g. page index) */
     arena_t a = ARENA_INIT;
     pq_page_header_t h;
     size_t hl;
@@ -553,17 +570,64 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
         break;
       }
       case PQ_PAGE_DATA:
-      case PQ_PAGE_DATA_V2: rc = data_page(&x, &h, raw, raw_len, codec, cc); break;
+      case PQ_PAGE_DATA_V2: {
+        if (sel) {
+          int64_t at = sel->chunk_start + (int64_t)(pos - hl);
+          int32_t i = find_page(sel, at, &sel_cursor);
+          if (i < 0) {
+            rc = prestige_error_set(err, PRESTIGE_ECORRUPT,
+                                    "%s: the offset index has no page at file offset %lld (the page index does not match "
+                                    "the pages)", where, (long long)at);
+            break;
+          }
+          int64_t r0 = sel->loc[i].first_row_index, r1 = i + 1 < sel->n_loc ? sel->loc[i + 1].first_row_index : num_rows;
+          if (!rows_meet(sel->keep, r0, r1)) {
+            sel->pages_skipped++;
+            break;
+          }
+          int64_t before = c->n_levels;
+          rc = data_page(&x, &h, raw, raw_len, codec, cc);
+          if (!rc && leaf->max_rep == 0 && c->n_levels - before != r1 - r0)
+            rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: page at file offset %lld holds %lld rows, the offset index "
+                                    "says %lld", where, (long long)at, (long long)(c->n_levels - before), (long long)(r1 - r0));
+          if (!rc) {
+            pq_row_ranges_t *d = &sel->decoded;
+            if (d->n > 0 && d->v[d->n - 1].end == r0) {
+              d->v[d->n - 1].end = r1;
+            } else {
+              if (d->n == d->cap) {
+                size_t cap = d->cap ? d->cap * 2 : 16;
+                pq_row_range_t *g = realloc(d->v, cap * sizeof(*g));
+                if (!g) {
+                  rc = PRESTIGE_ENOMEM;
+                  break;
+                }
+                d->v = g;
+                d->cap = cap;
+              }
+              d->v[d->n++] = (pq_row_range_t){r0, r1};
+            }
+          }
+          break;
+        }
+        rc = data_page(&x, &h, raw, raw_len, codec, cc);
+        break;
+      }
       default: break; /* index pages and unknown types are skipped */
     }
     arena_release(&a);
     pos += raw_len;
   }
   (void)rows_seen;
-  if (!rc && c->n_levels != meta->num_values)
+  if (!rc && sel) {
+    int64_t want = pq_row_ranges_count(&sel->decoded);
+    if (leaf->max_rep == 0 && c->n_levels != want)
+      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: %lld values for the %lld rows of the pages read", where,
+                              (long long)c->n_levels, (long long)want);
+  } else if (!rc && c->n_levels != meta->num_values)
     rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: column chunk holds %lld values, metadata says %lld", where,
                             (long long)c->n_levels, (long long)meta->num_values);
-  if (!rc && leaf->max_rep == 0 && c->n_levels != num_rows)
+  if (!rc && !sel && leaf->max_rep == 0 && c->n_levels != num_rows)
     rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: %lld values for %lld rows", where, (long long)c->n_levels,
                             (long long)num_rows);
   if (rc == PRESTIGE_ENOMEM && !err->message[0]) prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", where);
@@ -577,4 +641,66 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
   buf_release(x.page);
   if (rc) rcolumn_release(c);
   return rc;
+}
+
+/* ---- row selection ------------------------------------------------------------------------- */
+int rcolumn_keep_rows(rcolumn_t *c, const rnode_t *leaf, const pq_row_ranges_t *decoded, const pq_row_ranges_t *keep,
+                      const char *where, prestige_error_t *err) {
+  size_t di = 0, ki = 0;
+  int64_t row = -1, left_in_span = 0;
+  bool keep_row = false;
+  int64_t out = 0, vin = 0, vout = 0, nulls = 0;
+  size_t din = c->offsets ? (size_t)c->offsets[0] : 0, dout = 0; /* byte-array data: original end so far, output end */
+  int w = c->width;
+  for (int64_t s = 0; s < c->n_levels; s++) {
+    if (!c->rep || c->rep[s] == 0) { /* a new row */
+      if (left_in_span == 0) {
+        if (di >= decoded->n) return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: more rows than the pages read", where);
+        row = decoded->v[di].start;
+        left_in_span = decoded->v[di].end - decoded->v[di].start;
+        di++;
+      } else {
+        row++;
+      }
+      left_in_span--;
+      while (ki < keep->n && keep->v[ki].end <= row) ki++;
+      keep_row = ki < keep->n && keep->v[ki].start <= row;
+    }
+    bool present = c->spaced || !c->def || c->def[s] == leaf->def;
+    if (keep_row) {
+      if (c->def) {
+        c->def[out] = c->def[s];
+        nulls += c->def[s] < leaf->def;
+      }
+      if (c->rep) c->rep[out] = c->rep[s];
+      out++;
+    }
+    if (present) {
+      size_t l = 0, start = din;
+      if (w == 0) { /* the original end is read before any write can reach index vin + 1 */
+        din = (size_t)c->offsets[vin + 1];
+        l = din - start;
+      }
+      if (keep_row) {
+        if (w > 0) {
+          if (vout != vin) memmove(c->values.data + vout * w, c->values.data + vin * w, (size_t)w);
+        } else {
+          if (l && dout != start) memmove(c->data.data + dout, c->data.data + start, l);
+          dout += l;
+          c->offsets[vout + 1] = (int64_t)dout;
+        }
+        vout++;
+      }
+      vin++;
+    }
+  }
+  if (w > 0) c->values.len = (size_t)vout * (size_t)w;
+  else {
+    c->data.len = dout;
+    if (c->offsets) c->offsets[vout] = (int64_t)dout;
+  }
+  c->n_levels = out;
+  c->n_values = vout;
+  c->n_nulls = nulls;
+  return 0;
 }

@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "parquet/codec.h"
 #include "parquet/metadata.h"
+#include "parquet/predicate.h"
 #include "prestige/parquet_reader.h"
 
 typedef enum { RN_LEAF, RN_STRUCT, RN_LIST, RN_MAP } rn_kind_t;
@@ -59,10 +60,24 @@ typedef struct rcolumn {
 } rcolumn_t;
 
 void rcolumn_release(rcolumn_t *c);
+/* Page selection from the offset index: only data pages whose rows meet `keep` are decoded. */
+typedef struct rpage_sel {
+  const pq_page_location_t *loc; /* the chunk's offset index */
+  int32_t n_loc;
+  int64_t chunk_start;           /* file offset of chunk[0] */
+  const pq_row_ranges_t *keep;
+  pq_row_ranges_t decoded;       /* out: the rows of the pages decoded, in order */
+  int32_t pages_skipped;         /* out */
+} rpage_sel_t;
+
 /* Decodes the pages of one column chunk whose bytes are chunk[0..len). `spaced` asks for the
- * per-slot layout (only for leaves without repetition); `page` is scratch reused across calls. */
+ * per-slot layout (only for leaves without repetition); `page` is scratch reused across calls;
+ * `sel` (or NULL for every page) selects pages. */
 int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *meta, const uint8_t *chunk, size_t len,
-                   int64_t num_rows, bool spaced, buf_t *page, bool verify_crc, pq_codec_ctx_t *codec, const char *where,
-                   prestige_error_t *err);
+                   int64_t num_rows, bool spaced, buf_t *page, rpage_sel_t *sel, bool verify_crc, pq_codec_ctx_t *codec,
+                   const char *where, prestige_error_t *err);
+/* Keeps the rows of c that lie in keep; c holds the rows `decoded` (sorted ranges) in order. */
+int rcolumn_keep_rows(rcolumn_t *c, const rnode_t *leaf, const pq_row_ranges_t *decoded, const pq_row_ranges_t *keep,
+                      const char *where, prestige_error_t *err);
 
 #endif

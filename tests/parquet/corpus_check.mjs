@@ -16,7 +16,6 @@ const expectedErrors = {
 };
 // Reasons a file cannot be compared with DuckDB value by value (still read by prestige).
 const knownDifferences = {
-  'large_string_map.brotli.parquet': 'a utf8 column with 2 GiB of data in one row group: Arrow C++ splits it into chunks, prestige does not yet (clear error)',
 };
 const inst = await DuckDBInstance.create(':memory:', { threads: '1' });
 const con = await inst.connect();

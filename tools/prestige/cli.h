@@ -42,9 +42,11 @@ bool cli_wants_help(int argc, char **argv);
 struct ArrowArrayStream;
 struct ArrowSchema;
 struct prestige_predicate;
-/* filter (may be NULL) prunes row groups; *pruned (may be NULL) gets how many. */
+/* filter (may be NULL) prunes row groups and pages; *reader (may be NULL) gets the reader, owned
+ * by the stream and valid until it is released, for its pruning counters. */
+struct prestige_parquet_reader;
 int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int64_t batch_rows,
-                            const struct prestige_predicate *filter, int32_t *pruned, struct ArrowArrayStream *st,
+                            const struct prestige_predicate *filter, struct prestige_parquet_reader **reader, struct ArrowArrayStream *st,
                             struct ArrowSchema *schema);
 
 /* Progress bar on stderr, only when stderr is a terminal and not quiet. */

@@ -18,7 +18,9 @@ static const char USAGE[] =
     "\n"
     "  --where FILTER   count only rows matching FILTER (\"col op value\" terms with AND/OR; ops\n"
     "                   = != < <= > >= IN (...) IS [NOT] NULL); row groups whose statistics rule\n"
-    "                   it out are not read (\"row_groups_pruned\" in the output)\n";
+    "                   it out are not read, nor pages whose column index does\n"
+    "                   (\"row_groups_pruned\", \"pages_pruned\" and \"rows_pruned_by_pages\" in\n"
+    "                   the output)\n";
 
 typedef struct acc {
   int64_t nulls;
@@ -144,8 +146,8 @@ static int run_scan(int argc, char **argv) {
   if (where && prestige_predicate_parse(where, &filter, &perr)) return cli_usage_error(v, "%s", perr.message);
   struct ArrowArrayStream st;
   struct ArrowSchema schema;
-  int32_t pruned = 0;
-  int orc = cli_open_parquet_stream("scan", file, cols, o.batch_rows, filter, &pruned, &st, &schema);
+  prestige_parquet_reader_t *rd = NULL;
+  int orc = cli_open_parquet_stream("scan", file, cols, o.batch_rows, filter, &rd, &st, &schema);
   if (orc) {
     prestige_predicate_free(filter);
     return orc;
@@ -176,7 +178,11 @@ static int run_scan(int argc, char **argv) {
   if (rc == CLI_OK) {
     json_t *out = json_object(), *jc = json_object();
     json_object_set_new(out, "rows", json_integer(rows));
-    if (filter) json_object_set_new(out, "row_groups_pruned", json_integer(pruned));
+    if (filter) {
+      json_object_set_new(out, "row_groups_pruned", json_integer(prestige_parquet_reader_pruned_row_groups(rd)));
+      json_object_set_new(out, "pages_pruned", json_integer(prestige_parquet_reader_pruned_pages(rd)));
+      json_object_set_new(out, "rows_pruned_by_pages", json_integer(prestige_parquet_reader_pruned_rows(rd)));
+    }
     for (int64_t c = 0; c < schema.n_children; c++) {
       json_t *o1 = json_object();
       json_object_set_new(o1, "nulls", json_integer(acc[c].nulls));

@@ -6,7 +6,7 @@
 #include "prestige/parquet_reader.h"
 
 int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int64_t batch_rows,
-                            const struct prestige_predicate *filter, int32_t *pruned, struct ArrowArrayStream *st,
+                            const struct prestige_predicate *filter, struct prestige_parquet_reader **reader, struct ArrowArrayStream *st,
                             struct ArrowSchema *schema) {
   prestige_parquet_reader_options_t o;
   prestige_parquet_reader_options_init(&o);
@@ -26,7 +26,7 @@ int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int6
   prestige_input_t in;
   if (cli_open_input(file, &in, &err)) return cli_fail(verb, &err);
   if (prestige_parquet_reader_open(&r, &in, &o, &err)) return cli_fail(verb, &err);
-  if (pruned) *pruned = prestige_parquet_reader_pruned_row_groups(r);
+  if (reader) *reader = r;
   if (prestige_parquet_reader_stream(r, st, &err)) return cli_fail(verb, &err);
   if (st->get_schema(st, schema)) {
     fprintf(stderr, "prestige %s: %s\n", verb, st->get_last_error(st));
