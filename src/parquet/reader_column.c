@@ -644,8 +644,52 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
 }
 
 /* ---- row selection ------------------------------------------------------------------------- */
+/* Flat columns whose values sit at their slots (spaced, or without nulls): rows are slots, so the
+ * kept rows move as blocks. */
+static int keep_rows_blocks(rcolumn_t *c, const rnode_t *leaf, const pq_row_ranges_t *decoded,
+                            const pq_row_ranges_t *keep) {
+  int64_t out = 0, base = 0; /* base: slot of the current decoded span's first row */
+  size_t dout = 0, ki = 0;
+  int w = c->width;
+  for (size_t di = 0; di < decoded->n; di++) {
+    int64_t r0 = decoded->v[di].start, r1 = decoded->v[di].end;
+    while (ki < keep->n && keep->v[ki].end <= r0) ki++;
+    for (size_t k = ki; k < keep->n && keep->v[k].start < r1; k++) {
+      int64_t s0 = (keep->v[k].start > r0 ? keep->v[k].start : r0) - r0 + base;
+      int64_t s1 = (keep->v[k].end < r1 ? keep->v[k].end : r1) - r0 + base;
+      int64_t n = s1 - s0;
+      if (c->def) memmove(c->def + out, c->def + s0, (size_t)n * 2);
+      if (w > 0) {
+        memmove(c->values.data + out * w, c->values.data + s0 * w, (size_t)(n * w));
+      } else {
+        int64_t d0 = c->offsets[s0], d1 = c->offsets[s1];
+        if (d1 > d0) memmove(c->data.data + dout, c->data.data + d0, (size_t)(d1 - d0));
+        for (int64_t i = 1; i <= n; i++) c->offsets[out + i] = (int64_t)dout + (c->offsets[s0 + i] - d0);
+        dout += (size_t)(d1 - d0);
+      }
+      out += n;
+    }
+    base += r1 - r0;
+  }
+  if (base != c->n_levels) return -1;
+  int64_t nulls = 0;
+  for (int64_t i = 0; c->def && i < out; i++) nulls += c->def[i] < leaf->def;
+  if (w > 0) c->values.len = (size_t)out * (size_t)w;
+  else {
+    c->data.len = dout;
+    if (c->offsets) c->offsets[out] = (int64_t)dout;
+  }
+  c->n_levels = out;
+  c->n_values = out;
+  c->n_nulls = nulls;
+  return 0;
+}
+
 int rcolumn_keep_rows(rcolumn_t *c, const rnode_t *leaf, const pq_row_ranges_t *decoded, const pq_row_ranges_t *keep,
                       const char *where, prestige_error_t *err) {
+  if (!c->rep && c->n_values == c->n_levels && (c->width > 0 || c->offsets) && pq_row_ranges_count(decoded) == c->n_levels &&
+      keep_rows_blocks(c, leaf, decoded, keep) == 0)
+    return 0;
   size_t di = 0, ki = 0;
   int64_t row = -1, left_in_span = 0;
   bool keep_row = false;
