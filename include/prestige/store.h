@@ -97,6 +97,10 @@ int prestige_store_open(prestige_store_t **out, const char *url, prestige_s3_cli
 int prestige_store_open_local(prestige_store_t **out, const char *dir, prestige_error_t *err);
 int prestige_store_open_s3(prestige_store_t **out, prestige_s3_client_t *client, const char *bucket,
                            const char *prefix, prestige_error_t *err);
+/* Splits "s3://bucket[/rest]": the bucket into bucket[cap] and *rest to what follows its slash
+ * ("" when none). EINVAL naming the URL when it is not of that form or the bucket is empty or
+ * longer than cap - 1. */
+int prestige_s3_url_split(const char *url, char *bucket, size_t cap, const char **rest, prestige_error_t *err);
 void prestige_store_free(prestige_store_t *st);
 /* "file:///abs/dir/" or "s3://bucket/prefix/" */
 const char *prestige_store_url(const prestige_store_t *st);

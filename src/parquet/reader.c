@@ -669,9 +669,8 @@ static int32_t *narrow_offsets(const int64_t *o, int64_t n) {
   return off;
 }
 
-/* Top-level leaf without repetition: the decoded buffers become the Arrow buffers (spaced
- * columns, and dense ones without nulls) or are scattered once to their slots. Returns -1 when
- * the fast path does not apply. */
+/* Top-level leaf without repetition: the decoded buffers become the Arrow buffers (booleans are
+ * packed into a bitmap). Returns -1 when the fast path does not apply. */
 static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, const char *where, prestige_error_t *err) {
   int cls = flat_class(n);
   if (!cls) return -1;
@@ -693,8 +692,9 @@ static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, const
       bits = NULL;
     }
   }
-  bool per_slot = c->spaced || nulls == 0;
-  if (per_slot ? c->n_values != n_slots : c->n_values + nulls != n_slots) {
+  /* booleans are dense (one value per present slot), the other classes spaced (one per slot) */
+  bool per_slot = cls != 3 || nulls == 0;
+  if ((cls != 3 && !c->spaced && nulls > 0) || (per_slot ? c->n_values != n_slots : c->n_values + nulls != n_slots)) {
     free(bits);
     return bad_shape(err, where, n);
   }
@@ -722,30 +722,10 @@ static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, const
     prestige_array_set_buffer(a, 1, vb);
     return 0;
   }
-  if (per_slot) {
-    v1 = strings ? (void *)narrow_offsets(c->offsets, n_slots) : detach_or_empty(&c->values);
-    if (strings) v2 = detach_or_empty(&c->data);
-  } else if (!strings) { /* dense values with nulls: scatter to the slots */
-    int w = c->width;
-    uint8_t *out = prestige_buffer_alloc(n_slots * w);
-    const uint8_t *v = c->values.data;
-    int64_t k = 0;
-    for (int64_t i = 0; out && i < n_slots; i++) {
-      if (c->def[i] >= n->def) memcpy(out + i * w, v + (k++) * w, (size_t)w);
-      else memset(out + i * w, 0, (size_t)w);
-    }
-    v1 = out;
-  } else {
-    int32_t *off = prestige_buffer_alloc((n_slots + 1) * 4);
-    int64_t k = 0;
-    if (off) off[0] = 0;
-    for (int64_t i = 0; off && i < n_slots; i++) {
-      k += c->def[i] >= n->def;
-      off[i + 1] = c->offsets ? (int32_t)c->offsets[k] : 0;
-    }
-    v1 = off;
-    v2 = detach_or_empty(&c->data);
-  }
+  /* strings and fixed widths were decoded spaced (read_row_group asks for it for every flat
+   * class): their buffers are the Arrow buffers */
+  v1 = strings ? (void *)narrow_offsets(c->offsets, n_slots) : detach_or_empty(&c->values);
+  if (strings) v2 = detach_or_empty(&c->data);
   if (v1) prestige_array_set_buffer(a, 1, v1);
   if (v2) prestige_array_set_buffer(a, 2, v2);
   if (!v1 || (strings && !v2)) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
@@ -803,12 +783,14 @@ static void mark_filter_columns(const prestige_predicate_t *p, const pred_column
 /* The rows of row group g the filter may match, from the column indexes of the filter's columns;
  * *all when every row may (no index, or nothing pruned). */
 static int page_ranges(prestige_parquet_reader_t *r, const pq_row_group_t *rg, int32_t g, arena_t *a,
-                       pq_row_ranges_t *keep, bool *all, prestige_error_t *err) {
+                       pq_row_ranges_t *keep, bool *all, pq_page_index_t **idx_out, prestige_error_t *err) {
   *all = true;
+  *idx_out = NULL;
   memset(keep, 0, sizeof(*keep));
   if (!r->opts.filter || !r->opts.use_page_index || !r->pc || r->npc == 0) return 0;
   int32_t nl = r->rs.n_leaves;
   pq_page_index_t *idx = arena_alloc(a, sizeof(*idx) * (size_t)(nl ? nl : 1));
+  *idx_out = idx; /* the offset indexes read here serve page selection too */
   bool *use = arena_alloc(a, (size_t)(nl ? nl : 1));
   if (!idx || !use) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   memset(idx, 0, sizeof(*idx) * (size_t)(nl ? nl : 1));
@@ -856,7 +838,8 @@ int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t
   arena_t ia = ARENA_INIT; /* page indexes of this row group */
   pq_row_ranges_t keep = {0};
   bool all_rows = true;
-  if (!rc) rc = page_ranges(r, rg, g, &ia, &keep, &all_rows, err);
+  pq_page_index_t *idx = NULL; /* by leaf: the page indexes page_ranges read */
+  if (!rc) rc = page_ranges(r, rg, g, &ia, &keep, &all_rows, &idx, err);
   int64_t out_rows = all_rows ? rg->num_rows : pq_row_ranges_count(&keep);
   if (!rc && r->in.will_need) {
     /* announce the projected chunks so an object store fetches them in few, coalesced requests */
@@ -918,14 +901,15 @@ int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t
     /* some pages ruled out: decode the pages meeting the kept rows (all of them without an
      * offset index), then keep exactly those rows so every column agrees */
     rpage_sel_t sel = {.chunk_start = start, .keep = &keep};
-    pq_offset_index_t oi;
-    if (cc->has_offset_index) {
-      rc = read_index(r, cc->offset_index_offset, cc->offset_index_length, false, &ia, &oi, where, err);
+    pq_offset_index_t read_oi, *oi = idx ? idx[l].oi : NULL;
+    if (!oi && cc->has_offset_index) {
+      rc = read_index(r, cc->offset_index_offset, cc->offset_index_length, false, &ia, &read_oi, where, err);
       if (rc) break;
-      if (offset_index_fits(&oi, start, len, rg->num_rows)) {
-        sel.loc = oi.page_locations;
-        sel.n_loc = oi.n_page_locations;
-      }
+      oi = &read_oi;
+    }
+    if (oi && offset_index_fits(oi, start, len, rg->num_rows)) {
+      sel.loc = oi->page_locations;
+      sel.n_loc = oi->n_page_locations;
     }
     pq_row_ranges_t everything = {&(pq_row_range_t){0, rg->num_rows}, 1, 1};
     rc = rcolumn_decode(&cols[l], r->rs.leaves[l], md, r->chunk, (size_t)len, rg->num_rows, spaced[l] > 0, &r->page,

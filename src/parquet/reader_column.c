@@ -525,7 +525,6 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: column metadata type differs from the schema", where);
   size_t pos = 0;
   int rc = 0;
-  int64_t rows_seen = 0;
   int32_t sel_cursor = 0;
   while (pos < len && !rc) {
     if (!sel && c->n_levels >= meta->num_values && meta->num_values > 0) break; /* trailing bytes (e.g. page index) */
@@ -618,7 +617,6 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
     arena_release(&a);
     pos += raw_len;
   }
-  (void)rows_seen;
   if (!rc && sel) {
     int64_t want = pq_row_ranges_count(&sel->decoded);
     if (leaf->max_rep == 0 && c->n_levels != want)

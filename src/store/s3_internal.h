@@ -79,8 +79,14 @@ typedef struct s3_response {
   int attempts;
 } s3_response_t;
 
-static inline void s3_request_init(s3_request_t *rq) {
+/* A request for operation op (its name in errors and metrics) on bucket/key (key may be NULL). */
+static inline void s3_request_init(s3_request_t *rq, const char *op, const char *method, const char *bucket,
+                                   const char *key) {
   memset(rq, 0, sizeof *rq);
+  rq->op = op;
+  rq->method = method;
+  rq->bucket = bucket;
+  rq->key = key;
   rq->body_fd = -1;
   rq->out_fd = -1;
 }

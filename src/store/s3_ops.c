@@ -32,11 +32,7 @@ static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_
 static int put_common(prestige_s3_client_t *c, const char *bucket, const char *key, const void *data, size_t len,
                       int fd, bool if_absent, prestige_error_t *err) {
   s3_request_t rq;
-  s3_request_init(&rq);
-  rq.op = "PutObject";
-  rq.method = "PUT";
-  rq.bucket = bucket;
-  rq.key = key;
+  s3_request_init(&rq, "PutObject", "PUT", bucket, key);
   rq.has_body = true;
   rq.body = data;
   rq.body_len = len;
@@ -118,11 +114,7 @@ static int mpu_query(const mpu_t *m, int part, buf_t *q) {
 
 static int mpu_begin(mpu_t *m, prestige_error_t *err) {
   s3_request_t rq;
-  s3_request_init(&rq);
-  rq.op = "CreateMultipartUpload";
-  rq.method = "POST";
-  rq.bucket = m->bucket;
-  rq.key = m->key;
+  s3_request_init(&rq, "CreateMultipartUpload", "POST", m->bucket, m->key);
   rq.query = "uploads=";
   buf_t body = BUF_INIT;
   rq.out = &body;
@@ -164,11 +156,7 @@ static int mpu_upload_part(mpu_t *m, mpu_job_t *j, prestige_error_t *err) {
   buf_t q = BUF_INIT;
   if (mpu_query(m, j->part, &q)) return oom(err);
   s3_request_t rq;
-  s3_request_init(&rq);
-  rq.op = "UploadPart";
-  rq.method = "PUT";
-  rq.bucket = m->bucket;
-  rq.key = m->key;
+  s3_request_init(&rq, "UploadPart", "PUT", m->bucket, m->key);
   rq.query = (const char *)q.data;
   rq.has_body = true;
   rq.body = j->data;
@@ -288,11 +276,7 @@ static void mpu_abort_remote(mpu_t *m) {
   buf_t q = BUF_INIT;
   if (mpu_query(m, 0, &q)) return;
   s3_request_t rq;
-  s3_request_init(&rq);
-  rq.op = "AbortMultipartUpload";
-  rq.method = "DELETE";
-  rq.bucket = m->bucket;
-  rq.key = m->key;
+  s3_request_init(&rq, "AbortMultipartUpload", "DELETE", m->bucket, m->key);
   rq.query = (const char *)q.data;
   s3_response_t rs;
   prestige_error_t e;
@@ -320,11 +304,7 @@ static int mpu_complete(mpu_t *m, prestige_error_t *err) {
   if (buf_append(&body, "</CompleteMultipartUpload>", 26) || mpu_query(m, 0, &q)) goto nomem;
   for (int attempt = 0;; attempt++) {
     s3_request_t rq;
-    s3_request_init(&rq);
-    rq.op = "CompleteMultipartUpload";
-    rq.method = "POST";
-    rq.bucket = m->bucket;
-    rq.key = m->key;
+    s3_request_init(&rq, "CompleteMultipartUpload", "POST", m->bucket, m->key);
     rq.query = (const char *)q.data;
     rq.has_body = true;
     rq.body = body.data;
@@ -535,11 +515,7 @@ int s3_get_object(prestige_s3_client_t *c, const char *bucket, const char *key, 
   *data = NULL;
   *len = 0;
   s3_request_t rq;
-  s3_request_init(&rq);
-  rq.op = "GetObject";
-  rq.method = "GET";
-  rq.bucket = bucket;
-  rq.key = key;
+  s3_request_init(&rq, "GetObject", "GET", bucket, key);
   buf_t b = BUF_INIT;
   rq.out = &b;
   rq.out_max = SIZE_MAX / 2;
@@ -568,11 +544,7 @@ int s3_get_range(prestige_s3_client_t *c, const char *bucket, const char *key, u
                  const char *if_match, prestige_error_t *err) {
   if (len == 0) return 0;
   s3_request_t rq;
-  s3_request_init(&rq);
-  rq.op = "GetObject";
-  rq.method = "GET";
-  rq.bucket = bucket;
-  rq.key = key;
+  s3_request_init(&rq, "GetObject", "GET", bucket, key);
   rq.dst = dst;
   rq.dst_len = len;
   rq.has_range = true;
@@ -587,11 +559,7 @@ int s3_head_object(prestige_s3_client_t *c, const char *bucket, const char *key,
                    prestige_error_t *err) {
   memset(meta, 0, sizeof *meta);
   s3_request_t rq;
-  s3_request_init(&rq);
-  rq.op = "HeadObject";
-  rq.method = "HEAD";
-  rq.bucket = bucket;
-  rq.key = key;
+  s3_request_init(&rq, "HeadObject", "HEAD", bucket, key);
   s3_response_t rs;
   PRESTIGE_TRY(s3_execute(c, &rq, &rs, err));
   meta->key = strdup(key);
@@ -629,11 +597,7 @@ static void *pget_worker(void *arg) {
     if (stop) break;
     uint64_t len = g->size - off < g->chunk ? g->size - off : g->chunk;
     s3_request_t rq;
-    s3_request_init(&rq);
-    rq.op = "GetObject";
-    rq.method = "GET";
-    rq.bucket = g->bucket;
-    rq.key = g->key;
+    s3_request_init(&rq, "GetObject", "GET", g->bucket, g->key);
     rq.out_fd = g->fd;
     rq.out_off = off;
     /* the whole object in one request needs no Range (servers answer plain GETs fastest) */
@@ -737,11 +701,7 @@ out:
 
 int s3_delete_object(prestige_s3_client_t *c, const char *bucket, const char *key, prestige_error_t *err) {
   s3_request_t rq;
-  s3_request_init(&rq);
-  rq.op = "DeleteObject";
-  rq.method = "DELETE";
-  rq.bucket = bucket;
-  rq.key = key;
+  s3_request_init(&rq, "DeleteObject", "DELETE", bucket, key);
   s3_response_t rs;
   int rc = s3_execute(c, &rq, &rs, err);
   if (rc == PRESTIGE_ENOTFOUND && strcmp(rs.code, "NoSuchBucket") != 0) rc = 0;
@@ -771,10 +731,7 @@ int s3_delete_objects(prestige_s3_client_t *c, const char *bucket, const char *c
       md5_base64(body.data, body.len, md5);
       sigv4_header_t h[2] = {{"content-md5", md5}, {"content-type", "application/xml"}};
       s3_request_t rq;
-      s3_request_init(&rq);
-      rq.op = "DeleteObjects";
-      rq.method = "POST";
-      rq.bucket = bucket;
+      s3_request_init(&rq, "DeleteObjects", "POST", bucket, NULL);
       rq.query = "delete=";
       rq.headers = h;
       rq.n_headers = 2;
@@ -830,10 +787,7 @@ int s3_list_page(prestige_s3_client_t *c, const char *bucket, const char *prefix
   if (start_after && *start_after && enc_query_value(&q, "start-after", start_after, false)) goto nomem;
   if (buf_append_u8(&q, 0)) goto nomem;
   s3_request_t rq;
-  s3_request_init(&rq);
-  rq.op = "ListObjectsV2";
-  rq.method = "GET";
-  rq.bucket = bucket;
+  s3_request_init(&rq, "ListObjectsV2", "GET", bucket, NULL);
   rq.query = (const char *)q.data;
   rq.out = &resp;
   rq.out_max = 64u << 20;

@@ -136,18 +136,25 @@ int prestige_store_open_s3(prestige_store_t **out, prestige_s3_client_t *client,
   return 0;
 }
 
+int prestige_s3_url_split(const char *url, char *bucket, size_t cap, const char **rest, prestige_error_t *err) {
+  if (!url || strncmp(url, "s3://", 5)) return prestige_error_set(err, PRESTIGE_EINVAL, "\"%s\" is not an s3:// URL", url ? url : "");
+  const char *b = url + 5, *sl = strchr(b, '/');
+  size_t bl = sl ? (size_t)(sl - b) : strlen(b);
+  if (bl == 0 || bl >= cap) return prestige_error_set(err, PRESTIGE_EINVAL, "invalid S3 URL \"%s\": bad bucket", url);
+  memcpy(bucket, b, bl);
+  bucket[bl] = 0;
+  *rest = sl ? sl + 1 : "";
+  return 0;
+}
+
 int prestige_store_open(prestige_store_t **out, const char *url, prestige_s3_client_t *s3, prestige_error_t *err) {
   *out = NULL;
   if (!url || !*url) return prestige_error_set(err, PRESTIGE_EINVAL, "empty store URL");
   if (!strncmp(url, "s3://", 5)) {
-    const char *b = url + 5;
-    const char *sl = strchr(b, '/');
     char bucket[128];
-    size_t bl = sl ? (size_t)(sl - b) : strlen(b);
-    if (bl == 0 || bl >= sizeof bucket) return prestige_error_set(err, PRESTIGE_EINVAL, "invalid S3 URL \"%s\": bad bucket", url);
-    memcpy(bucket, b, bl);
-    bucket[bl] = 0;
-    return prestige_store_open_s3(out, s3, bucket, sl ? sl + 1 : "", err);
+    const char *prefix;
+    PRESTIGE_TRY(prestige_s3_url_split(url, bucket, sizeof bucket, &prefix, err));
+    return prestige_store_open_s3(out, s3, bucket, prefix, err);
   }
   if (!strncmp(url, "file://", 7)) {
     const char *p = url + 7;

@@ -19,15 +19,11 @@ const char *cli_local_path(const char *arg) {
 int cli_split_s3(const char *url, prestige_store_t **st, char **key, prestige_error_t *err) {
   *st = NULL;
   *key = NULL;
-  const char *b = url + 5;
-  const char *sl = strchr(b, '/');
   char bucket[128];
-  size_t bl = sl ? (size_t)(sl - b) : strlen(b);
-  if (bl == 0 || bl >= sizeof bucket) return prestige_error_set(err, PRESTIGE_EINVAL, "invalid S3 URL \"%s\"", url);
-  memcpy(bucket, b, bl);
-  bucket[bl] = 0;
+  const char *rest;
+  PRESTIGE_TRY(prestige_s3_url_split(url, bucket, sizeof bucket, &rest, err));
   PRESTIGE_TRY(prestige_store_open_s3(st, NULL, bucket, "", err));
-  *key = strdup(sl ? sl + 1 : "");
+  *key = strdup(rest);
   if (!*key) {
     prestige_store_free(*st);
     *st = NULL;
