@@ -9,7 +9,7 @@ DEB_PKGS=(
   libzstd-dev libsnappy-dev zlib1g-dev liblz4-dev libbrotli-dev
   libcurl4-openssl-dev libssl-dev libjansson-dev libsqlite3-dev
   libpq-dev postgresql libmicrohttpd-dev
-  python3 python3-botocore nodejs npm curl bc util-linux
+  python3 python3-botocore python3-avro prometheus nodejs npm curl bc util-linux
 )
 
 missing=()
