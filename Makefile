@@ -14,7 +14,7 @@ INCDIR ?= $(PREFIX)/include
 PKG_LIBS := -lzstd -lsnappy -lz -llz4 -lbrotlienc -lbrotlidec -lcurl -lssl -lcrypto -ljansson \
             -lsqlite3 -lpq -lmicrohttpd -lpthread -lm
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation -Wshadow -Wstrict-prototypes -Wvla
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(WARN) -fPIC -pthread -MMD -MP
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(WARN) -fPIC -fvisibility=hidden -pthread -MMD -MP
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null)
 
 RELEASE_CFLAGS := $(BASE_CFLAGS) -O3 -g $(PQ_CFLAGS)
@@ -35,6 +35,10 @@ A := build/asan
 # when an object is newer.
 $(shell mkdir -p build; echo '$(LIB_SRCS)' | cmp -s - build/srcs.list || echo '$(LIB_SRCS)' > build/srcs.list)
 
+# Rebuild every object when the compiler flags change (a stale object built with other flags,
+# e.g. without -fvisibility=hidden, would otherwise be linked silently).
+$(shell echo '$(CC) $(RELEASE_CFLAGS) $(ASAN_CFLAGS)' | cmp -s - build/flags.list || echo '$(CC) $(RELEASE_CFLAGS) $(ASAN_CFLAGS)' > build/flags.list)
+
 R_LIB_OBJS := $(LIB_SRCS:%.c=$(R)/%.o)
 A_LIB_OBJS := $(LIB_SRCS:%.c=$(A)/%.o)
 
@@ -52,13 +56,13 @@ examples: $(EXAMPLE_SRCS:examples/%.c=$(R)/examples/%)
 tests: $(TEST_SRCS:tests/%.c=$(A)/tests/%)
 bench-bin: $(BENCH_SRCS:bench/%.c=$(R)/bench/%)
 
-$(R)/%.o: %.c
+$(R)/%.o: %.c build/flags.list
 	@mkdir -p $(dir $@)
 	$(CC) $(RELEASE_CFLAGS) -c $< -o $@
-$(A)/tests/common/%.o: tests/common/%.c
+$(A)/tests/common/%.o: tests/common/%.c build/flags.list
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -Itests/common -c $< -o $@
-$(A)/%.o: %.c
+$(A)/%.o: %.c build/flags.list
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -c $< -o $@
 
@@ -76,7 +80,7 @@ $(R)/prestige: $(TOOL_SRCS:%.c=$(R)/%.o) $(R)/libprestige.a
 $(A)/prestige: $(TOOL_SRCS:%.c=$(A)/%.o) $(A)/libprestige.a
 	$(CC) -pthread -fsanitize=address,undefined -o $@ $(filter %.o,$^) $(A)/libprestige.a $(PKG_LIBS)
 
-$(A)/tests/%.o: tests/%.c
+$(A)/tests/%.o: tests/%.c build/flags.list
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -Itests/common -c $< -o $@
 $(A)/tests/%: $(A)/tests/%.o $(TEST_COMMON:%.c=$(A)/%.o) $(A)/libprestige.a

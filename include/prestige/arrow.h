@@ -22,6 +22,8 @@
 #ifndef PRESTIGE_ARROW_H
 #define PRESTIGE_ARROW_H
 
+#include "prestige/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -174,21 +176,21 @@ typedef struct prestige_arrow_type_info {
 
 /* Parses a C Data Interface format string ("tsu:UTC", "d:10,2", "+w:4", ...). For a schema
  * with a dictionary, pass the whole schema to prestige_arrow_schema_type instead. */
-int prestige_arrow_type_parse(const char *format, prestige_arrow_type_info_t *info, prestige_error_t *err);
-int prestige_arrow_schema_type(const struct ArrowSchema *schema, prestige_arrow_type_info_t *info,
-                               prestige_error_t *err);
-const char *prestige_arrow_type_name(prestige_arrow_type_t type); /* "int32", "timestamp", ... */
+PRESTIGE_API int prestige_arrow_type_parse(const char *format, prestige_arrow_type_info_t *info, prestige_error_t *err);
+PRESTIGE_API int prestige_arrow_schema_type(const struct ArrowSchema *schema, prestige_arrow_type_info_t *info,
+                                            prestige_error_t *err);
+PRESTIGE_API const char *prestige_arrow_type_name(prestige_arrow_type_t type); /* "int32", "timestamp", ... */
 
 /* ---- schemas ------------------------------------------------------------------------- */
 /* Initialises *schema (whose previous contents are ignored) with owned copies of format and
  * name, no children, no metadata, and a release callback that frees it recursively. */
-int prestige_schema_init(struct ArrowSchema *schema, const char *format, const char *name, int64_t flags,
-                         prestige_error_t *err);
+PRESTIGE_API int prestige_schema_init(struct ArrowSchema *schema, const char *format, const char *name, int64_t flags,
+                                      prestige_error_t *err);
 /* Allocates n children, each a zeroed ArrowSchema with release == NULL, to be initialised by
  * the caller with prestige_schema_init. Only for schemas made by prestige_schema_init. */
-int prestige_schema_allocate_children(struct ArrowSchema *schema, int64_t n, prestige_error_t *err);
+PRESTIGE_API int prestige_schema_allocate_children(struct ArrowSchema *schema, int64_t n, prestige_error_t *err);
 /* Allocates the dictionary schema (zeroed, release == NULL). */
-int prestige_schema_allocate_dictionary(struct ArrowSchema *schema, prestige_error_t *err);
+PRESTIGE_API int prestige_schema_allocate_dictionary(struct ArrowSchema *schema, prestige_error_t *err);
 
 typedef struct prestige_kv {
   const char *key;
@@ -197,22 +199,22 @@ typedef struct prestige_kv {
 } prestige_kv_t;
 
 /* Replaces the metadata with the given pairs encoded as the C Data Interface specifies. */
-int prestige_schema_set_metadata(struct ArrowSchema *schema, const prestige_kv_t *pairs, int64_t n,
-                                 prestige_error_t *err);
+PRESTIGE_API int prestige_schema_set_metadata(struct ArrowSchema *schema, const prestige_kv_t *pairs, int64_t n,
+                                              prestige_error_t *err);
 /* Number of pairs in encoded metadata (0 for NULL). */
-int32_t prestige_metadata_count(const char *metadata);
+PRESTIGE_API int32_t prestige_metadata_count(const char *metadata);
 /* Pair i of encoded metadata; key/value are not NUL-terminated. Returns false if out of range. */
-bool prestige_metadata_pair(const char *metadata, int32_t i, const char **key, int32_t *key_len,
-                            const char **value, int32_t *value_len);
+PRESTIGE_API bool prestige_metadata_pair(const char *metadata, int32_t i, const char **key, int32_t *key_len,
+                                         const char **value, int32_t *value_len);
 /* Looks a key up; false when absent. */
-bool prestige_metadata_get(const char *metadata, const char *key, const char **value, int32_t *value_len);
+PRESTIGE_API bool prestige_metadata_get(const char *metadata, const char *key, const char **value, int32_t *value_len);
 /* Size in bytes of encoded metadata (0 for NULL). */
-int64_t prestige_metadata_size(const char *metadata);
+PRESTIGE_API int64_t prestige_metadata_size(const char *metadata);
 
 /* Deep copy of any valid schema (from prestige or another producer). */
-int prestige_schema_copy(struct ArrowSchema *dst, const struct ArrowSchema *src, prestige_error_t *err);
+PRESTIGE_API int prestige_schema_copy(struct ArrowSchema *dst, const struct ArrowSchema *src, prestige_error_t *err);
 /* Checks a schema: formats parse, children counts match their types, names present. */
-int prestige_schema_validate(const struct ArrowSchema *schema, prestige_error_t *err);
+PRESTIGE_API int prestige_schema_validate(const struct ArrowSchema *schema, prestige_error_t *err);
 
 /* Moves src into dst (struct copy, then src->release = NULL), as the spec describes. */
 static inline void prestige_schema_move(struct ArrowSchema *src, struct ArrowSchema *dst) {
@@ -236,24 +238,24 @@ static inline void prestige_array_release(struct ArrowArray *a) {
  * with free(), every non-NULL buffer pointer (so buffers must come from malloc/
  * prestige_aligned_alloc-compatible allocation: use prestige_buffer_alloc), then the children
  * and dictionary, recursively. */
-int prestige_array_init(struct ArrowArray *array, int64_t n_buffers, int64_t n_children, prestige_error_t *err);
-int prestige_array_allocate_dictionary(struct ArrowArray *array, prestige_error_t *err);
+PRESTIGE_API int prestige_array_init(struct ArrowArray *array, int64_t n_buffers, int64_t n_children, prestige_error_t *err);
+PRESTIGE_API int prestige_array_allocate_dictionary(struct ArrowArray *array, prestige_error_t *err);
 /* 64-byte aligned allocation, freeable with free(). Zero bytes gives a valid non-NULL pointer.
  * Returns NULL on ENOMEM. */
-void *prestige_buffer_alloc(int64_t size);
+PRESTIGE_API void *prestige_buffer_alloc(int64_t size);
 /* Hands ownership of buffer (from prestige_buffer_alloc or malloc) to array slot i; frees a
  * buffer previously in that slot. Only for arrays made by prestige_array_init. */
-void prestige_array_set_buffer(struct ArrowArray *array, int64_t i, void *buffer);
+PRESTIGE_API void prestige_array_set_buffer(struct ArrowArray *array, int64_t i, void *buffer);
 
 /* Number of buffers the spec requires for a type (validity included): bool/primitive 2,
  * string/binary 3, struct 1, list 2, fixed size list 1, map 2, NA 0. */
-int64_t prestige_arrow_type_buffer_count(prestige_arrow_type_t type);
+PRESTIGE_API int64_t prestige_arrow_type_buffer_count(prestige_arrow_type_t type);
 
 /* Validates an array against its schema: buffer counts, lengths, offsets monotonic and in
  * bounds, children lengths, null_count consistent (when not -1). Producers' arrays handed to
  * the writer are validated with this before a byte of them is read. */
-int prestige_array_validate(const struct ArrowArray *array, const struct ArrowSchema *schema,
-                            prestige_error_t *err);
+PRESTIGE_API int prestige_array_validate(const struct ArrowArray *array, const struct ArrowSchema *schema,
+                                         prestige_error_t *err);
 
 /* Validity bit of element i (i is relative to array->offset, which is added here). */
 static inline bool prestige_array_is_valid(const struct ArrowArray *a, int64_t i) {
@@ -267,51 +269,51 @@ static inline bool prestige_array_is_valid(const struct ArrowArray *a, int64_t i
 typedef struct prestige_array_builder prestige_array_builder_t;
 
 /* Builder for any type the schema describes (nested to any depth). Schema is copied. */
-int prestige_array_builder_new(prestige_array_builder_t **out, const struct ArrowSchema *schema,
-                               prestige_error_t *err);
-void prestige_array_builder_free(prestige_array_builder_t *b);
+PRESTIGE_API int prestige_array_builder_new(prestige_array_builder_t **out, const struct ArrowSchema *schema,
+                                            prestige_error_t *err);
+PRESTIGE_API void prestige_array_builder_free(prestige_array_builder_t *b);
 /* Child builder: struct field i, list/fixed-size-list/map element (i = 0; for map the child is
  * the "entries" struct with key child 0 and value child 1). NULL if out of range. */
-prestige_array_builder_t *prestige_array_builder_child(prestige_array_builder_t *b, int64_t i);
-int64_t prestige_array_builder_length(const prestige_array_builder_t *b);
-const struct ArrowSchema *prestige_array_builder_schema(const prestige_array_builder_t *b);
+PRESTIGE_API prestige_array_builder_t *prestige_array_builder_child(prestige_array_builder_t *b, int64_t i);
+PRESTIGE_API int64_t prestige_array_builder_length(const prestige_array_builder_t *b);
+PRESTIGE_API const struct ArrowSchema *prestige_array_builder_schema(const prestige_array_builder_t *b);
 
 /* Appends a null. For struct builders this also appends a null to every child (Arrow keeps
  * child slots for null struct entries); for fixed-size lists, fixed_size null children. */
-int prestige_array_builder_append_null(prestige_array_builder_t *b, prestige_error_t *err);
+PRESTIGE_API int prestige_array_builder_append_null(prestige_array_builder_t *b, prestige_error_t *err);
 /* Integers of any width (range-checked), date32/64, time32/64, timestamp, duration. */
-int prestige_array_builder_append_int(prestige_array_builder_t *b, int64_t v, prestige_error_t *err);
-int prestige_array_builder_append_uint(prestige_array_builder_t *b, uint64_t v, prestige_error_t *err);
+PRESTIGE_API int prestige_array_builder_append_int(prestige_array_builder_t *b, int64_t v, prestige_error_t *err);
+PRESTIGE_API int prestige_array_builder_append_uint(prestige_array_builder_t *b, uint64_t v, prestige_error_t *err);
 /* float, double, half_float (converted) */
-int prestige_array_builder_append_double(prestige_array_builder_t *b, double v, prestige_error_t *err);
-int prestige_array_builder_append_bool(prestige_array_builder_t *b, bool v, prestige_error_t *err);
+PRESTIGE_API int prestige_array_builder_append_double(prestige_array_builder_t *b, double v, prestige_error_t *err);
+PRESTIGE_API int prestige_array_builder_append_bool(prestige_array_builder_t *b, bool v, prestige_error_t *err);
 /* string, large_string, binary, large_binary, fixed_size_binary (len must equal the width). */
-int prestige_array_builder_append_bytes(prestige_array_builder_t *b, const void *data, int64_t len,
-                                        prestige_error_t *err);
+PRESTIGE_API int prestige_array_builder_append_bytes(prestige_array_builder_t *b, const void *data, int64_t len,
+                                                     prestige_error_t *err);
 /* decimal128: 16 bytes, little-endian two's complement. decimal256: 32 bytes. */
-int prestige_array_builder_append_decimal(prestige_array_builder_t *b, const uint8_t *le_bytes,
-                                          prestige_error_t *err);
+PRESTIGE_API int prestige_array_builder_append_decimal(prestige_array_builder_t *b, const uint8_t *le_bytes,
+                                                       prestige_error_t *err);
 /* Struct: closes one valid row whose children were appended by the caller (each child must
  * have exactly one more value than before). */
-int prestige_array_builder_append_struct(prestige_array_builder_t *b, prestige_error_t *err);
+PRESTIGE_API int prestige_array_builder_append_struct(prestige_array_builder_t *b, prestige_error_t *err);
 /* List/large list/map: closes one valid entry holding every child value appended since the
  * previous entry. Fixed-size list: checks that fixed_size values were appended. */
-int prestige_array_builder_append_list(prestige_array_builder_t *b, prestige_error_t *err);
+PRESTIGE_API int prestige_array_builder_append_list(prestige_array_builder_t *b, prestige_error_t *err);
 
 /* Moves the built array out and resets the builder (keeping its schema) for the next batch. */
-int prestige_array_builder_finish(prestige_array_builder_t *b, struct ArrowArray *out, prestige_error_t *err);
+PRESTIGE_API int prestige_array_builder_finish(prestige_array_builder_t *b, struct ArrowArray *out, prestige_error_t *err);
 
 /* ---- values --------------------------------------------------------------------------------- */
 /* Formats a decimal128 value (16 bytes, little-endian two's complement) with scale digits after
  * the point ("-12.50" for -1250 at scale 2). Returns the length written (out is NUL-terminated;
  * 48 bytes always suffice). */
-int prestige_decimal128_format(const uint8_t *le16, int32_t scale, char *out, size_t n);
+PRESTIGE_API int prestige_decimal128_format(const uint8_t *le16, int32_t scale, char *out, size_t n);
 
 /* ---- streams ----------------------------------------------------------------------------- */
 /* A stream over batches already in memory. Takes ownership of schema and of the n arrays
  * (moved; the caller's structs are marked released). */
-int prestige_array_stream_from_batches(struct ArrowArrayStream *out, struct ArrowSchema *schema,
-                                       struct ArrowArray *batches, int64_t n, prestige_error_t *err);
+PRESTIGE_API int prestige_array_stream_from_batches(struct ArrowArrayStream *out, struct ArrowSchema *schema,
+                                                    struct ArrowArray *batches, int64_t n, prestige_error_t *err);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,8 @@
 #ifndef PRESTIGE_CORE_H
 #define PRESTIGE_CORE_H
 
+#include "prestige/api.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -27,17 +29,17 @@ extern "C" {
 #endif
 
 #define PRESTIGE_VERSION_STRING "0.1.0"
-const char *prestige_version(void);
+PRESTIGE_API const char *prestige_version(void);
 
 /* ---- shutdown token ------------------------------------------------------------------ */
 typedef struct prestige_shutdown prestige_shutdown_t;
 
-prestige_shutdown_t *prestige_shutdown_new(void);            /* NULL on out-of-memory */
-void prestige_shutdown_free(prestige_shutdown_t *s);
-void prestige_shutdown_trigger(prestige_shutdown_t *s);      /* idempotent, thread-safe */
-bool prestige_shutdown_triggered(const prestige_shutdown_t *s);
+PRESTIGE_API prestige_shutdown_t *prestige_shutdown_new(void);            /* NULL on out-of-memory */
+PRESTIGE_API void prestige_shutdown_free(prestige_shutdown_t *s);
+PRESTIGE_API void prestige_shutdown_trigger(prestige_shutdown_t *s);      /* idempotent, thread-safe */
+PRESTIGE_API bool prestige_shutdown_triggered(const prestige_shutdown_t *s);
 /* Sleeps up to timeout_ms (or until triggered). Returns true when triggered. */
-bool prestige_shutdown_wait(prestige_shutdown_t *s, int64_t timeout_ms);
+PRESTIGE_API bool prestige_shutdown_wait(prestige_shutdown_t *s, int64_t timeout_ms);
 
 /* ---- logging --------------------------------------------------------------------------- */
 typedef enum prestige_log_level {
@@ -52,15 +54,15 @@ typedef void (*prestige_log_fn)(void *user_data, prestige_log_level_t level, con
 
 /* Installs the process-wide log callback (NULL removes it) and the minimum level passed to it.
  * Default: no callback, nothing logged. */
-void prestige_log_set_callback(prestige_log_fn fn, void *user_data, prestige_log_level_t min_level);
-const char *prestige_log_level_name(prestige_log_level_t level);
+PRESTIGE_API void prestige_log_set_callback(prestige_log_fn fn, void *user_data, prestige_log_level_t min_level);
+PRESTIGE_API const char *prestige_log_level_name(prestige_log_level_t level);
 
 /* ---- clock ----------------------------------------------------------------------------- */
-int64_t prestige_now_ms(void);        /* wall clock, Unix epoch milliseconds */
-int64_t prestige_monotonic_ns(void);  /* monotonic clock for durations */
+PRESTIGE_API int64_t prestige_now_ms(void);        /* wall clock, Unix epoch milliseconds */
+PRESTIGE_API int64_t prestige_monotonic_ns(void);  /* monotonic clock for durations */
 /* Epoch milliseconds of an ISO 8601 UTC time ("2024-11-20", "2024-11-20T10:00:00Z",
  * "2024-11-20T10:00:00.123Z") or an HTTP date ("Wed, 20 Nov 2024 10:00:00 GMT"); -1 if malformed. */
-int64_t prestige_time_parse_ms(const char *s);
+PRESTIGE_API int64_t prestige_time_parse_ms(const char *s);
 
 #ifdef __cplusplus
 }

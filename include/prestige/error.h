@@ -16,6 +16,8 @@
 #ifndef PRESTIGE_ERROR_H
 #define PRESTIGE_ERROR_H
 
+#include "prestige/api.h"
+
 #include <stdarg.h>
 
 #ifdef __cplusplus
@@ -51,21 +53,21 @@ typedef struct prestige_error {
 } prestige_error_t;
 
 /* Sets code to PRESTIGE_OK and the message to "". */
-void prestige_error_init(prestige_error_t *err);
+PRESTIGE_API void prestige_error_init(prestige_error_t *err);
 
 /* Stable upper-case name of a code, e.g. "ECORRUPT"; "EUNKNOWN" for unknown codes. */
-const char *prestige_code_name(int code);
+PRESTIGE_API const char *prestige_code_name(int code);
 
 /* Records code and a printf-style message in err (if non-NULL). Returns code, so that
  * `return prestige_error_set(err, PRESTIGE_EINVAL, "...")` reads naturally. */
-int prestige_error_set(prestige_error_t *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-int prestige_error_setv(prestige_error_t *err, int code, const char *fmt, va_list ap);
+PRESTIGE_API int prestige_error_set(prestige_error_t *err, int code, const char *fmt, ...)
+                 __attribute__((format(printf, 3, 4)));
+PRESTIGE_API int prestige_error_setv(prestige_error_t *err, int code, const char *fmt, va_list ap);
 
 /* Prepends context to an existing message: "<context>: <old message>". Returns err->code
  * (or PRESTIGE_EINTERNAL when err is NULL). Use when propagating outward. */
-int prestige_error_prefix(prestige_error_t *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+PRESTIGE_API int prestige_error_prefix(prestige_error_t *err, const char *fmt, ...)
+                 __attribute__((format(printf, 2, 3)));
 
 /* Propagate a non-zero return code. */
 #define PRESTIGE_TRY(expr)        \

@@ -17,6 +17,8 @@
 #ifndef PRESTIGE_IO_H
 #define PRESTIGE_IO_H
 
+#include "prestige/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,15 +57,15 @@ typedef struct prestige_input {
 } prestige_input_t;
 
 /* Local file output: created with O_CREAT|O_TRUNC, buffered, fsync'd on close. abort unlinks it. */
-int prestige_output_open_file(prestige_output_t *out, const char *path, prestige_error_t *err);
+PRESTIGE_API int prestige_output_open_file(prestige_output_t *out, const char *path, prestige_error_t *err);
 /* Growable in-memory output; *data and *len are set (caller frees *data with free) when closed. */
-int prestige_output_open_memory(prestige_output_t *out, uint8_t **data, size_t *len, prestige_error_t *err);
+PRESTIGE_API int prestige_output_open_memory(prestige_output_t *out, uint8_t **data, size_t *len, prestige_error_t *err);
 
 /* Local file input using pread. */
-int prestige_input_open_file(prestige_input_t *in, const char *path, prestige_error_t *err);
+PRESTIGE_API int prestige_input_open_file(prestige_input_t *in, const char *path, prestige_error_t *err);
 /* Input over caller-owned memory (not copied; must outlive the input). */
-int prestige_input_open_memory(prestige_input_t *in, const void *data, size_t len, const char *name,
-                               prestige_error_t *err);
+PRESTIGE_API int prestige_input_open_memory(prestige_input_t *in, const void *data, size_t len, const char *name,
+                                            prestige_error_t *err);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,8 @@
 #ifndef PRESTIGE_METRICS_H
 #define PRESTIGE_METRICS_H
 
+#include "prestige/api.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,35 +43,35 @@ typedef enum prestige_metric_kind {
 } prestige_metric_kind_t;
 
 /* ---- reporting (called by components; cheap no-ops with the default backend) ---------- */
-void prestige_metrics_counter_add(const char *name, const prestige_label_t *labels, size_t n_labels, uint64_t delta);
-void prestige_metrics_gauge_set(const char *name, const prestige_label_t *labels, size_t n_labels, double value);
-void prestige_metrics_histogram_record(const char *name, const prestige_label_t *labels, size_t n_labels,
-                                       double value);
+PRESTIGE_API void prestige_metrics_counter_add(const char *name, const prestige_label_t *labels, size_t n_labels, uint64_t delta);
+PRESTIGE_API void prestige_metrics_gauge_set(const char *name, const prestige_label_t *labels, size_t n_labels, double value);
+PRESTIGE_API void prestige_metrics_histogram_record(const char *name, const prestige_label_t *labels, size_t n_labels,
+                                                    double value);
 
 /* ---- choosing a backend ----------------------------------------------------------------- */
 typedef void (*prestige_metrics_fn)(void *user_data, prestige_metric_kind_t kind, const char *name,
                                     const prestige_label_t *labels, size_t n_labels, double value);
 /* Every report goes to fn (from the reporting thread; fn must be thread-safe). */
-void prestige_metrics_use_callback(prestige_metrics_fn fn, void *user_data);
+PRESTIGE_API void prestige_metrics_use_callback(prestige_metrics_fn fn, void *user_data);
 /* Reports accumulate in the built-in registry (kept across backend switches). */
-void prestige_metrics_use_registry(void);
+PRESTIGE_API void prestige_metrics_use_registry(void);
 /* Back to the default: reports are dropped. */
-void prestige_metrics_use_none(void);
+PRESTIGE_API void prestige_metrics_use_none(void);
 /* Empties the built-in registry. */
-void prestige_metrics_registry_reset(void);
+PRESTIGE_API void prestige_metrics_registry_reset(void);
 
 /* ---- reading the registry --------------------------------------------------------------- */
 /* Prometheus text exposition format 0.0.4 of the registry. *out is malloc'd (caller frees). */
-int prestige_metrics_render_prometheus(char **out, size_t *len, prestige_error_t *err);
+PRESTIGE_API int prestige_metrics_render_prometheus(char **out, size_t *len, prestige_error_t *err);
 /* Current value of one series: counter total, gauge value, or histogram count (sum in *sum
  * when non-NULL). ENOTFOUND when the series has never been reported. Labels in any order. */
-int prestige_metrics_value(const char *name, const prestige_label_t *labels, size_t n_labels, double *value,
-                           double *sum, prestige_error_t *err);
+PRESTIGE_API int prestige_metrics_value(const char *name, const prestige_label_t *labels, size_t n_labels, double *value,
+                                        double *sum, prestige_error_t *err);
 
 /* Serves GET /metrics (Prometheus text) on 127.0.0.1:port (port 0 picks a free port; the
  * chosen one is returned in *bound_port when non-NULL). One server per process. */
-int prestige_metrics_serve(uint16_t port, uint16_t *bound_port, prestige_error_t *err);
-void prestige_metrics_serve_stop(void);
+PRESTIGE_API int prestige_metrics_serve(uint16_t port, uint16_t *bound_port, prestige_error_t *err);
+PRESTIGE_API void prestige_metrics_serve_stop(void);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
 #ifndef PRESTIGE_PARQUET_H
 #define PRESTIGE_PARQUET_H
 
+#include "prestige/api.h"
+
 #include "prestige/arrow.h"
 #include "prestige/error.h"
 #include "prestige/io.h"
@@ -55,12 +57,12 @@ typedef enum prestige_physical_type {
 } prestige_physical_type_t;
 
 /* "snappy", "zstd", ... (lower case, as DuckDB and pyarrow spell them); NULL if unknown. */
-const char *prestige_compression_name(prestige_compression_t c);
+PRESTIGE_API const char *prestige_compression_name(prestige_compression_t c);
 /* Parses a codec name, case-insensitive ("none"/"uncompressed", "snappy", "gzip", "brotli",
  * "zstd", "lz4", "lz4_raw"). */
-int prestige_compression_parse(const char *name, prestige_compression_t *out, prestige_error_t *err);
-const char *prestige_encoding_name(prestige_encoding_t e);        /* "PLAIN", "RLE_DICTIONARY", ... */
-const char *prestige_physical_type_name(prestige_physical_type_t t); /* "INT32", ... */
+PRESTIGE_API int prestige_compression_parse(const char *name, prestige_compression_t *out, prestige_error_t *err);
+PRESTIGE_API const char *prestige_encoding_name(prestige_encoding_t e);        /* "PLAIN", "RLE_DICTIONARY", ... */
+PRESTIGE_API const char *prestige_physical_type_name(prestige_physical_type_t t); /* "INT32", ... */
 
 #ifdef __cplusplus
 }

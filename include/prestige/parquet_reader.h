@@ -17,6 +17,8 @@
 #ifndef PRESTIGE_PARQUET_READER_H
 #define PRESTIGE_PARQUET_READER_H
 
+#include "prestige/api.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,12 +37,12 @@ extern "C" {
  *   prestige_predicate_t *p;
  *   prestige_predicate_parse("temperature > 30 AND sensor_id IN ('a', 'b')", &p, &err); */
 typedef struct prestige_predicate prestige_predicate_t;
-int prestige_predicate_parse(const char *text, prestige_predicate_t **out, prestige_error_t *err);
-void prestige_predicate_free(prestige_predicate_t *p);
+PRESTIGE_API int prestige_predicate_parse(const char *text, prestige_predicate_t **out, prestige_error_t *err);
+PRESTIGE_API void prestige_predicate_free(prestige_predicate_t *p);
 /* Whether row i of a record batch (with its schema) satisfies p (SQL semantics: a comparison
  * with NULL is false). Columns not in the batch make the comparison false. */
-bool prestige_predicate_match(const prestige_predicate_t *p, const struct ArrowSchema *schema,
-                              const struct ArrowArray *batch, int64_t i);
+PRESTIGE_API bool prestige_predicate_match(const prestige_predicate_t *p, const struct ArrowSchema *schema,
+                                           const struct ArrowArray *batch, int64_t i);
 
 typedef struct prestige_parquet_reader_options {
   int64_t batch_rows;          /* default 8192 */
@@ -61,32 +63,32 @@ typedef struct prestige_parquet_reader_options {
   bool use_page_index;         /* default true: prune pages with the column index when present */
 } prestige_parquet_reader_options_t;
 
-void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o);
+PRESTIGE_API void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o);
 
 typedef struct prestige_parquet_reader prestige_parquet_reader_t;
 
 /* Takes ownership of *in. */
-int prestige_parquet_reader_open(prestige_parquet_reader_t **r, prestige_input_t *in,
-                                 const prestige_parquet_reader_options_t *opts, prestige_error_t *err);
-int prestige_parquet_reader_open_file(prestige_parquet_reader_t **r, const char *path,
-                                      const prestige_parquet_reader_options_t *opts, prestige_error_t *err);
+PRESTIGE_API int prestige_parquet_reader_open(prestige_parquet_reader_t **r, prestige_input_t *in,
+                                              const prestige_parquet_reader_options_t *opts, prestige_error_t *err);
+PRESTIGE_API int prestige_parquet_reader_open_file(prestige_parquet_reader_t **r, const char *path,
+                                                   const prestige_parquet_reader_options_t *opts, prestige_error_t *err);
 /* The (projected) Arrow schema of the batches. */
-int prestige_parquet_reader_schema(const prestige_parquet_reader_t *r, struct ArrowSchema *out, prestige_error_t *err);
-int64_t prestige_parquet_reader_num_rows(const prestige_parquet_reader_t *r);
-int32_t prestige_parquet_reader_num_row_groups(const prestige_parquet_reader_t *r); /* after pruning */
-int32_t prestige_parquet_reader_pruned_row_groups(const prestige_parquet_reader_t *r);
+PRESTIGE_API int prestige_parquet_reader_schema(const prestige_parquet_reader_t *r, struct ArrowSchema *out, prestige_error_t *err);
+PRESTIGE_API int64_t prestige_parquet_reader_num_rows(const prestige_parquet_reader_t *r);
+PRESTIGE_API int32_t prestige_parquet_reader_num_row_groups(const prestige_parquet_reader_t *r); /* after pruning */
+PRESTIGE_API int32_t prestige_parquet_reader_pruned_row_groups(const prestige_parquet_reader_t *r);
 /* Pages (of every projected column) and rows skipped by page pruning so far. */
-int64_t prestige_parquet_reader_pruned_pages(const prestige_parquet_reader_t *r);
-int64_t prestige_parquet_reader_pruned_rows(const prestige_parquet_reader_t *r);
+PRESTIGE_API int64_t prestige_parquet_reader_pruned_pages(const prestige_parquet_reader_t *r);
+PRESTIGE_API int64_t prestige_parquet_reader_pruned_rows(const prestige_parquet_reader_t *r);
 /* Key-value metadata value of the footer (not NUL-terminated); false when absent. */
-bool prestige_parquet_reader_metadata(const prestige_parquet_reader_t *r, const char *key, const uint8_t **value,
-                                      int32_t *len);
+PRESTIGE_API bool prestige_parquet_reader_metadata(const prestige_parquet_reader_t *r, const char *key, const uint8_t **value,
+                                                   int32_t *len);
 /* Reads row group i (an index into the selected row groups) as one record batch. */
-int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t i, struct ArrowArray *out,
-                                           prestige_error_t *err);
+PRESTIGE_API int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t i, struct ArrowArray *out,
+                                                        prestige_error_t *err);
 /* A stream of record batches over the selected row groups. The stream takes ownership of r. */
-int prestige_parquet_reader_stream(prestige_parquet_reader_t *r, struct ArrowArrayStream *out, prestige_error_t *err);
-void prestige_parquet_reader_close(prestige_parquet_reader_t *r);
+PRESTIGE_API int prestige_parquet_reader_stream(prestige_parquet_reader_t *r, struct ArrowArrayStream *out, prestige_error_t *err);
+PRESTIGE_API void prestige_parquet_reader_close(prestige_parquet_reader_t *r);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,8 @@
 #ifndef PRESTIGE_PARQUET_WRITER_H
 #define PRESTIGE_PARQUET_WRITER_H
 
+#include "prestige/api.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -43,7 +45,7 @@ typedef struct prestige_parquet_column_options {
   int statistics;                 /* 1 on, 0 off, -1 default */
 } prestige_parquet_column_options_t;
 
-void prestige_parquet_column_options_init(prestige_parquet_column_options_t *c, const char *path);
+PRESTIGE_API void prestige_parquet_column_options_init(prestige_parquet_column_options_t *c, const char *path);
 
 typedef struct prestige_parquet_writer_options {
   int64_t row_group_rows;         /* default 1,048,576 rows */
@@ -66,7 +68,7 @@ typedef struct prestige_parquet_writer_options {
   int64_t n_columns;
 } prestige_parquet_writer_options_t;
 
-void prestige_parquet_writer_options_init(prestige_parquet_writer_options_t *o);
+PRESTIGE_API void prestige_parquet_writer_options_init(prestige_parquet_writer_options_t *o);
 
 typedef struct prestige_parquet_column_summary {
   char *path;                     /* dotted leaf path as in the file ("tags.list.element") */
@@ -89,34 +91,34 @@ typedef struct prestige_parquet_file_summary {
   prestige_parquet_column_summary_t *columns;
 } prestige_parquet_file_summary_t;
 
-void prestige_parquet_file_summary_release(prestige_parquet_file_summary_t *s);
+PRESTIGE_API void prestige_parquet_file_summary_release(prestige_parquet_file_summary_t *s);
 
 typedef struct prestige_parquet_writer prestige_parquet_writer_t;
 
 /* Takes ownership of *out (closed or aborted by the writer). The schema must be a struct
  * ("+s"); it is copied. Options are validated; NULL means defaults. */
-int prestige_parquet_writer_open(prestige_parquet_writer_t **w, const struct ArrowSchema *schema, prestige_output_t *out,
-                                 const prestige_parquet_writer_options_t *opts, prestige_error_t *err);
-int prestige_parquet_writer_open_file(prestige_parquet_writer_t **w, const char *path, const struct ArrowSchema *schema,
-                                      const prestige_parquet_writer_options_t *opts, prestige_error_t *err);
+PRESTIGE_API int prestige_parquet_writer_open(prestige_parquet_writer_t **w, const struct ArrowSchema *schema, prestige_output_t *out,
+                                              const prestige_parquet_writer_options_t *opts, prestige_error_t *err);
+PRESTIGE_API int prestige_parquet_writer_open_file(prestige_parquet_writer_t **w, const char *path, const struct ArrowSchema *schema,
+                                                   const prestige_parquet_writer_options_t *opts, prestige_error_t *err);
 /* Appends a record batch (a struct array matching the schema); validated before use. The
  * batch is not retained. After an error the writer can only be aborted. */
-int prestige_parquet_writer_write(prestige_parquet_writer_t *w, const struct ArrowArray *batch, prestige_error_t *err);
+PRESTIGE_API int prestige_parquet_writer_write(prestige_parquet_writer_t *w, const struct ArrowArray *batch, prestige_error_t *err);
 /* Appends rows [row0, row0 + n_rows) of a batch (for callers that split batches across files). */
-int prestige_parquet_writer_write_slice(prestige_parquet_writer_t *w, const struct ArrowArray *batch, int64_t row0,
-                                        int64_t n_rows, prestige_error_t *err);
+PRESTIGE_API int prestige_parquet_writer_write_slice(prestige_parquet_writer_t *w, const struct ArrowArray *batch, int64_t row0,
+                                                     int64_t n_rows, prestige_error_t *err);
 /* Writes every ArrowArrayStream batch (the stream's schema must equal the writer's). */
-int prestige_parquet_writer_write_stream(prestige_parquet_writer_t *w, struct ArrowArrayStream *stream, prestige_error_t *err);
+PRESTIGE_API int prestige_parquet_writer_write_stream(prestige_parquet_writer_t *w, struct ArrowArrayStream *stream, prestige_error_t *err);
 /* Rows written so far, and bytes written to the output plus buffered row-group data. */
-int64_t prestige_parquet_writer_rows(const prestige_parquet_writer_t *w);
-int64_t prestige_parquet_writer_bytes(const prestige_parquet_writer_t *w);
+PRESTIGE_API int64_t prestige_parquet_writer_rows(const prestige_parquet_writer_t *w);
+PRESTIGE_API int64_t prestige_parquet_writer_bytes(const prestige_parquet_writer_t *w);
 /* Flushes the current row group now (for callers that rotate on their own schedule). */
-int prestige_parquet_writer_flush_row_group(prestige_parquet_writer_t *w, prestige_error_t *err);
+PRESTIGE_API int prestige_parquet_writer_flush_row_group(prestige_parquet_writer_t *w, prestige_error_t *err);
 /* Finishes the file (footer, fsync via the output's close) and frees w. summary may be NULL. */
-int prestige_parquet_writer_close(prestige_parquet_writer_t *w, prestige_parquet_file_summary_t *summary,
-                                  prestige_error_t *err);
+PRESTIGE_API int prestige_parquet_writer_close(prestige_parquet_writer_t *w, prestige_parquet_file_summary_t *summary,
+                                               prestige_error_t *err);
 /* Discards the output (file removed / upload aborted) and frees w. */
-void prestige_parquet_writer_abort(prestige_parquet_writer_t *w);
+PRESTIGE_API void prestige_parquet_writer_abort(prestige_parquet_writer_t *w);
 
 #ifdef __cplusplus
 }

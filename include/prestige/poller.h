@@ -28,6 +28,8 @@
 #ifndef PRESTIGE_POLLER_H
 #define PRESTIGE_POLLER_H
 
+#include "prestige/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,17 +49,17 @@ typedef struct prestige_state_store prestige_state_store_t;
 /* "sqlite:PATH" (or a plain path) for the embedded SQLite store; "postgresql://..." or
  * "postgres://..." (or a libpq "host=... dbname=..." string) for PostgreSQL. The table
  * prestige_poller_state is created if missing. Thread-safe. */
-int prestige_state_store_open(prestige_state_store_t **out, const char *spec, prestige_error_t *err);
-void prestige_state_store_free(prestige_state_store_t *s);
+PRESTIGE_API int prestige_state_store_open(prestige_state_store_t **out, const char *spec, prestige_error_t *err);
+PRESTIGE_API void prestige_state_store_free(prestige_state_store_t *s);
 /* Records that process handled key (timestamp ts) with status ("success", "failure", ...). */
-int prestige_state_store_mark(prestige_state_store_t *s, const char *process, const char *prefix, const char *key,
-                              int64_t ts, const char *status, prestige_error_t *err);
+PRESTIGE_API int prestige_state_store_mark(prestige_state_store_t *s, const char *process, const char *prefix, const char *key,
+                                           int64_t ts, const char *status, prestige_error_t *err);
 /* 1 when process has marked key, 0 when not. */
-int prestige_state_store_is_processed(prestige_state_store_t *s, const char *process, const char *prefix, const char *key,
-                                      prestige_error_t *err);
+PRESTIGE_API int prestige_state_store_is_processed(prestige_state_store_t *s, const char *process, const char *prefix, const char *key,
+                                                   prestige_error_t *err);
 /* Highest timestamp process has marked for prefix (INT64_MIN when none). */
-int prestige_state_store_latest(prestige_state_store_t *s, const char *process, const char *prefix, int64_t *ts,
-                                prestige_error_t *err);
+PRESTIGE_API int prestige_state_store_latest(prestige_state_store_t *s, const char *process, const char *prefix, int64_t *ts,
+                                             prestige_error_t *err);
 
 /* ---- poller ------------------------------------------------------------------------------------ */
 
@@ -81,22 +83,22 @@ typedef struct prestige_poller_config {
 
 typedef struct prestige_poller prestige_poller_t;
 
-void prestige_poller_config_init(prestige_poller_config_t *c);
+PRESTIGE_API void prestige_poller_config_init(prestige_poller_config_t *c);
 /* Starts the polling thread (the first poll happens at once). state may be NULL (no memory across
  * restarts). */
-int prestige_poller_start(prestige_poller_t **out, const prestige_poller_config_t *c, prestige_state_store_t *state,
-                          prestige_error_t *err);
+PRESTIGE_API int prestige_poller_start(prestige_poller_t **out, const prestige_poller_config_t *c, prestige_state_store_t *state,
+                                       prestige_error_t *err);
 /* Next new file (key, size, timestamp); ETIMEOUT after timeout_ms (< 0 waits), ESHUTDOWN once
  * stopped and drained. *file is owned by the caller (prestige_file_meta_clear). */
-int prestige_poller_next(prestige_poller_t *p, prestige_file_meta_t *file, int64_t timeout_ms, prestige_error_t *err);
-int prestige_poller_mark_processed(prestige_poller_t *p, const prestige_file_meta_t *file, const char *status,
-                                   prestige_error_t *err);
+PRESTIGE_API int prestige_poller_next(prestige_poller_t *p, prestige_file_meta_t *file, int64_t timeout_ms, prestige_error_t *err);
+PRESTIGE_API int prestige_poller_mark_processed(prestige_poller_t *p, const prestige_file_meta_t *file, const char *status,
+                                                prestige_error_t *err);
 /* One poll now, synchronously (what --once does); returns how many new files were queued. With
  * poll_interval_ms < 0 the poller has no thread and polls only when asked to. */
-int prestige_poller_poll_once(prestige_poller_t *p, size_t *queued, prestige_error_t *err);
-void prestige_poller_stop(prestige_poller_t *p);  /* stops polling; queued files can still be taken */
-void prestige_poller_free(prestige_poller_t *p);
-void prestige_file_meta_clear(prestige_file_meta_t *f);
+PRESTIGE_API int prestige_poller_poll_once(prestige_poller_t *p, size_t *queued, prestige_error_t *err);
+PRESTIGE_API void prestige_poller_stop(prestige_poller_t *p);  /* stops polling; queued files can still be taken */
+PRESTIGE_API void prestige_poller_free(prestige_poller_t *p);
+PRESTIGE_API void prestige_file_meta_clear(prestige_file_meta_t *f);
 
 #ifdef __cplusplus
 }

@@ -43,6 +43,8 @@
 #ifndef PRESTIGE_RECORDS_H
 #define PRESTIGE_RECORDS_H
 
+#include "prestige/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -243,17 +245,17 @@ typedef struct prestige_record_desc {
 /* ---- operations ------------------------------------------------------------------------ */
 /* Checks a descriptor: unique non-empty names, attributes valid for their kinds, member sizes
  * consistent with kinds, partition parameters positive. */
-int prestige_record_validate(const prestige_record_desc_t *desc, prestige_error_t *err);
+PRESTIGE_API int prestige_record_validate(const prestige_record_desc_t *desc, prestige_error_t *err);
 
 /* The Arrow schema (struct of the fields, in order). Non-optional fields are non-nullable.
  * Each field carries PARQUET:field_id = its 1-based position; record and field attributes are
  * kept in metadata (prestige:table, prestige:namespace, prestige:partition, prestige:sort,
  * prestige:identifier) for the Iceberg layer. */
-int prestige_record_schema(const prestige_record_desc_t *desc, struct ArrowSchema *out, prestige_error_t *err);
+PRESTIGE_API int prestige_record_schema(const prestige_record_desc_t *desc, struct ArrowSchema *out, prestige_error_t *err);
 
 /* n structs → one record batch. Strings and bytes are copied into the batch. */
-int prestige_record_to_arrow(const prestige_record_desc_t *desc, const void *records, size_t n,
-                             struct ArrowArray *out, prestige_error_t *err);
+PRESTIGE_API int prestige_record_to_arrow(const prestige_record_desc_t *desc, const void *records, size_t n,
+                                          struct ArrowArray *out, prestige_error_t *err);
 
 /* Records converted from Arrow: items is an array of n structs; every string, bytes and list
  * pointer inside them points into memory owned by this container (copied out of the batch, so
@@ -263,7 +265,7 @@ typedef struct prestige_records {
   size_t n;
   void *private_data;
 } prestige_records_t;
-void prestige_records_release(prestige_records_t *records);
+PRESTIGE_API void prestige_records_release(prestige_records_t *records);
 
 /* A batch (with its schema) → structs, appended to *out (initialise it to {0} first).
  * Columns are matched by name, in any order; extra columns are ignored. A missing column, a
@@ -272,24 +274,24 @@ void prestige_records_release(prestige_records_t *records);
 typedef struct prestige_record_read_options {
   bool allow_nullable; /* default false */
 } prestige_record_read_options_t;
-void prestige_record_read_options_init(prestige_record_read_options_t *opts);
-int prestige_record_from_arrow(const prestige_record_desc_t *desc, const struct ArrowSchema *schema,
-                               const struct ArrowArray *batch, const prestige_record_read_options_t *opts,
-                               prestige_records_t *out, prestige_error_t *err);
+PRESTIGE_API void prestige_record_read_options_init(prestige_record_read_options_t *opts);
+PRESTIGE_API int prestige_record_from_arrow(const prestige_record_desc_t *desc, const struct ArrowSchema *schema,
+                                            const struct ArrowArray *batch, const prestige_record_read_options_t *opts,
+                                            prestige_records_t *out, prestige_error_t *err);
 
 /* An ArrowArrayStream over n structs in batches of batch_rows (0: 8192). The records must
  * outlive the stream. */
-int prestige_record_stream(const prestige_record_desc_t *desc, const void *records, size_t n, size_t batch_rows,
-                           struct ArrowArrayStream *out, prestige_error_t *err);
+PRESTIGE_API int prestige_record_stream(const prestige_record_desc_t *desc, const void *records, size_t n, size_t batch_rows,
+                                        struct ArrowArrayStream *out, prestige_error_t *err);
 
 /* Writes n structs to a Parquet file (opts NULL: defaults), through a temporary name renamed
  * into place once the file is complete. */
-int prestige_record_write_file(const prestige_record_desc_t *desc, const char *path, const void *records, size_t n,
-                               const prestige_parquet_writer_options_t *opts, prestige_error_t *err);
+PRESTIGE_API int prestige_record_write_file(const prestige_record_desc_t *desc, const char *path, const void *records, size_t n,
+                                            const prestige_parquet_writer_options_t *opts, prestige_error_t *err);
 /* Reads a Parquet file into structs, appended to *out (initialise it to {0}). Only the
  * record's columns are read; see prestige_record_from_arrow for the matching rules. */
-int prestige_record_read_file(const prestige_record_desc_t *desc, const char *path,
-                              const prestige_record_read_options_t *opts, prestige_records_t *out, prestige_error_t *err);
+PRESTIGE_API int prestige_record_read_file(const prestige_record_desc_t *desc, const char *path,
+                                           const prestige_record_read_options_t *opts, prestige_records_t *out, prestige_error_t *err);
 
 #ifdef __cplusplus
 }

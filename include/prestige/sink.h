@@ -31,6 +31,8 @@
 #ifndef PRESTIGE_SINK_H
 #define PRESTIGE_SINK_H
 
+#include "prestige/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,7 +70,7 @@ typedef struct prestige_sink_options {
   prestige_parquet_writer_options_t writer; /* codec, row groups, ... (initialised to the writer's defaults) */
 } prestige_sink_options_t;
 
-void prestige_sink_options_init(prestige_sink_options_t *o);
+PRESTIGE_API void prestige_sink_options_init(prestige_sink_options_t *o);
 
 typedef struct prestige_sink_file {
   char *path;          /* local path of the finished file (may be gone when uploaded without keep_local) */
@@ -86,41 +88,41 @@ typedef struct prestige_sink_manifest {
   int64_t rows;        /* sum over files */
 } prestige_sink_manifest_t;
 
-void prestige_sink_manifest_release(prestige_sink_manifest_t *m);
+PRESTIGE_API void prestige_sink_manifest_release(prestige_sink_manifest_t *m);
 /* One JSON object: {"files":[{"path","key","rows","bytes","min_timestamp_ms","max_timestamp_ms"}...],"rows":N}.
  * malloc'd. */
-char *prestige_sink_manifest_json(const prestige_sink_manifest_t *m);
+PRESTIGE_API char *prestige_sink_manifest_json(const prestige_sink_manifest_t *m);
 
 typedef struct prestige_sink prestige_sink_t;
 typedef struct prestige_sink_client prestige_sink_client_t;
 
 /* desc: the record type (typed writes); or schema (Arrow batches only) when desc is NULL.
  * Performs crash recovery before returning. */
-int prestige_sink_open(prestige_sink_t **out, const prestige_sink_options_t *o, const prestige_record_desc_t *desc,
-                       const struct ArrowSchema *schema, prestige_error_t *err);
+PRESTIGE_API int prestige_sink_open(prestige_sink_t **out, const prestige_sink_options_t *o, const prestige_record_desc_t *desc,
+                                    const struct ArrowSchema *schema, prestige_error_t *err);
 /* Runs the sink on a new thread. */
-int prestige_sink_start(prestige_sink_t *sink, prestige_error_t *err);
+PRESTIGE_API int prestige_sink_start(prestige_sink_t *sink, prestige_error_t *err);
 /* Or runs it on the calling thread until closed or shut down (returns the last error, if any). */
-int prestige_sink_run(prestige_sink_t *sink, prestige_error_t *err);
+PRESTIGE_API int prestige_sink_run(prestige_sink_t *sink, prestige_error_t *err);
 /* Files recovered on open (re-uploaded completed files), reported in the first commit too. */
-size_t prestige_sink_recovered_files(const prestige_sink_t *sink, size_t *moved_incomplete, size_t *deleted);
+PRESTIGE_API size_t prestige_sink_recovered_files(const prestige_sink_t *sink, size_t *moved_incomplete, size_t *deleted);
 
-prestige_sink_client_t *prestige_sink_client_new(prestige_sink_t *sink); /* NULL on ENOMEM */
+PRESTIGE_API prestige_sink_client_t *prestige_sink_client_new(prestige_sink_t *sink); /* NULL on ENOMEM */
 /* Flushes records the client buffered (they are written, not committed) and frees it. */
-int prestige_sink_client_free(prestige_sink_client_t *c, prestige_error_t *err);
+PRESTIGE_API int prestige_sink_client_free(prestige_sink_client_t *c, prestige_error_t *err);
 /* Typed records (the sink must have a record type): copied, so the caller may reuse the memory. */
-int prestige_sink_write(prestige_sink_client_t *c, const void *record, prestige_error_t *err);
-int prestige_sink_write_many(prestige_sink_client_t *c, const void *records, size_t n, prestige_error_t *err);
+PRESTIGE_API int prestige_sink_write(prestige_sink_client_t *c, const void *record, prestige_error_t *err);
+PRESTIGE_API int prestige_sink_write_many(prestige_sink_client_t *c, const void *records, size_t n, prestige_error_t *err);
 /* An Arrow batch matching the sink's schema; moved (batch->release is NULL afterwards). */
-int prestige_sink_write_batch(prestige_sink_client_t *c, struct ArrowArray *batch, prestige_error_t *err);
+PRESTIGE_API int prestige_sink_write_batch(prestige_sink_client_t *c, struct ArrowArray *batch, prestige_error_t *err);
 /* Finishes the current file and makes every record written before durable (and uploaded when the
  * sink has an uploader); returns the files finished since the previous commit. manifest may be NULL. */
-int prestige_sink_commit(prestige_sink_client_t *c, prestige_sink_manifest_t *manifest, prestige_error_t *err);
+PRESTIGE_API int prestige_sink_commit(prestige_sink_client_t *c, prestige_sink_manifest_t *manifest, prestige_error_t *err);
 /* Like commit, but leaves the current file open: makes the files finished so far (by rotation)
  * durable and uploaded, and returns them. */
-int prestige_sink_checkpoint(prestige_sink_client_t *c, prestige_sink_manifest_t *manifest, prestige_error_t *err);
+PRESTIGE_API int prestige_sink_checkpoint(prestige_sink_client_t *c, prestige_sink_manifest_t *manifest, prestige_error_t *err);
 /* Final commit, stops the sink thread, waits for uploads, frees. final may be NULL. */
-int prestige_sink_close(prestige_sink_t *sink, prestige_sink_manifest_t *final, prestige_error_t *err);
+PRESTIGE_API int prestige_sink_close(prestige_sink_t *sink, prestige_sink_manifest_t *final, prestige_error_t *err);
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,8 @@
 #ifndef PRESTIGE_SOURCE_H
 #define PRESTIGE_SOURCE_H
 
+#include "prestige/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,15 +47,15 @@ typedef struct prestige_source_options {
   void *user_data;
 } prestige_source_options_t;
 
-void prestige_source_options_init(prestige_source_options_t *o);
+PRESTIGE_API void prestige_source_options_init(prestige_source_options_t *o);
 
 /* Local files (paths are copied). */
-int prestige_source(struct ArrowArrayStream *out, const char *const *paths, size_t n, const prestige_source_options_t *o,
-                    prestige_error_t *err);
+PRESTIGE_API int prestige_source(struct ArrowArrayStream *out, const char *const *paths, size_t n, const prestige_source_options_t *o,
+                                 prestige_error_t *err);
 /* Objects of a store (S3 or a local-directory bucket), e.g. from prestige_list_files; sizes known
  * from the listing save a HEAD each. The store must outlive the stream. */
-int prestige_source_s3_files(struct ArrowArrayStream *out, prestige_store_t *store, const prestige_file_meta_t *files,
-                             size_t n, const prestige_source_options_t *o, prestige_error_t *err);
+PRESTIGE_API int prestige_source_s3_files(struct ArrowArrayStream *out, prestige_store_t *store, const prestige_file_meta_t *files,
+                                          size_t n, const prestige_source_options_t *o, prestige_error_t *err);
 
 #ifdef __cplusplus
 }

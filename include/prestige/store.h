@@ -22,6 +22,8 @@
 #ifndef PRESTIGE_STORE_H
 #define PRESTIGE_STORE_H
 
+#include "prestige/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,16 +67,16 @@ typedef struct prestige_s3_config {
 
 typedef struct prestige_s3_client prestige_s3_client_t;
 
-void prestige_s3_config_init(prestige_s3_config_t *cfg);
-int prestige_s3_client_new(prestige_s3_client_t **out, const prestige_s3_config_t *cfg, prestige_error_t *err);
+PRESTIGE_API void prestige_s3_config_init(prestige_s3_config_t *cfg);
+PRESTIGE_API int prestige_s3_client_new(prestige_s3_client_t **out, const prestige_s3_config_t *cfg, prestige_error_t *err);
 /* The reference's new_client(region, endpoint, access_key, secret_key); each may be NULL. */
-int prestige_s3_new_client(prestige_s3_client_t **out, const char *region, const char *endpoint,
-                           const char *access_key, const char *secret_key, prestige_error_t *err);
+PRESTIGE_API int prestige_s3_new_client(prestige_s3_client_t **out, const char *region, const char *endpoint,
+                                        const char *access_key, const char *secret_key, prestige_error_t *err);
 /* Clients are reference-counted: every store or uploader built on one takes a reference. */
-prestige_s3_client_t *prestige_s3_client_ref(prestige_s3_client_t *c);
-void prestige_s3_client_free(prestige_s3_client_t *c); /* drops a reference */
-const char *prestige_s3_client_region(const prestige_s3_client_t *c);
-const char *prestige_s3_client_endpoint(const prestige_s3_client_t *c);
+PRESTIGE_API prestige_s3_client_t *prestige_s3_client_ref(prestige_s3_client_t *c);
+PRESTIGE_API void prestige_s3_client_free(prestige_s3_client_t *c); /* drops a reference */
+PRESTIGE_API const char *prestige_s3_client_region(const prestige_s3_client_t *c);
+PRESTIGE_API const char *prestige_s3_client_endpoint(const prestige_s3_client_t *c);
 
 /* ---- object metadata ---------------------------------------------------------------------- */
 
@@ -85,7 +87,7 @@ typedef struct prestige_object_meta {
   char *etag;               /* without quotes; local stores derive one from size and mtime */
 } prestige_object_meta_t;
 
-void prestige_object_meta_clear(prestige_object_meta_t *m); /* frees key and etag */
+PRESTIGE_API void prestige_object_meta_clear(prestige_object_meta_t *m); /* frees key and etag */
 
 /* ---- stores ------------------------------------------------------------------------------------ */
 
@@ -93,73 +95,73 @@ typedef struct prestige_store prestige_store_t;
 
 /* url: "s3://bucket[/prefix]", "file:///abs/dir", or a plain local path. s3 may be NULL (a client
  * is made from the environment) and is not retained beyond the call except through a reference. */
-int prestige_store_open(prestige_store_t **out, const char *url, prestige_s3_client_t *s3, prestige_error_t *err);
-int prestige_store_open_local(prestige_store_t **out, const char *dir, prestige_error_t *err);
-int prestige_store_open_s3(prestige_store_t **out, prestige_s3_client_t *client, const char *bucket,
-                           const char *prefix, prestige_error_t *err);
+PRESTIGE_API int prestige_store_open(prestige_store_t **out, const char *url, prestige_s3_client_t *s3, prestige_error_t *err);
+PRESTIGE_API int prestige_store_open_local(prestige_store_t **out, const char *dir, prestige_error_t *err);
+PRESTIGE_API int prestige_store_open_s3(prestige_store_t **out, prestige_s3_client_t *client, const char *bucket,
+                                        const char *prefix, prestige_error_t *err);
 /* Splits "s3://bucket[/rest]": the bucket into bucket[cap] and *rest to what follows its slash
  * ("" when none). EINVAL naming the URL when it is not of that form or the bucket is empty or
  * longer than cap - 1. */
-int prestige_s3_url_split(const char *url, char *bucket, size_t cap, const char **rest, prestige_error_t *err);
-void prestige_store_free(prestige_store_t *st);
+PRESTIGE_API int prestige_s3_url_split(const char *url, char *bucket, size_t cap, const char **rest, prestige_error_t *err);
+PRESTIGE_API void prestige_store_free(prestige_store_t *st);
 /* "file:///abs/dir/" or "s3://bucket/prefix/" */
-const char *prestige_store_url(const prestige_store_t *st);
-bool prestige_store_is_local(const prestige_store_t *st);
+PRESTIGE_API const char *prestige_store_url(const prestige_store_t *st);
+PRESTIGE_API bool prestige_store_is_local(const prestige_store_t *st);
 /* Local stores: the directory (absolute). NULL for S3. */
-const char *prestige_store_local_dir(const prestige_store_t *st);
+PRESTIGE_API const char *prestige_store_local_dir(const prestige_store_t *st);
 
-int prestige_store_validate_key(const prestige_store_t *st, const char *key, prestige_error_t *err);
+PRESTIGE_API int prestige_store_validate_key(const prestige_store_t *st, const char *key, prestige_error_t *err);
 
 /* Whole-object put (atomic). */
-int prestige_store_put(prestige_store_t *st, const char *key, const void *data, size_t len, prestige_error_t *err);
+PRESTIGE_API int prestige_store_put(prestige_store_t *st, const char *key, const void *data, size_t len, prestige_error_t *err);
 /* Conditional create: EEXISTS when the key already exists (If-None-Match: * on S3; link(2) on local). */
-int prestige_store_put_if_absent(prestige_store_t *st, const char *key, const void *data, size_t len,
-                                 prestige_error_t *err);
+PRESTIGE_API int prestige_store_put_if_absent(prestige_store_t *st, const char *key, const void *data, size_t len,
+                                              prestige_error_t *err);
 /* Uploads a local file; multipart with parallel parts when larger than the part size. */
-int prestige_store_put_file(prestige_store_t *st, const char *key, const char *path, prestige_error_t *err);
+PRESTIGE_API int prestige_store_put_file(prestige_store_t *st, const char *key, const char *path, prestige_error_t *err);
 /* A streaming writer for one object: multipart on S3 (parts in flight in the background), a
  * temporary file on local. Nothing is visible until close succeeds; abort discards everything
  * (AbortMultipartUpload). */
-int prestige_store_open_output(prestige_store_t *st, const char *key, prestige_output_t *out, prestige_error_t *err);
+PRESTIGE_API int prestige_store_open_output(prestige_store_t *st, const char *key, prestige_output_t *out, prestige_error_t *err);
 
 /* Whole-object get; *data is malloc'd (free it). */
-int prestige_store_get(prestige_store_t *st, const char *key, uint8_t **data, size_t *len, prestige_error_t *err);
+PRESTIGE_API int prestige_store_get(prestige_store_t *st, const char *key, uint8_t **data, size_t *len, prestige_error_t *err);
 /* Reads exactly len bytes at offset (explicit ranges only, never suffix ranges). */
-int prestige_store_get_range(prestige_store_t *st, const char *key, uint64_t offset, size_t len, void *dst,
-                             prestige_error_t *err);
+PRESTIGE_API int prestige_store_get_range(prestige_store_t *st, const char *key, uint64_t offset, size_t len, void *dst,
+                                          prestige_error_t *err);
 /* Downloads to a local file (written to a temporary name, fsync'd, renamed); for objects larger than
  * two parts, `concurrency` ranges are fetched in parallel and written in place. */
-int prestige_store_get_file(prestige_store_t *st, const char *key, const char *path, prestige_error_t *err);
+PRESTIGE_API int prestige_store_get_file(prestige_store_t *st, const char *key, const char *path, prestige_error_t *err);
 /* Progress callback: bytes done so far and the total (0 when unknown). Called from the calling
  * thread, at most a few times a second. */
 typedef void (*prestige_progress_fn)(void *user_data, uint64_t done, uint64_t total);
-int prestige_store_get_file_progress(prestige_store_t *st, const char *key, const char *path,
-                                     prestige_progress_fn progress, void *user_data, prestige_error_t *err);
+PRESTIGE_API int prestige_store_get_file_progress(prestige_store_t *st, const char *key, const char *path,
+                                                  prestige_progress_fn progress, void *user_data, prestige_error_t *err);
 /* Random-access input over an object (ranged GETs); size from a HEAD, or from known_size when > 0
  * (e.g. from a listing) to save the request. */
-int prestige_store_open_input(prestige_store_t *st, const char *key, uint64_t known_size, prestige_input_t *in,
-                              prestige_error_t *err);
+PRESTIGE_API int prestige_store_open_input(prestige_store_t *st, const char *key, uint64_t known_size, prestige_input_t *in,
+                                           prestige_error_t *err);
 
 /* ENOTFOUND when absent. */
-int prestige_store_head(prestige_store_t *st, const char *key, prestige_object_meta_t *meta, prestige_error_t *err);
+PRESTIGE_API int prestige_store_head(prestige_store_t *st, const char *key, prestige_object_meta_t *meta, prestige_error_t *err);
 /* Deleting an absent key succeeds (as on S3). */
-int prestige_store_delete(prestige_store_t *st, const char *key, prestige_error_t *err);
+PRESTIGE_API int prestige_store_delete(prestige_store_t *st, const char *key, prestige_error_t *err);
 /* Batched (DeleteObjects, 1000 keys a request). Fails with the first key that could not be deleted. */
-int prestige_store_delete_many(prestige_store_t *st, const char *const *keys, size_t n, prestige_error_t *err);
+PRESTIGE_API int prestige_store_delete_many(prestige_store_t *st, const char *const *keys, size_t n, prestige_error_t *err);
 
 /* Listing in key order (UTF-8 byte order), pages fetched as the iterator advances. prefix and
  * start_after may be NULL. next sets *meta to NULL at the end; the meta is valid until the next call. */
 typedef struct prestige_store_list prestige_store_list_t;
-int prestige_store_list_open(prestige_store_t *st, const char *prefix, const char *start_after,
-                             prestige_store_list_t **out, prestige_error_t *err);
-int prestige_store_list_next(prestige_store_list_t *it, const prestige_object_meta_t **meta, prestige_error_t *err);
-void prestige_store_list_free(prestige_store_list_t *it);
+PRESTIGE_API int prestige_store_list_open(prestige_store_t *st, const char *prefix, const char *start_after,
+                                          prestige_store_list_t **out, prestige_error_t *err);
+PRESTIGE_API int prestige_store_list_next(prestige_store_list_t *it, const prestige_object_meta_t **meta, prestige_error_t *err);
+PRESTIGE_API void prestige_store_list_free(prestige_store_list_t *it);
 
 /* ---- timestamped files (the sink's naming) --------------------------------------------------- */
 
 /* The timestamp in a key named "<prefix>.<timestamp_ms>.<ext>" (the last two dot-separated parts
  * before the extension), or -1 when the key does not follow the naming. */
-int64_t prestige_key_timestamp_ms(const char *key);
+PRESTIGE_API int64_t prestige_key_timestamp_ms(const char *key);
 
 typedef struct prestige_file_meta {
   char *key;
@@ -171,9 +173,9 @@ typedef struct prestige_file_meta {
 /* The reference's list_files(client, bucket, prefix, after, before): objects under prefix whose
  * names carry a millisecond timestamp with after <= ts < before (INT64_MIN / INT64_MAX for none),
  * in timestamp order (then key). *files is malloc'd; free with prestige_file_metas_free. */
-int prestige_list_files(prestige_store_t *st, const char *prefix, int64_t after_ms, int64_t before_ms,
-                        prestige_file_meta_t **files, size_t *n, prestige_error_t *err);
-void prestige_file_metas_free(prestige_file_meta_t *files, size_t n);
+PRESTIGE_API int prestige_list_files(prestige_store_t *st, const char *prefix, int64_t after_ms, int64_t before_ms,
+                                     prestige_file_meta_t **files, size_t *n, prestige_error_t *err);
+PRESTIGE_API void prestige_file_metas_free(prestige_file_meta_t *files, size_t n);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,8 @@
 #ifndef PRESTIGE_TEXT_H
 #define PRESTIGE_TEXT_H
 
+#include "prestige/api.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -48,23 +50,23 @@ typedef struct prestige_text_options {
   const char *schema;            /* explicit "name:type,..." or NULL to infer */
 } prestige_text_options_t;
 
-void prestige_text_options_init(prestige_text_options_t *o);
+PRESTIGE_API void prestige_text_options_init(prestige_text_options_t *o);
 /* Guesses the format from a file name (.csv/.tsv → CSV, .jsonl/.ndjson/.json → JSONL). */
-int prestige_text_format_from_path(const char *path, prestige_text_format_t *f, char *delimiter);
+PRESTIGE_API int prestige_text_format_from_path(const char *path, prestige_text_format_t *f, char *delimiter);
 
 typedef struct prestige_text_reader prestige_text_reader_t;
 /* path "-" reads standard input. */
-int prestige_text_reader_open(prestige_text_reader_t **r, const char *path, const prestige_text_options_t *o,
-                              prestige_error_t *err);
-const struct ArrowSchema *prestige_text_reader_schema(const prestige_text_reader_t *r);
+PRESTIGE_API int prestige_text_reader_open(prestige_text_reader_t **r, const char *path, const prestige_text_options_t *o,
+                                           prestige_error_t *err);
+PRESTIGE_API const struct ArrowSchema *prestige_text_reader_schema(const prestige_text_reader_t *r);
 /* Next batch; out->release == NULL at the end of the input. */
-int prestige_text_reader_next(prestige_text_reader_t *r, struct ArrowArray *out, prestige_error_t *err);
-int64_t prestige_text_reader_bytes(const prestige_text_reader_t *r); /* bytes consumed so far */
-int64_t prestige_text_reader_rows(const prestige_text_reader_t *r);
-void prestige_text_reader_close(prestige_text_reader_t *r);
+PRESTIGE_API int prestige_text_reader_next(prestige_text_reader_t *r, struct ArrowArray *out, prestige_error_t *err);
+PRESTIGE_API int64_t prestige_text_reader_bytes(const prestige_text_reader_t *r); /* bytes consumed so far */
+PRESTIGE_API int64_t prestige_text_reader_rows(const prestige_text_reader_t *r);
+PRESTIGE_API void prestige_text_reader_close(prestige_text_reader_t *r);
 
 /* Parses an explicit schema string into a struct schema (all fields nullable). */
-int prestige_text_parse_schema(const char *spec, struct ArrowSchema *out, prestige_error_t *err);
+PRESTIGE_API int prestige_text_parse_schema(const char *spec, struct ArrowSchema *out, prestige_error_t *err);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,8 @@
 #ifndef PRESTIGE_UPLOAD_H
 #define PRESTIGE_UPLOAD_H
 
+#include "prestige/api.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -67,35 +69,35 @@ typedef struct prestige_upload_options {
 
 typedef struct prestige_file_upload prestige_file_upload_t;
 
-void prestige_upload_options_init(prestige_upload_options_t *o);
+PRESTIGE_API void prestige_upload_options_init(prestige_upload_options_t *o);
 /* Takes a reference on nothing: store must outlive the uploader. */
-int prestige_file_upload_new(prestige_file_upload_t **out, prestige_store_t *store, const prestige_upload_options_t *o,
-                             prestige_error_t *err);
+PRESTIGE_API int prestige_file_upload_new(prestige_file_upload_t **out, prestige_store_t *store, const prestige_upload_options_t *o,
+                                          prestige_error_t *err);
 /* Queues path for upload under key (NULL: key_prefix + basename). Returns at once unless the queue
  * is full. ESHUTDOWN after shutdown. ticket may be NULL. */
-int prestige_file_upload_submit(prestige_file_upload_t *up, const char *path, const char *key, uint64_t *ticket,
-                                prestige_error_t *err);
+PRESTIGE_API int prestige_file_upload_submit(prestige_file_upload_t *up, const char *path, const char *key, uint64_t *ticket,
+                                             prestige_error_t *err);
 /* Status of a ticket; when FAILED, *failure (if non-NULL) receives the error. */
-prestige_upload_status_t prestige_file_upload_status(prestige_file_upload_t *up, uint64_t ticket,
-                                                     prestige_error_t *failure);
+PRESTIGE_API prestige_upload_status_t prestige_file_upload_status(prestige_file_upload_t *up, uint64_t ticket,
+                                                                  prestige_error_t *failure);
 /* Waits until the ticket is DONE (0) or FAILED (its error); timeout_ms < 0 waits forever (ETIMEOUT). */
-int prestige_file_upload_wait(prestige_file_upload_t *up, uint64_t ticket, int64_t timeout_ms, prestige_error_t *err);
+PRESTIGE_API int prestige_file_upload_wait(prestige_file_upload_t *up, uint64_t ticket, int64_t timeout_ms, prestige_error_t *err);
 /* Waits until everything submitted so far is DONE or FAILED; returns the number that failed in *failed. */
-int prestige_file_upload_flush(prestige_file_upload_t *up, int64_t timeout_ms, size_t *failed, prestige_error_t *err);
+PRESTIGE_API int prestige_file_upload_flush(prestige_file_upload_t *up, int64_t timeout_ms, size_t *failed, prestige_error_t *err);
 /* Counts of uploads by state. */
-void prestige_file_upload_counts(prestige_file_upload_t *up, size_t *queued, size_t *running, size_t *done,
-                                 size_t *failed);
+PRESTIGE_API void prestige_file_upload_counts(prestige_file_upload_t *up, size_t *queued, size_t *running, size_t *done,
+                                              size_t *failed);
 /* Stops accepting uploads and waits up to timeout_ms (< 0: forever) for queued and in-flight ones.
  * Uploads not started by then are not attempted; their paths are returned in *not_done (malloc'd
  * array of malloc'd strings; free with prestige_strings_free), or, when not_done is NULL, reported
  * in the error (ETIMEOUT). In-flight uploads always finish their current attempt. */
-int prestige_file_upload_shutdown(prestige_file_upload_t *up, int64_t timeout_ms, char ***not_done, size_t *n_not_done,
-                                  prestige_error_t *err);
-void prestige_file_upload_free(prestige_file_upload_t *up);
+PRESTIGE_API int prestige_file_upload_shutdown(prestige_file_upload_t *up, int64_t timeout_ms, char ***not_done, size_t *n_not_done,
+                                               prestige_error_t *err);
+PRESTIGE_API void prestige_file_upload_free(prestige_file_upload_t *up);
 /* The store and key prefix the uploader was made with. */
-prestige_store_t *prestige_file_upload_store(const prestige_file_upload_t *up);
-const char *prestige_file_upload_key_prefix(const prestige_file_upload_t *up);
-void prestige_strings_free(char **strings, size_t n);
+PRESTIGE_API prestige_store_t *prestige_file_upload_store(const prestige_file_upload_t *up);
+PRESTIGE_API const char *prestige_file_upload_key_prefix(const prestige_file_upload_t *up);
+PRESTIGE_API void prestige_strings_free(char **strings, size_t n);
 
 #ifdef __cplusplus
 }

@@ -565,7 +565,7 @@ int pq_delta_length_decode(const uint8_t *in, size_t len, size_t n, buf_t *bytes
                            prestige_error_t *err) {
   int32_t *lens = calloc(n ? n : 1, sizeof(int32_t));
   if (!lens) return prestige_error_set(err, PRESTIGE_ENOMEM, "DELTA_LENGTH_BYTE_ARRAY: out of memory");
-  size_t used;
+  size_t used = 0;
   int rc = pq_delta_binary_decode_i32(in, len, lens, n, &used, err);
   size_t pos = used;
   for (size_t i = 0; !rc && i < n; i++) {
