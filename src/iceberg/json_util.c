@@ -30,7 +30,7 @@ int ju_i64(const ju_t *j, const json_t *o, const char *key, const char *ctx, int
 }
 
 int ju_i32(const ju_t *j, const json_t *o, const char *key, const char *ctx, int32_t *out) {
-  int64_t x;
+  int64_t x = 0;
   PRESTIGE_TRY(ju_i64(j, o, key, ctx, &x));
   if (x < INT32_MIN || x > INT32_MAX) return ju_fail(j, ctx, "\"%s\" is out of range for an int: %lld", key, (long long)x);
   *out = (int32_t)x;

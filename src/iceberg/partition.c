@@ -63,7 +63,7 @@ void ice_partition_spec_free(ice_partition_spec_t *s) {
 }
 
 int ice_partition_spec_copy(const ice_partition_spec_t *s, ice_partition_spec_t **out, prestige_error_t *err) {
-  ice_partition_spec_t *c;
+  ice_partition_spec_t *c = NULL;
   PRESTIGE_TRY(ice_partition_spec_new(s->spec_id, &c, err));
   for (size_t i = 0; i < s->n_fields; i++) {
     const ice_partition_field_t *f = &s->fields[i];
@@ -293,7 +293,7 @@ static int spec_fields_from_json(const ju_t *j, const json_t *fields, ice_partit
 }
 
 static int spec_from(const ju_t *j, const json_t *fields, int32_t spec_id, ice_partition_spec_t **out) {
-  ice_partition_spec_t *s;
+  ice_partition_spec_t *s = NULL;
   PRESTIGE_TRY(ice_partition_spec_new(spec_id, &s, j->err));
   int rc = spec_fields_from_json(j, fields, s);
   if (rc) {
@@ -397,7 +397,7 @@ void ice_sort_order_free(ice_sort_order_t *o) {
 }
 
 int ice_sort_order_copy(const ice_sort_order_t *o, ice_sort_order_t **out, prestige_error_t *err) {
-  ice_sort_order_t *c;
+  ice_sort_order_t *c = NULL;
   PRESTIGE_TRY(ice_sort_order_new(o->order_id, &c, err));
   for (size_t i = 0; i < o->n_fields; i++) {
     const ice_sort_field_t *f = &o->fields[i];
@@ -453,7 +453,7 @@ int ice_sort_order_from_json(const json_t *v, const char *what, ice_sort_order_t
   snprintf(ctx, sizeof ctx, "sort order %d", order_id);
   const json_t *fields = json_object_get(v, "fields");
   if (!json_is_array(fields)) return ju_fail(&j, ctx, "\"fields\" must be an array");
-  ice_sort_order_t *o;
+  ice_sort_order_t *o = NULL;
   PRESTIGE_TRY(ice_sort_order_new(order_id, &o, err));
   int rc = 0;
   for (size_t i = 0; i < json_array_size(fields) && !rc; i++) {

@@ -148,7 +148,7 @@ int ice_schema_from_json(const json_t *v, const char *what, ice_schema_t **out, 
   if (!json_is_array(json_object_get(v, "fields"))) return ju_fail(&j, ctx, "\"fields\" must be an array");
   const json_t *idj;
   PRESTIGE_TRY(ju_opt_array(&j, v, "identifier-field-ids", ctx, &idj));
-  ice_type_t *t;
+  ice_type_t *t = NULL;
   /* a schema's "type" may be omitted by old writers; parse the struct body directly */
   json_t *body = json_pack("{s:s, s:O}", "type", "struct", "fields", json_object_get(v, "fields"));
   if (!body) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory parsing a schema");
@@ -172,7 +172,7 @@ int ice_schema_from_json(const json_t *v, const char *what, ice_schema_t **out, 
       ids[i] = (int32_t)json_integer_value(x);
     }
   }
-  ice_schema_t *s;
+  ice_schema_t *s = NULL;
   rc = ice_schema_new(schema_id, t, ids, n_ids, &s, err);
   if (rc) return rc == PRESTIGE_ECORRUPT ? prestige_error_prefix(err, "%s", j.what) : rc;
   if ((rc = ice_schema_check_identifiers(s, err))) {

@@ -262,7 +262,7 @@ int ice_transform_apply(const ice_transform_t *t, const ice_type_t *src, const i
   switch (t->kind) {
     case ICE_T_IDENTITY: r = *in; break;
     case ICE_T_BUCKET: {
-      int32_t h;
+      int32_t h = 0;
       ice_hash_value(src, in, &h);
       r.v.i32 = (int32_t)((uint32_t)h & INT_MAX) % t->param;
       break;

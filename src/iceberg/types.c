@@ -338,7 +338,7 @@ void ice_schema_free(ice_schema_t *s) {
 }
 
 int ice_schema_copy(const ice_schema_t *s, ice_schema_t **out, prestige_error_t *err) {
-  ice_type_t *t;
+  ice_type_t *t = NULL;
   PRESTIGE_TRY(ice_type_copy(s->type, &t, err));
   int32_t *ids = NULL;
   if (s->n_identifier_ids) {
@@ -451,7 +451,7 @@ static void assign_ids(ice_type_t *t, int32_t *last) {
 
 int ice_schema_assign_fresh_ids(const ice_schema_t *s, int32_t schema_id, int32_t *last_id, ice_schema_t **out,
                                 prestige_error_t *err) {
-  ice_type_t *t;
+  ice_type_t *t = NULL;
   PRESTIGE_TRY(ice_type_copy(s->type, &t, err));
   int32_t last = *last_id;
   assign_ids(t, &last);
@@ -463,7 +463,7 @@ int ice_schema_assign_fresh_ids(const ice_schema_t *s, int32_t schema_id, int32_
       return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory assigning ids");
     }
   }
-  ice_schema_t *fresh;
+  ice_schema_t *fresh = NULL;
   int rc = ice_schema_new(schema_id, t, ids, s->n_identifier_ids, &fresh, err);
   if (rc) return rc;
   /* identifier fields follow their columns by name */
