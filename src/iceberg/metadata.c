@@ -296,9 +296,6 @@ int ice_metadata_validate(const ice_table_metadata_t *md, const char *what, pres
     return prestige_error_set(err, C, "%s: \"default-sort-order-id\" %d names no sort order in \"sort-orders\"", what,
                               md->default_sort_order_id);
   if ((rc = ice_sort_order_bind(order, cur, err))) return prestige_error_prefix(err, "%s: default sort order", what), C;
-  if (md->last_column_id < ice_schema_highest_field_id(cur))
-    return prestige_error_set(err, C, "%s: \"last-column-id\" %d is below the highest field id %d of the current schema", what,
-                              md->last_column_id, ice_schema_highest_field_id(cur));
   for (size_t i = 0; i < md->n_snapshots; i++) {
     const ice_snapshot_t *s = md->snapshots[i];
     for (size_t k = 0; k < i; k++)
