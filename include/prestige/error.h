@@ -42,7 +42,11 @@ typedef enum prestige_code {
   PRESTIGE_ENOSPC = 14,      /* no space left on device */
   PRESTIGE_ECANCELED = 15,   /* operation canceled by the caller */
   PRESTIGE_ECONFLICT = 16,   /* concurrent modification (optimistic commit lost) */
-  PRESTIGE_EINTERNAL = 17    /* a bug in prestige: an invariant did not hold */
+  PRESTIGE_EINTERNAL = 17,   /* a bug in prestige: an invariant did not hold */
+  PRESTIGE_EUNKNOWN_STATE = 18 /* a commit's outcome is unknown (the server failed or the connection dropped after
+                                  the request was sent); Java's CommitStateUnknownException. Iceberg operations
+                                  resolve it themselves by reloading the table; it reaches the caller only when
+                                  that resolution also fails. */
 } prestige_code_t;
 
 #define PRESTIGE_ERROR_MESSAGE_SIZE 1024

@@ -13,7 +13,7 @@ const char *prestige_code_name(int code) {
   static const char *const names[] = {
       "OK",     "EINVAL",    "ENOMEM",     "EIO",      "ENOTFOUND", "ECORRUPT",
       "EUNSUPPORTED", "ETYPE", "EEXISTS",  "ENET",     "EHTTP",     "EAUTH",
-      "ESHUTDOWN", "ETIMEOUT", "ENOSPC",   "ECANCELED", "ECONFLICT", "EINTERNAL"};
+      "ESHUTDOWN", "ETIMEOUT", "ENOSPC",   "ECANCELED", "ECONFLICT", "EINTERNAL", "EUNKNOWN_STATE"};
   if (code < 0 || (size_t)code >= sizeof(names) / sizeof(names[0])) return "EUNKNOWN";
   return names[code];
 }
