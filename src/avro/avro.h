@@ -38,8 +38,8 @@
  *   avro_datum_record(&a, &rec, root);                             // optional fields start null
  *   rec.v.items[i_status].v.i32 = 1;
  *   avro_set_some(&rec.v.items[i_snap], root->fields[i_snap].type)->v.i64 = 42;
- *   avro_writer_append(w, &rec, &err);   arena_release(&a);
- *   avro_writer_close(w, &file_size, &err);
+ *   avro_writer_append(w, &rec, &err);   arena_reset(&a);          // encoded: reuse the memory
+ *   avro_writer_close(w, &file_size, &err);   arena_release(&a);
  *
  * Reading it back (bind fields once, then index):
  *   avro_reader_t *r;  avro_reader_open_memory(&r, data, len, "m.avro", NULL, &err);

@@ -94,14 +94,28 @@ __attribute__((noinline)) static int read_varint_slow(dec_t *d, uint64_t *out) {
 }
 
 static inline int read_long(dec_t *d, int64_t *out) {
-  if (__builtin_expect(d->p < d->end && !(*d->p & 0x80), 1)) {
-    *out = zigzag_decode64(*d->p++);
+  const uint8_t *p = d->p;
+  if (__builtin_expect(d->end - p >= 10, 1)) { /* room for the longest varint: no bounds checks */
+    uint64_t v = 0;
+    uint8_t b;
+    int shift = 0;
+    do {
+      b = *p++;
+      v |= (uint64_t)(b & 0x7f) << shift;
+      shift += 7;
+    } while ((b & 0x80) && shift < 70);
+    if (__builtin_expect((b & 0x80) || (shift == 70 && b > 1), 0)) {
+      *out = 0;
+      return read_varint_slow(d, &v); /* reports the fault */
+    }
+    d->p = p;
+    *out = zigzag_decode64(v);
     return 0;
   }
-  uint64_t u;
-  PRESTIGE_TRY(read_varint_slow(d, &u));
+  uint64_t u = 0;
+  int rc = read_varint_slow(d, &u);
   *out = zigzag_decode64(u);
-  return 0;
+  return rc;
 }
 
 static inline int read_int(dec_t *d, int32_t *out) {
@@ -120,6 +134,7 @@ static inline int need(dec_t *d, uint64_t n, const char *what) {
 
 static inline int read_len(dec_t *d, uint32_t *len, const char *what) {
   int64_t n;
+  *len = 0;
   PRESTIGE_TRY(read_long(d, &n));
   if (__builtin_expect(n < 0, 0)) return corrupt(d, "negative %s length %lld", what, (long long)n);
   PRESTIGE_TRY(need(d, (uint64_t)n, what));
@@ -201,7 +216,7 @@ static int skip(dec_t *d, const avro_node_t *t, int depth) {
     case AVRO_DOUBLE: PRESTIGE_TRY(need(d, 8, "double")); d->p += 8; return 0;
     case AVRO_BYTES:
     case AVRO_STRING:
-      PRESTIGE_TRY(read_len(d, &n, avro_type_name(t->type)));
+      PRESTIGE_TRY(read_len(d, &n, t->type == AVRO_STRING ? "string" : "bytes"));
       d->p += n;
       return 0;
     case AVRO_FIXED: PRESTIGE_TRY(need(d, t->size, "fixed")); d->p += t->size; return 0;
@@ -222,6 +237,7 @@ static int skip(dec_t *d, const avro_node_t *t, int depth) {
 }
 
 static int decode(dec_t *d, const avro_plan_t *p, avro_datum_t *out, int depth);
+static int decode_fields(dec_t *d, const avro_plan_t *p, avro_datum_t *f, int depth);
 
 static int decode_items(dec_t *d, const avro_plan_t *p, avro_datum_t *out, int depth) {
   bool map = p->op == OP_MAP;
@@ -239,9 +255,23 @@ static int decode_items(dec_t *d, const avro_plan_t *p, avro_datum_t *out, int d
     if (!grown) return too_much(d, (uint64_t)count, map ? "map entries" : "array items");
     if (total) memcpy(grown, items, (size_t)total * per * sizeof(avro_datum_t)); /* a second block: rare */
     items = grown;
+    /* arrays of plain records (Iceberg's maps): the fields of all items in one allocation */
+    const avro_plan_t *ip = p->item;
+    avro_datum_t *fields = NULL;
+    if (!map && ip->op == OP_RECORD && ip->reader_branch < 0 && ip->n_fields) {
+      if (depth + 1 > AVRO_MAX_DEPTH) return corrupt(d, "value nested deeper than %d levels", AVRO_MAX_DEPTH);
+      if (!(fields = dalloc(d, (size_t)count * ip->n_fields, sizeof(avro_datum_t))))
+        return too_much(d, (uint64_t)count, "array items");
+    }
     for (uint64_t i = total; i < total + (uint64_t)count; i++) {
       int rc;
-      if (map) {
+      if (fields) {
+        avro_datum_t *it = &items[i], *f = fields + (size_t)(i - total) * ip->n_fields;
+        it->v.items = f;
+        it->len = ip->n_fields;
+        it->branch = 0;
+        rc = decode_fields(d, ip, f, depth + 1);
+      } else if (map) {
         avro_datum_t *k = &items[2 * i];
         uint32_t n = 0;
         PRESTIGE_TRY(read_len(d, &n, "map key"));
@@ -262,27 +292,51 @@ static int decode_items(dec_t *d, const avro_plan_t *p, avro_datum_t *out, int d
   return 0;
 }
 
-static int decode_record(dec_t *d, const avro_plan_t *p, avro_datum_t *out, int depth) {
-  avro_datum_t *f = dalloc(d, p->n_fields, sizeof(avro_datum_t));
-  if (!f) return too_much(d, p->n_fields, "record fields");
+/* Decodes a record's fields into f (p->n_fields datums). */
+static int decode_fields(dec_t *d, const avro_plan_t *p, avro_datum_t *f, int depth) {
   if (p->fill) memcpy(f, p->fill, p->n_fields * sizeof(avro_datum_t));
   for (uint32_t i = 0; i < p->n_steps; i++) {
     const avro_step_t *s = &p->steps[i];
-    int rc = s->target >= 0 ? decode(d, s->plan, &f[s->target], depth + 1) : skip(d, s->field->type, depth + 1);
+    int rc;
+    if (s->target < 0) {
+      rc = skip(d, s->field->type, depth + 1);
+    } else {
+      avro_datum_t *o = &f[s->target];
+      const avro_plan_t *q = s->plan;
+      /* the common plain fields without a call */
+      if (q->op == OP_LONG && q->reader_branch < 0) {
+        o->branch = 0;
+        o->len = 0;
+        rc = read_long(d, &o->v.i64);
+      } else if (q->op == OP_INT && q->reader_branch < 0) {
+        o->branch = 0;
+        o->len = 0;
+        rc = read_int(d, &o->v.i32);
+      } else {
+        rc = decode(d, q, o, depth + 1);
+      }
+    }
     if (__builtin_expect(rc != 0, 0))
       return avro_path_prefix(d->err, rc, depth, "field '%s'", s->field->name);
   }
+  return 0;
+}
+
+static int decode_record(dec_t *d, const avro_plan_t *p, avro_datum_t *out, int depth) {
+  avro_datum_t *f = dalloc(d, p->n_fields, sizeof(avro_datum_t));
+  if (!f) return too_much(d, p->n_fields, "record fields");
   out->v.items = f;
   out->len = p->n_fields;
-  return 0;
+  return decode_fields(d, p, f, depth);
 }
 
 static int decode(dec_t *d, const avro_plan_t *p, avro_datum_t *out, int depth) {
   if (__builtin_expect(depth > AVRO_MAX_DEPTH, 0)) return corrupt(d, "value nested deeper than %d levels", AVRO_MAX_DEPTH);
-  out->branch = p->reader_branch >= 0 ? p->reader_branch : 0;
-  out->len = 0;
   int64_t v;
   int32_t i32 = 0;
+again:
+  out->branch = p->reader_branch >= 0 ? p->reader_branch : 0;
+  out->len = 0;
   switch (p->op) {
     case OP_NULL: out->v.i64 = 0; return 0;
     case OP_BOOLEAN:
@@ -296,7 +350,7 @@ static int decode(dec_t *d, const avro_plan_t *p, avro_datum_t *out, int depth) 
     case OP_DOUBLE: PRESTIGE_TRY(need(d, 8, "double")); memcpy(&out->v.f64, d->p, 8); d->p += 8; return 0;
     case OP_BYTES: {
       uint32_t n = 0;
-      PRESTIGE_TRY(read_len(d, &n, avro_type_name(p->writer->type)));
+      PRESTIGE_TRY(read_len(d, &n, p->writer->type == AVRO_STRING ? "string" : "bytes"));
       out->v.bytes = d->p;
       out->len = n;
       d->p += n;
@@ -329,7 +383,8 @@ static int decode(dec_t *d, const avro_plan_t *p, avro_datum_t *out, int depth) 
         return prestige_error_set(d->err, PRESTIGE_ETYPE, "written union branch %s cannot be read as the reader's type",
                                   p->writer->branches[v]->name ? p->writer->branches[v]->name
                                                                 : avro_type_name(p->writer->branches[v]->type));
-      return decode(d, bp, out, depth + 1);
+      p = bp; /* a union never holds a union: one more step */
+      goto again;
     }
     case OP_INT_LONG: PRESTIGE_TRY(read_int(d, &i32)); out->v.i64 = i32; return 0;
     case OP_INT_FLOAT: PRESTIGE_TRY(read_int(d, &i32)); out->v.f32 = (float)i32; return 0;
@@ -509,7 +564,7 @@ int avro_reader_open(avro_reader_t **out, prestige_input_t in, const avro_reader
   prestige_error_t local;
   if (!err) err = &local;
   *out = NULL;
-  avro_reader_t *r;
+  avro_reader_t *r = NULL;
   int rc = reader_new(&r, opts, in.name, err);
   if (rc) {
     in.close(in.ctx);
@@ -530,7 +585,7 @@ int avro_reader_open_memory(avro_reader_t **out, const void *data, size_t len, c
   prestige_error_t local;
   if (!err) err = &local;
   *out = NULL;
-  avro_reader_t *r;
+  avro_reader_t *r = NULL;
   PRESTIGE_TRY(reader_new(&r, opts, name, err));
   r->mem = data ? data : (const uint8_t *)"";
   r->size = len;
@@ -591,7 +646,7 @@ __attribute__((format(printf, 3, 4))) static int block_error(avro_reader_t *r, p
 /* Loads the next non-empty block; r->eof at the end of the file. */
 static int load_block(avro_reader_t *r, prestige_error_t *err) {
   for (;;) {
-    if (!r->opts.retain) arena_release(&r->values);
+    if (!r->opts.retain) arena_reset(&r->values);
     r->data = r->cur = r->end = NULL;
     r->left = 0;
     if (r->pos == r->size) {
