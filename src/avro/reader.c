@@ -50,7 +50,7 @@ struct avro_reader {
   uint64_t in_block; /* records in the block */
   arena_t values; /* datums of the current block (of all blocks with retain) */
   uint8_t **kept; /* retain: decoded blocks kept alive */
-  size_t n_kept, cap_kept;
+  size_t n_kept, cap_kept, kept_bytes;
   avro_datum_t *batch; /* next_block's array */
   size_t batch_cap;
   uint64_t returned;
@@ -520,7 +520,11 @@ static int read_header(avro_reader_t *r, prestige_error_t *err) {
     if (window == r->size)
       return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: the header is truncated or corrupt (file of %llu bytes)", r->name,
                                 (unsigned long long)r->size);
+    if (window >= r->opts.max_block_bytes)
+      return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: the header is corrupt or larger than max_block_bytes (%zu)",
+                                r->name, r->opts.max_block_bytes);
     window = window > r->size / 4 ? (size_t)r->size : window * 4;
+    if (window > r->opts.max_block_bytes) window = r->opts.max_block_bytes;
   }
   r->pos = header_len;
   int i = meta_find(r, "avro.schema");
@@ -690,6 +694,9 @@ static int load_block(avro_reader_t *r, prestige_error_t *err) {
         }
         size_t len;
         r->kept[r->n_kept++] = buf_detach(&r->block, &len);
+        r->kept_bytes += len;
+        if (r->kept_bytes > r->opts.max_memory)
+          return block_error(r, err, "retained blocks exceed max_memory (%zu bytes)", r->opts.max_memory);
         r->data = r->kept[r->n_kept - 1];
         r->end = r->data + len;
       } else {

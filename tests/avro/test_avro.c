@@ -576,6 +576,12 @@ TEST(resolution) {
            "{\"type\":\"enum\",\"name\":\"e\",\"symbols\":[\"C\",\"X\"],\"default\":\"X\"}", "\"B\"", "\"X\"");
   RESOLVES("{\"type\":\"enum\",\"name\":\"e\",\"symbols\":[\"A\",\"B\",\"C\"]}",
            "{\"type\":\"enum\",\"name\":\"e\",\"symbols\":[\"C\",\"X\"],\"default\":\"X\"}", "\"C\"", "\"C\"");
+  /* arrays of records (Iceberg's maps) with a field added and one dropped, ids bind */
+  RESOLVES("{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"kv\",\"fields\":[{\"name\":\"key\",\"type\":\"int\",\"field-id\":1},"
+           "{\"name\":\"value\",\"type\":\"long\",\"field-id\":2}]}}",
+           "{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"kv\",\"fields\":[{\"name\":\"k\",\"type\":\"long\",\"field-id\":1},"
+           "{\"name\":\"note\",\"type\":\"string\",\"default\":\"-\",\"field-id\":3}]}}",
+           "[{\"key\":1,\"value\":10},{\"key\":2,\"value\":20}]", "[{\"k\":1,\"note\":\"-\"},{\"k\":2,\"note\":\"-\"}]");
   /* arrays and maps resolve their items; nested records too */
   RESOLVES("{\"type\":\"map\",\"values\":{\"type\":\"array\",\"items\":\"int\"}}",
            "{\"type\":\"map\",\"values\":{\"type\":\"array\",\"items\":\"double\"}}", "{\"k\":[1,2]}", "{\"k\":[1.0,2.0]}");
@@ -1072,6 +1078,38 @@ TEST(codec_faults) {
   CHECK_EQ_INT(o.max_block_bytes, (size_t)256 << 20);
 }
 
+/* With retain every block's values stay valid until close; the memory cap still holds. */
+TEST(retain_mode) {
+  size_t len, n;
+  uint8_t *data = small_file(ALL_TYPES, AVRO_CODEC_DEFLATE, 3, 30, 11, &len, NULL, NULL);
+  prestige_error_t err;
+  avro_reader_t *r;
+  const avro_datum_t **recs;
+  CHECK_OK(tu_read_all(data, len, NULL, &r, &recs, &n, &err));
+  CHECK_EQ_INT(n, 30);
+  /* the first records (block 0) are intact after reading every other block */
+  avro_schema_t *s = parse_or_die(ALL_TYPES);
+  arena_t a = ARENA_INIT;
+  tu_seed(11);
+  size_t bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    avro_datum_t want;
+    tu_gen(&a, avro_schema_root(s), &want, 3);
+    bad += !tu_equal(avro_schema_root(s), &want, recs[i], 0);
+  }
+  CHECK_EQ_INT(bad, 0);
+  free(recs);
+  avro_reader_close(r);
+  avro_reader_options_t o = AVRO_READER_OPTIONS_INIT;
+  o.max_memory = 4096;
+  CHECK_ERR(tu_read_all(data, len, &o, &r, &recs, &n, &err), PRESTIGE_ECORRUPT, "max_memory (4096");
+  free(recs);
+  avro_reader_close(r);
+  arena_release(&a);
+  avro_schema_free(s);
+  free(data);
+}
+
 /* A NULL err is accepted everywhere. */
 TEST(null_error_pointers) {
   avro_schema_t *s = parse_or_die("\"long\"");
@@ -1309,6 +1347,7 @@ int main(int argc, char **argv) {
   RUN(hostile_blocks);
   RUN(hostile_headers);
   RUN(codec_faults);
+  RUN(retain_mode);
   RUN(null_error_pointers);
   RUN(manifest_like_volume);
   printf("RESULT %d %d\n", test_passed, test_failed);
