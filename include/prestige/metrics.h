@@ -68,8 +68,13 @@ PRESTIGE_API int prestige_metrics_render_prometheus(char **out, size_t *len, pre
 PRESTIGE_API int prestige_metrics_value(const char *name, const prestige_label_t *labels, size_t n_labels, double *value,
                                         double *sum, prestige_error_t *err);
 
-/* Serves GET /metrics (Prometheus text) on 127.0.0.1:port (port 0 picks a free port; the
- * chosen one is returned in *bound_port when non-NULL). One server per process. */
+/* Serves GET /metrics (Prometheus text) on bind_address:port: a numeric IPv4 or IPv6 address
+ * ("0.0.0.0" or "::" for every interface, so a Prometheus elsewhere can scrape; NULL for
+ * 127.0.0.1). Port 0 picks a free port; the chosen one is returned in *bound_port when non-NULL.
+ * One endpoint per process: EEXISTS while one runs; EIO naming the address when it cannot listen. */
+PRESTIGE_API int prestige_metrics_serve_at(const char *bind_address, uint16_t port, uint16_t *bound_port,
+                                           prestige_error_t *err);
+/* prestige_metrics_serve_at(NULL, port, bound_port, err): loopback only. */
 PRESTIGE_API int prestige_metrics_serve(uint16_t port, uint16_t *bound_port, prestige_error_t *err);
 PRESTIGE_API void prestige_metrics_serve_stop(void);
 

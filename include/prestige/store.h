@@ -62,6 +62,9 @@ PRESTIGE_API void prestige_store_free(prestige_store_t *st);
 /* "file:///abs/dir/" or "s3://bucket/prefix/" */
 PRESTIGE_API const char *prestige_store_url(const prestige_store_t *st);
 PRESTIGE_API bool prestige_store_is_local(const prestige_store_t *st);
+/* The bucket's name: S3's bucket (without the prefix), or a local store's directory (the
+ * directory is the bucket). The metrics' `bucket` label. */
+PRESTIGE_API const char *prestige_store_bucket(const prestige_store_t *st);
 /* Local stores: the directory (absolute). NULL for S3. */
 PRESTIGE_API const char *prestige_store_local_dir(const prestige_store_t *st);
 
