@@ -144,7 +144,12 @@ int aws_config_resolve(aws_config_t *out, const aws_config_explicit_t *in, prest
     sk = env_nonempty("AWS_SECRET_ACCESS_KEY");
     tok = env_nonempty("AWS_SESSION_TOKEN");
     out->credentials_from = "environment";
-    if (!ak || !sk) {
+    if ((ak && !sk) || (!ak && sk)) { /* as botocore: half a pair in the environment is a mistake, not "no keys" */
+      rc = prestige_error_set(err, PRESTIGE_EAUTH, "S3 credentials incomplete: %s is set without %s",
+                              ak ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY", ak ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
+      goto fail;
+    }
+    if (!ak) {
       ak = pv.access_key;
       sk = pv.secret_key;
       tok = pv.session_token;

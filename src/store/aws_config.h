@@ -11,7 +11,8 @@
  *   files:       AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, AWS_CONFIG_FILE or ~/.aws/config
  *
  * A profile named explicitly or by AWS_PROFILE must exist in one of the files: a typo is an
- * error naming it, never a silent fall back to anonymous requests. "default" may be absent.
+ * error naming it, never a silent fall back to anonymous requests. "default" may be absent. Half
+ * a key pair (explicit or in the environment) is an error too.
  */
 #ifndef PRESTIGE_STORE_AWS_CONFIG_H
 #define PRESTIGE_STORE_AWS_CONFIG_H
@@ -42,7 +43,7 @@ typedef struct aws_config_explicit {
 } aws_config_explicit_t;
 
 /* EINVAL naming the profile and the files when an explicit profile is missing; EAUTH when only
- * half a key pair is given; EUNSUPPORTED when the profile gets its credentials from a source
+ * half a key pair is given (explicitly or in the environment); EUNSUPPORTED when the profile gets its credentials from a source
  * prestige cannot use (credential_process, role_arn, SSO). */
 int aws_config_resolve(aws_config_t *out, const aws_config_explicit_t *in, prestige_error_t *err);
 /* Frees every string; the secret and the token are wiped first. */
