@@ -524,8 +524,7 @@ int s3_execute(prestige_s3_client_t *c, const s3_request_t *rq, s3_response_t *r
     if ((rc = s3_sign(c, rq, &t, &a, err))) break;
     hrq.headers = a.wire;
     hrq.n_headers = a.n_wire;
-    int xrc = http_exchange(c->http, &hrq, &hr, err);
-    rc = xrc;
+    int xrc = rc = http_exchange(c->http, &hrq, &hr, err);
     sigv4_output_free(&a.so);
     rz.delivered += hr.delivered;
     s3_response_fill(rs, &hr);
@@ -544,7 +543,6 @@ int s3_execute(prestige_s3_client_t *c, const s3_request_t *rq, s3_response_t *r
     prestige_label_t lb[1] = {{"op", rq->op}};
     prestige_metrics_counter_add("prestige.s3.retries", lb, 1, 1);
     LOG_WARN("%s (attempt %d of %d; retrying)", err ? err->message : rq->op, attempt, c->retry.max_attempts);
-    rc = 0;
     if ((rc = http_backoff_wait(&c->retry, attempt, &hr, err))) break;
   }
   http_response_release(&hr);
