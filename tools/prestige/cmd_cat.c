@@ -264,6 +264,7 @@ static void print_field(const struct ArrowSchema *s, int depth) {
   const char *id;
   int32_t len;
   if (prestige_metadata_get(s->metadata, "PARQUET:field_id", &id, &len)) printf(" [id %.*s]", (int)len, id);
+  if (prestige_schema_extension_name(s, &id, &len)) printf(" [%.*s]", (int)len, id);
   printf("\n");
   for (int64_t i = 0; i < s->n_children; i++) print_field(s->children[i], depth + 1);
 }
