@@ -343,6 +343,10 @@ PRESTIGE_API int prestige_array_builder_append_bool(prestige_array_builder_t *b,
 /* string, large_string, binary, large_binary, fixed_size_binary (len must equal the width). */
 PRESTIGE_API int prestige_array_builder_append_bytes(prestige_array_builder_t *b, const void *data, int64_t len,
                                                      prestige_error_t *err);
+/* interval_month_day_nano: all three; interval_day_time: days and whole milliseconds (months 0);
+ * interval_months: months only. Anything a type cannot hold is PRESTIGE_EINVAL. */
+PRESTIGE_API int prestige_array_builder_append_interval(prestige_array_builder_t *b, int32_t months, int32_t days,
+                                                        int64_t nanos, prestige_error_t *err);
 /* decimal128: 16 bytes, little-endian two's complement. decimal256: 32 bytes. */
 PRESTIGE_API int prestige_array_builder_append_decimal(prestige_array_builder_t *b, const uint8_t *le_bytes,
                                                        prestige_error_t *err);

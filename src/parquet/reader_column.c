@@ -573,15 +573,12 @@ static int int96_to_timestamps(rcolumn_t *c, const rnode_t *leaf, const rpage_se
       memcpy(&jd, v + i * 12 + 8, 4);
       /* exact: Julian day (signed, as Spark and Impala write it) and nanoseconds in 128 bits */
       __int128 ns = (__int128)((int64_t)jd - JULIAN_DAY_OF_UNIX_EPOCH) * NS_PER_DAY + nanos;
+      int64_t us;
+      if (spark_overflowed_micros(jd, nanos, &us)) ns = (__int128)us * 1000; /* the instant Spark meant */
       __int128 q = ns / ns_per[u];
       if (q * ns_per[u] > ns) q--; /* floor */
       bool ok = q >= INT64_MIN && q <= INT64_MAX;
       out = (int64_t)q;
-      int64_t us;
-      if (!ok && u < 3 && spark_overflowed_micros(jd, nanos, &us)) {
-        ok = true;
-        out = u == 2 ? us : floor_div(us, u == 1 ? 1000 : 1000000);
-      }
       if (!ok) {
         int64_t day = (int64_t)(ns / NS_PER_DAY), tod = (int64_t)(ns % NS_PER_DAY);
         if (tod < 0) tod += NS_PER_DAY, day--;

@@ -64,7 +64,10 @@ static int extension_type(builder_t *b, const struct ArrowSchema *f, pq_schema_e
   switch (ext) {
     case PRESTIGE_ARROW_EXT_UUID: kind = PQ_LT_UUID; break; /* UUID has no converted type */
     case PRESTIGE_ARROW_EXT_JSON: kind = PQ_LT_JSON, ct = PQ_CT_JSON; break;
-    case PRESTIGE_ARROW_EXT_BSON: kind = PQ_LT_BSON, ct = PQ_CT_BSON; break;
+    /* BSON without its converted type: DuckDB refuses a whole file whose schema holds converted
+     * type BSON (20) but reads the logical type alone (as BLOB), and readers that know BSON know
+     * the logical type */
+    case PRESTIGE_ARROW_EXT_BSON: kind = PQ_LT_BSON; break;
     case PRESTIGE_ARROW_EXT_ENUM: kind = PQ_LT_ENUM, ct = PQ_CT_ENUM; break;
     default: return 0; /* unknown extensions are written as their storage type */
   }

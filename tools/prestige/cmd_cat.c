@@ -232,9 +232,7 @@ static int run_cat(int argc, char **argv) {
       if (csv) {
         for (int64_t c = 0; c < b.n_children; c++) {
           if (c) fputc(',', stdout);
-          json_t *val = cli_json_value(b.children[c], schema.children[c], b.offset + i);
-          cli_csv_field(stdout, val);
-          json_decref(val);
+          cli_csv_value(stdout, b.children[c], schema.children[c], b.offset + i);
         }
         fputc('\n', stdout);
       } else {

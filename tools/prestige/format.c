@@ -194,3 +194,21 @@ void cli_csv_field(FILE *out, json_t *v) {
   free(text);
 }
 
+
+void cli_csv_value(FILE *out, const struct ArrowArray *a, const struct ArrowSchema *s, int64_t i) {
+  prestige_arrow_extension_t ext;
+  if (!prestige_schema_extension(s, &ext, NULL) && ext == PRESTIGE_ARROW_EXT_JSON && prestige_array_is_valid(a, i)) {
+    const uint8_t *v = a->buffers[1];
+    int64_t j = a->offset + i, st, en;
+    if (!strcmp(s->format, "u")) st = ((const int32_t *)v)[j], en = ((const int32_t *)v)[j + 1];
+    else st = ((const int64_t *)v)[j], en = ((const int64_t *)v)[j + 1];
+    json_t *text = json_stringn((const char *)a->buffers[2] + st, (size_t)(en - st));
+    if (!text) text = json_string("<invalid UTF-8>");
+    cli_csv_field(out, text);
+    json_decref(text);
+    return;
+  }
+  json_t *v = cli_json_value(a, s, i);
+  cli_csv_field(out, v);
+  json_decref(v);
+}

@@ -14,5 +14,8 @@
 json_t *cli_json_value(const struct ArrowArray *a, const struct ArrowSchema *s, int64_t i);
 /* Writes v as one CSV field (strings quoted when needed, nested values as JSON text, NULL empty). */
 void cli_csv_field(FILE *out, json_t *v);
+/* Element i of array a as one CSV field: cli_json_value's text, except that an arrow.json value
+ * is its JSON text as stored (as DuckDB writes it), so a JSON string keeps its quotes. */
+void cli_csv_value(FILE *out, const struct ArrowArray *a, const struct ArrowSchema *s, int64_t i);
 
 #endif
