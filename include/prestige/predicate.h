@@ -38,10 +38,12 @@
  *     ISO 8601 text, 'YYYY-MM-DD', 'YYYY-MM-DD HH:MM[:SS[.fraction]]' (T or a space) and an
  *     optional zone (Z, UTC, +HH, +HHMM, +HH:MM). It is truncated to the column's precision as
  *     DuckDB does (days for dates, nanoseconds for ns timestamps and times, microseconds for the
- *     others) and compared exactly. On a column with a time zone, a literal without zone means
- *     UTC and one with an offset is converted to UTC; on a column without zone the offset is
- *     ignored (the wall-clock time is compared), as DuckDB does. A bare integer is a raw value in
- *     the column's unit (ts < 1700000100000 on a millisecond column).
+ *     others) and compared exactly. A literal without zone is read as UTC (a column's values are
+ *     UTC instants with a zone, UTC wall-clock times without). A literal with an offset is an
+ *     instant, converted to UTC, whether the column has a zone or not: DuckDB converts it for
+ *     TIMESTAMP_NS columns but drops the offset for TIMESTAMP ones, which prestige does not
+ *     follow (it would shift the filter by the offset without a word). A bare integer is a raw
+ *     value in the column's unit (ts < 1700000100000 on a millisecond column).
  *   - Comparisons need a primitive column (IS [NOT] NULL takes any); dictionary-encoded columns
  *     compare their values.
  * Binding fails with PRESTIGE_EINVAL, naming the column and the literal, for an unknown column,

@@ -184,8 +184,9 @@ static bool parse_zone(const char *p, bool *has, int64_t *offset_s) {
   if (!strcasecmp(p, "UTC")) return true;
   if (*p != '+' && *p != '-') return false;
   int sign = *p++ == '-' ? -1 : 1;
-  int64_t h, m = 0;
-  if (read_digits(&p, 2, 2, &h) < 0) return false;
+  if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1])) return false;
+  int64_t h = (p[0] - '0') * 10 + (p[1] - '0'), m = 0;
+  p += 2;
   if (*p == ':') p++;
   if (*p && read_digits(&p, 2, 2, &m) < 0) return false;
   if (*p || h > 18 || m > 59) return false;
@@ -278,8 +279,10 @@ static int temporal_value(binder_t *bd, const bcol_t *c, const plit_t *l, i128 *
     return 0;
   }
   i128 ns = t == PRESTIGE_ARROW_TIMESTAMP ? (i128)days * 86400 * 1000000000 + tod : tod;
-  if (t == PRESTIGE_ARROW_TIMESTAMP && zone && c->type.timezone && *c->type.timezone)
-    ns -= (i128)off * 1000000000; /* an instant: to UTC (a naive column compares the wall clock) */
+  /* A zone makes the literal an instant: it compares in UTC, on a column with a zone and on one
+   * without (whose values are taken as UTC wall-clock times). DuckDB does so for TIMESTAMP_NS but
+   * drops the offset for TIMESTAMP; converting is the reading that cannot silently shift hours. */
+  if (t == PRESTIGE_ARROW_TIMESTAMP && zone) ns -= (i128)off * 1000000000;
   if (c->type.unit != PRESTIGE_TIME_UNIT_NANO) ns = floor_div(ns, 1000) * 1000; /* DuckDB: microseconds */
   i128 u = unit_ns(c->type.unit);
   *k = floor_div(ns, u);
