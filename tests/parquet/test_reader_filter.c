@@ -266,5 +266,80 @@ TEST(test_source_filter) {
   prestige_predicate_free(p);
 }
 
+/* A struct inside a struct cut to one field, filtered on its siblings: the batch keeps only the
+ * projected path. */
+TEST(test_nested_projection) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/nested.parquet", test_tmpdir());
+  prestige_error_t err;
+  struct ArrowSchema s;
+  prestige_schema_init(&s, "+s", "", 0, &err);
+  prestige_schema_allocate_children(&s, 1, &err);
+  struct ArrowSchema *o = s.children[0];
+  prestige_schema_init(o, "+s", "s", ARROW_FLAG_NULLABLE, &err);
+  prestige_schema_allocate_children(o, 2, &err);
+  prestige_schema_init(o->children[0], "+s", "inner", ARROW_FLAG_NULLABLE, &err);
+  prestige_schema_allocate_children(o->children[0], 2, &err);
+  prestige_schema_init(o->children[0]->children[0], "l", "a", ARROW_FLAG_NULLABLE, &err);
+  prestige_schema_init(o->children[0]->children[1], "u", "b", ARROW_FLAG_NULLABLE, &err);
+  prestige_schema_init(o->children[1], "i", "c", ARROW_FLAG_NULLABLE, &err);
+  prestige_array_builder_t *b;
+  CHECK_OK(prestige_array_builder_new(&b, &s, &err));
+  int64_t want = 0, want_sum = 0;
+  for (int64_t i = 0; i < 500; i++) {
+    prestige_array_builder_t *sb = prestige_array_builder_child(b, 0), *ib = prestige_array_builder_child(sb, 0);
+    if (i % 10 == 0) {
+      prestige_array_builder_append_null(sb, &err);
+    } else {
+      if (i % 10 == 1) {
+        prestige_array_builder_append_null(ib, &err);
+      } else {
+        prestige_array_builder_append_int(prestige_array_builder_child(ib, 0), i, &err);
+        prestige_array_builder_append_bytes(prestige_array_builder_child(ib, 1), i % 3 ? "y" : "x", 1, &err);
+        prestige_array_builder_append_struct(ib, &err);
+      }
+      prestige_array_builder_append_int(prestige_array_builder_child(sb, 1), (int32_t)(i % 5), &err);
+      prestige_array_builder_append_struct(sb, &err);
+    }
+    CHECK_OK(prestige_array_builder_append_struct(b, &err));
+    if (i % 10 > 1 && i % 3 == 0 && i % 5 > 1) want++, want_sum += i;
+  }
+  struct ArrowArray a;
+  CHECK_OK(prestige_array_builder_finish(b, &a, &err));
+  prestige_array_builder_free(b);
+  prestige_parquet_writer_t *w;
+  CHECK_OK(prestige_parquet_writer_open_file(&w, path, &s, NULL, &err));
+  CHECK_OK(prestige_parquet_writer_write(w, &a, &err));
+  CHECK_OK(prestige_parquet_writer_close(w, NULL, &err));
+  a.release(&a);
+  prestige_schema_release(&s);
+  prestige_predicate_t *p;
+  CHECK_OK(prestige_predicate_parse("s.inner.b = 'x' AND s.c > 1", &p, &err));
+  prestige_parquet_reader_options_t ro;
+  prestige_parquet_reader_options_init(&ro);
+  const char *cols[] = {"s.inner.a"};
+  ro.columns = cols;
+  ro.n_columns = 1;
+  ro.filter = p;
+  prestige_parquet_reader_t *r;
+  CHECK_OK(prestige_parquet_reader_open_file(&r, path, &ro, &err));
+  struct ArrowSchema sc;
+  CHECK_OK(prestige_parquet_reader_schema(r, &sc, &err));
+  CHECK(sc.n_children == 1 && sc.children[0]->n_children == 1 && sc.children[0]->children[0]->n_children == 1);
+  CHECK_EQ_STR(sc.children[0]->children[0]->children[0]->name, "a");
+  struct ArrowArray rg;
+  CHECK_OK(prestige_parquet_reader_read_row_group(r, 0, &rg, &err));
+  CHECK_OK(prestige_array_validate(&rg, &sc, &err));
+  CHECK_EQ_INT(rg.length, want);
+  int64_t sum = 0;
+  const struct ArrowArray *av = rg.children[0]->children[0]->children[0];
+  for (int64_t j = 0; j < rg.length; j++) sum += ((const int64_t *)av->buffers[1])[av->offset + j];
+  CHECK_EQ_INT(sum, want_sum);
+  rg.release(&rg);
+  prestige_schema_release(&sc);
+  prestige_parquet_reader_close(r);
+  prestige_predicate_free(p);
+}
+
 TEST_MAIN(RUN(test_filter_columns_not_projected); RUN(test_bind_errors_at_open); RUN(test_nan_pruning);
-          RUN(test_source_filter);)
+          RUN(test_source_filter); RUN(test_nested_projection);)
