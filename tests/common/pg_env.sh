@@ -28,16 +28,18 @@ pg_start() {
   if [ -n "${TMPDIR:-}" ] && [ -d "$TMPDIR" ] && _pg_as test -x "$TMPDIR" 2>/dev/null; then base=$TMPDIR; fi
   dir=$(mktemp -d "$base/prestige-pg.XXXXXX") || return 1
   [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
-  if ! _pg_as "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1; then
+  # run from the cluster's directory: the server's user may not be able to enter the caller's
+  if ! (cd "$dir" && _pg_as "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8) >"$dir/initdb.log" 2>&1; then
     echo "pg_start: initdb failed in $dir:" >&2; cat "$dir/initdb.log" >&2; rm -rf "$dir"; return 1
   fi
   for tries in 1 2 3; do # a port picked free can be taken before the server binds it: pick again
     port=$(_pg_free_port)
-    _pg_as "$bin/postgres" -D "$dir/data" -p "$port" -k "$dir" -c listen_addresses=127.0.0.1 -c fsync=off \
-      -c full_page_writes=off -c synchronous_commit=off </dev/null >"$dir/server.log" 2>&1 &
+    # TCP only (-k ''): a socket path under a deep TMPDIR can pass the 107-byte limit
+    (cd "$dir" && _pg_as "$bin/postgres" -D "$dir/data" -p "$port" -k '' -c listen_addresses=127.0.0.1 -c fsync=off \
+      -c full_page_writes=off -c synchronous_commit=off) </dev/null >"$dir/server.log" 2>&1 &
     pid=$!
     deadline=$((SECONDS + ${PG_START_TIMEOUT:-180})) # a hang backstop; a loaded machine may take a while
-    while ! "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -t 5 2>/dev/null; do
+    while ! "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -t 5 2>/dev/null; do
       if ! kill -0 "$pid" 2>/dev/null; then pid=""; break; fi
       if [ "$SECONDS" -ge "$deadline" ]; then
         echo "pg_start: no answer on port $port within ${PG_START_TIMEOUT:-180} s" >&2; cat "$dir/server.log" >&2
