@@ -67,7 +67,16 @@ typedef struct prestige_parquet_reader_options {
   bool filter_rows;            /* default true: hand out only the rows satisfying filter; false:
                                   prune only (the rows of the pages that may match, unfiltered) */
   prestige_int96_unit_t int96_unit; /* default PRESTIGE_INT96_MICROS */
+  /* The largest page (uncompressed) the reader accepts; a bigger one fails with ENOMEM before
+   * anything is allocated for it. Default PRESTIGE_PARQUET_MAX_PAGE_BYTES: 1 GiB of values plus
+   * 1 MiB for the lengths and levels around them (parquet-testing's large_string_map holds one
+   * string of 1 GiB in a page of 1 GiB + 16 bytes). At most 2^31 - 1, the format's own limit.
+   * Independently of it, a page whose header claims more than its compressed bytes can hold under
+   * its codec (SNAPPY 21:1, LZ4 255:1, GZIP 1032:1, ZSTD its frames' sizes) is ECORRUPT. */
+  int64_t max_page_bytes;
 } prestige_parquet_reader_options_t;
+
+#define PRESTIGE_PARQUET_MAX_PAGE_BYTES (((int64_t)1 << 30) + ((int64_t)1 << 20))
 
 PRESTIGE_API void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o);
 

@@ -42,6 +42,7 @@ void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o) 
   o->use_arrow_schema = true;
   o->use_page_index = true;
   o->filter_rows = true;
+  o->max_page_bytes = PRESTIGE_PARQUET_MAX_PAGE_BYTES;
 }
 
 /* ---- schema ------------------------------------------------------------------------------- */
@@ -344,7 +345,11 @@ int prestige_parquet_reader_open(prestige_parquet_reader_t **out, prestige_input
   if (opts) r->opts = *opts;
   if (r->opts.batch_rows < 1) r->opts.batch_rows = 8192;
   r->in = *in;
-  int rc = read_footer(r, err);
+  int rc = 0;
+  if (r->opts.max_page_bytes < 1)
+    rc = prestige_error_set(err, PRESTIGE_EINVAL, "reader option max_page_bytes must be positive (got %lld)",
+                            (long long)r->opts.max_page_bytes);
+  if (!rc) rc = read_footer(r, err);
   if (!rc) rc = rschema_build(&r->rs, &r->meta, err);
   if (!rc) rc = rschema_set_int96_unit(&r->rs, r->opts.int96_unit, err);
   if (!rc) restore_arrow_schema(r);
@@ -979,7 +984,7 @@ int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t
     if (rc) break;
     if (all_rows) {
       rc = rcolumn_decode(&cols[l], r->rs.leaves[l], md, r->chunk, (size_t)len, rg->num_rows, spaced[l] > 0, &r->page,
-                          NULL, r->opts.verify_checksums, r->codec, where, err);
+                          NULL, r->opts.verify_checksums, r->opts.max_page_bytes, r->codec, where, err);
       continue;
     }
     /* some pages ruled out: decode the pages meeting the kept rows (all of them without an
@@ -997,7 +1002,7 @@ int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t
     }
     row_ranges_t everything = {&(row_range_t){0, rg->num_rows}, 1, 1};
     rc = rcolumn_decode(&cols[l], r->rs.leaves[l], md, r->chunk, (size_t)len, rg->num_rows, spaced[l] > 0, &r->page,
-                        sel.loc ? &sel : NULL, r->opts.verify_checksums, r->codec, where, err);
+                        sel.loc ? &sel : NULL, r->opts.verify_checksums, r->opts.max_page_bytes, r->codec, where, err);
     if (!rc) rc = rcolumn_keep_rows(&cols[l], r->rs.leaves[l], sel.loc ? &sel.decoded : &everything, &keep, where, err);
     r->pages_pruned += sel.pages_skipped;
     row_ranges_free(&sel.decoded);

@@ -32,12 +32,25 @@ typedef struct ctx {
   bool has_dict;
   bool spaced;  /* values stored per slot (flat nullable columns): see rcolumn_t */
   buf_t *page;  /* decompressed page (the reader's scratch, reused across chunks) */
+  int64_t max_page_bytes;
 } ctx_t;
 
 static int corrupt(ctx_t *x, const char *fmt, const char *detail) {
   char msg[256];
   snprintf(msg, sizeof(msg), fmt, detail);
   return prestige_error_set(x->err, PRESTIGE_ECORRUPT, "%s: %s", x->where, msg);
+}
+
+/* A page's claimed uncompressed size is checked before its buffer is allocated: within the
+ * reader's max_page_bytes and within what its compressed bytes can hold (see pq_codec_check_size),
+ * so that a corrupt header costs nothing and a corrupt page only what decoding it to its first
+ * error costs. */
+static int check_page_size(ctx_t *x, pq_codec_t cc, const uint8_t *raw, size_t raw_len, size_t claimed, const char *what) {
+  if (claimed > (uint64_t)x->max_page_bytes)
+    return prestige_error_set(x->err, PRESTIGE_ENOMEM, "%s: %s of %zu uncompressed bytes is larger than max_page_bytes (%lld)",
+                              x->where, what, claimed, (long long)x->max_page_bytes);
+  if (pq_codec_check_size(cc, raw, raw_len, claimed, x->err)) return prestige_error_prefix(x->err, "%s: %s", x->where, what);
+  return 0;
 }
 
 static int fixed_width(const rnode_t *l) {
@@ -417,6 +430,7 @@ static int data_page(ctx_t *x, const pq_page_header_t *h, const uint8_t *raw, si
   if (!v2) {
     const pq_data_page_header_t *d = h->data_page_header;
     encoding = d->encoding;
+    PRESTIGE_TRY(check_page_size(x, cc, raw, raw_len, (size_t)h->uncompressed_page_size, "data page"));
     buf_clear(x->page);
     if (buf_reserve(x->page, (size_t)h->uncompressed_page_size + 1)) return PRESTIGE_ENOMEM;
     if (pq_decompress(codec, cc, raw, raw_len, x->page->data, (size_t)h->uncompressed_page_size, x->err))
@@ -460,6 +474,7 @@ static int data_page(ctx_t *x, const pq_page_header_t *h, const uint8_t *raw, si
       vals = cv;
       vals_len = 0;
     } else if (d->is_compressed && cc != PQ_CODEC_UNCOMPRESSED) {
+      PRESTIGE_TRY(check_page_size(x, cc, cv, cv_len, (size_t)ulen, "data page v2"));
       buf_clear(x->page);
       if (buf_reserve(x->page, (size_t)ulen + 1)) return PRESTIGE_ENOMEM;
       if (pq_decompress(codec, cc, cv, cv_len, x->page->data, (size_t)ulen, x->err))
@@ -645,12 +660,13 @@ static int to_arrow_layout(rcolumn_t *c, const rnode_t *leaf, const rpage_sel_t 
 }
 
 int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *meta, const uint8_t *chunk, size_t len,
-                   int64_t num_rows, bool spaced, buf_t *page, rpage_sel_t *sel, bool verify_crc, pq_codec_ctx_t *codec,
-                   const char *where, prestige_error_t *err) {
+                   int64_t num_rows, bool spaced, buf_t *page, rpage_sel_t *sel, bool verify_crc, int64_t max_page_bytes,
+                   pq_codec_ctx_t *codec, const char *where, prestige_error_t *err) {
   memset(c, 0, sizeof(*c));
   c->width = fixed_width(leaf);
   c->spaced = spaced && leaf->max_rep == 0 && leaf->physical != PRESTIGE_PHYSICAL_BOOLEAN;
-  ctx_t x = {.c = c, .leaf = leaf, .where = where, .err = err, .spaced = c->spaced, .page = page};
+  ctx_t x = {.c = c, .leaf = leaf, .where = where, .err = err, .spaced = c->spaced, .page = page,
+             .max_page_bytes = max_page_bytes};
   /* size the buffers once from the metadata (bounded, so a lying footer cannot make us allocate
    * much before the pages prove it) instead of growing them page by page */
   int64_t expect = meta->num_values;
@@ -709,6 +725,7 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
     switch (h.type) {
       case PQ_PAGE_DICTIONARY: {
         buf_clear(x.page);
+        if ((rc = check_page_size(&x, cc, raw, raw_len, (size_t)h.uncompressed_page_size, "dictionary page"))) break;
         if (buf_reserve(x.page, (size_t)h.uncompressed_page_size + 1)) rc = PRESTIGE_ENOMEM;
         else if (pq_decompress(codec, cc, raw, raw_len, x.page->data, (size_t)h.uncompressed_page_size, err))
           rc = prestige_error_prefix(err, "%s: dictionary page", where);

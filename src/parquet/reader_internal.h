@@ -79,10 +79,11 @@ typedef struct rpage_sel {
 
 /* Decodes the pages of one column chunk whose bytes are chunk[0..len). `spaced` asks for the
  * per-slot layout (only for leaves without repetition); `page` is scratch reused across calls;
- * `sel` (or NULL for every page) selects pages. */
+ * `sel` (or NULL for every page) selects pages; a page larger than max_page_bytes uncompressed is
+ * refused (ENOMEM) before it is allocated. */
 int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *meta, const uint8_t *chunk, size_t len,
-                   int64_t num_rows, bool spaced, buf_t *page, rpage_sel_t *sel, bool verify_crc, pq_codec_ctx_t *codec,
-                   const char *where, prestige_error_t *err);
+                   int64_t num_rows, bool spaced, buf_t *page, rpage_sel_t *sel, bool verify_crc, int64_t max_page_bytes,
+                   pq_codec_ctx_t *codec, const char *where, prestige_error_t *err);
 /* Keeps the rows of c that lie in keep; c holds the rows `decoded` (sorted ranges) in order. */
 int rcolumn_keep_rows(rcolumn_t *c, const rnode_t *leaf, const row_ranges_t *decoded, const row_ranges_t *keep,
                       const char *where, prestige_error_t *err);
