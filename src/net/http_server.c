@@ -59,7 +59,9 @@ struct http_req {
   const route_t *route;
   kv_t params[MAX_SEGMENTS];
   int n_params;
-  kv_t *decoded; /* query arguments decoded on demand */
+  struct qkv {
+    char *name, *value;
+  } *decoded; /* query arguments decoded on demand */
   size_t n_decoded;
   buf_t body;
   uint64_t discarded; /* body bytes dropped after a refusal */
@@ -184,7 +186,10 @@ static char *pct_decode(const char *s, size_t n, bool plus_space, bool *oom) {
 
 static void req_free(http_req_t *rq) {
   for (int i = 0; i < rq->n_params; i++) free(rq->params[i].value);
-  for (size_t i = 0; i < rq->n_decoded; i++) free(rq->decoded[i].value);
+  for (size_t i = 0; i < rq->n_decoded; i++) {
+    free(rq->decoded[i].name);
+    free(rq->decoded[i].value);
+  }
   free(rq->decoded);
   buf_release(&rq->body);
   buf_release(&rq->resp_headers);
@@ -208,23 +213,21 @@ const char *http_req_header(const http_req_t *rq, const char *name) {
   return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);
 }
 
-const char *http_req_query(const http_req_t *rq, const char *name) {
+const char *http_req_query(http_req_t *rq, const char *name) {
   for (size_t i = 0; i < rq->n_decoded; i++)
     if (!strcmp(rq->decoded[i].name, name)) return rq->decoded[i].value;
   const char *raw = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
   if (!raw) return NULL;
   bool oom;
-  char *v = pct_decode(raw, strlen(raw), true, &oom);
-  if (!v) return NULL;
-  kv_t *nd = realloc(((http_req_t *)rq)->decoded, (rq->n_decoded + 1) * sizeof *nd);
+  char *v = pct_decode(raw, strlen(raw), true, &oom), *k = strdup(name);
+  struct qkv *nd = v && k ? realloc(rq->decoded, (rq->n_decoded + 1) * sizeof *nd) : NULL;
   if (!nd) {
     free(v);
+    free(k);
     return NULL;
   }
-  http_req_t *w = (http_req_t *)rq;
-  w->decoded = nd;
-  /* the name lives as long as the connection's argument table, i.e. the request */
-  w->decoded[w->n_decoded++] = (kv_t){name, v};
+  rq->decoded = nd;
+  rq->decoded[rq->n_decoded++] = (struct qkv){k, v};
   return v;
 }
 

@@ -69,7 +69,7 @@ void http_server_free(http_server_t *s);
 const char *http_req_method(const http_req_t *rq);
 const char *http_req_path(const http_req_t *rq);          /* as received (still percent-encoded) */
 const char *http_req_param(const http_req_t *rq, const char *name); /* a {param}, decoded; NULL if none */
-const char *http_req_query(const http_req_t *rq, const char *name); /* a query argument, decoded; NULL if absent */
+const char *http_req_query(http_req_t *rq, const char *name);       /* a query argument, decoded; NULL if absent or malformed */
 const char *http_req_header(const http_req_t *rq, const char *name);
 const uint8_t *http_req_body(const http_req_t *rq, size_t *len);
 
