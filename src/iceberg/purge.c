@@ -6,13 +6,17 @@
  *
  * The manifest reader belongs to the table-contents floor (src/iceberg/manifest.h), which has
  * not landed next to this code yet: until it does, the manifests and data files are found by
- * listing the table's directories (its location, write.data.path and write.metadata.path) and
- * everything found there is deleted. That reaches every file prestige writes; files a foreign
- * writer put outside the table's directories are left.
+ * listing the table's data and metadata directories (<location>/data and <location>/metadata,
+ * or write.data.path and write.metadata.path) and everything found there is deleted. That
+ * reaches every file prestige and Java write by default; files a foreign writer put elsewhere
+ * are left. Nothing else under the location is touched: a table registered with a location
+ * that holds other things cannot take them with it.
  */
+#include <ftw.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "iceberg/catalog.h"
 
@@ -67,6 +71,25 @@ static const char *stats_path(const json_t *j) {
   return json_is_string(p) ? json_string_value(p) : NULL;
 }
 
+static int rmdir_empty(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb;
+  (void)ftw;
+  if (flag == FTW_DP) rmdir(path); /* fails, harmlessly, on a directory something else still uses */
+  return 0;
+}
+
+/* A local table leaves no empty directories behind (its own, data/, metadata/, temporaries). */
+static void remove_empty_dirs(const char *location) {
+  const char *path = ice_location_local_path(location);
+  if (path && *path && strcmp(path, "/")) nftw(path, rmdir_empty, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void remove_empty_dirs_at(const char *location, const char *child) {
+  char *p = NULL;
+  if (ice_location_local_path(location) && !ice_location_join(location, child, &p, NULL)) remove_empty_dirs(p);
+  free(p);
+}
+
 int ice_table_purge_files(ice_io_t *io, const ice_table_metadata_t *md, const char *metadata_location,
                           prestige_error_t *err) {
   loc_list_t reached = {0}, listed = {0};
@@ -86,10 +109,13 @@ int ice_table_purge_files(ice_io_t *io, const ice_table_metadata_t *md, const ch
     return prestige_error_set(err, PRESTIGE_ENOMEM, "purge: out of memory");
   }
   /* The directories a listing sweeps (see the top of this file). */
-  const char *dirs[] = {md->location, ice_metadata_property(md, "write.data.path", NULL),
-                        ice_metadata_property(md, "write.metadata.path", NULL)};
-  for (size_t i = 0; i < 3 && !rc; i++) {
-    if (!dirs[i] || (i && !strcmp(dirs[i], md->location))) continue;
+  char *dirs[2] = {NULL, NULL};
+  const char *data = ice_metadata_property(md, "write.data.path", ice_metadata_property(md, "write.folder-storage.path", NULL));
+  const char *meta = ice_metadata_property(md, "write.metadata.path", NULL);
+  if ((data ? !(dirs[0] = strdup(data)) : ice_location_join(md->location, "data", &dirs[0], NULL)) ||
+      (meta ? !(dirs[1] = strdup(meta)) : ice_location_join(md->location, "metadata", &dirs[1], NULL)))
+    rc = prestige_error_set(err, PRESTIGE_ENOMEM, "purge: out of memory");
+  for (size_t i = 0; i < 2 && !rc; i++) {
     prestige_error_t e;
     prestige_error_init(&e);
     int r = ice_io_list(io, dirs[i], add_listed, &listed, &e);
@@ -101,6 +127,14 @@ int ice_table_purge_files(ice_io_t *io, const ice_table_metadata_t *md, const ch
   }
   rc = delete_all(io, &reached, rc, err);
   rc = delete_all(io, &listed, rc, err);
+  if (!rc) {
+    for (size_t i = 0; i < 2; i++) remove_empty_dirs(dirs[i]);
+    remove_empty_dirs_at(md->location, ".prestige-tmp");
+    const char *loc = ice_location_local_path(md->location);
+    if (loc) rmdir(loc);
+  }
+  free(dirs[0]);
+  free(dirs[1]);
   release(&reached);
   release(&listed);
   return rc;
