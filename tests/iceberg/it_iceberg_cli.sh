@@ -66,7 +66,11 @@ suite() {
   local ml; ml=$(json 'd["metadata_location"]' < "$T/created")
   check "[ \"\$(json 'd[\"table\"]' < $T/created)\" = db.raw.events ]"
   check "[[ '$ml' == '$root/db/raw/events/metadata/00000-'*.metadata.json ]]"
-  if [ -n "$local_dir" ]; then check "[ -f '${ml#file://}' ]"; else check "$P ls s3://lake/wh3/db/raw/events/metadata/ | grep -q '00000-'"; fi
+  if [ -n "$local_dir" ]; then check "[ -f '${ml#file://}' ]"; else
+    check "$P ls s3://lake/wh3/db/raw/events/metadata/ | grep -q '00000-'"
+    # --endpoint names the S3 endpoint when the environment does not
+    check "[ \"\$(env -u AWS_ENDPOINT_URL $P iceberg describe db.raw.events --endpoint $S3_ENDPOINT ${C[*]} | json 'd[\"metadata_location\"]')\" = '$ml' ]"
+  fi
   $P iceberg describe db.raw.events "${C[@]}" > "$T/desc"
   check "[ \"\$(json 'd[\"format_version\"]' < $T/desc)\" = 2 ]"
   check "[ \"\$(json 'd[\"location\"]' < $T/desc)\" = '$root/db/raw/events' ]"

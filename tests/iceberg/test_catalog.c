@@ -851,9 +851,27 @@ static void locked_sqlite(void) {
   CHECK_OK(prestige_iceberg_namespace_create(c, "n", NULL, 0, &err));
   prestige_iceberg_table_t *t = create(c, "n.t", "id:int64", NULL);
   if (!t) return;
-  sql_db_t *holder = NULL;
-  CHECK_OK(sql_open(&holder, b.uri, NULL, &err));
-  CHECK_OK(sql_begin(holder, &err)); /* BEGIN IMMEDIATE: the write lock */
+  /* another process takes the write lock (BEGIN IMMEDIATE) and holds it until told to stop */
+  char ready[1200];
+  snprintf(ready, sizeof ready, "%s/locked-%d", test_tmpdir(), seq);
+  int go[2];
+  CHECK(pipe(go) == 0);
+  pid_t holder = fork();
+  if (holder == 0) {
+    close(go[1]);
+    sql_db_t *db = NULL;
+    prestige_error_t e;
+    if (sql_open(&db, b.uri, NULL, &e) || sql_begin(db, &e)) _exit(1);
+    cu_write_file(ready, "locked");
+    char byte;
+    if (read(go[0], &byte, 1) < 0) _exit(2); /* until the parent closes its end */
+    sql_rollback(db, &e);
+    sql_close(db);
+    _exit(0);
+  }
+  close(go[0]);
+  for (int i = 0; i < 3000 && !cu_exists(ready); i++) usleep(10000);
+  CHECK(cu_exists(ready));
   CHECK_ERR(prestige_iceberg_namespace_create(c, "m", NULL, 0, &err), PRESTIGE_ECONFLICT, "catalog \"locked\"");
   CHECK(strstr(err.message, "locked") && strstr(err.message, b.uri + 7));
   prestige_kv_t kv[] = {{"k", "v", -1}};
@@ -863,8 +881,10 @@ static void locked_sqlite(void) {
   char dir[1200];
   snprintf(dir, sizeof dir, "%s/n/t/metadata", b.wh);
   CHECK_EQ_INT(cu_count_files(dir, ".metadata.json"), 1); /* nothing left behind */
-  CHECK_OK(sql_rollback(holder, &err));
-  sql_close(holder);
+  close(go[1]);
+  int st = 0;
+  waitpid(holder, &st, 0);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
   CHECK_OK(ice_table_commit(t, NULL, 0, &up, 1, &err));
   CHECK_OK(prestige_iceberg_table_update_properties(t, kv, 1, NULL, 0, &err));
   ice_update_release(&up);
