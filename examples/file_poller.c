@@ -56,7 +56,7 @@ int main(int argc, char **argv) {
   }
   int seen = 0;
   prestige_file_meta_t f;
-  while (seen < 3 && prestige_poller_next(poller, &f, 10000, &err) == 0) {
+  while (seen < 3 && prestige_poller_next(poller, &f, 60000, &err) == 0) { /* returns as soon as one is due */
     printf("New file: %s (%llu bytes, timestamp %lld)\n", f.key, (unsigned long long)f.size, (long long)f.timestamp_ms);
     if (prestige_poller_mark_processed(poller, &f, "success", &err)) return fail("mark", &err);
     prestige_file_meta_clear(&f);

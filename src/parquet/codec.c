@@ -102,20 +102,37 @@ static int gzip_decompress(const uint8_t *src, size_t n, uint8_t *dst, size_t ds
   return 0;
 }
 
-static int lz4_hadoop(const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len) {
+/* Hadoop's LZ4 framing: blocks of [4-byte big-endian raw size][4-byte compressed size][data]. */
+static bool lz4_hadoop_shape(const uint8_t *src, size_t n, size_t dst_len) {
   size_t in = 0, out = 0;
   while (in < n) {
-    if (n - in < 8) return -1;
+    if (n - in < 8) return false;
     uint32_t raw = (uint32_t)src[in] << 24 | (uint32_t)src[in + 1] << 16 | (uint32_t)src[in + 2] << 8 | src[in + 3];
     uint32_t comp = (uint32_t)src[in + 4] << 24 | (uint32_t)src[in + 5] << 16 | (uint32_t)src[in + 6] << 8 | src[in + 7];
     in += 8;
-    if (comp > n - in || raw > dst_len - out || comp > INT32_MAX || raw > INT32_MAX) return -1;
+    if (comp > n - in || raw > dst_len - out || comp > INT32_MAX || raw > INT32_MAX) return false;
+    in += comp;
+    out += raw;
+  }
+  return out == dst_len;
+}
+
+static int lz4_hadoop(const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len) {
+  size_t in = 0, out = 0;
+  while (in < n) { /* the shape was checked: every block header fits */
+    uint32_t raw = (uint32_t)src[in] << 24 | (uint32_t)src[in + 1] << 16 | (uint32_t)src[in + 2] << 8 | src[in + 3];
+    uint32_t comp = (uint32_t)src[in + 4] << 24 | (uint32_t)src[in + 5] << 16 | (uint32_t)src[in + 6] << 8 | src[in + 7];
+    in += 8;
     int got = LZ4_decompress_safe((const char *)src + in, (char *)dst + out, (int)comp, (int)raw);
     if (got != (int)raw) return -1;
     in += comp;
     out += raw;
   }
-  return out == dst_len ? 0 : -1;
+  return 0;
+}
+
+static bool lz4_frame_magic(const uint8_t *src, size_t n) {
+  return n >= 4 && src[0] == 0x04 && src[1] == 0x22 && src[2] == 0x4D && src[3] == 0x18;
 }
 
 static int lz4_frame(const uint8_t *src, size_t n, uint8_t *dst, size_t dst_len) {
@@ -232,12 +249,89 @@ int pq_decompress(pq_codec_ctx_t *ctx, pq_codec_t codec, const uint8_t *src, siz
       return 0;
     }
     case PQ_CODEC_LZ4:
-      if (lz4_hadoop(src, n, dst, dst_len) == 0 || lz4_frame(src, n, dst, dst_len) == 0) return 0;
+      /* Hadoop framing, the LZ4 frame format or a raw block, as arrow-rs accepts. The form is
+       * told from the bytes (block headers that add up, the frame magic) so that a corrupt page is
+       * decoded once, up to its first error, not three times. */
+      if (lz4_hadoop_shape(src, n, dst_len)) {
+        if (lz4_hadoop(src, n, dst, dst_len) == 0) return 0;
+        return prestige_error_set(err, PRESTIGE_ECORRUPT, "LZ4 data (Hadoop framing) is corrupt");
+      }
+      if (lz4_frame_magic(src, n)) {
+        if (lz4_frame(src, n, dst, dst_len) == 0) return 0;
+        return prestige_error_set(err, PRESTIGE_ECORRUPT, "LZ4 data (frame format) is corrupt or not %zu bytes long", dst_len);
+      }
       if (n <= INT32_MAX && dst_len <= INT32_MAX &&
           LZ4_decompress_safe((const char *)src, (char *)dst, (int)n, (int)dst_len) == (int)dst_len)
         return 0;
-      return prestige_error_set(err, PRESTIGE_ECORRUPT, "LZ4 data is corrupt (tried Hadoop, frame and raw forms)");
+      return prestige_error_set(err, PRESTIGE_ECORRUPT, "LZ4 data is corrupt (neither Hadoop-framed, an LZ4 frame nor a "
+                                "raw block of %zu bytes)", dst_len);
     default:
       return prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "compression codec %s is not supported", pq_codec_name(codec));
+  }
+}
+
+static int too_big(pq_codec_t c, size_t n, size_t claimed, uint64_t most, const char *why, prestige_error_t *err) {
+  return prestige_error_set(err, PRESTIGE_ECORRUPT,
+                            "the page header claims %zu uncompressed bytes, more than %zu bytes of %s can hold (at most "
+                            "%llu: %s)", claimed, n, pq_codec_name(c), (unsigned long long)most, why);
+}
+
+static int zstd_check_size(const uint8_t *src, size_t n, size_t claimed, prestige_error_t *err) {
+  uint64_t declared = 0, most = 0;
+  bool all_declared = true;
+  size_t pos = 0;
+  while (pos < n) {
+    size_t frame = ZSTD_findFrameCompressedSize(src + pos, n - pos);
+    unsigned long long content = ZSTD_getFrameContentSize(src + pos, n - pos);
+    if (ZSTD_isError(frame) || content == ZSTD_CONTENTSIZE_ERROR)
+      return prestige_error_set(err, PRESTIGE_ECORRUPT, "ZSTD data is corrupt: no valid frame at byte %zu of %zu (%s)", pos,
+                                n, ZSTD_isError(frame) ? ZSTD_getErrorName(frame) : "bad frame header");
+    if (content == ZSTD_CONTENTSIZE_UNKNOWN) {
+      all_declared = false;
+      most += (uint64_t)frame * 32768u; /* an RLE block: 3-byte header + 1 byte for 128 KiB */
+    } else {
+      if (content > ((uint64_t)1 << 40)) content = (uint64_t)1 << 40; /* keeps the sum from wrapping */
+      declared += content;
+      most += content;
+    }
+    pos += frame;
+  }
+  if (all_declared && declared != claimed)
+    return prestige_error_set(err, PRESTIGE_ECORRUPT, "ZSTD frames declare %llu bytes, the page header %zu",
+                              (unsigned long long)declared, claimed);
+  if (claimed > most) return too_big(PQ_CODEC_ZSTD, n, claimed, most, "its frames' sizes and 32768:1 for the rest", err);
+  return 0;
+}
+
+int pq_codec_check_size(pq_codec_t codec, const uint8_t *src, size_t n, size_t claimed, prestige_error_t *err) {
+  switch (codec) {
+    case PQ_CODEC_UNCOMPRESSED:
+      if (claimed != n)
+        return prestige_error_set(err, PRESTIGE_ECORRUPT, "uncompressed page of %zu bytes, header says %zu", n, claimed);
+      return 0;
+    case PQ_CODEC_SNAPPY: {
+      size_t declared;
+      if (snappy_uncompressed_length((const char *)src, n, &declared) != SNAPPY_OK)
+        return prestige_error_set(err, PRESTIGE_ECORRUPT, "SNAPPY data is corrupt: no valid length preamble");
+      if (declared != claimed)
+        return prestige_error_set(err, PRESTIGE_ECORRUPT, "SNAPPY data declares %zu bytes, the page header %zu", declared,
+                                  claimed);
+      uint64_t most = (uint64_t)n * 64 / 3 + 64;
+      if (claimed > most) return too_big(codec, n, claimed, most, "a 3-byte copy element yields at most 64", err);
+      return 0;
+    }
+    case PQ_CODEC_GZIP: {
+      uint64_t most = (uint64_t)n * 1032;
+      if (claimed > most) return too_big(codec, n, claimed, most, "deflate's ratio is at most 1032:1", err);
+      return 0;
+    }
+    case PQ_CODEC_LZ4:
+    case PQ_CODEC_LZ4_RAW: {
+      uint64_t most = (uint64_t)n * 255;
+      if (claimed > most) return too_big(codec, n, claimed, most, "LZ4's ratio is at most 255:1", err);
+      return 0;
+    }
+    case PQ_CODEC_ZSTD: return zstd_check_size(src, n, claimed, err);
+    default: return 0; /* BROTLI: no useful bound; unsupported codecs fail when decoded */
   }
 }

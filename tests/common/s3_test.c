@@ -29,7 +29,7 @@ static int spawn_ready(test_s3_t *s, char *const argv[]) {
   FILE *f = fdopen(fds[0], "r");
   char line[256];
   int port = -1;
-  alarm(30);
+  alarm(TEST_WAIT_MS / 1000); /* node starts slowly on a loaded machine */
   while (f && fgets(line, sizeof line, f)) {
     if (sscanf(line, "READY %d", &port) == 1) break;
   }

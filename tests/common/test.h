@@ -68,6 +68,12 @@ extern const char *test_current;
               (substr));                                                                      \
   } while (0)
 
+/* How long a test waits for something that must happen (a file delivered, a server ready, a
+ * thread done): a backstop against hangs, not a performance bound. A wait ends as soon as the
+ * thing happens, so a loaded machine makes a test slower, never failing. Waits for something that
+ * must NOT happen stay short: a slow machine only makes them weaker. */
+#define TEST_WAIT_MS 180000
+
 #define TEST(name) static void name(void)
 #define RUN(name)            \
   do {                       \

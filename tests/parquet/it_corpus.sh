@@ -1,6 +1,4 @@
 #!/usr/bin/env bash
 # Reader conformance over the parquet-testing corpus against DuckDB (see corpus_check.mjs).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
-node tests/parquet/corpus_check.mjs "$PWD" build/asan/prestige
+source "$(dirname "$0")/../common/prologue.sh"
+result_from node tests/parquet/corpus_check.mjs "$ROOT" "$P"

@@ -128,7 +128,7 @@ TEST(live_scrape) {
   int got = 0;
   while (got < 4) {
     prestige_file_meta_t f;
-    if (prestige_poller_next(poller, &f, 5000, &err)) break;
+    if (prestige_poller_next(poller, &f, TEST_WAIT_MS, &err)) break;
     CHECK_OK(prestige_poller_mark_processed(poller, &f, got == 3 ? "failure" : "success", &err));
     prestige_file_meta_clear(&f);
     got++;

@@ -10,19 +10,28 @@
 
 static char pg_dir[1024], pg_url[256];
 
+/* PostgreSQL through tests/common/pg_env.sh: the cluster lives outside the checkout (which the
+ * postgres user may not be able to enter) and is reached over TCP; paths go through the
+ * environment, not the command line, so any checkout path works. */
 static void pg_up(void) {
-  snprintf(pg_dir, sizeof pg_dir, "%s/pg", test_tmpdir());
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "bash -c 'source %s/tests/common/pg_env.sh && pg_start %s >&2 && echo $PG_URL'", test_root(), pg_dir);
-  FILE *f = popen(cmd, "r");
-  if (f && fgets(pg_url, sizeof pg_url, f)) pg_url[strcspn(pg_url, "\n")] = 0;
+  char env[1100];
+  snprintf(env, sizeof env, "%s/tests/common/pg_env.sh", test_root());
+  setenv("PRESTIGE_PG_ENV", env, 1);
+  FILE *f = popen("bash -c 'source \"$PRESTIGE_PG_ENV\" && pg_start >&2 && echo \"$PG_DIR\" && echo \"$PG_URL\"'", "r");
+  if (f && fgets(pg_dir, sizeof pg_dir, f) && fgets(pg_url, sizeof pg_url, f)) {
+    pg_dir[strcspn(pg_dir, "\n")] = 0;
+    pg_url[strcspn(pg_url, "\n")] = 0;
+  } else {
+    pg_dir[0] = pg_url[0] = 0;
+  }
   if (f) pclose(f);
 }
 
 static void pg_down(void) {
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "bash -c 'source %s/tests/common/pg_env.sh && _pg_dir=%s && pg_stop'", test_root(), pg_dir);
-  if (system(cmd) != 0) fprintf(stderr, "stopping PostgreSQL failed\n");
+  if (!pg_dir[0]) return;
+  setenv("PG_STOP_DIR", pg_dir, 1);
+  if (system("bash -c 'source \"$PRESTIGE_PG_ENV\" && pg_stop \"$PG_STOP_DIR\"'") != 0)
+    fprintf(stderr, "stopping PostgreSQL failed\n");
 }
 
 static void put(prestige_store_t *st, int64_t ts) {
@@ -59,12 +68,12 @@ static void run_with(const char *spec, const char *tag) {
   CHECK_OK(prestige_poller_start(&p, &c, state, &err));
   prestige_file_meta_t f;
   for (int i = 1; i <= 5; i++) {
-    CHECK_EQ_INT(next_ts(p, 5000, &f), now + i);
+    CHECK_EQ_INT(next_ts(p, TEST_WAIT_MS, &f), now + i);
     if (i <= 3) CHECK_OK(prestige_poller_mark_processed(p, &f, "success", &err));
     prestige_file_meta_clear(&f);
   }
   put(st, now + 6); /* appears while it runs */
-  CHECK_EQ_INT(next_ts(p, 5000, &f), now + 6);
+  CHECK_EQ_INT(next_ts(p, TEST_WAIT_MS, &f), now + 6);
   prestige_file_meta_clear(&f);
   CHECK_EQ_INT(next_ts(p, 400, &f), -1); /* nothing is delivered twice in a run */
   prestige_poller_free(p);               /* a crash: 4, 5 and 6 were never marked */
@@ -78,7 +87,7 @@ static void run_with(const char *spec, const char *tag) {
   /* restart: exactly the unmarked ones, in order */
   CHECK_OK(prestige_poller_start(&p, &c, state, &err));
   for (int i = 4; i <= 6; i++) {
-    CHECK_EQ_INT(next_ts(p, 5000, &f), now + i);
+    CHECK_EQ_INT(next_ts(p, TEST_WAIT_MS, &f), now + i);
     CHECK_OK(prestige_poller_mark_processed(p, &f, "success", &err));
     prestige_file_meta_clear(&f);
   }
@@ -87,8 +96,8 @@ static void run_with(const char *spec, const char *tag) {
   /* a second process shares the store and sees all six */
   c.process_name = "proc-b";
   CHECK_OK(prestige_poller_start(&p, &c, state, &err));
-  int n = 0;
-  while (next_ts(p, 400, &f) > 0) {
+  int n = 0; /* six are due: each is waited for as long as it takes, a seventh only 400 ms */
+  while (next_ts(p, n < 6 ? TEST_WAIT_MS : 400, &f) > 0) {
     n++;
     prestige_file_meta_clear(&f);
   }
@@ -110,7 +119,7 @@ static void run_with(const char *spec, const char *tag) {
   CHECK_OK(prestige_poller_start(&p, &c, state, &err));
   CHECK_OK(prestige_poller_poll_once(p, &q, &err));
   CHECK_EQ_INT(q, 7);
-  CHECK_EQ_INT(next_ts(p, 100, &f), now - 7200000); /* oldest first */
+  CHECK_EQ_INT(next_ts(p, TEST_WAIT_MS, &f), now - 7200000); /* oldest first */
   prestige_file_meta_clear(&f);
   prestige_poller_free(p);
   prestige_state_store_free(state);

@@ -4,20 +4,14 @@
 # land during them), then restarted on the same directory. Afterwards every record acknowledged by
 # a printed manifest must be in the bucket exactly once, no record may appear twice, and DuckDB
 # must read every uploaded file.
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-P=build/release/prestige
-T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-crash.XXXXXX")
-source tests/common/s3_env.sh
-trap 'rm -rf "$T"; _s3_cleanup' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$1"; then ok; else bad "$1"; fi; }
-duck() { printf '%s' "$1" > "$T/q.sql"; node tests/common/duckdb_query.mjs "$T/q.sql"; }
+# Kills are timed by progress, not only by the clock, so that a loaded machine changes nothing: round
+# 0 waits for the file being written, and every fourth round waits for an upload in flight (its
+# PUTs held 2 s at the proxy) before the kill; the other rounds kill at a random moment.
+source "$(dirname "$0")/../common/prologue.sh"
+P=$PR
 
-s3rver_start "$T/s3" "crash" || { echo "FAIL: s3rver"; exit 1; }
-proxy_start "$S3_ENDPOINT" || { echo "FAIL: proxy"; exit 1; }
+s3rver_start "$T/s3" "crash"
+proxy_start "$S3_ENDPOINT"
 export AWS_ENDPOINT_URL="$PROXY_ENDPOINT"
 curl -sf -X POST "$PROXY_ENDPOINT/__proxy/faults" \
   -d '[{"match":{"method":"PUT"},"times":-1,"action":{"type":"delay","ms":25}}]' >/dev/null || bad "proxy faults"
@@ -26,26 +20,42 @@ SINK=($P sink --name ev --dir "$T/out" --upload s3://crash/landing --schema 'n:i
       --commit-every 200 --max-rows 450)
 # round 0: killed while a file is certainly being written (the input pauses without ending)
 awk 'BEGIN { for (i = 0; i < 20000; i++) printf "{\"n\":%d,\"ts\":\"2024-01-01T00:00:00.000Z\",\"msg\":\"round-0\"}\n", i }' > "$T/in0.jsonl"
-( cat "$T/in0.jsonl"; sleep 30 & echo $! > "$T/sleep.pid"; wait ) | $P sink --name ev --dir "$T/out" --upload s3://crash/landing \
+( cat "$T/in0.jsonl"; sleep 3600 & echo $! > "$T/sleep.pid"; wait ) | $P sink --name ev --dir "$T/out" --upload s3://crash/landing \
     --schema 'n:int64,ts:timestamp(ms,UTC),msg:string' --max-rows 1000000 > "$T/manifests.0" 2>> "$T/stderr.log" &
-for _ in $(seq 1 100); do ls "$T"/out/*.parquet.tmp >/dev/null 2>&1 && break; sleep 0.05; done
+sink0=$!
+wait_for 300 "ls '$T'/out/*.parquet.tmp >/dev/null 2>&1" || bad "round 0: no file was being written"
 sleep 0.3
-pkill -9 -f -- "--dir $T/out"; kill "$(cat "$T/sleep.pid")" 2>/dev/null; wait 2>/dev/null
+kill -9 "$sink0" || true; kill "$(cat "$T/sleep.pid")" 2>/dev/null || true; wait "$sink0" 2>/dev/null || true
 check "[ ! -s '$T/manifests.0' ]"   # nothing was acknowledged in round 0
 echo "0 0" >> "$T/acked.txt"
 ROUNDS=${CRASH_ROUNDS:-55}
 RANDOM=42
 killed_during_upload=0
+# PUTs without a status yet (the entries' keys come in a fixed order: method, path, query, range, status)
+puts_in_flight() {
+  curl -s "$PROXY_ENDPOINT/__proxy/log" | grep -o '"method":"PUT","path":"[^"]*","query":"[^"]*","range":[^,]*,"status":null' | wc -l
+}
 for round in $(seq 1 "$ROUNDS"); do
   base=$((round * 100000))
+  targeted=$((round % 4 == 0))
+  if [ $targeted -eq 1 ]; then
+    curl -sf -X POST "$PROXY_ENDPOINT/__proxy/reset" >/dev/null
+    curl -sf -X POST "$PROXY_ENDPOINT/__proxy/faults" \
+      -d '[{"match":{"method":"PUT"},"times":-1,"action":{"type":"delay","ms":2000}}]' >/dev/null
+  fi
   awk -v base=$base -v r=$round 'BEGIN { for (i = 0; i < 3000; i++) printf "{\"n\":%d,\"ts\":\"2024-01-01T%02d:%02d:%02d.%03dZ\",\"msg\":\"round-%d-%d\"}\n", base + i, r % 24, int(i / 1000), i % 60, i % 1000, base, i }' > "$T/in.jsonl"
   "${SINK[@]}" < "$T/in.jsonl" > "$T/manifests.$round" 2>> "$T/stderr.log" &
   pid=$!
-  sleep "0.$(printf '%03d' $((RANDOM % 700 + 20)))"
+  delay="0.$(printf '%03d' $((RANDOM % 700 + 20)))" # drawn every round: the sequence stays that of seed 42
+  if [ $targeted -eq 1 ]; then
+    wait_for 300 "[ \$(puts_in_flight) -gt 0 ] || ! kill -0 $pid 2>/dev/null" || true
+  else
+    sleep "$delay"
+  fi
   # a kill while an upload is in flight: the proxy has a PUT without a status yet
   inflight=$(curl -s "$PROXY_ENDPOINT/__proxy/log" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const l=JSON.parse(s);console.log(l.filter(e=>e.method==="PUT"&&e.status===null).length)})')
   kill -9 $pid 2>/dev/null && [ "${inflight:-0}" -gt 0 ] && killed_during_upload=$((killed_during_upload + 1))
-  wait $pid 2>/dev/null
+  wait $pid 2>/dev/null || true
   curl -sf -X POST "$PROXY_ENDPOINT/__proxy/reset" >/dev/null
   curl -sf -X POST "$PROXY_ENDPOINT/__proxy/faults" \
     -d '[{"match":{"method":"PUT"},"times":-1,"action":{"type":"delay","ms":25}}]' >/dev/null
@@ -62,8 +72,8 @@ print(n)' "$T/manifests.$round")
   echo "$base $acked" >> "$T/acked.txt"
 done
 # a last run recovers what the last kill left and finishes pending uploads
-"${SINK[@]}" < /dev/null > "$T/manifests.final" 2>> "$T/stderr.log"
-check "[ $? -eq 0 ]"
+st_of "${SINK[@]}" < /dev/null > "$T/manifests.final" 2>> "$T/stderr.log"
+check "[ $st -eq 0 ]"
 check "grep -q 'recovered' '$T/stderr.log'"
 check "[ $killed_during_upload -ge 3 ]"
 echo "rounds: $ROUNDS, killed during an upload: $killed_during_upload, acknowledged rows: $(awk '{s+=$2} END {print s}' "$T/acked.txt")"
@@ -87,5 +97,4 @@ for f in $OBJ; do
   $P meta "$f" > /dev/null 2>&1 || bad "prestige cannot read $f"
 done
 ok
-echo "RESULT $pass $fail"
-[ $fail -eq 0 ]
+result

@@ -3,16 +3,7 @@
 # and keeps its local files, so the file system fills up. The commit that hits ENOSPC must fail
 # with an error naming it (exit status 1), and everything committed before must be in the bucket,
 # intact and exactly once.
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
-T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-full.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$1"; then ok; else bad "$1"; fi; }
-duck() { printf '%s' "$1" > "$T/q.sql"; node tests/common/duckdb_query.mjs "$T/q.sql"; }
+source "$(dirname "$0")/../common/prologue.sh"
 
 mkdir -p "$T/small" "$T/bucket"
 awk 'BEGIN { for (i = 0; i < 20000; i++) { printf "{\"id\":%d,\"msg\":\"", i; for (k = 0; k < 12; k++) printf "%08x", (i * 2654435761 + k * 40503) % 4294967296; print "\"}" } }' > "$T/in.jsonl"
@@ -26,13 +17,13 @@ echo \$? > "$T/rc"
 INNER
 if unshare -m bash "$T/inner.sh" 2>/dev/null || unshare -rm bash "$T/inner.sh"; then :; fi
 if [ ! -f "$T/rc" ]; then
-  echo "FAIL: cannot mount a tmpfs in a private mount namespace here (unshare -m / -rm)"
-  echo "RESULT 0 1"; exit 1
+  bad "cannot mount a tmpfs in a private mount namespace here (unshare -m / -rm)"
+  result
 fi
 rc=$(cat "$T/rc")
 check "[ '$rc' = 1 ]"
 check "grep -q 'No space left on device' '$T/stderr.txt'"
-cat "$T/stderr.txt" | head -3
+head -3 "$T/stderr.txt"
 acked=$(python3 -c '
 import json, sys
 n = 0
@@ -44,5 +35,4 @@ check "[ $acked -ge 2000 ] && [ $acked -lt 20000 ]"
 got=$(duck "SELECT count(*) AS n, count(DISTINCT id) AS d, min(id) AS lo, max(id) AS hi FROM read_parquet('$T/bucket/*.parquet')")
 check "[ '$got' = '[{\"n\":\"$acked\",\"d\":\"$acked\",\"lo\":\"0\",\"hi\":\"$((acked - 1))\"}]' ]"
 check "[ \$(ls '$T/bucket' | grep -c '\.tmp') -eq 0 ]"
-echo "RESULT $pass $fail"
-[ $fail -eq 0 ]
+result

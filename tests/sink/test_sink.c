@@ -30,6 +30,24 @@ static char *dir_of(const char *sub) {
 }
 
 /* Parquet files named <name>.<ts>.parquet in dir, sorted; returns count; rows per file in rows[]. */
+/* Finished files (NAME*.parquet) in dir, waiting up to TEST_WAIT_MS for at least `want` of them:
+ * the sink's thread finishes files in its own time, which a loaded machine stretches. */
+static int wait_parquet(const char *dir, const char *name, int want) {
+  int n = 0;
+  for (int waited = 0;; waited += 20) {
+    n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+      size_t l = strlen(e->d_name);
+      if (!strncmp(e->d_name, name, strlen(name)) && l >= 8 && !strcmp(e->d_name + l - 8, ".parquet")) n++;
+    }
+    if (d) closedir(d);
+    if (n >= want || waited >= TEST_WAIT_MS) return n;
+    usleep(20000);
+  }
+}
+
 static int list_parquet(const char *dir, const char *name, int64_t *rows, int max, int64_t *total) {
   DIR *d = opendir(dir);
   char names[256][256];
@@ -184,13 +202,15 @@ TEST(rotation_by_time) {
   CHECK_OK(prestige_sink_start(s, &err));
   prestige_sink_client_t *c = prestige_sink_client_new(s);
   char buf[32];
-  /* 10 rows, wait for the interval, 10 rows, wait, 10 rows: three files without any commit */
+  /* 10 rows, then the interval rotates the file (no commit, no row limit); three times: three
+   * files. Each rotation is waited for rather than given a fixed time, so that a loaded machine,
+   * whose sink thread may run late, cannot merge two batches into one file. */
   for (int k = 0; k < 3; k++) {
     for (int64_t i = 0; i < 10; i++) {
       event_t e = make_event(k * 10 + i, buf);
       CHECK_OK(prestige_sink_write(c, &e, &err));
     }
-    usleep(600000);
+    CHECK_EQ_INT(wait_parquet(dir_of("time"), "events.", k + 1), k + 1);
   }
   int64_t rows[8], total;
   CHECK_EQ_INT(list_parquet(dir_of("time"), "events.", rows, 8, &total), 3);
@@ -404,7 +424,8 @@ TEST(shutdown_token_and_closed_sink) {
     CHECK_OK(prestige_sink_write(c, &e, &err));
   }
   prestige_shutdown_trigger(tok);
-  usleep(500000); /* the sink notices, writes what it has, stops */
+  /* the sink notices, writes what it has, stops: its file appears when it is done */
+  CHECK_EQ_INT(wait_parquet(dir_of("token"), "events.", 1), 1);
   event_t e = make_event(99, buf);
   CHECK_ERR(prestige_sink_write(c, &e, &err), PRESTIGE_ESHUTDOWN, "shut down");
   int64_t total;

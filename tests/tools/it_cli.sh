@@ -1,17 +1,7 @@
 #!/usr/bin/env bash
 # CLI integration: convert CSV/JSONL with several codecs and check DuckDB reads the same values;
 # meta on our files and the corpus; error exits and messages; help for every verb.
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-P=build/asan/prestige
-export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-cli.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$1"; then ok; else bad "$1"; fi; }
-duck() { printf '%s' "$1" > "$T/q.sql"; node tests/common/duckdb_query.mjs "$T/q.sql"; }
+source "$(dirname "$0")/../common/prologue.sh"
 
 # --- CSV with every inferred type, quoting, embedded newlines and nulls
 awk 'BEGIN { print "id,name,score,day,ts,flag";
@@ -61,7 +51,7 @@ q="SELECT count(*) c, sum(id) s, count(score) cs, round(sum(score), 3) ss, sum(l
 orig=$(duck "$q FROM read_parquet('$T/out-snappy.parquet')")
 check "[ '$orig' = \"\$(duck \"$q FROM read_parquet('$T/back-csv.parquet')\")\" ]"
 check "[ '$orig' = \"\$(duck \"$q FROM read_parquet('$T/back-jsonl.parquet')\")\" ]"
-$P convert "$T/in.csv" "$T/x.txt" >/dev/null 2>&1; check "[ \$? -eq 2 ]"
+st_of $P convert "$T/in.csv" "$T/x.txt" >/dev/null 2>&1; check "[ $st -eq 2 ]"
 
 # --- JSON lines
 awk 'BEGIN { for (i = 0; i < 3000; i++) printf "{\"k\": %d, \"v\": \"s%d\", \"x\": %s, \"o\": {\"a\": %d}}\n", i, i % 10, (i % 3 ? i * 0.5 : "null"), i }' > "$T/in.jsonl"
@@ -71,20 +61,20 @@ check "echo '$got' | grep -q '\"c\":\"3000\",\"s\":\"4498500\",\"cx\":\"2000\",\
 
 # --- errors: bad line names line and column, no output left, exit 1
 printf 'a,b\n1,2\n3,oops\n' > "$T/bad.csv"
-msg=$($P convert "$T/bad.csv" "$T/bad.parquet" --schema 'a:int32,b:int64' 2>&1); rc=$?
+msg=$($P convert "$T/bad.csv" "$T/bad.parquet" --schema 'a:int32,b:int64' 2>&1) && rc=0 || rc=$?
 check "[ $rc -eq 1 ]"
 check "echo \"$msg\" | grep -q 'line 3, column 2'"
 check "[ -z \"\$(ls $T/bad.parquet* 2>/dev/null)\" ]"
 printf '{"a": 1}\n{"a": \n' > "$T/bad.jsonl"
-msg=$($P convert "$T/bad.jsonl" "$T/bad2.parquet" 2>&1); rc=$?
+msg=$($P convert "$T/bad.jsonl" "$T/bad2.parquet" 2>&1) && rc=0 || rc=$?
 check "[ $rc -eq 1 ] && echo \"$msg\" | grep -q 'line 2'"
-$P convert "$T/missing.csv" "$T/x.parquet" 2>/dev/null; check "[ $? -eq 1 ]"
-$P convert "$T/in.csv" 2>/dev/null; check "[ $? -eq 2 ]"
-$P convert "$T/in.csv" "$T/x.parquet" --compression lzo 2>/dev/null; check "[ $? -eq 2 ]"
-$P convert "$T/in.csv" "$T/x.parquet" --bogus 1 2>/dev/null; check "[ $? -eq 2 ]"
-$P nosuchverb 2>/dev/null; check "[ $? -eq 2 ]"
-$P convert "$T/in.csv" "$T/x.parquet" --schema 'x:int128' 2>/dev/null; check "[ $? -eq 2 ]"
-$P convert "$T/in.csv" "$T/x.parquet" --schema 'a:int64,b' 2>/dev/null; check "[ $? -eq 2 ]"
+st_of $P convert "$T/missing.csv" "$T/x.parquet" 2>/dev/null; check "[ $st -eq 1 ]"
+st_of $P convert "$T/in.csv" 2>/dev/null; check "[ $st -eq 2 ]"
+st_of $P convert "$T/in.csv" "$T/x.parquet" --compression lzo 2>/dev/null; check "[ $st -eq 2 ]"
+st_of $P convert "$T/in.csv" "$T/x.parquet" --bogus 1 2>/dev/null; check "[ $st -eq 2 ]"
+st_of $P nosuchverb 2>/dev/null; check "[ $st -eq 2 ]"
+st_of $P convert "$T/in.csv" "$T/x.parquet" --schema 'x:int128' 2>/dev/null; check "[ $st -eq 2 ]"
+st_of $P convert "$T/in.csv" "$T/x.parquet" --schema 'a:int64,b' 2>/dev/null; check "[ $st -eq 2 ]"
 
 # --- meta
 metaout=$($P meta "$T/out-zstd.parquet")
@@ -98,13 +88,13 @@ for f in ../shared/parquet-testing/data/*.parquet; do
 done
 check "[ $okc -ge 60 ]"
 for f in ../shared/parquet-testing/bad_data/*; do
-  $P meta "$f" >/dev/null 2>"$T/err"; rc=$?
+  st_of $P meta "$f" >/dev/null 2>"$T/err"; rc=$st
   check "[ $rc -le 1 ]"
   grep -q "AddressSanitizer\|runtime error" "$T/err" && bad "meta $f: sanitizer report"
 done
-$P meta ../shared/parquet-testing/data/encrypt_columns_and_footer.parquet.encrypted 2>"$T/err"
+st_of $P meta ../shared/parquet-testing/data/encrypt_columns_and_footer.parquet.encrypted 2>"$T/err"
 check "grep -q 'encrypted files are not supported' '$T/err'"
-$P meta Makefile 2>"$T/err"; check "[ $? -eq 1 ] && grep -q 'not a Parquet file' '$T/err'"
+st_of $P meta Makefile 2>"$T/err"; check "[ $st -eq 1 ] && grep -q 'not a Parquet file' '$T/err'"
 
 # --- cat and schema
 check "[ \"\$($P cat '$T/out-snappy.parquet' | wc -l)\" -eq 5000 ]"
@@ -112,8 +102,8 @@ check "[ \"\$($P cat '$T/out-snappy.parquet' --format csv --columns id,day --lim
 check "$P cat '$T/out-snappy.parquet' --format csv --limit 1 | head -1 | grep -q '^id,name,score,day,ts,flag$'"
 check "$P cat '$T/typed.parquet' --columns id,score --limit 1 | grep -q '^{\"id\":0,\"score\":null}$'"
 check "$P schema '$T/typed.parquet' | grep -q 'score: decimal128 (d:10,3)'"
-$P cat "$T/typed.parquet" --columns nope >/dev/null 2>&1; check "[ \$? -eq 1 ]"
-$P cat "$T/typed.parquet" --format xml >/dev/null 2>&1; check "[ \$? -eq 2 ]"
+st_of $P cat "$T/typed.parquet" --columns nope >/dev/null 2>&1; check "[ $st -eq 1 ]"
+st_of $P cat "$T/typed.parquet" --format xml >/dev/null 2>&1; check "[ $st -eq 2 ]"
 
 # --- --where: filtered counts equal DuckDB's WHERE; selective filters skip row groups (5 groups of 1000 rows)
 f="$T/out-snappy.parquet"
@@ -135,7 +125,7 @@ id != 3 OR name = 'x'|id != 3 OR name = 'x'|0
 id = 99999|id = 99999|5
 CASES
 check "[ \"\$($P cat '$f' --where 'id < 3' | wc -l)\" -eq 3 ]"
-$P scan "$f" --where "id <" >/dev/null 2>&1; check "[ \$? -eq 2 ]"
+st_of $P scan "$f" --where "id <" >/dev/null 2>&1; check "[ $st -eq 2 ]"
 
 # --- nested-path projection reads just that struct field
 nf=../shared/parquet-testing/data/nested_structs.rust.parquet
@@ -150,5 +140,4 @@ check "$P --help | grep -q convert"
 for verb in meta convert scan cat schema; do check "$P $verb --help | grep -q usage"; done
 
 echo "meta read $okc of $n corpus files"
-echo "RESULT $pass $fail"
-[ $fail -eq 0 ]
+result

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # `make install` into a staging root, then build and run a program against the installed
-# headers and library through pkg-config, both statically and dynamically.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-stage=$(mktemp -d "${TMPDIR:-/tmp}/prestige-install.XXXXXX")
-trap 'rm -rf "$stage"' EXIT
+# headers and library through pkg-config, both statically and dynamically; the installed
+# prestige.pc names the license.
+source "$(dirname "$0")/../common/prologue.sh"
+stage=$T
 make -s install DESTDIR="$stage" PREFIX=/usr/local >/dev/null
-test -f "$stage/usr/local/include/prestige/prestige.h"
-test -f "$stage/usr/local/lib/libprestige.a"
-test -f "$stage/usr/local/lib/pkgconfig/prestige.pc"
+check "test -f '$stage/usr/local/include/prestige/prestige.h'"
+check "test -f '$stage/usr/local/lib/libprestige.a'"
+check "test -f '$stage/usr/local/lib/pkgconfig/prestige.pc'"
+check "grep -q '^# SPDX-License-Identifier: Apache-2.0' '$stage/usr/local/lib/pkgconfig/prestige.pc'" # the license
 export PKG_CONFIG_SYSROOT_DIR="$stage" PKG_CONFIG_PATH="$stage/usr/local/lib/pkgconfig" PKG_CONFIG_LIBDIR="$stage/usr/local/lib/pkgconfig"
 cflags=$(pkg-config --cflags prestige)
 libs=$(pkg-config --libs prestige)
@@ -26,8 +26,8 @@ int main(void) {
 }
 C
 cc -std=c11 $cflags "$stage/app.c" -o "$stage/app-dyn" $libs
-LD_LIBRARY_PATH="$stage/usr/local/lib" "$stage/app-dyn" | grep -q "ECORRUPT page 3"
+check "LD_LIBRARY_PATH='$stage/usr/local/lib' '$stage/app-dyn' | grep -q 'ECORRUPT page 3'"
 cc -std=c11 $cflags "$stage/app.c" -o "$stage/app-static" -Wl,-Bstatic -lprestige -Wl,-Bdynamic \
   -L"$stage/usr/local/lib" $(echo "$static_libs" | sed 's/-lprestige//')
-"$stage/app-static" | grep -q "ECORRUPT page 3"
-echo "RESULT 2 0"
+check "'$stage/app-static' | grep -q 'ECORRUPT page 3'"
+result

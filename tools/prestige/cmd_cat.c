@@ -28,8 +28,9 @@ static const char CAT_USAGE[] =
     "rows (files in flight: --read-ahead, default 4).\n"
     "Dates, times and timestamps print as ISO 8601 (timestamps with a time zone end in Z), decimals\n"
     "exactly, binary as hexadecimal, lists as JSON arrays, structs and maps as JSON objects (in CSV,\n"
-    "nested values are their JSON text). --where prints only rows matching FILTER (see\n"
-    "`prestige scan --help`); row groups whose statistics rule it out are not read.\n";
+    "nested values are their JSON text). --where prints only the rows matching FILTER, which may\n"
+    "name columns --columns leaves out (see `prestige scan --help`); row groups and pages whose\n"
+    "statistics rule it out are not read.\n";
 
 static const char SCHEMA_USAGE[] =
     "usage: prestige schema FILE\n"
@@ -186,6 +187,7 @@ static int run_cat(int argc, char **argv) {
     if (read_ahead > 0) so.read_ahead = so.concurrency = read_ahead;
     so.columns = n_names ? names : NULL;
     so.n_columns = n_names;
+    so.filter = filter;
     if (!erc) {
       if (store) {
         prestige_file_meta_t *metas = calloc(nfiles ? nfiles : 1, sizeof *metas);
@@ -204,7 +206,8 @@ static int run_cat(int argc, char **argv) {
     if (erc) {
       prestige_predicate_free(filter);
       prestige_store_free(store);
-      return cli_fail("cat", &err);
+      /* EINVAL: the filter does not fit the files' columns */
+      return erc == PRESTIGE_EINVAL ? cli_usage_error(v, "%s", err.message) : cli_fail("cat", &err);
     }
   }
   if (csv) {
@@ -227,14 +230,11 @@ static int run_cat(int argc, char **argv) {
     }
     if (!b.release) break;
     for (int64_t i = 0; i < b.length && (limit < 0 || printed < limit); i++) {
-      if (filter && !prestige_predicate_match(filter, &schema, &b, i)) continue;
       printed++;
       if (csv) {
         for (int64_t c = 0; c < b.n_children; c++) {
           if (c) fputc(',', stdout);
-          json_t *val = cli_json_value(b.children[c], schema.children[c], b.offset + i);
-          cli_csv_field(stdout, val);
-          json_decref(val);
+          cli_csv_value(stdout, b.children[c], schema.children[c], b.offset + i);
         }
         fputc('\n', stdout);
       } else {
@@ -264,6 +264,7 @@ static void print_field(const struct ArrowSchema *s, int depth) {
   const char *id;
   int32_t len;
   if (prestige_metadata_get(s->metadata, "PARQUET:field_id", &id, &len)) printf(" [id %.*s]", (int)len, id);
+  if (prestige_schema_extension_name(s, &id, &len)) printf(" [%.*s]", (int)len, id);
   printf("\n");
   for (int64_t i = 0; i < s->n_children; i++) print_field(s->children[i], depth + 1);
 }
