@@ -22,27 +22,30 @@
 
 static char cu_pg_dir[1024], cu_pg_url[256];
 static pid_t cu_pg_guard;
-static char cu_pg_stop_cmd[2048];
 
 static void cu_guard_stop(int sig) {
   (void)sig;
-  execl("/bin/bash", "bash", "-c", cu_pg_stop_cmd, (char *)NULL);
+  execl("/bin/bash", "bash", "-c", "source \"$PRESTIGE_PG_ENV\" && pg_stop \"$PG_STOP_DIR\"", (char *)NULL);
   _exit(1);
 }
 
-/* Starts PostgreSQL (cu_pg_url stays "" when it cannot). A guard child stops it when this
- * process ends, however it ends. */
+/* Starts PostgreSQL through tests/common/pg_env.sh (cu_pg_url stays "" when it cannot). Besides
+ * the runner's process-group kill, a guard child stops it when this process ends however it
+ * ends (a test binary run on its own, or killed by a sanitizer). */
 static void cu_pg_up(void) {
-  snprintf(cu_pg_dir, sizeof cu_pg_dir, "%s/pg", test_tmpdir());
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "bash -c 'source %s/tests/common/pg_env.sh && pg_start %s >&2 && echo $PG_URL'", test_root(),
-           cu_pg_dir);
-  FILE *f = popen(cmd, "r");
-  if (f && fgets(cu_pg_url, sizeof cu_pg_url, f)) cu_pg_url[strcspn(cu_pg_url, "\n")] = 0;
+  char env[1100];
+  snprintf(env, sizeof env, "%s/tests/common/pg_env.sh", test_root());
+  setenv("PRESTIGE_PG_ENV", env, 1);
+  FILE *f = popen("bash -c 'source \"$PRESTIGE_PG_ENV\" && pg_start >&2 && echo \"$PG_DIR\" && echo \"$PG_URL\"'", "r");
+  if (f && fgets(cu_pg_dir, sizeof cu_pg_dir, f) && fgets(cu_pg_url, sizeof cu_pg_url, f)) {
+    cu_pg_dir[strcspn(cu_pg_dir, "\n")] = 0;
+    cu_pg_url[strcspn(cu_pg_url, "\n")] = 0;
+  } else {
+    cu_pg_dir[0] = cu_pg_url[0] = 0;
+  }
   if (f) pclose(f);
   if (!cu_pg_url[0]) return;
-  snprintf(cu_pg_stop_cmd, sizeof cu_pg_stop_cmd, "source %s/tests/common/pg_env.sh && _pg_dir=%s && pg_stop", test_root(),
-           cu_pg_dir);
+  setenv("PG_STOP_DIR", cu_pg_dir, 1);
   cu_pg_guard = fork();
   if (cu_pg_guard == 0) {
     signal(SIGTERM, cu_guard_stop);

@@ -5,21 +5,8 @@
 # against the metadata file itself, bad input (exit 1, the message naming what is wrong: table,
 # namespace, schema, partition, sort, identifier, format version 1, V1 writes, truncated and
 # spec-violating metadata files) and usage errors (exit 2), and --help for each verb.
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
-P=$ROOT/build/asan/prestige
-export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-ice.XXXXXX")
-chmod 755 "$T"  # the PostgreSQL server runs as postgres
+source "$(dirname "$0")/../common/prologue.sh"
 PY=/usr/bin/python3  # Debian's: starts in a tenth of the time of the pyenv shim
-source tests/common/s3_env.sh
-source tests/common/pg_env.sh
-trap '_s3_cleanup; pg_stop; rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$1"; then ok; else bad "$1"; fi; }
 # json EXPR: evaluates a Python expression over d = the JSON on stdin
 json() { "$PY" -c 'import json,sys; d=json.loads(sys.stdin.read()); r=eval(sys.argv[1]); print(json.dumps(r) if not isinstance(r, str) else r)' "$1"; }
 # jsonl EXPR: the same over each line (JSON lines), one result a line
@@ -29,12 +16,11 @@ for l in sys.stdin:
 # expect_fail CODE SUBSTRING CMD...: the command exits CODE and its stderr holds SUBSTRING
 expect_fail() {
   local code="$1" sub="$2"; shift 2
-  "$@" >"$T/out" 2>"$T/err"
-  local rc=$?
-  if [ $rc -eq "$code" ] && grep -qF -- "$sub" "$T/err"; then ok; else bad "exit $rc (wanted $code), stderr lacks \"$sub\": $* -- $(head -c 400 "$T/err")"; fi
+  st_of "$@" >"$T/out" 2>"$T/err"
+  if [ "$st" -eq "$code" ] && grep -qF -- "$sub" "$T/err"; then ok; else bad "exit $st (wanted $code), stderr lacks \"$sub\": $* -- $(head -c 400 "$T/err")"; fi
 }
 
-s3rver_start "$T/s3" lake >/dev/null || { echo "s3rver did not start"; echo "RESULT 0 1"; exit 1; }
+s3rver_start "$T/s3" lake >/dev/null
 unset PRESTIGE_CATALOG PRESTIGE_WAREHOUSE
 
 printf 'id,name,amount,day\n1,a,1.5,2024-01-02\n2,b,,2024-01-03\n' > "$T/in.csv"
@@ -62,7 +48,6 @@ suite() {
   local schema='id:int64!,ts:timestamp(us,UTC)!,name:string,region:string,score:double'
   $P iceberg create "${C[@]}" --schema "$schema" db.raw.events --partition 'day(ts),bucket(16,id),truncate(4,name),region' \
      --sort 'ts desc, id asc nulls last' --identifier id --property write.target-file-size-bytes=1048576 --property note=x > "$T/created"
-  check "[ \$? -eq 0 ]"
   local ml; ml=$(json 'd["metadata_location"]' < "$T/created")
   check "[ \"\$(json 'd[\"table\"]' < $T/created)\" = db.raw.events ]"
   check "[[ '$ml' == '$root/db/raw/events/metadata/00000-'*.metadata.json ]]"
@@ -207,7 +192,7 @@ check "$P iceberg --help | grep -q 'create-namespace'"
 check "$P --help | grep -q iceberg"
 
 # a PostgreSQL catalog
-if pg_start "$T/pg" >/dev/null; then
+if pg_start >/dev/null; then
   C=(--catalog "$PG_URL" --warehouse "$T/whpg")
   check "$P iceberg create-namespace a.b ${C[*]} >/dev/null"
   check "$P iceberg create a.b.t --schema 'id:int64!,v:string' --identifier id --partition 'bucket(4,id)' ${C[*]} >/dev/null"
@@ -223,5 +208,4 @@ else
   bad "PostgreSQL did not start"
 fi
 
-echo "RESULT $pass $fail"
-[ $fail -eq 0 ]
+result

@@ -870,7 +870,7 @@ static void locked_sqlite(void) {
     _exit(0);
   }
   close(go[0]);
-  for (int i = 0; i < 3000 && !cu_exists(ready); i++) usleep(10000);
+  for (int i = 0; i < TEST_WAIT_MS / 10 && !cu_exists(ready); i++) usleep(10000);
   CHECK(cu_exists(ready));
   CHECK_ERR(prestige_iceberg_namespace_create(c, "m", NULL, 0, &err), PRESTIGE_ECONFLICT, "catalog \"locked\"");
   CHECK(strstr(err.message, "locked") && strstr(err.message, b.uri + 7));
@@ -1023,7 +1023,8 @@ static int committer(const backend_t *b, const char *cname, const char *who, int
     fprintf(stderr, "%s: %s\n", who, e.message);
     return 1;
   }
-  while (start_file && access(start_file, F_OK) != 0) usleep(1000); /* all start at the same moment */
+  /* all start at the same moment */
+  for (int i = 0; start_file && i < TEST_WAIT_MS && access(start_file, F_OK) != 0; i++) usleep(1000);
   int failed = 0;
   prestige_iceberg_table_t *t = NULL;
   if (prestige_iceberg_table_load(c, "con.t", &t, &e)) failed = 1;
