@@ -102,8 +102,12 @@ typedef struct ice_catalog_ops {
   int (*table_load)(ice_catalog_t *c, const ice_ident_t *id, ice_loaded_table_t *out, prestige_error_t *err);
   int (*table_create)(ice_catalog_t *c, const ice_ident_t *id, const ice_create_request_t *req, ice_loaded_table_t *out,
                       prestige_error_t *err);
-  /* Checks the requirements against the current metadata and applies the updates atomically;
-   * out receives the new current table. */
+  /* Checks the requirements against the table's CURRENT metadata (not the caller's copy) and
+   * applies the updates to it, atomically: as in the REST protocol, the requirements are what
+   * decide a conflict (an append asserts its branch's snapshot id; a property change may assert
+   * nothing but the table uuid and then lands on top of whatever is current). A concurrent
+   * commit between the backend's load and its swap is ECONFLICT too. out receives the new
+   * current table. */
   int (*table_commit)(ice_catalog_t *c, const ice_table_commit_t *commit, ice_loaded_table_t *out, prestige_error_t *err);
   /* All-or-nothing across tables (REST /v1/transactions/commit; one SQL transaction). */
   int (*transaction_commit)(ice_catalog_t *c, const ice_table_commit_t *commits, size_t n, prestige_error_t *err);

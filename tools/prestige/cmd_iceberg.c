@@ -98,6 +98,21 @@ int cli_ice_open(const cli_ice_verb_t *v, const cli_ice_opts_t *o, prestige_iceb
   return 0;
 }
 
+int cli_ice_open_table(const cli_ice_verb_t *v, const cli_ice_opts_t *o, const char *ident, prestige_iceberg_catalog_t **cat,
+                       prestige_iceberg_table_t **t) {
+  *t = NULL;
+  int rc = cli_ice_open(v, o, cat);
+  if (rc) return rc;
+  prestige_error_t err;
+  prestige_error_init(&err);
+  if (prestige_iceberg_table_load(*cat, ident, t, &err)) {
+    prestige_iceberg_catalog_close(*cat);
+    *cat = NULL;
+    return cli_ice_fail(v, &err);
+  }
+  return 0;
+}
+
 /* ---- schemas ----------------------------------------------------------------------------------- */
 
 int cli_ice_parse_schema(const char *spec, struct ArrowSchema *out, prestige_error_t *err) {

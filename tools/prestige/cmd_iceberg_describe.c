@@ -14,16 +14,7 @@ static int load_one(const cli_ice_verb_t *v, int argc, char **argv, prestige_ice
   cli_ice_opts_t o;
   if ((argc = cli_ice_common(v, argc, argv, &o)) < 0) return CLI_USAGE_ERROR;
   if (argc != 2 || argv[1][0] == '-') return cli_ice_usage(v, argc < 2 ? "which table? (NS.TABLE)" : "expected one table");
-  int rc = cli_ice_open(v, &o, cat);
-  if (rc) return rc;
-  prestige_error_t err;
-  prestige_error_init(&err);
-  if (prestige_iceberg_table_load(*cat, argv[1], t, &err)) {
-    prestige_iceberg_catalog_close(*cat);
-    *cat = NULL;
-    return cli_ice_fail(v, &err);
-  }
-  return 0;
+  return cli_ice_open_table(v, &o, argv[1], cat, t);
 }
 
 #define DESCRIBE_USAGE                                                                                     \

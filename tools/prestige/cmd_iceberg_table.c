@@ -285,18 +285,15 @@ static int run_set_props(int argc, char **argv) {
   if (!rc && !ident) rc = cli_ice_usage(v, "which table? (NS.TABLE)");
   if (!rc && !n_set && !n_rm) rc = cli_ice_usage(v, "nothing to set or remove");
   prestige_iceberg_catalog_t *cat = NULL;
-  if (!rc) rc = cli_ice_open(v, &o, &cat);
+  prestige_iceberg_table_t *t = NULL;
+  if (!rc) rc = cli_ice_open_table(v, &o, ident, &cat, &t);
   if (!rc) {
     prestige_error_t err;
     prestige_error_init(&err);
-    prestige_iceberg_table_t *t = NULL;
-    if (prestige_iceberg_table_load(cat, ident, &t, &err) ||
-        prestige_iceberg_table_update_properties(t, set, n_set, rm, n_rm, &err))
-      rc = cli_ice_fail(v, &err);
-    else
-      rc = print_table(t);
-    prestige_iceberg_table_free(t);
+    if (prestige_iceberg_table_update_properties(t, set, n_set, rm, n_rm, &err)) rc = cli_ice_fail(v, &err);
+    else rc = print_table(t);
   }
+  prestige_iceberg_table_free(t);
   prestige_iceberg_catalog_close(cat);
   free(set);
   free(rm);

@@ -67,6 +67,11 @@ int cli_ice_common(const cli_ice_verb_t *v, int argc, char **argv, cli_ice_opts_
  * after printing the message. */
 int cli_ice_open(const cli_ice_verb_t *v, const cli_ice_opts_t *o, prestige_iceberg_catalog_t **cat);
 
+/* Opens the catalog and loads table ident. Returns 0 or the exit code after printing the
+ * message; on success the caller frees both (table first). */
+int cli_ice_open_table(const cli_ice_verb_t *v, const cli_ice_opts_t *o, const char *ident, prestige_iceberg_catalog_t **cat,
+                       prestige_iceberg_table_t **t);
+
 /* The value of option argv[*i] ("--opt V" or "--opt=V") when it is `name`; advances *i.
  * Sets *missing when the value is absent. */
 const char *cli_ice_value(int argc, char **argv, int *i, const char *name, bool *missing);
