@@ -1156,6 +1156,139 @@ static void concurrent_threads(const char *tag) {
   prestige_iceberg_catalog_close(c);
 }
 
+/* REST's create through a commit (stage-create, then a commit asserting the table does not exist). */
+static void create_by_commit(const char *tag) {
+  backend_t b;
+  backend_new(&b, tag);
+  prestige_iceberg_catalog_t *c = open_cat(&b, "cc");
+  if (!c) return;
+  CHECK_OK(prestige_iceberg_namespace_create(c, "st", NULL, 0, &err));
+  char text[4096];
+  snprintf(text, sizeof text,
+           "[{\"action\":\"assign-uuid\",\"uuid\":\"9c12d441-03fe-4693-9a96-a0705ddf69c1\"},"
+           "{\"action\":\"upgrade-format-version\",\"format-version\":2},"
+           "{\"action\":\"add-schema\",\"schema\":{\"type\":\"struct\",\"schema-id\":0,\"fields\":[{\"id\":1,\"name\":\"id\","
+           "\"required\":true,\"type\":\"long\"}]},\"last-column-id\":1},"
+           "{\"action\":\"set-current-schema\",\"schema-id\":-1},"
+           "{\"action\":\"add-spec\",\"spec\":{\"spec-id\":0,\"fields\":[]}},{\"action\":\"set-default-spec\",\"spec-id\":-1},"
+           "{\"action\":\"add-sort-order\",\"sort-order\":{\"order-id\":0,\"fields\":[]}},"
+           "{\"action\":\"set-default-sort-order\",\"sort-order-id\":-1},"
+           "{\"action\":\"set-location\",\"location\":\"file://%s/st/staged\"},"
+           "{\"action\":\"set-properties\",\"updates\":{\"created\":\"by-commit\"}}]",
+           b.wh);
+  json_error_t je;
+  json_t *ja = json_loads(text, 0, &je), *jr = json_loads("[{\"type\":\"assert-create\"}]", 0, &je);
+  ice_update_t *ups = NULL;
+  ice_requirement_t *reqs = NULL;
+  size_t n_ups = 0, n_reqs = 0;
+  CHECK_OK(ice_updates_from_json(ja, &ups, &n_ups, &err));
+  CHECK_OK(ice_requirements_from_json(jr, &reqs, &n_reqs, &err));
+  json_decref(ja);
+  json_decref(jr);
+  ice_ident_t id;
+  CHECK_OK(ice_ident_parse("st.staged", true, &id, &err));
+  ice_table_commit_t tc = {&id, reqs, n_reqs, ups, n_ups};
+  ice_catalog_t *ic = NULL;
+  prestige_iceberg_table_t *probe = create(c, "st.probe", "x:int32", NULL);
+  if (probe) ic = probe->catalog;
+  prestige_iceberg_table_free(probe);
+  ice_loaded_table_t out = {0};
+  if (ic) {
+    CHECK_OK(ic->ops->table_commit(ic, &tc, &out, &err));
+    CHECK(out.metadata_location && strstr(out.metadata_location, "/st/staged/metadata/00000-"));
+    ice_loaded_table_release(&out);
+    prestige_iceberg_table_t *t = NULL;
+    CHECK_OK(prestige_iceberg_table_load(c, "st.staged", &t, &err));
+    if (t) {
+      CHECK_EQ_STR(prestige_iceberg_table_uuid(t), "9c12d441-03fe-4693-9a96-a0705ddf69c1");
+      CHECK_EQ_STR(prestige_iceberg_table_property(t, "created"), "by-commit");
+      prestige_iceberg_table_free(t);
+    }
+    CHECK_ERR(ic->ops->table_commit(ic, &tc, &out, &err), PRESTIGE_ECONFLICT, "");
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s/st/staged/metadata", b.wh);
+    CHECK_EQ_INT(cu_count_files(dir, ".metadata.json"), 1);
+    /* stage-create itself writes nothing and registers nothing */
+    ice_ident_t sid;
+    CHECK_OK(ice_ident_parse("st.staged2", true, &sid, &err));
+    ice_schema_t *sch = NULL;
+    CHECK_OK(ice_schema_from_json_text("{\"type\":\"struct\",\"schema-id\":0,\"fields\":[{\"id\":1,\"name\":\"a\",\"required\":false,\"type\":\"string\"}]}",
+                                       &sch, &err));
+    ice_create_request_t req = {sch, NULL, NULL, NULL, NULL, 2, true};
+    CHECK_OK(ic->ops->table_create(ic, &sid, &req, &out, &err));
+    CHECK(out.metadata && !out.metadata_location);
+    if (out.metadata) {
+      char want[1300];
+      snprintf(want, sizeof want, "file://%s/st/staged2", b.wh);
+      CHECK_EQ_STR(out.metadata->location, want);
+    }
+    ice_loaded_table_release(&out);
+    bool e = true;
+    CHECK_OK(prestige_iceberg_table_exists(c, "st.staged2", &e, &err));
+    CHECK(!e);
+    ice_schema_free(sch);
+    ice_ident_release(&sid);
+  }
+  ice_ident_release(&id);
+  ice_updates_free(ups, n_ups);
+  ice_requirements_free(reqs, n_reqs);
+  prestige_iceberg_catalog_close(c);
+}
+
+/* Threads creating the same table at once: one wins, the others get EEXISTS, and the losers'
+ * metadata files (written before their insert failed) are gone. */
+typedef struct create_arg {
+  prestige_iceberg_catalog_t *cat;
+  pthread_barrier_t *barrier;
+  int rc;
+} create_arg_t;
+
+static void *thread_create(void *p) {
+  create_arg_t *a = p;
+  struct ArrowSchema s;
+  prestige_error_t e;
+  if (cu_schema("id:int64", &s, &e)) {
+    a->rc = -1;
+    return NULL;
+  }
+  pthread_barrier_wait(a->barrier);
+  prestige_iceberg_table_t *t = NULL;
+  a->rc = prestige_iceberg_table_create(a->cat, "race.t", &s, NULL, &t, &e);
+  prestige_iceberg_table_free(t);
+  prestige_schema_release(&s);
+  return NULL;
+}
+
+static void concurrent_creates(const char *tag) {
+  backend_t b;
+  backend_new(&b, tag);
+  prestige_iceberg_catalog_t *cats[4] = {0};
+  for (int i = 0; i < 4; i++) cats[i] = open_cat(&b, "race"); /* a connection each, one catalog */
+  if (!cats[3]) return;
+  CHECK_OK(prestige_iceberg_namespace_create(cats[0], "race", NULL, 0, &err));
+  pthread_barrier_t barrier;
+  pthread_barrier_init(&barrier, NULL, 4);
+  pthread_t th[4];
+  create_arg_t args[4];
+  for (int i = 0; i < 4; i++) {
+    args[i] = (create_arg_t){cats[i], &barrier, 0};
+    pthread_create(&th[i], NULL, thread_create, &args[i]);
+  }
+  int won = 0, exists = 0;
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    won += args[i].rc == 0;
+    exists += args[i].rc == PRESTIGE_EEXISTS;
+  }
+  pthread_barrier_destroy(&barrier);
+  CHECK_EQ_INT(won, 1);
+  CHECK_EQ_INT(exists, 3);
+  char dir[1200];
+  snprintf(dir, sizeof dir, "%s/race/t/metadata", b.wh);
+  CHECK_EQ_INT(cu_count_files(dir, ".metadata.json"), 1);
+  for (int i = 0; i < 4; i++) prestige_iceberg_catalog_close(cats[i]);
+}
+
 /* ---- per backend --------------------------------------------------------------------------------------- */
 
 static void on_backend(const char *tag) {
@@ -1167,6 +1300,8 @@ static void on_backend(const char *tag) {
   snapshots_and_describe(tag);
   for_record(tag);
   java_schema(tag);
+  create_by_commit(tag);
+  concurrent_creates(tag);
   concurrent_processes(tag);
   concurrent_threads(tag);
 }
