@@ -24,5 +24,6 @@
 #include "prestige/sink.h"
 #include "prestige/source.h"
 #include "prestige/poller.h"
+#include "prestige/iceberg_catalog.h"
 
 #endif /* PRESTIGE_PRESTIGE_H */

@@ -21,12 +21,18 @@ typedef struct cli_verb {
   const char *summary; /* one line for `prestige --help` */
   const char *usage;   /* full text for `prestige VERB --help` */
   int (*run)(int argc, char **argv); /* argv[0] is the verb */
+  bool own_help;                     /* a verb group (iceberg): its sub-verbs answer --help themselves */
 } cli_verb_t;
 
 void cli_register(const cli_verb_t *verb);
 
+/* A verb with sub-verbs that print their own --help. */
+#define CLI_VERB_GROUP(ident, name_, summary_, usage_, fn_)                           \
+  static const cli_verb_t cli_verb_##ident = {name_, summary_, usage_, fn_, true};   \
+  __attribute__((constructor)) static void cli_register_##ident(void) { cli_register(&cli_verb_##ident); }
+
 #define CLI_VERB(ident, name_, summary_, usage_, fn_)                                 \
-  static const cli_verb_t cli_verb_##ident = {name_, summary_, usage_, fn_};         \
+  static const cli_verb_t cli_verb_##ident = {name_, summary_, usage_, fn_, false};  \
   __attribute__((constructor)) static void cli_register_##ident(void) { cli_register(&cli_verb_##ident); }
 
 /* Prints "prestige VERB: message" to stderr. Returns CLI_USER_ERROR. */

@@ -97,7 +97,7 @@ int main(int argc, char **argv) {
     print_help(stderr);
     return CLI_USAGE_ERROR;
   }
-  if (cli_wants_help(argc - 1, argv + 1)) {
+  if (!v->own_help && cli_wants_help(argc - 1, argv + 1)) {
     fputs(v->usage, stdout);
     return CLI_OK;
   }
