@@ -15,12 +15,17 @@ void *arena_alloc(arena_t *a, size_t n) {
   if (n == 0) n = 16;
   arena_chunk_t *c = a->head;
   if (!c || c->cap - c->used < n) {
-    size_t cap = n > 32768 ? n : 32768;
-    if (cap > SIZE_MAX - sizeof(arena_chunk_t)) return NULL;
-    c = malloc(sizeof(arena_chunk_t) + cap);
-    if (!c) return NULL;
+    if (a->spare && a->spare->cap >= n) {
+      c = a->spare;
+      a->spare = c->next;
+    } else {
+      size_t cap = n > 32768 ? n : 32768;
+      if (cap > SIZE_MAX - sizeof(arena_chunk_t)) return NULL;
+      c = malloc(sizeof(arena_chunk_t) + cap);
+      if (!c) return NULL;
+      c->cap = cap;
+    }
     c->used = 0;
-    c->cap = cap;
     c->next = a->head;
     a->head = c;
   }
@@ -45,13 +50,27 @@ char *arena_strndup(arena_t *a, const char *s, size_t n) {
   return p;
 }
 
-void arena_release(arena_t *a) {
-  arena_chunk_t *c = a->head;
+void arena_reset(arena_t *a) {
+  while (a->head) {
+    arena_chunk_t *c = a->head;
+    a->head = c->next;
+    c->next = a->spare;
+    a->spare = c;
+  }
+  a->total = 0;
+}
+
+static void free_chunks(arena_chunk_t *c) {
   while (c) {
     arena_chunk_t *n = c->next;
     free(c);
     c = n;
   }
-  a->head = NULL;
+}
+
+void arena_release(arena_t *a) {
+  free_chunks(a->head);
+  free_chunks(a->spare);
+  a->head = a->spare = NULL;
   a->total = 0;
 }

@@ -41,7 +41,18 @@ TEST(test_arena) {
   }
   CHECK(arena_alloc(&a, 1 << 20) != NULL);
   CHECK(arena_calloc(&a, SIZE_MAX / 2, 4) == NULL);
+  /* reset keeps the chunks: the same allocations come from the same memory, total restarts */
+  arena_reset(&a);
+  CHECK_EQ_INT(a.total, 0);
+  CHECK(a.head == NULL && a.spare != NULL);
+  void *first = arena_alloc(&a, 100);
+  CHECK(first != NULL);
+  arena_reset(&a);
+  CHECK(arena_alloc(&a, 100) == first);
+  for (int i = 0; i < 100; i++) memset(arena_alloc(&a, 4000), i, 4000); /* more than the spares hold */
+  CHECK(a.total >= 400000);
   arena_release(&a);
+  CHECK(a.head == NULL && a.spare == NULL && a.total == 0);
 }
 
 static void *producer(void *arg) {
