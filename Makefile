@@ -3,7 +3,8 @@
 #   make test       install deps, build, run every test (unit tests under ASan + UBSan)
 #   make demo       install deps, build, run the demo pipeline
 #   make bench      benchmarks against DuckDB
-#   make fuzz       libFuzzer targets (clang), 60 s each by default (FUZZ_SECONDS)
+#   make fuzz       libFuzzer targets (clang), 60 s each by default (FUZZ_SECONDS); filters against
+#                   DuckDB with a fresh seed
 #   make install    PREFIX=/usr/local
 SHELL := /bin/bash
 CC ?= cc
@@ -108,6 +109,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_SRCS := $(sort $(wildcard fuzz/*.c))
 fuzz: deps
 	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+	@$(MAKE) --no-print-directory all
+	@FILTER_SEED=random FILTER_TABLES=$${FILTER_TABLES:-12} bash tests/parquet/it_filter_diff.sh
 
 install: lib
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/prestige

@@ -4,7 +4,8 @@
  * The footer is read with one read of the file's tail (footer_prefetch bytes) and a second
  * read only when it is larger. Each selected row group is decoded column by column (only the
  * projected columns are read) and handed out as zero-copy slices of batch_rows rows, so memory
- * is bounded by the projected columns of one row group.
+ * is bounded by the projected columns of one row group. A filter (prestige/predicate.h) skips
+ * row groups and pages by their statistics and drops the rows that do not match.
  *
  *   prestige_parquet_reader_t *r;
  *   if (prestige_parquet_reader_open_file(&r, "in.parquet", NULL, &err)) ...
@@ -26,23 +27,11 @@
 #include "prestige/error.h"
 #include "prestige/io.h"
 #include "prestige/parquet.h"
+#include "prestige/predicate.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* A filter over top-level columns: "col op value" terms joined with AND / OR and parentheses.
- * ops: = != <> < <= > >= IN (v, ...) IS NULL  IS NOT NULL; values: integers, decimals,
- * 'strings' (also dates 'YYYY-MM-DD' for date columns), true / false.
- *   prestige_predicate_t *p;
- *   prestige_predicate_parse("temperature > 30 AND sensor_id IN ('a', 'b')", &p, &err); */
-typedef struct prestige_predicate prestige_predicate_t;
-PRESTIGE_API int prestige_predicate_parse(const char *text, prestige_predicate_t **out, prestige_error_t *err);
-PRESTIGE_API void prestige_predicate_free(prestige_predicate_t *p);
-/* Whether row i of a record batch (with its schema) satisfies p (SQL semantics: a comparison
- * with NULL is false). Columns not in the batch make the comparison false. */
-PRESTIGE_API bool prestige_predicate_match(const prestige_predicate_t *p, const struct ArrowSchema *schema,
-                                           const struct ArrowArray *batch, int64_t i);
 
 typedef struct prestige_parquet_reader_options {
   int64_t batch_rows;          /* default 8192 */
@@ -54,13 +43,18 @@ typedef struct prestige_parquet_reader_options {
   int64_t n_columns;
   const int32_t *row_groups;   /* row groups to read, in this order (NULL: all) */
   int64_t n_row_groups;
-  /* Row groups whose statistics prove that no row satisfies filter are skipped, and so are the
-   * rows of pages whose column index (the page index) proves the same: only the pages that may
-   * match are decompressed, in every projected column. This is pruning: the rows returned may
-   * still include non-matching ones (use prestige_predicate_match to test each). The predicate
-   * must outlive the reader. */
+  /* A row filter (prestige/predicate.h), bound to the file's columns when the reader opens: a
+   * column it names that the file lacks, or a literal that column's type cannot hold, fails the
+   * open with PRESTIGE_EINVAL. Row groups whose statistics prove that no row satisfies it are
+   * skipped, and so are the rows of pages whose column index (the page index) proves the same:
+   * only the pages that may match are decompressed. Then, with filter_rows, the remaining rows
+   * are tested and only those satisfying it are handed out. The filter's columns are read even
+   * when columns leaves them out, and are not handed out then. The predicate must outlive the
+   * reader. */
   const prestige_predicate_t *filter;
   bool use_page_index;         /* default true: prune pages with the column index when present */
+  bool filter_rows;            /* default true: hand out only the rows satisfying filter; false:
+                                  prune only (the rows of the pages that may match, unfiltered) */
 } prestige_parquet_reader_options_t;
 
 PRESTIGE_API void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o);
@@ -80,10 +74,13 @@ PRESTIGE_API int32_t prestige_parquet_reader_pruned_row_groups(const prestige_pa
 /* Pages (of every projected column) and rows skipped by page pruning so far. */
 PRESTIGE_API int64_t prestige_parquet_reader_pruned_pages(const prestige_parquet_reader_t *r);
 PRESTIGE_API int64_t prestige_parquet_reader_pruned_rows(const prestige_parquet_reader_t *r);
+/* Rows read (after pruning) that the row filter dropped so far. */
+PRESTIGE_API int64_t prestige_parquet_reader_filtered_rows(const prestige_parquet_reader_t *r);
 /* Key-value metadata value of the footer (not NUL-terminated); false when absent. */
 PRESTIGE_API bool prestige_parquet_reader_metadata(const prestige_parquet_reader_t *r, const char *key, const uint8_t **value,
                                                    int32_t *len);
-/* Reads row group i (an index into the selected row groups) as one record batch. */
+/* Reads row group i (an index into the selected row groups) as one record batch: with a row
+ * filter, only its matching rows (possibly none). */
 PRESTIGE_API int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t i, struct ArrowArray *out,
                                                         prestige_error_t *err);
 /* A stream of record batches over the selected row groups. The stream takes ownership of r. */

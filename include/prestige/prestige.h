@@ -12,6 +12,7 @@
 #include "prestige/io.h"
 #include "prestige/metrics.h"
 #include "prestige/arrow.h"
+#include "prestige/predicate.h"
 #include "prestige/parquet.h"
 #include "prestige/records.h"
 #include "prestige/parquet_writer.h"

@@ -29,6 +29,7 @@
 
 #include "prestige/arrow.h"
 #include "prestige/error.h"
+#include "prestige/predicate.h"
 #include "prestige/store.h"
 
 #ifdef __cplusplus
@@ -45,6 +46,11 @@ typedef struct prestige_source_options {
   bool skip_errors;                 /* skip a failing file (reported) instead of ending the stream */
   void (*on_file_error)(void *user_data, const char *file, const prestige_error_t *error);
   void *user_data;
+  /* Row filter (prestige/predicate.h), NULL for none: each file's reader skips the row groups and
+   * pages its statistics rule out and hands out only the matching rows (its columns are read
+   * even when columns leaves them out). A column it names that a file lacks, or a literal that
+   * column cannot hold, is PRESTIGE_EINVAL. Must outlive the stream. */
+  const struct prestige_predicate *filter;
 } prestige_source_options_t;
 
 PRESTIGE_API void prestige_source_options_init(prestige_source_options_t *o);

@@ -17,6 +17,7 @@ static void enc_statistics(thrift_writer_t *w, int16_t fid, const pq_statistics_
   if (s->has_min_value) tw_field_binary(w, 6, s->min_value.ptr, s->min_value.len);
   if (s->has_is_max_value_exact) tw_field_bool(w, 7, s->is_max_value_exact);
   if (s->has_is_min_value_exact) tw_field_bool(w, 8, s->is_min_value_exact);
+  if (s->has_nan_count) tw_field_i64(w, 9, s->nan_count);
   tw_struct_end(w);
 }
 
@@ -248,6 +249,7 @@ int pq_column_index_encode(const pq_column_index_t *ci, buf_t *out, prestige_err
     enc_i64_list(&w, 6, ci->repetition_level_histograms, ci->n_repetition_level_histograms);
   if (ci->definition_level_histograms)
     enc_i64_list(&w, 7, ci->definition_level_histograms, ci->n_definition_level_histograms);
+  if (ci->nan_counts) enc_i64_list(&w, 8, ci->nan_counts, ci->n_pages);
   tw_struct_end(&w);
   return finish(&w, err, "column index");
 }
@@ -380,6 +382,7 @@ static int f_statistics(dec_t *d, int16_t fid, uint8_t ft, void *ctx) {
     case 6: s->has_min_value = true; return rd_bytes(d, ft, n, fid, &s->min_value);
     case 7: s->has_is_max_value_exact = true; return rd_bool(d, ft, n, fid, &s->is_max_value_exact);
     case 8: s->has_is_min_value_exact = true; return rd_bool(d, ft, n, fid, &s->is_min_value_exact);
+    case 9: s->has_nan_count = true; return rd_i64(d, ft, n, fid, &s->nan_count);
     default: return -1;
   }
 }
@@ -730,6 +733,10 @@ static int f_column_index(dec_t *d, int16_t fid, uint8_t ft, void *ctx) {
       return 0;
     case 6: return rd_i64_list(d, ft, n, fid, &ci->repetition_level_histograms, &ci->n_repetition_level_histograms);
     case 7: return rd_i64_list(d, ft, n, fid, &ci->definition_level_histograms, &ci->n_definition_level_histograms);
+    case 8:
+      PRESTIGE_TRY(rd_i64_list(d, ft, n, fid, &ci->nan_counts, &cnt));
+      if (cnt != ci->n_pages) ci->nan_counts = NULL;
+      return 0;
     default: return -1;
   }
 }

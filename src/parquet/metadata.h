@@ -58,9 +58,10 @@ typedef struct pq_schema_element {
 
 typedef struct pq_statistics {
   bool has_max, has_min, has_null_count, has_distinct_count, has_max_value, has_min_value, has_is_max_value_exact,
-      has_is_min_value_exact;
+      has_is_min_value_exact, has_nan_count;
   pq_bytes_t max, min, max_value, min_value;
   int64_t null_count, distinct_count;
+  int64_t nan_count; /* FLOAT/DOUBLE (PARQUET-2249): absent means NaN may be present */
   bool is_max_value_exact, is_min_value_exact;
 } pq_statistics_t;
 
@@ -178,6 +179,7 @@ typedef struct pq_column_index {
   int32_t n_repetition_level_histograms;
   int64_t *definition_level_histograms;
   int32_t n_definition_level_histograms;
+  int64_t *nan_counts; /* NULL or n_pages (PARQUET-2249): absent means NaN may be present */
 } pq_column_index_t;
 
 typedef struct pq_page_location {

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "arrow/ipc_schema.h"
-#include "parquet/predicate.h"
 #include "parquet/reader_internal.h"
 
 struct prestige_parquet_reader {
@@ -23,8 +22,12 @@ struct prestige_parquet_reader {
   int32_t n_pruned; /* row groups skipped by the filter */
   pq_codec_ctx_t *codec;
   struct ArrowSchema schema;
-  pred_column_t *pc; /* columns the filter may use */
-  int32_t npc;
+  prestige_bound_predicate_t *fbound; /* the filter bound to the file's columns: pruning */
+  pq_filter_leaves_t fleaves;          /* its columns' leaves */
+  prestige_bound_predicate_t *rbound; /* bound to the columns read: row filtering (NULL: prune only) */
+  rnode_t **rproj;  /* columns read: the projection plus what the row filter needs (== proj when same) */
+  int32_t n_rproj;
+  int64_t rows_filtered; /* rows the row filter dropped */
   int64_t pages_pruned, rows_pruned; /* by the column indexes */
   buf_t page;      /* scratch: one decompressed page, reused */
   uint8_t *chunk;  /* scratch: one column chunk's bytes, reused */
@@ -38,6 +41,7 @@ void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o) 
   o->verify_checksums = true;
   o->use_arrow_schema = true;
   o->use_page_index = true;
+  o->filter_rows = true;
 }
 
 /* ---- schema ------------------------------------------------------------------------------- */
@@ -131,12 +135,12 @@ static void widen_large_strings(prestige_parquet_reader_t *r) {
 
 /* ---- projection --------------------------------------------------------------------------- */
 /* Whether a requested column names node path `path` itself or something below it. */
-static bool requested(const prestige_parquet_reader_t *r, const char *path, bool *whole) {
+static bool requested(const char *const *names, int64_t n_names, const char *path, bool *whole) {
   size_t n = strlen(path);
   bool any = false;
   *whole = false;
-  for (int64_t i = 0; i < r->opts.n_columns; i++) {
-    const char *c = r->opts.columns[i];
+  for (int64_t i = 0; i < n_names; i++) {
+    const char *c = names[i];
     if (!strcmp(c, path)) *whole = any = true;
     else if (!strncmp(c, path, n) && c[n] == '.') any = true;
   }
@@ -145,10 +149,11 @@ static bool requested(const prestige_parquet_reader_t *r, const char *path, bool
 
 /* The node pruned to the requested paths below it (NULL when none); structs may be cut down to
  * some of their fields; anything else is taken whole. */
-static int project(prestige_parquet_reader_t *r, rnode_t *n, const char *path, rnode_t **out, prestige_error_t *err) {
+static int project(prestige_parquet_reader_t *r, rnode_t *n, const char *path, const char *const *names, int64_t n_names,
+                   rnode_t **out, prestige_error_t *err) {
   bool whole;
   *out = NULL;
-  if (!requested(r, path, &whole)) return 0;
+  if (!requested(names, n_names, path, &whole)) return 0;
   if (whole || n->kind != RN_STRUCT) {
     *out = n;
     return 0;
@@ -164,7 +169,7 @@ static int project(prestige_parquet_reader_t *r, rnode_t *n, const char *path, r
     char sub[1024];
     snprintf(sub, sizeof(sub), "%s.%s", path, n->children[i]->name);
     rnode_t *c = NULL;
-    PRESTIGE_TRY(project(r, n->children[i], sub, &c, err));
+    PRESTIGE_TRY(project(r, n->children[i], sub, names, n_names, &c, err));
     if (!c) continue;
     kids[copy->n_children++] = c;
     if (copy->first_leaf < 0) copy->first_leaf = c->first_leaf;
@@ -197,6 +202,74 @@ static bool path_exists(const prestige_parquet_reader_t *r, const char *col) {
     if (*rest == 0) return true;
   }
   return false;
+}
+
+/* ---- filter ------------------------------------------------------------------------------- */
+/* A record-batch schema of the given top-level nodes. */
+static int nodes_schema(rnode_t *const *nodes, int32_t n, struct ArrowSchema *out, prestige_error_t *err) {
+  PRESTIGE_TRY(prestige_schema_init(out, "+s", "", 0, err));
+  int rc = prestige_schema_allocate_children(out, n, err);
+  for (int32_t i = 0; !rc && i < n; i++) rc = node_schema(nodes[i], out->children[i], err);
+  if (rc) prestige_schema_release(out);
+  return rc;
+}
+
+/* Whether two projections of one node keep the same fields. */
+static bool same_shape(const rnode_t *a, const rnode_t *b) {
+  if (a == b) return true;
+  if (a->kind != RN_STRUCT || b->kind != RN_STRUCT || a->n_children != b->n_children) return false;
+  for (int32_t i = 0; i < a->n_children; i++)
+    if (!same_shape(a->children[i], b->children[i])) return false;
+  return true;
+}
+
+/* Binds the filter to the file's columns (an unknown column, or a literal its column cannot hold,
+ * is EINVAL), skips the row groups whose statistics rule it out and, for row filtering, reads the
+ * filter's columns along with the projected ones. */
+static int setup_filter(prestige_parquet_reader_t *r, prestige_error_t *err) {
+  struct ArrowSchema s;
+  PRESTIGE_TRY(nodes_schema(r->rs.top, r->rs.n_top, &s, err));
+  int rc = prestige_predicate_bind(r->opts.filter, &s, &r->fbound, err);
+  prestige_schema_release(&s);
+  if (rc) return rc == PRESTIGE_ENOMEM ? rc : prestige_error_prefix(err, "%s", r->in.name);
+  PRESTIGE_TRY(pq_filter_leaves_find(r->fbound, &r->rs, &r->fleaves, err));
+  int32_t kept = 0;
+  for (int32_t i = 0; i < r->n_rgs; i++) {
+    if (pq_filter_row_group_may_match(r->fbound, &r->fleaves, &r->meta.row_groups[r->rgs[i]])) r->rgs[kept++] = r->rgs[i];
+    else r->n_pruned++;
+  }
+  r->n_rgs = kept;
+  r->rproj = r->proj;
+  r->n_rproj = r->n_proj;
+  if (!r->opts.filter_rows) return 0;
+  if (r->opts.columns) {
+    int64_t nf = prestige_bound_predicate_column_count(r->fbound), nn = r->opts.n_columns + nf;
+    const char **names = malloc((size_t)(nn ? nn : 1) * sizeof(char *));
+    rnode_t **rp = calloc((size_t)(r->rs.n_top ? r->rs.n_top : 1), sizeof(rnode_t *));
+    int32_t n = 0;
+    if (!names || !rp) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    for (int64_t i = 0; !rc && i < nn; i++)
+      names[i] = i < r->opts.n_columns ? r->opts.columns[i] : prestige_bound_predicate_column(r->fbound, i - r->opts.n_columns);
+    for (int32_t t = 0; !rc && t < r->rs.n_top; t++) {
+      rnode_t *p = NULL;
+      rc = project(r, r->rs.top[t], r->rs.top[t]->name, names, nn, &p, err);
+      if (!rc && p) rp[n++] = p;
+    }
+    free(names);
+    bool same = !rc && n == r->n_proj;
+    for (int32_t k = 0; same && k < n; k++) same = same_shape(rp[k], r->proj[k]);
+    if (rc || same) {
+      free(rp);
+      if (rc) return rc;
+    } else {
+      r->rproj = rp;
+      r->n_rproj = n;
+    }
+  }
+  PRESTIGE_TRY(nodes_schema(r->rproj, r->n_rproj, &s, err));
+  rc = prestige_predicate_bind(r->opts.filter, &s, &r->rbound, err);
+  prestige_schema_release(&s);
+  return rc;
 }
 
 /* ---- opening ------------------------------------------------------------------------------ */
@@ -238,7 +311,6 @@ void prestige_parquet_reader_close(prestige_parquet_reader_t *r) {
   if (!r) return;
   if (r->in.ctx) r->in.close(r->in.ctx);
   free(r->footer);
-  free(r->proj);
   free(r->rgs);
   rschema_release(&r->rs);
   arena_release(&r->arena);
@@ -246,7 +318,11 @@ void prestige_parquet_reader_close(prestige_parquet_reader_t *r) {
   prestige_schema_release(&r->schema);
   buf_release(&r->page);
   free(r->chunk);
-  free(r->pc);
+  prestige_bound_predicate_free(r->fbound);
+  prestige_bound_predicate_free(r->rbound);
+  pq_filter_leaves_release(&r->fleaves);
+  if (r->rproj != r->proj) free(r->rproj);
+  free(r->proj);
   free(r);
 }
 
@@ -278,7 +354,7 @@ int prestige_parquet_reader_open(prestige_parquet_reader_t **out, prestige_input
       /* top-level fields in file order, each pruned to the requested nested paths */
       for (int32_t t = 0; t < r->rs.n_top && !rc; t++) {
         rnode_t *p = NULL;
-        rc = project(r, r->rs.top[t], r->rs.top[t]->name, &p, err);
+        rc = project(r, r->rs.top[t], r->rs.top[t]->name, r->opts.columns, r->opts.n_columns, &p, err);
         if (!rc && p) r->proj[r->n_proj++] = p;
       }
       for (int64_t i = 0; i < r->opts.n_columns && !rc; i++)
@@ -300,31 +376,7 @@ int prestige_parquet_reader_open(prestige_parquet_reader_t **out, prestige_input
       for (int32_t g = 0; g < r->meta.n_row_groups; g++) r->rgs[r->n_rgs++] = g;
     }
   }
-  if (!rc && r->opts.filter) { /* prune row groups whose statistics rule the filter out */
-    pred_column_t *pc = calloc((size_t)(r->rs.n_top ? r->rs.n_top : 1), sizeof(*pc));
-    int32_t npc = 0;
-    if (!pc) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-    for (int32_t t = 0; pc && t < r->rs.n_top; t++) {
-      const rnode_t *n = r->rs.top[t];
-      if (n->kind != RN_LEAF || n->max_rep > 0) continue;
-      const pq_logical_type_t *lt = n->el->logical_type;
-      int ct = n->el->has_converted_type ? n->el->converted_type : -1;
-      pc[npc++] = (pred_column_t){
-          .name = n->name, .leaf = n->leaf, .physical = n->physical,
-          .is_unsigned = (lt && lt->kind == PQ_LT_INTEGER && !lt->is_signed) ||
-                         (ct >= PQ_CT_UINT_8 && ct <= PQ_CT_UINT_64),
-          .is_decimal = (lt && lt->kind == PQ_LT_DECIMAL) || ct == PQ_CT_DECIMAL,
-          .domain_differs = n->div > 1 || !strcmp(n->format, "tdm")};
-    }
-    int32_t kept = 0;
-    for (int32_t i = 0; pc && i < r->n_rgs; i++) {
-      if (pred_may_match(r->opts.filter, pc, npc, &r->meta.row_groups[r->rgs[i]])) r->rgs[kept++] = r->rgs[i];
-      else r->n_pruned++;
-    }
-    if (pc) r->n_rgs = kept;
-    r->pc = pc; /* kept for page pruning */
-    r->npc = npc;
-  }
+  if (!rc && r->opts.filter) rc = setup_filter(r, err);
   if (!rc) rc = prestige_schema_init(&r->schema, "+s", "", 0, err);
   if (!rc) rc = prestige_schema_allocate_children(&r->schema, r->n_proj, err);
   for (int32_t i = 0; !rc && i < r->n_proj; i++) rc = node_schema(r->proj[i], r->schema.children[i], err);
@@ -350,6 +402,7 @@ int64_t prestige_parquet_reader_num_rows(const prestige_parquet_reader_t *r) { r
 int32_t prestige_parquet_reader_num_row_groups(const prestige_parquet_reader_t *r) { return r->n_rgs; }
 int32_t prestige_parquet_reader_pruned_row_groups(const prestige_parquet_reader_t *r) { return r->n_pruned; }
 int64_t prestige_parquet_reader_pruned_pages(const prestige_parquet_reader_t *r) { return r->pages_pruned; }
+int64_t prestige_parquet_reader_filtered_rows(const prestige_parquet_reader_t *r) { return r->rows_filtered; }
 int64_t prestige_parquet_reader_pruned_rows(const prestige_parquet_reader_t *r) { return r->rows_pruned; }
 
 bool prestige_parquet_reader_metadata(const prestige_parquet_reader_t *r, const char *key, const uint8_t **value,
@@ -775,19 +828,14 @@ static bool offset_index_fits(const pq_offset_index_t *oi, int64_t start, int64_
   return true;
 }
 
-static void mark_filter_columns(const prestige_predicate_t *p, const pred_column_t *pc, int32_t npc, bool *use) {
-  for (int32_t i = 0; i < npc; i++)
-    if (pred_uses_column(p, pc[i].name)) use[pc[i].leaf] = true;
-}
-
 /* The rows of row group g the filter may match, from the column indexes of the filter's columns;
  * *all when every row may (no index, or nothing pruned). */
 static int page_ranges(prestige_parquet_reader_t *r, const pq_row_group_t *rg, int32_t g, arena_t *a,
-                       pq_row_ranges_t *keep, bool *all, pq_page_index_t **idx_out, prestige_error_t *err) {
+                       row_ranges_t *keep, bool *all, pq_page_index_t **idx_out, prestige_error_t *err) {
   *all = true;
   *idx_out = NULL;
   memset(keep, 0, sizeof(*keep));
-  if (!r->opts.filter || !r->opts.use_page_index || !r->pc || r->npc == 0) return 0;
+  if (!r->fbound || !r->opts.use_page_index) return 0;
   int32_t nl = r->rs.n_leaves;
   pq_page_index_t *idx = arena_alloc(a, sizeof(*idx) * (size_t)(nl ? nl : 1));
   *idx_out = idx; /* the offset indexes read here serve page selection too */
@@ -795,7 +843,8 @@ static int page_ranges(prestige_parquet_reader_t *r, const pq_row_group_t *rg, i
   if (!idx || !use) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   memset(idx, 0, sizeof(*idx) * (size_t)(nl ? nl : 1));
   memset(use, 0, (size_t)(nl ? nl : 1));
-  mark_filter_columns(r->opts.filter, r->pc, r->npc, use);
+  for (int64_t c = 0; c < r->fleaves.n; c++)
+    if (r->fleaves.leaves[c]) use[r->fleaves.leaves[c]->leaf] = true;
   bool any = false;
   for (int32_t l = 0; l < nl && l < rg->n_columns; l++) {
     const pq_column_chunk_t *cc = &rg->columns[l];
@@ -813,11 +862,50 @@ static int page_ranges(prestige_parquet_reader_t *r, const pq_row_group_t *rg, i
     any = true;
   }
   if (!any) return 0;
-  if (pred_row_ranges(r->opts.filter, r->pc, r->npc, rg->n_columns, idx, rg->num_rows, keep))
+  if (pq_filter_page_ranges(r->fbound, &r->fleaves, idx, rg->n_columns < nl ? rg->n_columns : nl, rg->num_rows, keep))
     return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-  *all = pq_row_ranges_count(keep) >= rg->num_rows;
-  if (*all) pq_row_ranges_free(keep);
+  *all = row_ranges_count(keep) >= rg->num_rows;
+  if (*all) row_ranges_free(keep);
   return 0;
+}
+
+/* Moves array a, built for node u, into out shaped as node o: u itself, or a struct that keeps
+ * some of u's fields (o's fields are found in u by name). Buffers move, nothing is copied. */
+static int reshape(const rnode_t *o, const rnode_t *u, struct ArrowArray *a, struct ArrowArray *out, prestige_error_t *err) {
+  if (o == u || o->kind != RN_STRUCT) {
+    prestige_array_move(a, out);
+    return 0;
+  }
+  PRESTIGE_TRY(prestige_array_init(out, 1, o->n_children, err));
+  out->length = a->length;
+  out->offset = a->offset;
+  out->null_count = a->null_count;
+  if (a->n_buffers > 0) {
+    out->buffers[0] = a->buffers[0];
+    a->buffers[0] = NULL;
+  }
+  for (int32_t i = 0; i < o->n_children; i++) {
+    int32_t j = 0;
+    while (j < u->n_children && strcmp(u->children[j]->name, o->children[i]->name)) j++;
+    if (j == u->n_children || j >= a->n_children)
+      return prestige_error_set(err, PRESTIGE_EINTERNAL, "reader: field \"%s\" missing from the columns read", o->children[i]->name);
+    PRESTIGE_TRY(reshape(o->children[i], u->children[j], a->children[j], out->children[i], err));
+  }
+  return 0;
+}
+
+/* The projected batch from the batch of the columns read (projection plus filter columns). */
+static int reshape_batch(prestige_parquet_reader_t *r, struct ArrowArray *read, struct ArrowArray *out, prestige_error_t *err) {
+  PRESTIGE_TRY(prestige_array_init(out, 1, r->n_proj, err));
+  out->length = read->length;
+  out->offset = read->offset;
+  int rc = 0;
+  for (int32_t k = 0, j = 0; !rc && k < r->n_proj; k++) {
+    while (j < r->n_rproj && strcmp(r->rproj[j]->name, r->proj[k]->name)) j++; /* both in file order */
+    if (j == r->n_rproj) rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "reader: column \"%s\" not read", r->proj[k]->name);
+    else rc = reshape(r->proj[k], r->rproj[j], read->children[j], out->children[k], err);
+  }
+  return rc;
 }
 
 int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t i, struct ArrowArray *out,
@@ -831,16 +919,18 @@ int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t
   rcolumn_t *cols = calloc((size_t)(nl ? nl : 1), sizeof(rcolumn_t));
   int8_t *spaced = calloc((size_t)(nl ? nl : 1), 1);
   int rc = need && cols && spaced ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-  for (int32_t k = 0; !rc && k < r->n_proj; k++) {
-    mark_leaves(r->proj[k], need);
-    if (r->proj[k]->kind == RN_LEAF && flat_class(r->proj[k])) spaced[r->proj[k]->leaf] = 1;
+  rnode_t **rp = r->rproj ? r->rproj : r->proj; /* the columns read */
+  int32_t n_rp = r->rproj ? r->n_rproj : r->n_proj;
+  for (int32_t k = 0; !rc && k < n_rp; k++) {
+    mark_leaves(rp[k], need);
+    if (rp[k]->kind == RN_LEAF && flat_class(rp[k])) spaced[rp[k]->leaf] = 1;
   }
   arena_t ia = ARENA_INIT; /* page indexes of this row group */
-  pq_row_ranges_t keep = {0};
+  row_ranges_t keep = {0};
   bool all_rows = true;
   pq_page_index_t *idx = NULL; /* by leaf: the page indexes page_ranges read */
   if (!rc) rc = page_ranges(r, rg, g, &ia, &keep, &all_rows, &idx, err);
-  int64_t out_rows = all_rows ? rg->num_rows : pq_row_ranges_count(&keep);
+  int64_t out_rows = all_rows ? rg->num_rows : row_ranges_count(&keep);
   if (!rc && r->in.will_need) {
     /* announce the projected chunks so an object store fetches them in few, coalesced requests */
     uint64_t *offs = calloc((size_t)(nl ? nl : 1), sizeof *offs), *lens = calloc((size_t)(nl ? nl : 1), sizeof *lens);
@@ -911,15 +1001,15 @@ int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t
       sel.loc = oi->page_locations;
       sel.n_loc = oi->n_page_locations;
     }
-    pq_row_ranges_t everything = {&(pq_row_range_t){0, rg->num_rows}, 1, 1};
+    row_ranges_t everything = {&(row_range_t){0, rg->num_rows}, 1, 1};
     rc = rcolumn_decode(&cols[l], r->rs.leaves[l], md, r->chunk, (size_t)len, rg->num_rows, spaced[l] > 0, &r->page,
                         sel.loc ? &sel : NULL, r->opts.verify_checksums, r->codec, where, err);
     if (!rc) rc = rcolumn_keep_rows(&cols[l], r->rs.leaves[l], sel.loc ? &sel.decoded : &everything, &keep, where, err);
     r->pages_pruned += sel.pages_skipped;
-    pq_row_ranges_free(&sel.decoded);
+    row_ranges_free(&sel.decoded);
   }
   if (!rc && !all_rows) r->rows_pruned += rg->num_rows - out_rows;
-  pq_row_ranges_free(&keep);
+  row_ranges_free(&keep);
   arena_release(&ia);
   /* a big chunk or page is not kept between row groups beyond 64 MiB */
   if (r->chunk_cap > ((size_t)64 << 20)) {
@@ -928,20 +1018,34 @@ int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t
     r->chunk_cap = 0;
   }
   if (r->page.cap > ((size_t)64 << 20)) buf_release(&r->page);
-  if (!rc) rc = prestige_array_init(out, 1, r->n_proj, err);
-  if (!rc) out->length = out_rows;
-  for (int32_t k = 0; !rc && k < r->n_proj; k++) {
+  struct ArrowArray read;
+  memset(&read, 0, sizeof(read));
+  if (!rc) rc = prestige_array_init(&read, 1, n_rp, err);
+  if (!rc) read.length = out_rows;
+  for (int32_t k = 0; !rc && k < n_rp; k++) {
     char where[512];
     snprintf(where, sizeof(where), "%s: row group %d", r->in.name, g);
-    rc = build(r->proj[k], cols, out->children[k], where, err);
-    if (!rc && out->children[k]->length != out_rows)
+    rc = build(rp[k], cols, read.children[k], where, err);
+    if (!rc && read.children[k]->length != out_rows)
       rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: row group %d: column \"%s\" has %lld rows, the row group %lld",
-                              r->in.name, g, r->proj[k]->name, (long long)out->children[k]->length, (long long)out_rows);
+                              r->in.name, g, rp[k]->name, (long long)read.children[k]->length, (long long)out_rows);
   }
   for (int32_t l = 0; cols && l < nl; l++) rcolumn_release(&cols[l]);
   free(cols);
   free(need);
   free(spaced);
+  if (!rc && r->rbound) { /* the rows that satisfy the filter */
+    struct ArrowArray kept;
+    rc = prestige_bound_predicate_filter(r->rbound, &read, &kept, err);
+    if (rc) prestige_error_prefix(err, "%s: row group %d", r->in.name, g);
+    else {
+      r->rows_filtered += out_rows - kept.length;
+      read = kept;
+    }
+  }
+  if (!rc && rp == r->proj) prestige_array_move(&read, out);
+  else if (!rc) rc = reshape_batch(r, &read, out, err); /* drop what only the filter needed */
+  prestige_array_release(&read);
   if (rc && out->release) out->release(out);
   return rc;
 }

@@ -487,7 +487,7 @@ static int32_t find_page(const rpage_sel_t *sel, int64_t at, int32_t *cursor) {
   return *cursor < sel->n_loc && sel->loc[*cursor].offset == at ? *cursor : -1;
 }
 
-static bool rows_meet(const pq_row_ranges_t *r, int64_t start, int64_t end) {
+static bool rows_meet(const row_ranges_t *r, int64_t start, int64_t end) {
   size_t lo = 0, hi = r->n; /* first range ending after start */
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
@@ -590,13 +590,13 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
             rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: page at file offset %lld holds %lld rows, the offset index "
                                     "says %lld", where, (long long)at, (long long)(c->n_levels - before), (long long)(r1 - r0));
           if (!rc) {
-            pq_row_ranges_t *d = &sel->decoded;
+            row_ranges_t *d = &sel->decoded;
             if (d->n > 0 && d->v[d->n - 1].end == r0) {
               d->v[d->n - 1].end = r1;
             } else {
               if (d->n == d->cap) {
                 size_t cap = d->cap ? d->cap * 2 : 16;
-                pq_row_range_t *g = realloc(d->v, cap * sizeof(*g));
+                row_range_t *g = realloc(d->v, cap * sizeof(*g));
                 if (!g) {
                   rc = PRESTIGE_ENOMEM;
                   break;
@@ -604,7 +604,7 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
                 d->v = g;
                 d->cap = cap;
               }
-              d->v[d->n++] = (pq_row_range_t){r0, r1};
+              d->v[d->n++] = (row_range_t){r0, r1};
             }
           }
           break;
@@ -618,7 +618,7 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
     pos += raw_len;
   }
   if (!rc && sel) {
-    int64_t want = pq_row_ranges_count(&sel->decoded);
+    int64_t want = row_ranges_count(&sel->decoded);
     if (leaf->max_rep == 0 && c->n_levels != want)
       rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: %lld values for the %lld rows of the pages read", where,
                               (long long)c->n_levels, (long long)want);
@@ -644,8 +644,8 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
 /* ---- row selection ------------------------------------------------------------------------- */
 /* Flat columns whose values sit at their slots (spaced, or without nulls): rows are slots, so the
  * kept rows move as blocks. */
-static int keep_rows_blocks(rcolumn_t *c, const rnode_t *leaf, const pq_row_ranges_t *decoded,
-                            const pq_row_ranges_t *keep) {
+static int keep_rows_blocks(rcolumn_t *c, const rnode_t *leaf, const row_ranges_t *decoded,
+                            const row_ranges_t *keep) {
   int64_t out = 0, base = 0; /* base: slot of the current decoded span's first row */
   size_t dout = 0, ki = 0;
   int w = c->width;
@@ -683,9 +683,9 @@ static int keep_rows_blocks(rcolumn_t *c, const rnode_t *leaf, const pq_row_rang
   return 0;
 }
 
-int rcolumn_keep_rows(rcolumn_t *c, const rnode_t *leaf, const pq_row_ranges_t *decoded, const pq_row_ranges_t *keep,
+int rcolumn_keep_rows(rcolumn_t *c, const rnode_t *leaf, const row_ranges_t *decoded, const row_ranges_t *keep,
                       const char *where, prestige_error_t *err) {
-  if (!c->rep && c->n_values == c->n_levels && (c->width > 0 || c->offsets) && pq_row_ranges_count(decoded) == c->n_levels &&
+  if (!c->rep && c->n_values == c->n_levels && (c->width > 0 || c->offsets) && row_ranges_count(decoded) == c->n_levels &&
       keep_rows_blocks(c, leaf, decoded, keep) == 0)
     return 0;
   size_t di = 0, ki = 0;

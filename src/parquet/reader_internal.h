@@ -7,7 +7,7 @@
 #include "core/buf.h"
 #include "parquet/codec.h"
 #include "parquet/metadata.h"
-#include "parquet/predicate.h"
+#include "arrow/predicate_internal.h"
 #include "prestige/parquet_reader.h"
 
 typedef enum { RN_LEAF, RN_STRUCT, RN_LIST, RN_MAP } rn_kind_t;
@@ -65,8 +65,8 @@ typedef struct rpage_sel {
   const pq_page_location_t *loc; /* the chunk's offset index */
   int32_t n_loc;
   int64_t chunk_start;           /* file offset of chunk[0] */
-  const pq_row_ranges_t *keep;
-  pq_row_ranges_t decoded;       /* out: the rows of the pages decoded, in order */
+  const row_ranges_t *keep;
+  row_ranges_t decoded;       /* out: the rows of the pages decoded, in order */
   int32_t pages_skipped;         /* out */
 } rpage_sel_t;
 
@@ -77,7 +77,31 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
                    int64_t num_rows, bool spaced, buf_t *page, rpage_sel_t *sel, bool verify_crc, pq_codec_ctx_t *codec,
                    const char *where, prestige_error_t *err);
 /* Keeps the rows of c that lie in keep; c holds the rows `decoded` (sorted ranges) in order. */
-int rcolumn_keep_rows(rcolumn_t *c, const rnode_t *leaf, const pq_row_ranges_t *decoded, const pq_row_ranges_t *keep,
+int rcolumn_keep_rows(rcolumn_t *c, const rnode_t *leaf, const row_ranges_t *decoded, const row_ranges_t *keep,
                       const char *where, prestige_error_t *err);
+
+/* ---- filters (reader_filter.c): Parquet statistics as the predicate layer's column statistics --- */
+/* The page index of one column chunk (either part may be NULL). */
+typedef struct pq_page_index {
+  pq_column_index_t *ci;
+  pq_offset_index_t *oi;
+} pq_page_index_t;
+
+/* A filter's columns found in the file: leaves[i] is column i of the bound predicate when it is a
+ * leaf outside any list (its statistics describe it), else NULL. */
+typedef struct pq_filter_leaves {
+  const rnode_t **leaves;
+  int64_t n;
+} pq_filter_leaves_t;
+
+int pq_filter_leaves_find(const prestige_bound_predicate_t *b, const rschema_t *rs, pq_filter_leaves_t *out,
+                          prestige_error_t *err);
+void pq_filter_leaves_release(pq_filter_leaves_t *f);
+/* Whether the statistics of row group rg let rows satisfy b. */
+bool pq_filter_row_group_may_match(const prestige_bound_predicate_t *b, const pq_filter_leaves_t *f, const pq_row_group_t *rg);
+/* The rows of a row group that may satisfy b, page by page from the column indexes (idx by file
+ * column index; columns without one select every row). */
+int pq_filter_page_ranges(const prestige_bound_predicate_t *b, const pq_filter_leaves_t *f, const pq_page_index_t *idx,
+                          int32_t n_leaves, int64_t num_rows, row_ranges_t *out);
 
 #endif

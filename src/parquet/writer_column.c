@@ -140,6 +140,11 @@ int pqw_compare(pqw_sort_t sort, int32_t physical, const uint8_t *a, size_t alen
   return 0;
 }
 
+/* FLOAT, DOUBLE and FLOAT16 columns count their NaN (nan_count, PARQUET-2249). */
+static bool is_float_leaf(const pqw_leaf_t *l) {
+  return l->physical == PRESTIGE_PHYSICAL_FLOAT || l->physical == PRESTIGE_PHYSICAL_DOUBLE || l->sort == SORT_FLOAT16;
+}
+
 static bool is_nan(const pqw_leaf_t *l, const uint8_t *v) {
   if (l->physical == PRESTIGE_PHYSICAL_FLOAT) {
     float f;
@@ -724,6 +729,7 @@ static int add_page_entry(pqw_column_t *c, int64_t offset, int32_t size, prestig
   e->size = size;
   e->first_row = c->page_first_row;
   e->null_count = c->page_stats.null_count;
+  e->nan_count = c->page_stats.nan_count;
   e->null_page = !c->page_stats.has;
   if (c->page_stats.has) {
     const pqw_leaf_t *l = c->leaf;
@@ -944,6 +950,10 @@ int pqw_column_finish_chunk(pqw_column_t *c, prestige_output_t *out, int64_t off
     pq_statistics_t *s = &ch->stats;
     s->has_null_count = true;
     s->null_count = c->chunk_stats.null_count;
+    if (is_float_leaf(l)) { /* PARQUET-2249: without it readers must assume NaN may be present */
+      s->has_nan_count = true;
+      s->nan_count = c->chunk_stats.nan_count;
+    }
     if (c->chunk_stats.has) {
       float_zero_sign(l, &c->chunk_stats.min, &c->chunk_stats.max);
       bool var = l->physical == PRESTIGE_PHYSICAL_BYTE_ARRAY;
@@ -975,7 +985,8 @@ int pqw_column_finish_chunk(pqw_column_t *c, prestige_output_t *out, int64_t off
                                                    c->page_index[p].first_row};
     bool usable = l->statistics;
     for (int32_t p = 0; p < c->n_pages && usable; p++)
-      if (c->page_index[p].null_page && c->page_index[p].null_count == 0) usable = false; /* all-NaN or empty-list page */
+      if (c->page_index[p].null_page && (c->page_index[p].null_count == 0 || c->page_index[p].nan_count > 0))
+        usable = false; /* a page of NaN (and nulls) has no bounds, nor is it a null page; or an empty-list page */
     if (usable) {
       pq_column_index_t *ci = &ch->column_index;
       ci->n_pages = c->n_pages;
@@ -984,6 +995,11 @@ int pqw_column_finish_chunk(pqw_column_t *c, prestige_output_t *out, int64_t off
       ci->max_values = arena_calloc(arena, (size_t)c->n_pages, sizeof(pq_bytes_t));
       ci->null_counts = arena_calloc(arena, (size_t)c->n_pages, sizeof(int64_t));
       if (!ci->null_pages || !ci->min_values || !ci->max_values || !ci->null_counts) return oom(err, c);
+      if (is_float_leaf(l)) {
+        ci->nan_counts = arena_calloc(arena, (size_t)c->n_pages, sizeof(int64_t));
+        if (!ci->nan_counts) return oom(err, c);
+        for (int32_t p = 0; p < c->n_pages; p++) ci->nan_counts[p] = c->page_index[p].nan_count;
+      }
       bool asc = true, desc = true;
       int32_t prev = -1;
       for (int32_t p = 0; p < c->n_pages; p++) {

@@ -68,7 +68,7 @@ typedef struct pqw_page_entry {
   int64_t offset; /* relative to the chunk's data pages until the chunk is placed */
   int32_t size;
   int64_t first_row;
-  int64_t null_count;
+  int64_t null_count, nan_count;
   bool null_page;
   uint32_t min_off, min_len, max_off, max_len; /* into the column's page-stat buffer */
 } pqw_page_entry_t;

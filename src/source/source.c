@@ -59,6 +59,7 @@ static int open_reader(src_t *s, size_t f, prestige_parquet_reader_t **r, presti
   if (s->o.batch_rows > 0) ro.batch_rows = s->o.batch_rows;
   ro.columns = (const char *const *)s->cols;
   ro.n_columns = s->o.n_columns;
+  ro.filter = s->o.filter;
   return prestige_parquet_reader_open(r, &in, &ro, err);
 }
 

@@ -42,8 +42,10 @@ bool cli_wants_help(int argc, char **argv);
 struct ArrowArrayStream;
 struct ArrowSchema;
 struct prestige_predicate;
-/* filter (may be NULL) prunes row groups and pages; *reader (may be NULL) gets the reader, owned
- * by the stream and valid until it is released, for its pruning counters. */
+/* filter (may be NULL): only the rows matching it come out (row groups and pages its statistics
+ * rule out are not read); a filter that does not fit the file's columns is a usage error
+ * (CLI_USAGE_ERROR). *reader (may be NULL) gets the reader, owned by the stream and valid until
+ * it is released, for its pruning counters. */
 struct prestige_parquet_reader;
 int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int64_t batch_rows,
                             const struct prestige_predicate *filter, struct prestige_parquet_reader **reader, struct ArrowArrayStream *st,

@@ -28,8 +28,9 @@ static const char CAT_USAGE[] =
     "rows (files in flight: --read-ahead, default 4).\n"
     "Dates, times and timestamps print as ISO 8601 (timestamps with a time zone end in Z), decimals\n"
     "exactly, binary as hexadecimal, lists as JSON arrays, structs and maps as JSON objects (in CSV,\n"
-    "nested values are their JSON text). --where prints only rows matching FILTER (see\n"
-    "`prestige scan --help`); row groups whose statistics rule it out are not read.\n";
+    "nested values are their JSON text). --where prints only the rows matching FILTER, which may\n"
+    "name columns --columns leaves out (see `prestige scan --help`); row groups and pages whose\n"
+    "statistics rule it out are not read.\n";
 
 static const char SCHEMA_USAGE[] =
     "usage: prestige schema FILE\n"
@@ -186,6 +187,7 @@ static int run_cat(int argc, char **argv) {
     if (read_ahead > 0) so.read_ahead = so.concurrency = read_ahead;
     so.columns = n_names ? names : NULL;
     so.n_columns = n_names;
+    so.filter = filter;
     if (!erc) {
       if (store) {
         prestige_file_meta_t *metas = calloc(nfiles ? nfiles : 1, sizeof *metas);
@@ -204,7 +206,8 @@ static int run_cat(int argc, char **argv) {
     if (erc) {
       prestige_predicate_free(filter);
       prestige_store_free(store);
-      return cli_fail("cat", &err);
+      /* EINVAL: the filter does not fit the files' columns */
+      return erc == PRESTIGE_EINVAL ? cli_usage_error(v, "%s", err.message) : cli_fail("cat", &err);
     }
   }
   if (csv) {
@@ -227,7 +230,6 @@ static int run_cat(int argc, char **argv) {
     }
     if (!b.release) break;
     for (int64_t i = 0; i < b.length && (limit < 0 || printed < limit); i++) {
-      if (filter && !prestige_predicate_match(filter, &schema, &b, i)) continue;
       printed++;
       if (csv) {
         for (int64_t c = 0; c < b.n_children; c++) {

@@ -25,7 +25,8 @@ int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int6
   prestige_parquet_reader_t *r;
   prestige_input_t in;
   if (cli_open_input(file, &in, &err)) return cli_fail(verb, &err);
-  if (prestige_parquet_reader_open(&r, &in, &o, &err)) return cli_fail(verb, &err);
+  if (prestige_parquet_reader_open(&r, &in, &o, &err)) /* EINVAL: the filter does not fit the file's columns */
+    return err.code == PRESTIGE_EINVAL ? cli_usage_error(cli_find(verb), "%s", err.message) : cli_fail(verb, &err);
   if (reader) *reader = r;
   if (prestige_parquet_reader_stream(r, st, &err)) return cli_fail(verb, &err);
   if (st->get_schema(st, schema)) {
