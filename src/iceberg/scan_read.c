@@ -251,7 +251,7 @@ static int open_by_id(scan_stream_t *s, const ice_scan_task_t *t, bool allow_fil
     return 0;
   }
   if (!rc) prestige_parquet_reader_close(*r);
-  else if (rc != PRESTIGE_EINVAL) return err ? (*err = e1, rc) : rc;
+  *r = NULL; /* the names did not fit (or the open failed): the file's schema decides */
   /* the file's own names */
   PRESTIGE_TRY(open_file(s, f, NULL, 0, NULL, r, err));
   struct ArrowSchema fs;
