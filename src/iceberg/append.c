@@ -135,7 +135,7 @@ static int partition_for(ice_append_t *a, const ice_value_t *vals, int32_t *out,
     free(p);
     return oom(err);
   }
-  memcpy(p->key, a->key.data, a->key.len);
+  if (a->key.len) memcpy(p->key, a->key.data, a->key.len);
   for (size_t i = 0; i < a->ptype->n_fields; i++) {
     p->values[i] = vals[i];
     if (vals[i].ptr) {

@@ -192,6 +192,61 @@ static inline long long tt_duck_diff(const char *a, const char *b, const char *c
   return d;
 }
 
+/* The same comparison queued, to run many in one DuckDB process (node starts slowly on a busy
+ * machine): tt_duck_check runs the queue and checks every difference is 0. The files must stay
+ * until then. */
+typedef struct tt_dq {
+  char *sql;
+  char label[256];
+} tt_dq_t;
+static tt_dq_t tt_dq[512];
+static int tt_ndq;
+
+static inline void tt_duck_expect_same(const char *a, const char *b, const char *cols, const char *where, const char *label) {
+  char sql[4096];
+  snprintf(sql, sizeof sql,
+           "WITH x AS (SELECT %s FROM read_parquet(['%s']) %s%s), y AS (SELECT %s FROM read_parquet(['%s'])) "
+           "SELECT (SELECT count(*) FROM (SELECT * FROM x EXCEPT ALL SELECT * FROM y)) + "
+           "(SELECT count(*) FROM (SELECT * FROM y EXCEPT ALL SELECT * FROM x)) AS d, (SELECT count(*) FROM x) AS nx, "
+           "(SELECT count(*) FROM y) AS ny",
+           cols, a, where ? "WHERE " : "", where ? where : "", cols, b);
+  if (tt_ndq == (int)(sizeof tt_dq / sizeof tt_dq[0])) {
+    CHECK_MSG(0, "too many queued DuckDB checks (%s)", label);
+    return;
+  }
+  tt_dq[tt_ndq].sql = strdup(sql);
+  snprintf(tt_dq[tt_ndq].label, sizeof tt_dq[tt_ndq].label, "%s", label);
+  tt_ndq++;
+}
+
+static inline void tt_duck_check(void) {
+  if (!tt_ndq) return;
+  size_t len = 16;
+  for (int i = 0; i < tt_ndq; i++) len += strlen(tt_dq[i].sql) + 1;
+  char *all = malloc(len);
+  strcpy(all, "-- each\n");
+  for (int i = 0; i < tt_ndq; i++) {
+    strcat(all, tt_dq[i].sql);
+    strcat(all, "\n");
+  }
+  char *out = test_duckdb_json(all);
+  json_t *j = out ? json_loads(out, 0, NULL) : NULL;
+  CHECK_MSG(json_is_array(j) && (int)json_array_size(j) == tt_ndq, "DuckDB answered %s", out ? out : "nothing");
+  for (int i = 0; i < tt_ndq; i++) {
+    json_t *rows = json_array_get(j, (size_t)i);
+    json_t *dv = json_object_get(json_array_get(rows, 0), "d");
+    long long d = dv ? (json_is_string(dv) ? atoll(json_string_value(dv)) : (long long)json_integer_value(dv)) : -1;
+    char *text = rows ? json_dumps(rows, JSON_COMPACT) : NULL;
+    CHECK_MSG(d == 0, "%s: %s", tt_dq[i].label, text ? text : "no answer");
+    free(text);
+    free(tt_dq[i].sql);
+  }
+  json_decref(j);
+  free(out);
+  free(all);
+  tt_ndq = 0;
+}
+
 /* ---- a table in a file catalog ---------------------------------------------------------------------- */
 typedef struct tt_table {
   ice_io_t *io;
