@@ -32,7 +32,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm test peers: install only when node_modules does not match the lock file.
-if [ -f package-lock.json ]; then
+# A node_modules that is a symbolic link belongs to another checkout (a git worktree sharing one
+# install): running npm ci through it would empty the install under every other user's feet.
+if [ -L node_modules ]; then
+  [ -d node_modules/@duckdb ] || echo "install-deps: node_modules is a link to an incomplete install; run npm ci where it points" >&2
+elif [ -f package-lock.json ]; then
   stamp=node_modules/.prestige-lock-stamp
   want=$(sha256sum package-lock.json | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then

@@ -210,6 +210,59 @@ PRESTIGE_API bool prestige_metadata_pair(const char *metadata, int32_t i, const 
 PRESTIGE_API bool prestige_metadata_get(const char *metadata, const char *key, const char **value, int32_t *value_len);
 /* Size in bytes of encoded metadata (0 for NULL). */
 PRESTIGE_API int64_t prestige_metadata_size(const char *metadata);
+/* Sets one key of the schema's metadata, keeping the other pairs (a key already present is
+ * replaced in place); value NULL removes the key. Only for schemas made by prestige_schema_init. */
+PRESTIGE_API int prestige_schema_metadata_put(struct ArrowSchema *schema, const char *key, const char *value,
+                                              int32_t value_len, prestige_error_t *err);
+
+/* ---- extension types ------------------------------------------------------------------ */
+/* An Arrow extension type travels as field metadata (the C Data Interface and the IPC format
+ * agree): ARROW:extension:name names it, ARROW:extension:metadata holds its parameters, and the
+ * field's format is its storage type. A consumer that does not know the name sees the storage
+ * type. The Parquet reader and writer map these annotations (Iceberg's uuid uses arrow.uuid too):
+ *
+ *   arrow.uuid    fixed_size_binary(16)                 <-> FIXED_LEN_BYTE_ARRAY(16), UUID
+ *   arrow.json    utf8, large_utf8                      <-> BYTE_ARRAY, JSON
+ *   parquet.bson  binary, large_binary                  <-> BYTE_ARRAY, BSON
+ *   parquet.enum  utf8, large_utf8, binary, large_binary <-> BYTE_ARRAY, ENUM
+ *
+ * arrow.uuid and arrow.json are Arrow's canonical extension types (pyarrow and Arrow C++ know
+ * them). BSON and ENUM have none: Arrow C++ reads both as plain binary and drops the annotation;
+ * prestige keeps it under the parquet.* names above so that it survives a Parquet -> Parquet copy.
+ * Extension types prestige does not know are written as their storage type; their metadata still
+ * reaches Arrow readers through the ARROW:schema footer.
+ *
+ *   prestige_schema_init(schema.children[0], "w:16", "id", ARROW_FLAG_NULLABLE, &err);
+ *   prestige_schema_set_extension(schema.children[0], PRESTIGE_EXTENSION_UUID, NULL, &err);
+ */
+#define PRESTIGE_EXTENSION_NAME_KEY "ARROW:extension:name"
+#define PRESTIGE_EXTENSION_METADATA_KEY "ARROW:extension:metadata"
+#define PRESTIGE_EXTENSION_UUID "arrow.uuid"
+#define PRESTIGE_EXTENSION_JSON "arrow.json"
+#define PRESTIGE_EXTENSION_BSON "parquet.bson"
+#define PRESTIGE_EXTENSION_ENUM "parquet.enum"
+
+typedef enum prestige_arrow_extension {
+  PRESTIGE_ARROW_EXT_NONE = 0, /* no ARROW:extension:name */
+  PRESTIGE_ARROW_EXT_UUID,
+  PRESTIGE_ARROW_EXT_JSON,
+  PRESTIGE_ARROW_EXT_BSON,
+  PRESTIGE_ARROW_EXT_ENUM,
+  PRESTIGE_ARROW_EXT_OTHER     /* a name prestige does not interpret: the storage type applies */
+} prestige_arrow_extension_t;
+
+/* The extension name of a field (not NUL-terminated); false when it has none. */
+PRESTIGE_API bool prestige_schema_extension_name(const struct ArrowSchema *schema, const char **name, int32_t *len);
+/* Which of the extension types above a field carries. A known name on a storage type it does not
+ * allow (arrow.uuid on utf8, ...) is PRESTIGE_EINVAL naming the field and both types. */
+PRESTIGE_API int prestige_schema_extension(const struct ArrowSchema *schema, prestige_arrow_extension_t *kind,
+                                           prestige_error_t *err);
+/* Attaches extension name (with its serialised parameters, NULL for none: stored as "") to a
+ * field, keeping its other metadata; name NULL removes the extension. */
+PRESTIGE_API int prestige_schema_set_extension(struct ArrowSchema *schema, const char *name, const char *ext_metadata,
+                                               prestige_error_t *err);
+/* "arrow.uuid", ... for a kind; NULL for NONE and OTHER. */
+PRESTIGE_API const char *prestige_arrow_extension_name(prestige_arrow_extension_t kind);
 
 /* Deep copy of any valid schema (from prestige or another producer). */
 PRESTIGE_API int prestige_schema_copy(struct ArrowSchema *dst, const struct ArrowSchema *src, prestige_error_t *err);
@@ -290,6 +343,10 @@ PRESTIGE_API int prestige_array_builder_append_bool(prestige_array_builder_t *b,
 /* string, large_string, binary, large_binary, fixed_size_binary (len must equal the width). */
 PRESTIGE_API int prestige_array_builder_append_bytes(prestige_array_builder_t *b, const void *data, int64_t len,
                                                      prestige_error_t *err);
+/* interval_month_day_nano: all three; interval_day_time: days and whole milliseconds (months 0);
+ * interval_months: months only. Anything a type cannot hold is PRESTIGE_EINVAL. */
+PRESTIGE_API int prestige_array_builder_append_interval(prestige_array_builder_t *b, int32_t months, int32_t days,
+                                                        int64_t nanos, prestige_error_t *err);
 /* decimal128: 16 bytes, little-endian two's complement. decimal256: 32 bytes. */
 PRESTIGE_API int prestige_array_builder_append_decimal(prestige_array_builder_t *b, const uint8_t *le_bytes,
                                                        prestige_error_t *err);
@@ -308,6 +365,16 @@ PRESTIGE_API int prestige_array_builder_finish(prestige_array_builder_t *b, stru
  * the point ("-12.50" for -1250 at scale 2). Returns the length written (out is NUL-terminated;
  * 48 bytes always suffice). */
 PRESTIGE_API int prestige_decimal128_format(const uint8_t *le16, int32_t scale, char *out, size_t n);
+/* A UUID's 16 bytes (network order, as arrow.uuid and Parquet store them) in the canonical
+ * 8-4-4-4-12 form, lower case: "f81d4fae-7dec-11d0-a765-00a0c91e6bf6" (out holds 37 bytes). */
+PRESTIGE_API void prestige_uuid_format(const uint8_t bytes[16], char out[37]);
+/* Parses the canonical form (either case), also as 32 hex digits without hyphens or inside
+ * braces; anything else is PRESTIGE_EINVAL quoting the text. */
+PRESTIGE_API int prestige_uuid_parse(const char *text, size_t len, uint8_t out[16], prestige_error_t *err);
+/* A month_day_nano interval as DuckDB prints an INTERVAL: "1 year 2 months 3 days 04:05:06.789",
+ * "-00:00:01.5", "00:00:00" when zero. Returns the length written (out is NUL-terminated; 96 bytes
+ * always suffice). */
+PRESTIGE_API int prestige_interval_format(int32_t months, int32_t days, int64_t nanos, char *out, size_t n);
 
 /* ---- streams ----------------------------------------------------------------------------- */
 /* A stream over batches already in memory. Takes ownership of schema and of the n arrays

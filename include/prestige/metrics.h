@@ -3,14 +3,18 @@
  * counters, gauges and histograms with labels. Three backends:
  *   - none (the default): every call is a relaxed atomic load and a return;
  *   - the built-in registry, rendered as Prometheus text and served over HTTP by
- *     prestige_metrics_serve(port) (libmicrohttpd);
+ *     prestige_metrics_serve_at(address, port) (libmicrohttpd);
  *   - a user callback, to forward to OpenTelemetry, statsd or anything else.
- * Metric names use the reference's dotted form ("prestige.file_sink.records_written");
- * Prometheus exposition replaces every character outside [a-zA-Z0-9_:] with '_'
- * (prestige_file_sink_records_written), as metrics-exporter-prometheus does.
+ * Metric names use the reference's dotted form ("prestige.file_sink.records_written") and
+ * durations in milliseconds ("prestige.file_upload.duration_ms"); the callback backend and
+ * prestige_metrics_value see exactly that. The Prometheus exposition follows Prometheus's
+ * conventions (it passes `promtool check metrics`): every character outside [a-zA-Z0-9_:]
+ * becomes '_', counters end in _total (prestige_file_sink_records_written_total), names in _ms
+ * end in _seconds with their values, bucket bounds and sums in seconds
+ * (prestige_file_upload_duration_seconds), and every metric has a # HELP line.
  *
  *   prestige_metrics_use_registry();
- *   prestige_metrics_serve(9464, &err);           // GET http://127.0.0.1:9464/metrics
+ *   prestige_metrics_serve_at("0.0.0.0", 9464, NULL, &err);   // GET http://HOST:9464/metrics
  *   ...
  *   prestige_label_t l[] = {{"status", "success"}};
  *   prestige_metrics_counter_add("prestige.file_upload.count", l, 1, 1);
@@ -68,8 +72,13 @@ PRESTIGE_API int prestige_metrics_render_prometheus(char **out, size_t *len, pre
 PRESTIGE_API int prestige_metrics_value(const char *name, const prestige_label_t *labels, size_t n_labels, double *value,
                                         double *sum, prestige_error_t *err);
 
-/* Serves GET /metrics (Prometheus text) on 127.0.0.1:port (port 0 picks a free port; the
- * chosen one is returned in *bound_port when non-NULL). One server per process. */
+/* Serves GET /metrics (Prometheus text) on bind_address:port: a numeric IPv4 or IPv6 address
+ * ("0.0.0.0" or "::" for every interface, so a Prometheus elsewhere can scrape; NULL for
+ * 127.0.0.1). Port 0 picks a free port; the chosen one is returned in *bound_port when non-NULL.
+ * One endpoint per process: EEXISTS while one runs; EIO naming the address when it cannot listen. */
+PRESTIGE_API int prestige_metrics_serve_at(const char *bind_address, uint16_t port, uint16_t *bound_port,
+                                           prestige_error_t *err);
+/* prestige_metrics_serve_at(NULL, port, bound_port, err): loopback only. */
 PRESTIGE_API int prestige_metrics_serve(uint16_t port, uint16_t *bound_port, prestige_error_t *err);
 PRESTIGE_API void prestige_metrics_serve_stop(void);
 

@@ -33,6 +33,17 @@
 extern "C" {
 #endif
 
+/* How INT96 timestamps (the deprecated Impala/Spark type: nanoseconds of the day and a Julian
+ * day) are read. Microseconds, the default, cover years -290308..294247 as DuckDB and Spark read
+ * them; nanoseconds, as Arrow C++ reads them, cover only 1677-09-21..2262-04-11, and a value
+ * outside is an error naming the column, row group, row and value (never a wrapped timestamp). */
+typedef enum prestige_int96_unit {
+  PRESTIGE_INT96_MICROS = 0, /* timestamp[us] (default); nanoseconds below a microsecond are dropped */
+  PRESTIGE_INT96_NANOS = 1,  /* timestamp[ns] */
+  PRESTIGE_INT96_MILLIS = 2, /* timestamp[ms] */
+  PRESTIGE_INT96_SECONDS = 3 /* timestamp[s] */
+} prestige_int96_unit_t;
+
 typedef struct prestige_parquet_reader_options {
   int64_t batch_rows;          /* default 8192 */
   int64_t footer_prefetch;     /* default 64 KiB */
@@ -55,6 +66,7 @@ typedef struct prestige_parquet_reader_options {
   bool use_page_index;         /* default true: prune pages with the column index when present */
   bool filter_rows;            /* default true: hand out only the rows satisfying filter; false:
                                   prune only (the rows of the pages that may match, unfiltered) */
+  prestige_int96_unit_t int96_unit; /* default PRESTIGE_INT96_MICROS */
 } prestige_parquet_reader_options_t;
 
 PRESTIGE_API void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o);

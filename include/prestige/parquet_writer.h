@@ -4,7 +4,10 @@
  * Batches of any size go in; pages are encoded and compressed as values arrive and a row
  * group is flushed when it reaches row_group_rows or row_group_bytes, so memory stays bounded
  * by one row group. Closing returns a summary (rows, size, and per column sizes, counts and
- * bounds) from which Iceberg data-file entries are built.
+ * bounds) from which Iceberg data-file entries are built. The extension types of prestige/arrow.h
+ * (arrow.uuid, arrow.json, parquet.bson, parquet.enum) become the UUID, JSON, BSON and ENUM
+ * annotations; interval month_day_nano becomes INTERVAL (unsigned months, days, milliseconds:
+ * other values are refused, naming the column and row, before the batch is taken).
  *
  *   prestige_parquet_writer_options_t o;
  *   prestige_parquet_writer_options_init(&o);

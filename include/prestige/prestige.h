@@ -18,6 +18,7 @@
 #include "prestige/parquet_writer.h"
 #include "prestige/parquet_reader.h"
 #include "prestige/text.h"
+#include "prestige/s3.h"
 #include "prestige/store.h"
 #include "prestige/upload.h"
 #include "prestige/sink.h"

@@ -31,52 +31,11 @@
 #include "prestige/error.h"
 #include "prestige/io.h"
 #include "prestige/metrics.h"
+#include "prestige/s3.h" /* the S3 client, declared here before it had its own header */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- S3 client ------------------------------------------------------------------------------- */
-
-/* Every field is optional; NULL / 0 / -1 fall back to the standard AWS sources, in this order:
- *   region:      AWS_REGION, AWS_DEFAULT_REGION, the profile's `region`, "us-east-1"
- *   credentials: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), then the profile
- *                (AWS_PROFILE or "default") in AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials,
- *                then in AWS_CONFIG_FILE or ~/.aws/config; none found = anonymous (unsigned) requests
- *   endpoint:    AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, the profile's `endpoint_url`, else AWS
- *                (https://s3.<region>.amazonaws.com, virtual-hosted addressing)
- * A custom endpoint uses path-style addressing (http://host:port/bucket/key) unless
- * force_path_style is 0. TLS certificates are verified unless the endpoint is plain http. */
-typedef struct prestige_s3_config {
-  const char *region;
-  const char *endpoint;
-  const char *access_key;
-  const char *secret_key;
-  const char *session_token;
-  const char *profile;
-  int force_path_style;       /* -1 (default): path style for custom endpoints, virtual-hosted for AWS */
-  size_t part_size;           /* multipart part size; default 8 MiB (S3 minimum 5 MiB, except tests) */
-  int concurrency;            /* parts (or ranges) in flight per transfer; default 4 */
-  int max_retries;            /* retries after the first attempt; default 6 */
-  int64_t retry_base_ms;      /* first backoff ceiling; default 100 (doubles; full jitter) */
-  int64_t retry_max_ms;       /* backoff ceiling cap; default 10000 */
-  int64_t connect_timeout_ms; /* default 10000 */
-  int64_t stall_timeout_ms;   /* a transfer that moves no byte for this long fails (retried); default 30000 */
-  bool sign_payload;          /* hash bodies even over TLS (default: UNSIGNED-PAYLOAD over https) */
-} prestige_s3_config_t;
-
-typedef struct prestige_s3_client prestige_s3_client_t;
-
-PRESTIGE_API void prestige_s3_config_init(prestige_s3_config_t *cfg);
-PRESTIGE_API int prestige_s3_client_new(prestige_s3_client_t **out, const prestige_s3_config_t *cfg, prestige_error_t *err);
-/* The reference's new_client(region, endpoint, access_key, secret_key); each may be NULL. */
-PRESTIGE_API int prestige_s3_new_client(prestige_s3_client_t **out, const char *region, const char *endpoint,
-                                        const char *access_key, const char *secret_key, prestige_error_t *err);
-/* Clients are reference-counted: every store or uploader built on one takes a reference. */
-PRESTIGE_API prestige_s3_client_t *prestige_s3_client_ref(prestige_s3_client_t *c);
-PRESTIGE_API void prestige_s3_client_free(prestige_s3_client_t *c); /* drops a reference */
-PRESTIGE_API const char *prestige_s3_client_region(const prestige_s3_client_t *c);
-PRESTIGE_API const char *prestige_s3_client_endpoint(const prestige_s3_client_t *c);
 
 /* ---- object metadata ---------------------------------------------------------------------- */
 
@@ -99,14 +58,13 @@ PRESTIGE_API int prestige_store_open(prestige_store_t **out, const char *url, pr
 PRESTIGE_API int prestige_store_open_local(prestige_store_t **out, const char *dir, prestige_error_t *err);
 PRESTIGE_API int prestige_store_open_s3(prestige_store_t **out, prestige_s3_client_t *client, const char *bucket,
                                         const char *prefix, prestige_error_t *err);
-/* Splits "s3://bucket[/rest]": the bucket into bucket[cap] and *rest to what follows its slash
- * ("" when none). EINVAL naming the URL when it is not of that form or the bucket is empty or
- * longer than cap - 1. */
-PRESTIGE_API int prestige_s3_url_split(const char *url, char *bucket, size_t cap, const char **rest, prestige_error_t *err);
 PRESTIGE_API void prestige_store_free(prestige_store_t *st);
 /* "file:///abs/dir/" or "s3://bucket/prefix/" */
 PRESTIGE_API const char *prestige_store_url(const prestige_store_t *st);
 PRESTIGE_API bool prestige_store_is_local(const prestige_store_t *st);
+/* The bucket's name: S3's bucket (without the prefix), or a local store's directory (the
+ * directory is the bucket). The metrics' `bucket` label. */
+PRESTIGE_API const char *prestige_store_bucket(const prestige_store_t *st);
 /* Local stores: the directory (absolute). NULL for S3. */
 PRESTIGE_API const char *prestige_store_local_dir(const prestige_store_t *st);
 

@@ -262,6 +262,31 @@ int prestige_array_builder_append_bytes(prestige_array_builder_t *b, const void 
   }
 }
 
+int prestige_array_builder_append_interval(prestige_array_builder_t *b, int32_t months, int32_t days, int64_t nanos,
+                                           prestige_error_t *err) {
+  const char *name = b->schema->name ? b->schema->name : "";
+  switch (b->t.type) {
+    case PRESTIGE_ARROW_INTERVAL_MONTHS:
+      if (days || nanos) return prestige_error_set(err, PRESTIGE_EINVAL, "field \"%s\": interval_months holds months only", name);
+      return put_fixed(b, &months, 4, err);
+    case PRESTIGE_ARROW_INTERVAL_DAY_TIME: {
+      if (months || nanos % 1000000 || nanos / 1000000 < INT32_MIN || nanos / 1000000 > INT32_MAX)
+        return prestige_error_set(err, PRESTIGE_EINVAL, "field \"%s\": interval_day_time holds days and 32-bit milliseconds "
+                                  "(got %d months, %lld ns)", name, months, (long long)nanos);
+      int32_t dt[2] = {days, (int32_t)(nanos / 1000000)};
+      return put_fixed(b, dt, 8, err);
+    }
+    case PRESTIGE_ARROW_INTERVAL_MONTH_DAY_NANO: {
+      uint8_t v[16];
+      memcpy(v, &months, 4);
+      memcpy(v + 4, &days, 4);
+      memcpy(v + 8, &nanos, 8);
+      return put_fixed(b, v, 16, err);
+    }
+    default: return type_err(err, b, "an interval");
+  }
+}
+
 int prestige_array_builder_append_decimal(prestige_array_builder_t *b, const uint8_t *le, prestige_error_t *err) {
   if (b->t.type != PRESTIGE_ARROW_DECIMAL128 && b->t.type != PRESTIGE_ARROW_DECIMAL256) return type_err(err, b, "a decimal");
   return put_fixed(b, le, (size_t)b->t.byte_width, err);

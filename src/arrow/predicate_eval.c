@@ -89,7 +89,8 @@ static int view(evalctx_t *e, int32_t ci, colview_t **out) {
   if (c->type.type == PRESTIGE_ARROW_NA && !c->dict_owner) { /* every value is null */
     free(v->valid);
     if (!(v->valid = words(e->nw, false))) return oom(e);
-  } else if (e->n > 0 && c->vc != VC_NONE && (a->n_buffers < 2 || !a->buffers[1])) {
+  } else if (e->n > 0 && (c->vc != VC_NONE || c->dict_owner) &&
+             (a->n_buffers < (c->dict_owner ? 2 : prestige_arrow_type_buffer_count(c->type.type)) || !a->buffers[1])) {
     return unfit(e, c, "the values buffer is missing");
   }
   if (c->dict_owner) { /* a null value in the dictionary is a null row; every index must be in range */
@@ -280,12 +281,12 @@ static void compare(const bnode_t *nd, const bcol_t *c, const struct ArrowArray 
     }
     case PRESTIGE_ARROW_STRING: case PRESTIGE_ARROW_BINARY: case PRESTIGE_ARROW_LARGE_STRING:
     case PRESTIGE_ARROW_LARGE_BINARY: case PRESTIGE_ARROW_FIXED_SIZE_BINARY: {
-      const uint8_t *data = a->buffers[2];
+      prestige_arrow_type_t t = c->type.type;
+      const uint8_t *data = t == PRESTIGE_ARROW_FIXED_SIZE_BINARY ? buf : a->buffers[2]; /* FSB: 2 buffers */
       const int32_t *o32 = buf;
       const int64_t *o64 = buf;
       int64_t fw = c->type.fixed_size;
-      prestige_arrow_type_t t = c->type.type;
-      if (t == PRESTIGE_ARROW_FIXED_SIZE_BINARY) data = buf;
+      if (!data) data = (const uint8_t *)""; /* only empty values: some producers leave no buffer */
 #define START(i) (t == PRESTIGE_ARROW_FIXED_SIZE_BINARY ? (off + (i)) * fw \
                   : (t == PRESTIGE_ARROW_STRING || t == PRESTIGE_ARROW_BINARY) ? (int64_t)o32[off + (i)] : o64[off + (i)])
 #define LEN(i) (t == PRESTIGE_ARROW_FIXED_SIZE_BINARY ? fw \
@@ -320,7 +321,8 @@ static int leaf_bits(evalctx_t *e, const bnode_t *nd, const colview_t *v, uint64
   const struct ArrowArray *d = v->dict;
   uint64_t *dbits = words((d->length + 63) >> 6, false);
   if (!dbits) return oom(e);
-  if (d->length > 0 && nd->kind != PN_CONST && c->vc != VC_NONE && (d->n_buffers < 2 || !d->buffers[1])) {
+  if (d->length > 0 && nd->kind != PN_CONST && c->vc != VC_NONE &&
+      (d->n_buffers < prestige_arrow_type_buffer_count(c->type.type) || !d->buffers[1])) {
     free(dbits);
     return unfit(e, c, "the dictionary's values buffer is missing");
   }

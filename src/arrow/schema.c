@@ -264,6 +264,42 @@ int prestige_schema_set_metadata(struct ArrowSchema *s, const prestige_kv_t *pai
   return 0;
 }
 
+int prestige_schema_metadata_put(struct ArrowSchema *s, const char *key, const char *value, int32_t value_len,
+                                 prestige_error_t *err) {
+  if (s->private_data != &owned_marker)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "metadata_put: schema not made by prestige_schema_init");
+  int32_t n = prestige_metadata_count(s->metadata);
+  prestige_kv_t *kv = calloc((size_t)n + 1, sizeof(*kv));
+  char **keys = calloc((size_t)n + 1, sizeof(char *)); /* pairs[].key must be NUL-terminated */
+  int rc = kv && keys ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory for schema metadata");
+  int64_t m = 0;
+  bool placed = false;
+  for (int32_t i = 0; !rc && i < n; i++) {
+    const char *k, *v;
+    int32_t kl, vl;
+    prestige_metadata_pair(s->metadata, i, &k, &kl, &v, &vl);
+    if ((size_t)kl == strlen(key) && !memcmp(k, key, (size_t)kl)) {
+      if (!value || placed) continue;
+      kv[m++] = (prestige_kv_t){key, value, value_len};
+      placed = true;
+      continue;
+    }
+    if (!(keys[i] = strndup(k, (size_t)kl))) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory for schema metadata");
+    else kv[m++] = (prestige_kv_t){keys[i], v, vl};
+  }
+  if (!rc && value && !placed) kv[m++] = (prestige_kv_t){key, value, value_len};
+  /* the new encoding is built before the old one (which the pairs point into) is freed */
+  char *old = (char *)s->metadata;
+  s->metadata = NULL;
+  if (!rc) rc = prestige_schema_set_metadata(s, kv, m, err);
+  if (rc) s->metadata = old;
+  else free(old);
+  for (int32_t i = 0; keys && i < n; i++) free(keys[i]);
+  free(keys);
+  free(kv);
+  return rc;
+}
+
 int32_t prestige_metadata_count(const char *metadata) { return metadata ? rd32(metadata) : 0; }
 
 bool prestige_metadata_pair(const char *metadata, int32_t i, const char **key, int32_t *key_len, const char **value,

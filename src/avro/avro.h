@@ -282,7 +282,9 @@ typedef struct avro_writer_options {
 typedef struct avro_writer avro_writer_t;
 
 /* Writes the header at once. Takes ownership of out (aborted on failure here or in
- * avro_writer_abort, closed by avro_writer_close). The schema must outlive the writer. */
+ * avro_writer_abort, closed by avro_writer_close); prestige_output_open_memory gives a memory
+ * buffer, prestige_output_open_file a file, the store layer an object. The schema must outlive
+ * the writer. */
 int avro_writer_open(avro_writer_t **w, const avro_schema_t *schema, prestige_output_t out,
                      const avro_writer_options_t *opts, prestige_error_t *err);
 /* Encodes one record (a datum of the schema's root type) into the current block, flushing the

@@ -65,6 +65,7 @@ typedef struct dec {
   arena_t *arena;
   size_t max_memory;
   prestige_error_t *err;
+  bool oom; /* dalloc failed for want of memory, not for the cap */
 } dec_t;
 
 __attribute__((cold, noinline)) static int corrupt(dec_t *d, const char *fmt, ...) {
@@ -138,8 +139,8 @@ static inline int read_len(dec_t *d, uint32_t *len, const char *what) {
   PRESTIGE_TRY(read_long(d, &n));
   if (__builtin_expect(n < 0, 0)) return corrupt(d, "negative %s length %lld", what, (long long)n);
   PRESTIGE_TRY(need(d, (uint64_t)n, what));
-  *len = (uint32_t)n; /* fits: a block is at most max_block_bytes <= SIZE_MAX, checked above */
   if ((uint64_t)n > UINT32_MAX) return corrupt(d, "%s of %lld bytes is over 4 GiB", what, (long long)n);
+  *len = (uint32_t)n;
   return 0;
 }
 
@@ -147,10 +148,13 @@ static void *dalloc(dec_t *d, size_t count, size_t size) {
   if (count > (d->max_memory / size)) return NULL;
   size_t bytes = count * size;
   if (bytes > d->max_memory - (d->arena->total < d->max_memory ? d->arena->total : d->max_memory)) return NULL;
-  return arena_alloc(d->arena, bytes ? bytes : 1);
+  void *p = arena_alloc(d->arena, bytes ? bytes : 1);
+  d->oom = p == NULL;
+  return p;
 }
 
 __attribute__((cold, noinline)) static int too_much(dec_t *d, uint64_t count, const char *what) {
+  if (d->oom) return prestige_error_set(d->err, PRESTIGE_ENOMEM, "out of memory for %llu %s", (unsigned long long)count, what);
   return prestige_error_set(d->err, PRESTIGE_ECORRUPT,
                             "%llu %s at byte %zu of the block exceed max_memory (%zu bytes of decoded values)",
                             (unsigned long long)count, what, (size_t)(d->p - d->base), d->max_memory);

@@ -229,12 +229,85 @@ static int cmp_series(const void *a, const void *b) {
   return strcmp(x->key, y->key);
 }
 
+/* The shortest text that reads back as v (0.0025, not 0.0025000000000000001). */
 static void fmt_double(buf_t *b, double v) {
   char t[64];
   if (isinf(v)) snprintf(t, sizeof(t), v > 0 ? "+Inf" : "-Inf");
+  else if (isnan(v)) snprintf(t, sizeof(t), "NaN");
   else if (v == floor(v) && fabs(v) < 1e15) snprintf(t, sizeof(t), "%.0f", v);
-  else snprintf(t, sizeof(t), "%.17g", v);
+  else {
+    for (int prec = 1; prec <= 17; prec++) {
+      snprintf(t, sizeof(t), "%.*g", prec, v);
+      if (strtod(t, NULL) == v) break;
+    }
+  }
   buf_append(b, t, strlen(t));
+}
+
+/* ---- Prometheus naming --------------------------------------------------------------------- */
+
+/* What the exposition says about each metric prestige reports. Others get a generic line. */
+static const struct {
+  const char *name, *help;
+} HELP[] = {
+    {"prestige.file_sink.records_written", "Records written by the sink into Parquet files."},
+    {"prestige.file_sink.files_created", "Parquet files the sink has started."},
+    {"prestige.file_sink.write_duration_ms", "Time to encode and write one batch into the current file."},
+    {"prestige.file_upload.count", "File uploads finished, by bucket and status (success or failure)."},
+    {"prestige.file_upload.duration_ms", "Time to upload one file, retries included."},
+    {"prestige.file_upload.size_bytes", "Size of the files uploaded."},
+    {"prestige.file_poller.files_processed", "Files the consumer marked processed, by status."},
+    {"prestige.file_poller.latency_ms", "Delivery time of a file minus the timestamp in its name."},
+    {"prestige.file_poller.latest_timestamp_ms", "Timestamp (from the name) of the newest file delivered, Unix time."},
+    {"prestige.s3.requests", "S3 requests made (every attempt), by operation and HTTP status (0: no response)."},
+    {"prestige.s3.request_duration_ms", "Duration of one S3 request attempt, by operation."},
+    {"prestige.s3.retries", "S3 request attempts that failed and were retried, by operation."},
+};
+
+static bool ends_with(const buf_t *b, const char *suffix) {
+  size_t n = strlen(suffix);
+  return b->len >= n && !memcmp(b->data + b->len - n, suffix, n);
+}
+
+/* Prometheus conventions (what `promtool check metrics` enforces): base units, so a name ending
+ * in _ms becomes _seconds and its values are divided by 1000; counters end in _total. The dotted
+ * names and millisecond values stay as they are in the registry and for the callback backend. */
+static void prom_metric_name(buf_t *b, const char *dotted, prestige_metric_kind_t kind, double *scale) {
+  size_t start = b->len;
+  prom_name(b, dotted);
+  buf_t view = {b->data + start, b->len - start, b->len - start};
+  *scale = 1;
+  if (ends_with(&view, "_ms")) {
+    b->len -= 3;
+    buf_append(b, "_seconds", 8);
+    *scale = 1e-3;
+  }
+  view = (buf_t){b->data + start, b->len - start, b->len - start};
+  if (kind == PRESTIGE_METRIC_COUNTER && !ends_with(&view, "_total")) buf_append(b, "_total", 6);
+}
+
+/* Milliseconds to seconds by division: 2.5 / 1000 is the double nearest 0.0025, 2.5 * 1e-3 is not. */
+static double to_base(double v, double scale) { return scale == 1 ? v : v / 1000.0; }
+
+static void prom_help(buf_t *b, const char *prom, const char *dotted, double scale) {
+  const char *help = NULL;
+  for (size_t i = 0; i < sizeof HELP / sizeof *HELP && !help; i++)
+    if (!strcmp(HELP[i].name, dotted)) help = HELP[i].help;
+  buf_append(b, "# HELP ", 7);
+  buf_append(b, prom, strlen(prom));
+  buf_append_u8(b, ' ');
+  if (help) {
+    buf_append(b, help, strlen(help));
+  } else {
+    buf_append(b, "prestige metric ", 16);
+    for (const char *p = dotted; *p; p++) { /* HELP escapes: backslash and newline */
+      if (*p == '\\') buf_append(b, "\\\\", 2);
+      else if (*p == '\n') buf_append(b, "\\n", 2);
+      else buf_append_u8(b, (uint8_t)*p);
+    }
+  }
+  if (scale != 1) buf_append(b, " In seconds.", 12);
+  buf_append_u8(b, '\n');
 }
 
 /* Labels of a histogram bucket: the series labels plus le. */
@@ -265,46 +338,54 @@ int prestige_metrics_render_prometheus(char **out, size_t *len, prestige_error_t
     for (series_t *s = slots[i]; s; s = s->next) all[n++] = s;
   qsort(all, n, sizeof(*all), cmp_series);
   const char *last_name = "";
+  buf_t pn = BUF_INIT; /* the current metric's Prometheus name */
+  double scale = 1;
   for (size_t i = 0; i < n; i++) {
     series_t *s = all[i];
     if (strcmp(s->name, last_name) != 0) {
       static const char *const kinds[] = {"counter", "gauge", "histogram"};
+      buf_clear(&pn);
+      prom_metric_name(&pn, s->name, s->kind, &scale);
+      buf_append_u8(&pn, 0);
+      pn.len--;
+      prom_help(&b, (const char *)pn.data, s->name, scale);
       buf_append(&b, "# TYPE ", 7);
-      prom_name(&b, s->name);
+      buf_append(&b, pn.data, pn.len);
       buf_append_u8(&b, ' ');
       buf_append(&b, kinds[s->kind], strlen(kinds[s->kind]));
       buf_append_u8(&b, '\n');
       last_name = s->name;
     }
     if (s->kind != PRESTIGE_METRIC_HISTOGRAM) {
-      prom_name(&b, s->name);
+      buf_append(&b, pn.data, pn.len);
       buf_append(&b, s->labels_prom, strlen(s->labels_prom));
       buf_append_u8(&b, ' ');
-      fmt_double(&b, s->value);
+      fmt_double(&b, to_base(s->value, scale));
       buf_append_u8(&b, '\n');
       continue;
     }
     for (int k = 0; k <= N_BUCKETS; k++) {
-      prom_name(&b, s->name);
+      buf_append(&b, pn.data, pn.len);
       buf_append(&b, "_bucket", 7);
-      bucket_labels(&b, s, k < N_BUCKETS ? bucket_bound(k) : INFINITY);
+      bucket_labels(&b, s, k < N_BUCKETS ? to_base(bucket_bound(k), scale) : INFINITY);
       buf_append_u8(&b, ' ');
       fmt_double(&b, (double)(k < N_BUCKETS ? s->buckets[k] : s->count));
       buf_append_u8(&b, '\n');
     }
-    prom_name(&b, s->name);
+    buf_append(&b, pn.data, pn.len);
     buf_append(&b, "_sum", 4);
     buf_append(&b, s->labels_prom, strlen(s->labels_prom));
     buf_append_u8(&b, ' ');
-    fmt_double(&b, s->sum);
+    fmt_double(&b, to_base(s->sum, scale));
     buf_append_u8(&b, '\n');
-    prom_name(&b, s->name);
+    buf_append(&b, pn.data, pn.len);
     buf_append(&b, "_count", 6);
     buf_append(&b, s->labels_prom, strlen(s->labels_prom));
     buf_append_u8(&b, ' ');
     fmt_double(&b, (double)s->count);
     buf_append_u8(&b, '\n');
   }
+  buf_release(&pn);
   pthread_mutex_unlock(&reg_mu);
   free(all);
   if (buf_append_u8(&b, 0)) {

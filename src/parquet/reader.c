@@ -47,12 +47,7 @@ void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o) 
 /* ---- schema ------------------------------------------------------------------------------- */
 static int node_schema(const rnode_t *n, struct ArrowSchema *s, prestige_error_t *err) {
   PRESTIGE_TRY(prestige_schema_init(s, n->format, n->name, n->nullable ? ARROW_FLAG_NULLABLE : 0, err));
-  if (n->field_id >= 0) {
-    char id[16];
-    snprintf(id, sizeof(id), "%d", n->field_id);
-    prestige_kv_t kv = {"PARQUET:field_id", id, -1};
-    PRESTIGE_TRY(prestige_schema_set_metadata(s, &kv, 1, err));
-  }
+  PRESTIGE_TRY(rnode_set_metadata(n, s, err));
   if (n->kind == RN_LEAF) return 0;
   PRESTIGE_TRY(prestige_schema_allocate_children(s, n->n_children, err));
   for (int32_t i = 0; i < n->n_children; i++) PRESTIGE_TRY(node_schema(n->children[i], s->children[i], err));
@@ -62,8 +57,9 @@ static int node_schema(const rnode_t *n, struct ArrowSchema *s, prestige_error_t
 /* ---- ARROW:schema restoration ---------------------------------------------------------------- */
 /* Takes the Arrow type of field f for node n when prestige can produce it from the stored
  * values; anything else keeps the type derived from the Parquet schema. */
-static void restore(rnode_t *n, const struct ArrowSchema *f) {
-  if (!f || !f->format || f->dictionary) return;
+static void restore(arena_t *arena, rnode_t *n, const struct ArrowSchema *f);
+
+static void restore_type(arena_t *arena, rnode_t *n, const struct ArrowSchema *f) {
   const char *a = f->format, *p = n->format;
   if (n->kind == RN_LEAF) {
     if (!strcmp(p, "u") && !strcmp(a, "U")) goto take_large;
@@ -87,16 +83,26 @@ static void restore(rnode_t *n, const struct ArrowSchema *f) {
     return;
   }
   if (n->kind == RN_STRUCT && !strcmp(a, "+s") && f->n_children == n->n_children) {
-    for (int32_t i = 0; i < n->n_children; i++) restore(n->children[i], f->children[i]);
+    for (int32_t i = 0; i < n->n_children; i++) restore(arena, n->children[i], f->children[i]);
   } else if (n->kind == RN_LIST && (!strcmp(a, "+l") || !strcmp(a, "+L")) && f->n_children == 1) {
     if (!strcmp(a, "+L")) {
       n->large = true;
       snprintf(n->format, sizeof(n->format), "+L");
     }
-    restore(n->children[0], f->children[0]);
+    restore(arena, n->children[0], f->children[0]);
   } else if (n->kind == RN_MAP && !strcmp(a, "+m") && f->n_children == 1) {
-    restore(n->children[0], f->children[0]);
+    restore(arena, n->children[0], f->children[0]);
   }
+}
+
+/* The field's type, and its metadata (extension types, comments) where the types agree. */
+static void restore(arena_t *arena, rnode_t *n, const struct ArrowSchema *f) {
+  if (!f || !f->format || f->dictionary) return;
+  restore_type(arena, n, f);
+  int64_t size = prestige_metadata_size(f->metadata);
+  if (size <= 4 || strcmp(n->format, f->format) != 0) return;
+  char *m = arena_alloc(arena, (size_t)size);
+  if (m) memcpy(m, f->metadata, (size_t)size), n->arrow_metadata = m;
 }
 
 static void restore_arrow_schema(prestige_parquet_reader_t *r) {
@@ -108,7 +114,7 @@ static void restore_arrow_schema(prestige_parquet_reader_t *r) {
   if (arrow_ipc_schema_decode((const char *)v, (size_t)len, &a, &ignored)) return; /* unusable: Parquet types stand */
   for (int32_t t = 0; t < r->rs.n_top; t++)
     for (int64_t i = 0; i < a.n_children; i++)
-      if (a.children[i]->name && !strcmp(a.children[i]->name, r->rs.top[t]->name)) restore(r->rs.top[t], a.children[i]);
+      if (a.children[i]->name && !strcmp(a.children[i]->name, r->rs.top[t]->name)) restore(&r->rs.arena, r->rs.top[t], a.children[i]);
   prestige_schema_release(&a);
 }
 
@@ -340,6 +346,7 @@ int prestige_parquet_reader_open(prestige_parquet_reader_t **out, prestige_input
   r->in = *in;
   int rc = read_footer(r, err);
   if (!rc) rc = rschema_build(&r->rs, &r->meta, err);
+  if (!rc) rc = rschema_set_int96_unit(&r->rs, r->opts.int96_unit, err);
   if (!rc) restore_arrow_schema(r);
   if (!rc) widen_large_strings(r);
   if (rc && rc != PRESTIGE_ENOMEM && !strstr(err->message, r->in.name)) prestige_error_prefix(err, "%s", r->in.name);
@@ -553,19 +560,6 @@ static int leaf_array(const rnode_t *n, const rcolumn_t *c, const slots_t *s, st
         case PRESTIGE_ARROW_BOOL: if (src[0]) out[i >> 3] |= (uint8_t)(1u << (i & 7)); break;
         case PRESTIGE_ARROW_INT8: case PRESTIGE_ARROW_UINT8: case PRESTIGE_ARROW_INT16: case PRESTIGE_ARROW_UINT16:
           memcpy(dst, src, (size_t)w); /* low bytes of the little-endian INT32 */
-          break;
-        case PRESTIGE_ARROW_TIMESTAMP:
-          if (n->physical == PRESTIGE_PHYSICAL_INT96) {
-            int64_t nanos;
-            int32_t jd;
-            memcpy(&nanos, src, 8);
-            memcpy(&jd, src + 8, 4);
-            /* wrapping arithmetic as Arrow C++ does: dates far outside the ns range overflow */
-            int64_t ns = (int64_t)((uint64_t)((int64_t)jd - 2440588LL) * 86400000000000ULL + (uint64_t)nanos);
-            memcpy(dst, &ns, 8);
-          } else {
-            memcpy(dst, src, 8);
-          }
           break;
         case PRESTIGE_ARROW_DECIMAL128: {
           uint8_t le[16];

@@ -497,6 +497,153 @@ static bool rows_meet(const row_ranges_t *r, int64_t start, int64_t end) {
   return lo < r->n && r->v[lo].start < end;
 }
 
+/* ---- values whose Arrow layout differs from the Parquet one ------------------------------------ */
+/* The row (within the row group) that holds value vi, for error messages. */
+static int64_t value_row(const rcolumn_t *c, const rnode_t *leaf, const rpage_sel_t *sel, int64_t vi) {
+  int64_t slot = vi;
+  if (!c->spaced && c->def) {
+    int64_t seen = -1;
+    for (slot = 0; slot < c->n_levels; slot++)
+      if (c->def[slot] >= leaf->def && ++seen == vi) break;
+  }
+  int64_t row = slot;
+  if (c->rep) {
+    row = -1;
+    for (int64_t i = 0; i <= slot && i < c->n_levels; i++) row += c->rep[i] == 0;
+  }
+  for (size_t k = 0; sel && k < sel->decoded.n; k++) { /* decoded rows -> row group rows */
+    int64_t n = sel->decoded.v[k].end - sel->decoded.v[k].start;
+    if (row < n) return sel->decoded.v[k].start + row;
+    row -= n;
+  }
+  return row;
+}
+
+static bool value_present(const rcolumn_t *c, const rnode_t *leaf, int64_t vi) {
+  return !c->spaced || !c->def || c->def[vi] >= leaf->def; /* spaced: null slots hold zeros */
+}
+
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+/* Proleptic Gregorian date of a day count from 1970-01-01 (days_from_civil inverted). */
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
+  z += 719468;
+  int64_t era = floor_div(z, 146097);
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+
+#define JULIAN_DAY_OF_UNIX_EPOCH 2440588 /* Julian day number of 1970-01-01 */
+#define NS_PER_DAY 86400000000000LL
+#define US_PER_DAY 86400000000LL
+
+/* Spark's INT96 encoder computes micros + JULIAN_DAY_OF_UNIX_EPOCH days in wrapping 64-bit
+ * arithmetic, so a timestamp after year 287,586 is stored as a negative Julian day with a
+ * negative time of day (int96_from_spark.parquet's 290000-12-31 is one). For that pattern alone
+ * (a sum below int64 with time of day <= 0) the sum is taken modulo 2^64, which gives back
+ * exactly the microseconds Spark wrote: what Spark, arrow-rs and DataFusion read. Anything else
+ * outside int64 is refused, never wrapped. */
+static bool spark_overflowed_micros(int32_t jd, int64_t nanos, int64_t *us) {
+  __int128 t = (__int128)((int64_t)jd - JULIAN_DAY_OF_UNIX_EPOCH) * US_PER_DAY + nanos / 1000;
+  if (nanos > 0 || t >= INT64_MIN) return false;
+  t += (__int128)1 << 64;
+  if (t < INT64_MIN || t > INT64_MAX) return false;
+  *us = (int64_t)t;
+  return true;
+}
+
+/* INT96 (nanoseconds of the day, then the Julian day, little-endian) -> int64 timestamps in the
+ * leaf's unit, in place. A value outside int64 in that unit is an error, never wrapped. */
+static int int96_to_timestamps(rcolumn_t *c, const rnode_t *leaf, const rpage_sel_t *sel, const char *where,
+                               prestige_error_t *err) {
+  static const char *unit_names[] = {"s", "ms", "us", "ns"};
+  static const int64_t ns_per[] = {1000000000LL, 1000000LL, 1000LL, 1LL};
+  int u = leaf->format[2] == 's' ? 0 : leaf->format[2] == 'm' ? 1 : leaf->format[2] == 'u' ? 2 : 3;
+  uint8_t *v = c->values.data;
+  for (int64_t i = 0; i < c->n_values; i++) {
+    int64_t nanos = 0, out = 0;
+    int32_t jd = 0;
+    if (value_present(c, leaf, i)) {
+      memcpy(&nanos, v + i * 12, 8);
+      memcpy(&jd, v + i * 12 + 8, 4);
+      /* exact: Julian day (signed, as Spark and Impala write it) and nanoseconds in 128 bits */
+      __int128 ns = (__int128)((int64_t)jd - JULIAN_DAY_OF_UNIX_EPOCH) * NS_PER_DAY + nanos;
+      int64_t us;
+      if (spark_overflowed_micros(jd, nanos, &us)) ns = (__int128)us * 1000; /* the instant Spark meant */
+      __int128 q = ns / ns_per[u];
+      if (q * ns_per[u] > ns) q--; /* floor */
+      bool ok = q >= INT64_MIN && q <= INT64_MAX;
+      out = (int64_t)q;
+      if (!ok) {
+        int64_t day = (int64_t)(ns / NS_PER_DAY), tod = (int64_t)(ns % NS_PER_DAY);
+        if (tod < 0) tod += NS_PER_DAY, day--;
+        int64_t y;
+        int mo, d;
+        civil_from_days(day, &y, &mo, &d);
+        return prestige_error_set(err, PRESTIGE_ETYPE,
+                                  "%s: INT96 value %04lld-%02d-%02d %02lld:%02lld:%02lld.%09lld (Julian day %d, %lld ns "
+                                  "into the day) at row %lld does not fit timestamp[%s] (64-bit %s since 1970)%s",
+                                  where, (long long)y, mo, d, (long long)(tod / 3600000000000LL),
+                                  (long long)(tod / 60000000000LL % 60), (long long)(tod / 1000000000LL % 60),
+                                  (long long)(tod % 1000000000LL), jd, (long long)nanos,
+                                  (long long)value_row(c, leaf, sel, i), unit_names[u], unit_names[u],
+                                  u == 3 ? "; read INT96 as microseconds (the default) for dates outside 1677..2262" : "");
+      }
+    }
+    memcpy(v + i * 8, &out, 8); /* in place: value i is read before its 8 bytes are written */
+  }
+  c->values.len = (size_t)c->n_values * 8;
+  c->width = 8;
+  return 0;
+}
+
+/* Parquet INTERVAL (unsigned little-endian months, days, milliseconds) -> Arrow month_day_nano
+ * (int32 months, int32 days, int64 nanoseconds). */
+static int intervals_to_month_day_nano(rcolumn_t *c, const rnode_t *leaf, const rpage_sel_t *sel, const char *where,
+                                       prestige_error_t *err) {
+  buf_t out = BUF_INIT;
+  if (buf_reserve(&out, (size_t)c->n_values * 16 + 1)) return prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", where);
+  const uint8_t *v = c->values.data;
+  for (int64_t i = 0; i < c->n_values; i++) {
+    uint32_t months, days, millis;
+    memcpy(&months, v + i * 12, 4);
+    memcpy(&days, v + i * 12 + 4, 4);
+    memcpy(&millis, v + i * 12 + 8, 4);
+    if (months > INT32_MAX || days > INT32_MAX) {
+      int64_t row = value_row(c, leaf, sel, i);
+      buf_release(&out);
+      return prestige_error_set(err, PRESTIGE_ETYPE, "%s: INTERVAL at row %lld has %u %s, more than an Arrow interval holds "
+                                "(2^31 - 1)", where, (long long)row, months > INT32_MAX ? months : days,
+                                months > INT32_MAX ? "months" : "days");
+    }
+    int32_t mo = (int32_t)months, d = (int32_t)days;
+    int64_t ns = (int64_t)millis * 1000000;
+    uint8_t *o = out.data + i * 16;
+    memcpy(o, &mo, 4);
+    memcpy(o + 4, &d, 4);
+    memcpy(o + 8, &ns, 8);
+  }
+  out.len = (size_t)c->n_values * 16;
+  buf_release(&c->values);
+  c->values = out;
+  c->width = 16;
+  return 0;
+}
+
+static int to_arrow_layout(rcolumn_t *c, const rnode_t *leaf, const rpage_sel_t *sel, const char *where,
+                           prestige_error_t *err) {
+  if (leaf->physical == PRESTIGE_PHYSICAL_INT96 && !strncmp(leaf->format, "ts", 2))
+    return int96_to_timestamps(c, leaf, sel, where, err);
+  if (leaf->physical == PRESTIGE_PHYSICAL_FIXED_LEN_BYTE_ARRAY && leaf->type_length == 12 && !strcmp(leaf->format, "tin"))
+    return intervals_to_month_day_nano(c, leaf, sel, where, err);
+  return 0;
+}
+
 int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *meta, const uint8_t *chunk, size_t len,
                    int64_t num_rows, bool spaced, buf_t *page, rpage_sel_t *sel, bool verify_crc, pq_codec_ctx_t *codec,
                    const char *where, prestige_error_t *err) {
@@ -633,6 +780,7 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
     c->offsets = calloc(1, 8);
     if (!c->offsets) rc = PRESTIGE_ENOMEM;
   }
+  if (!rc) rc = to_arrow_layout(c, leaf, sel, where, err);
   free(x.dict.offsets);
   buf_release(&x.dict.fixed);
   buf_release(&x.dict.data);

@@ -32,6 +32,8 @@ typedef struct rnode {
   int32_t div;        /* ARROW:schema restoration: stored value / div (seconds from ms) */
   bool large;         /* large string/binary/list offsets */
   int16_t max_rep;
+  const char *extension;      /* Arrow extension name for the Parquet annotation (arrow.uuid, ...) */
+  const char *arrow_metadata; /* field metadata restored from ARROW:schema (encoded), or NULL */
 } rnode_t;
 
 typedef struct rschema {
@@ -44,6 +46,11 @@ typedef struct rschema {
 
 int rschema_build(rschema_t *s, const pq_file_metadata_t *m, prestige_error_t *err);
 void rschema_release(rschema_t *s);
+/* Types the INT96 leaves as timestamps of `unit` (a prestige_int96_unit_t, checked here). */
+int rschema_set_int96_unit(rschema_t *s, int unit, prestige_error_t *err);
+/* Field metadata of node n's Arrow field: what ARROW:schema stored for it, the Parquet field id
+ * (PARQUET:field_id) and the extension type of its annotation. */
+int rnode_set_metadata(const rnode_t *n, struct ArrowSchema *s, prestige_error_t *err);
 
 /* Decoded column chunk: levels for every slot and the dense present values. */
 typedef struct rcolumn {

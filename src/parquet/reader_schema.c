@@ -70,24 +70,40 @@ static void leaf_format(const pq_schema_element_t *e, char *f, size_t n) {
       else if (ct == PQ_CT_UINT_64) snprintf(f, n, "L");
       else snprintf(f, n, "l");
       return;
-    case PRESTIGE_PHYSICAL_INT96: snprintf(f, n, "tsn:"); return;
+    case PRESTIGE_PHYSICAL_INT96: snprintf(f, n, "tsu:"); return; /* the unit is the reader's option */
     case PRESTIGE_PHYSICAL_FLOAT: snprintf(f, n, "f"); return;
     case PRESTIGE_PHYSICAL_DOUBLE: snprintf(f, n, "g"); return;
     case PRESTIGE_PHYSICAL_BYTE_ARRAY:
       if (k == PQ_LT_DECIMAL) snprintf(f, n, "d:%d,%d", lt->precision, lt->scale);
       else if (ct == PQ_CT_DECIMAL) snprintf(f, n, "d:%d,%d", e->precision, e->scale);
       else if (k == PQ_LT_STRING || k == PQ_LT_ENUM || k == PQ_LT_JSON || ct == PQ_CT_UTF8 || ct == PQ_CT_ENUM || ct == PQ_CT_JSON)
-        snprintf(f, n, "u");
+        snprintf(f, n, "u"); /* ENUM values are names: text, as DuckDB and parquet-mr's Avro enums read them */
       else snprintf(f, n, "z");
       return;
     case PRESTIGE_PHYSICAL_FIXED_LEN_BYTE_ARRAY:
       if (k == PQ_LT_DECIMAL) snprintf(f, n, "d:%d,%d", lt->precision, lt->scale);
       else if (ct == PQ_CT_DECIMAL) snprintf(f, n, "d:%d,%d", e->precision, e->scale);
       else if (k == PQ_LT_FLOAT16 && e->type_length == 2) snprintf(f, n, "e");
+      /* Parquet INTERVAL: three little-endian uint32 (months, days, milliseconds), read as Arrow's
+       * month_day_nano so that it stays an interval (Arrow C++ reads it as fixed_size_binary(12)) */
+      else if (ct == PQ_CT_INTERVAL && e->type_length == 12) snprintf(f, n, "tin");
       else snprintf(f, n, "w:%d", e->type_length > 0 ? e->type_length : 1);
       return;
     default: snprintf(f, n, "n"); return;
   }
+}
+
+/* The Arrow extension type that keeps a leaf's annotation (see prestige/arrow.h), NULL for none. */
+static const char *leaf_extension(const pq_schema_element_t *e, const char *format) {
+  int k = e->logical_type ? e->logical_type->kind : PQ_LT_NONE;
+  int ct = e->has_converted_type ? e->converted_type : -1;
+  if (e->type == PRESTIGE_PHYSICAL_FIXED_LEN_BYTE_ARRAY && k == PQ_LT_UUID && !strcmp(format, "w:16"))
+    return PRESTIGE_EXTENSION_UUID;
+  if (e->type != PRESTIGE_PHYSICAL_BYTE_ARRAY || format[0] == 'd') return NULL;
+  if (k == PQ_LT_JSON || (k == PQ_LT_NONE && ct == PQ_CT_JSON)) return PRESTIGE_EXTENSION_JSON;
+  if (k == PQ_LT_ENUM || (k == PQ_LT_NONE && ct == PQ_CT_ENUM)) return PRESTIGE_EXTENSION_ENUM;
+  if (k == PQ_LT_BSON || (k == PQ_LT_NONE && ct == PQ_CT_BSON)) return PRESTIGE_EXTENSION_BSON;
+  return NULL;
 }
 
 static int parse(walk_t *w, rnode_t *parent, int16_t def, int16_t rep, bool force_required, rnode_t **out);
@@ -108,6 +124,7 @@ static int make_leaf(walk_t *w, const pq_schema_element_t *e, rnode_t *parent, i
   if (e->type == PRESTIGE_PHYSICAL_FIXED_LEN_BYTE_ARRAY && (!e->has_type_length || e->type_length <= 0))
     return bad(w, "FIXED_LEN_BYTE_ARRAY without a positive type_length", e->name);
   leaf_format(e, n->format, sizeof(n->format));
+  n->extension = leaf_extension(e, n->format);
   if (n->leaf >= w->s->n_leaves) return bad(w, "more leaves than expected", e->name);
   w->s->leaves[n->leaf] = n;
   *out = n;
@@ -274,6 +291,43 @@ int rschema_build(rschema_t *s, const pq_file_metadata_t *m, prestige_error_t *e
     if (set_first_leaf(s->top[i]) < 0) return bad(&w, "a group with no leaf columns", s->top[i]->name);
   }
   if (w.leaf != s->n_leaves) return bad(&w, "leaf count mismatch", root->name);
+  return 0;
+}
+
+int rschema_set_int96_unit(rschema_t *s, int unit, prestige_error_t *err) {
+  static const char letter[] = {'u', 'n', 'm', 's'}; /* by prestige_int96_unit_t */
+  if (unit < PRESTIGE_INT96_MICROS || unit > PRESTIGE_INT96_SECONDS)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "reader option int96_unit: %d is not a prestige_int96_unit_t", unit);
+  for (int32_t l = 0; l < s->n_leaves; l++)
+    if (s->leaves[l]->physical == PRESTIGE_PHYSICAL_INT96) snprintf(s->leaves[l]->format, sizeof(s->leaves[l]->format), "ts%c:", letter[unit]);
+  return 0;
+}
+
+int rnode_set_metadata(const rnode_t *n, struct ArrowSchema *s, prestige_error_t *err) {
+  int32_t np = prestige_metadata_count(n->arrow_metadata);
+  for (int32_t i = 0; i < np; i++) {
+    const char *k, *v;
+    int32_t kl, vl;
+    if (!prestige_metadata_pair(n->arrow_metadata, i, &k, &kl, &v, &vl)) continue;
+    char *key = strndup(k, (size_t)kl);
+    if (!key) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    int rc = 0;
+    if (strcmp(key, "PARQUET:field_id") != 0) /* the Parquet schema's id is the one that holds */
+      rc = prestige_schema_metadata_put(s, key, v, vl, err);
+    free(key);
+    if (rc) return rc;
+  }
+  if (n->field_id >= 0) {
+    char id[16];
+    snprintf(id, sizeof(id), "%d", n->field_id);
+    PRESTIGE_TRY(prestige_schema_metadata_put(s, "PARQUET:field_id", id, -1, err));
+  }
+  const char *cur;
+  int32_t cl;
+  /* the annotation decides; parameters ARROW:schema stored for the same extension are kept */
+  if (n->extension && (!prestige_schema_extension_name(s, &cur, &cl) || (size_t)cl != strlen(n->extension) ||
+                       memcmp(cur, n->extension, (size_t)cl)))
+    PRESTIGE_TRY(prestige_schema_set_extension(s, n->extension, NULL, err));
   return 0;
 }
 

@@ -243,6 +243,8 @@ int prestige_parquet_writer_write_slice(prestige_parquet_writer_t *w, const stru
   int64_t total = row0 + n_rows;
   if (batch->null_count != 0 && batch->buffers[0])
     return prestige_error_set(err, PRESTIGE_EINVAL, "writing %s: a record batch cannot have null rows", w->out.name);
+  for (int32_t i = 0; i < w->ps.n_leaves; i++)
+    if ((rc = pqw_column_check(&w->cols[i], batch, row0, n_rows, err))) return prestige_error_prefix(err, "writing %s", w->out.name);
   for (int64_t r = row0; r < total;) {
     int64_t room = w->opts.row_group_rows - w->rg_rows;
     int64_t n = total - r < SLICE_ROWS ? total - r : SLICE_ROWS;

@@ -323,6 +323,16 @@ static inline void physical_value(const pqw_leaf_t *l, const struct ArrowArray *
       return;
     }
     case CONV_NULL: *len = 0; return;
+    case CONV_INTERVAL: { /* month_day_nano -> unsigned months, days, milliseconds (checked by pqw_column_check) */
+      const uint8_t *x = b1 + i * 16;
+      int64_t ns;
+      memcpy(&ns, x + 8, 8);
+      uint32_t ms = (uint32_t)(ns / 1000000);
+      memcpy(tmp, x, 8);
+      memcpy(tmp + 8, &ms, 4);
+      *len = 12;
+      return;
+    }
   }
 }
 
@@ -494,13 +504,20 @@ typedef struct lv {
   int64_t *idx;
   int64_t n_idx, cap_idx;
   int rc;
+  bool dry;     /* only collect the value indices (pqw_column_check) */
+  int64_t *row; /* dry: the top-level row of each value index */
+  int64_t cur_row;
 } lv_t;
 
 static inline void emit(lv_t *s, int16_t def, int16_t rep, int64_t value_index) {
   pqw_column_t *c = s->c;
-  if (c->leaf->max_def > 0) s->rc |= buf_append(&c->def, &def, 2);
-  if (c->leaf->max_rep > 0) s->rc |= buf_append(&c->rep, &rep, 2);
-  c->page_levels++;
+  if (s->dry) {
+    if (def != c->leaf->max_def) return;
+  } else {
+    if (c->leaf->max_def > 0) s->rc |= buf_append(&c->def, &def, 2);
+    if (c->leaf->max_rep > 0) s->rc |= buf_append(&c->rep, &rep, 2);
+    c->page_levels++;
+  }
   if (def == c->leaf->max_def) {
     if (s->n_idx == s->cap_idx) {
       int64_t cap = s->cap_idx ? s->cap_idx * 2 : 1024;
@@ -511,7 +528,16 @@ static inline void emit(lv_t *s, int16_t def, int16_t rep, int64_t value_index) 
       }
       s->idx = p;
       s->cap_idx = cap;
+      if (s->dry) {
+        int64_t *r = realloc(s->row, (size_t)cap * sizeof(int64_t));
+        if (!r) {
+          s->rc = 1;
+          return;
+        }
+        s->row = r;
+      }
     }
+    if (s->dry) s->row[s->n_idx] = s->cur_row;
     s->idx[s->n_idx++] = value_index;
   } else {
     c->page_nulls++;
@@ -563,6 +589,47 @@ static const struct ArrowArray *leaf_array(const pqw_leaf_t *l, const struct Arr
     a = nd->kind == NODE_STRUCT ? a->children[nd->child] : a->children[0];
   }
   return a;
+}
+
+/* Parquet INTERVAL holds unsigned 32-bit months, days and milliseconds. */
+static int check_interval(const pqw_leaf_t *l, const uint8_t *x, int64_t row, prestige_error_t *err) {
+  int32_t months, days;
+  int64_t ns;
+  memcpy(&months, x, 4);
+  memcpy(&days, x + 4, 4);
+  memcpy(&ns, x + 8, 8);
+  const char *why = months < 0 || days < 0 || ns < 0 ? "is negative (Parquet INTERVAL is unsigned)"
+                    : ns % 1000000 ? "is finer than a millisecond (Parquet INTERVAL holds milliseconds)"
+                    : ns / 1000000 > UINT32_MAX ? "has more milliseconds than Parquet INTERVAL holds (2^32 - 1)"
+                    : NULL;
+  if (!why) return 0;
+  char text[96];
+  prestige_interval_format(months, days, ns, text, sizeof(text));
+  return prestige_error_set(err, PRESTIGE_ETYPE, "column \"%s\": interval \"%s\" (%d months, %d days, %lld ns) at row %lld %s",
+                            l->path, text, months, days, (long long)ns, (long long)row, why);
+}
+
+int pqw_column_check(pqw_column_t *c, const struct ArrowArray *batch, int64_t row0, int64_t n, prestige_error_t *err) {
+  const pqw_leaf_t *l = c->leaf;
+  if (l->conv != CONV_INTERVAL) return 0;
+  const struct ArrowArray *top = batch->children[l->top];
+  const uint8_t *vals = leaf_array(l, batch)->buffers[1];
+  int64_t r0 = batch->offset + row0;
+  if (l->depth == 1) {
+    for (int64_t k = 0; k < n; k++)
+      if (prestige_array_is_valid(top, r0 + k)) PRESTIGE_TRY(check_interval(l, vals + (top->offset + r0 + k) * 16, row0 + k, err));
+    return 0;
+  }
+  lv_t s = {.c = c, .dry = true};
+  for (int64_t k = 0; k < n && !s.rc; k++) {
+    s.cur_row = row0 + k;
+    walk(&s, 0, top, r0 + k, 0, 0);
+  }
+  int rc = s.rc ? oom(err, c) : 0;
+  for (int64_t k = 0; !rc && k < s.n_idx; k++) rc = check_interval(l, vals + s.idx[k] * 16, s.row[k], err);
+  free(s.idx);
+  free(s.row);
+  return rc;
 }
 
 int pqw_column_append(pqw_column_t *c, const struct ArrowArray *batch, int64_t row0, int64_t n, prestige_error_t *err) {

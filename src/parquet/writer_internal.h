@@ -27,7 +27,7 @@ typedef struct pqw_node {
 typedef enum {
   CONV_BOOL, CONV_I8, CONV_I16, CONV_I32, CONV_U8, CONV_U16, CONV_U32, CONV_I64, CONV_U64, CONV_I32_MUL1000,
   CONV_I64_MUL1000, CONV_DATE64, CONV_FLOAT, CONV_DOUBLE, CONV_BYTES32, CONV_BYTES64, CONV_FIXED, CONV_DEC_I32,
-  CONV_DEC_I64, CONV_DEC_FLBA, CONV_NULL
+  CONV_DEC_I64, CONV_DEC_FLBA, CONV_NULL, CONV_INTERVAL
 } pqw_conv_t;
 
 typedef enum { SORT_SIGNED, SORT_UNSIGNED, SORT_FLOAT, SORT_BYTES, SORT_DECIMAL_BE, SORT_FLOAT16, SORT_BOOL } pqw_sort_t;
@@ -119,6 +119,10 @@ int pqw_column_init(pqw_column_t *c, const pqw_leaf_t *leaf, const prestige_parq
 void pqw_column_release(pqw_column_t *c);
 /* Appends the leaf's levels and values for top-level rows [row0, row0 + n) of batch. */
 int pqw_column_append(pqw_column_t *c, const struct ArrowArray *batch, int64_t row0, int64_t n, prestige_error_t *err);
+/* Checks the values of top-level rows [row0, row0 + n) that Parquet cannot store as they are
+ * (month_day_nano intervals that are negative or finer than a millisecond) before any column
+ * takes the rows, so a refused batch leaves the writer usable. */
+int pqw_column_check(pqw_column_t *c, const struct ArrowArray *batch, int64_t row0, int64_t n, prestige_error_t *err);
 /* Cuts the current page if it has reached the page size. */
 int pqw_column_maybe_flush_page(pqw_column_t *c, prestige_error_t *err);
 /* Bytes buffered for the current row group (encoded pages plus the open page). */

@@ -55,6 +55,28 @@ static int32_t decimal_bytes(int32_t precision) {
 }
 
 /* Sets physical/logical/converted type of a leaf element and the leaf's conversion. */
+/* The annotation an Arrow extension type asks for (see prestige/arrow.h); the storage type has
+ * set the physical type already. */
+static int extension_type(builder_t *b, const struct ArrowSchema *f, pq_schema_element_t *e, pq_logical_type_t **lt) {
+  prestige_arrow_extension_t ext;
+  PRESTIGE_TRY(prestige_schema_extension(f, &ext, b->err));
+  int kind = PQ_LT_NONE, ct = -1;
+  switch (ext) {
+    case PRESTIGE_ARROW_EXT_UUID: kind = PQ_LT_UUID; break; /* UUID has no converted type */
+    case PRESTIGE_ARROW_EXT_JSON: kind = PQ_LT_JSON, ct = PQ_CT_JSON; break;
+    /* BSON without its converted type: DuckDB refuses a whole file whose schema holds converted
+     * type BSON (20) but reads the logical type alone (as BLOB), and readers that know BSON know
+     * the logical type */
+    case PRESTIGE_ARROW_EXT_BSON: kind = PQ_LT_BSON; break;
+    case PRESTIGE_ARROW_EXT_ENUM: kind = PQ_LT_ENUM, ct = PQ_CT_ENUM; break;
+    default: return 0; /* unknown extensions are written as their storage type */
+  }
+  if (!(*lt = new_logical(b, kind))) return oom(b);
+  e->has_converted_type = ct >= 0;
+  e->converted_type = ct >= 0 ? ct : 0;
+  return 0;
+}
+
 static int leaf_type(builder_t *b, const struct ArrowSchema *f, pq_schema_element_t *e, pqw_leaf_t *leaf) {
   prestige_arrow_type_info_t t;
   PRESTIGE_TRY(prestige_arrow_schema_type(f, &t, b->err));
@@ -171,11 +193,25 @@ static int leaf_type(builder_t *b, const struct ArrowSchema *f, pq_schema_elemen
       }
       break;
     case PRESTIGE_ARROW_DURATION: e->type = PRESTIGE_PHYSICAL_INT64; leaf->conv = CONV_I64; break;
+    case PRESTIGE_ARROW_INTERVAL_MONTH_DAY_NANO:
+      /* Parquet INTERVAL: FIXED_LEN_BYTE_ARRAY(12) with the converted type only (LogicalType has
+       * none); its sort order is undefined, so no statistics (parquet-format LogicalTypes.md) */
+      e->type = PRESTIGE_PHYSICAL_FIXED_LEN_BYTE_ARRAY;
+      e->has_type_length = true;
+      e->type_length = 12;
+      e->has_converted_type = true;
+      e->converted_type = PQ_CT_INTERVAL;
+      leaf->conv = CONV_INTERVAL;
+      leaf->sort = SORT_BYTES;
+      break;
     default:
       return prestige_error_set(b->err, PRESTIGE_EUNSUPPORTED, "field \"%s\": Arrow type %s cannot be written to Parquet",
                                 f->name ? f->name : "", prestige_arrow_type_name(t.type));
   }
 #undef INTEGER
+  pq_logical_type_t *ext_lt = NULL;
+  PRESTIGE_TRY(extension_type(b, f, e, &ext_lt));
+  if (ext_lt) lt = ext_lt; /* arrow.json on utf8 is JSON, not STRING */
   if (lt && lt->kind == PQ_LT_INTEGER && lt->bit_width == 32 && lt->is_signed) lt = NULL;
   e->logical_type = lt;
   leaf->physical = e->type;
@@ -211,6 +247,7 @@ static int resolve_options(builder_t *b, pqw_leaf_t *leaf) {
     if (c->statistics >= 0) leaf->statistics = c->statistics;
   }
   if (leaf->physical == PRESTIGE_PHYSICAL_BOOLEAN) leaf->dictionary = false;
+  if (leaf->conv == CONV_INTERVAL) leaf->statistics = false; /* INTERVAL has no defined order */
   int e = leaf->encoding;
   bool ok = true;
   switch (e) {

@@ -19,6 +19,16 @@
 
 #define TMP_DIR ".prestige-tmp"
 
+typedef struct local_store {
+  prestige_store_t base;
+  char *dir;  /* absolute, without a trailing '/' */
+  int dir_fd; /* O_DIRECTORY fd of dir */
+} local_store_t;
+
+#define L(st) ((const local_store_t *)(st))
+
+static const store_ops_t store_local_ops;
+
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory"); }
 
 static int errno_code(int e) {
@@ -46,9 +56,15 @@ static int mkdirs(char *path, size_t from) {
   return 0;
 }
 
-int store_local_init(prestige_store_t *st, const char *dir, prestige_error_t *err) {
-  st->ops = &store_local_ops;
-  st->local = true;
+static void loc_destroy(prestige_store_t *st) {
+  local_store_t *ls = (local_store_t *)st;
+  if (ls->dir_fd >= 0) close(ls->dir_fd);
+  free(ls->dir);
+  free(st->url);
+  free(ls);
+}
+
+static int local_init(local_store_t *ls, const char *dir, prestige_error_t *err) {
   if (!dir || !*dir) return prestige_error_set(err, PRESTIGE_EINVAL, "local store needs a directory");
   size_t dl = strlen(dir);
   char *d = malloc(dl + 2);
@@ -67,21 +83,38 @@ int store_local_init(prestige_store_t *st, const char *dir, prestige_error_t *er
   struct stat sb;
   if (stat(real, &sb) != 0 || !S_ISDIR(sb.st_mode))
     return prestige_error_set(err, PRESTIGE_EINVAL, "store directory %s is not a directory", dir);
-  st->dir = strdup(real);
+  ls->dir = strdup(real);
   size_t ul = strlen(real) + 16;
-  st->url = malloc(ul);
-  if (!st->dir || !st->url) return oom(err);
-  snprintf(st->url, ul, "file://%s/", strcmp(real, "/") ? real : "");
-  st->dir_fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (st->dir_fd < 0) return sys_err(err, "opening store directory", real);
+  ls->base.url = malloc(ul);
+  if (!ls->dir || !ls->base.url) return oom(err);
+  snprintf(ls->base.url, ul, "file://%s/", strcmp(real, "/") ? real : "");
+  ls->base.bucket = ls->dir;
+  ls->base.local_dir = ls->dir;
+  ls->dir_fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (ls->dir_fd < 0) return sys_err(err, "opening store directory", real);
+  return 0;
+}
+
+int store_local_open(prestige_store_t **out, const char *dir, prestige_error_t *err) {
+  *out = NULL;
+  local_store_t *ls = calloc(1, sizeof *ls);
+  if (!ls) return oom(err);
+  ls->base.ops = &store_local_ops;
+  ls->dir_fd = -1;
+  int rc = local_init(ls, dir, err);
+  if (rc) {
+    loc_destroy(&ls->base);
+    return rc;
+  }
+  *out = &ls->base;
   return 0;
 }
 
 static char *path_of(const prestige_store_t *st, const char *key) {
-  size_t dl = strlen(st->dir), kl = strlen(key);
+  size_t dl = strlen(L(st)->dir), kl = strlen(key);
   char *p = malloc(dl + kl + 2);
   if (!p) return NULL;
-  memcpy(p, st->dir, dl);
+  memcpy(p, L(st)->dir, dl);
   p[dl] = '/';
   memcpy(p + dl + 1, key, kl + 1);
   return p;
@@ -102,19 +135,19 @@ static void fsync_parent(const char *path) {
 
 /* Creates a temporary file under <dir>/.prestige-tmp; *tmp_path malloc'd. */
 static int make_tmp(const prestige_store_t *st, char **tmp_path, int *fd, prestige_error_t *err) {
-  size_t n = strlen(st->dir) + sizeof(TMP_DIR) + 32;
+  size_t n = strlen(L(st)->dir) + sizeof(TMP_DIR) + 32;
   char *t = malloc(n);
   if (!t) return oom(err);
-  snprintf(t, n, "%s/" TMP_DIR, st->dir);
+  snprintf(t, n, "%s/" TMP_DIR, L(st)->dir);
   if (mkdir(t, 0755) != 0 && errno != EEXIST) {
     int rc = sys_err(err, "creating", t);
     free(t);
     return rc;
   }
-  snprintf(t, n, "%s/" TMP_DIR "/obj-XXXXXX", st->dir);
+  snprintf(t, n, "%s/" TMP_DIR "/obj-XXXXXX", L(st)->dir);
   *fd = mkostemp(t, O_CLOEXEC);
   if (*fd < 0) {
-    int rc = sys_err(err, "creating temporary file in", st->dir);
+    int rc = sys_err(err, "creating temporary file in", L(st)->dir);
     free(t);
     return rc;
   }
@@ -140,7 +173,7 @@ static int publish(const prestige_store_t *st, const char *tmp, const char *key,
   char *dst = path_of(st, key);
   if (!dst) return oom(err);
   int rc = 0;
-  if (mkdirs(dst, strlen(st->dir)) != 0) {
+  if (mkdirs(dst, strlen(L(st)->dir)) != 0) {
     rc = sys_err(err, "creating directories for", dst);
   } else if (if_absent) {
     if (link(tmp, dst) != 0) {
@@ -468,7 +501,7 @@ static int loc_del(prestige_store_t *st, const char *key, prestige_error_t *err)
   }
   fsync_parent(path);
   /* S3 has no directories: remove parents left empty, up to the store root */
-  size_t root = strlen(st->dir);
+  size_t root = strlen(L(st)->dir);
   for (char *sl = strrchr(path, '/'); sl && (size_t)(sl - path) > root; sl = strrchr(path, '/')) {
     *sl = 0;
     if (rmdir(path) != 0) break;
@@ -566,7 +599,7 @@ static int loc_list_page(prestige_store_t *st, const char *prefix, const char *s
   /* start at the deepest directory the prefix names */
   const char *sl = strrchr(w.prefix, '/');
   size_t dir_part = sl ? (size_t)(sl - w.prefix) : 0;
-  if (buf_append(&abs, st->dir, strlen(st->dir)) || (dir_part && (buf_append_u8(&abs, '/') || buf_append(&abs, w.prefix, dir_part))) ||
+  if (buf_append(&abs, L(st)->dir, strlen(L(st)->dir)) || (dir_part && (buf_append_u8(&abs, '/') || buf_append(&abs, w.prefix, dir_part))) ||
       buf_append_u8(&abs, 0) || buf_append(&rel, w.prefix, dir_part) || buf_append_u8(&rel, 0)) {
     buf_release(&abs);
     buf_release(&rel);
@@ -586,9 +619,7 @@ static int loc_list_page(prestige_store_t *st, const char *prefix, const char *s
   return 0;
 }
 
-static void loc_destroy(prestige_store_t *st) { (void)st; }
-
-const store_ops_t store_local_ops = {
+static const store_ops_t store_local_ops = {
     .put = loc_put,
     .put_file = loc_put_file,
     .open_output = loc_open_output,

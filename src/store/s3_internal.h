@@ -5,16 +5,17 @@
 #ifndef PRESTIGE_STORE_S3_INTERNAL_H
 #define PRESTIGE_STORE_S3_INTERNAL_H
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
 #include "core/buf.h"
+#include "net/http_client.h"
+#include "prestige/s3.h"
 #include "prestige/store.h"
 #include "store/sigv4.h"
 
-#define S3_POOL_MAX 32
+#define S3_POOL_MAX 32 /* threads of one transfer: 2 * concurrency at most */
 
 struct prestige_s3_client {
   atomic_int refs;
@@ -29,13 +30,8 @@ struct prestige_s3_client {
   bool sign_payload;
   size_t part_size;
   int concurrency;
-  int max_retries;
-  int64_t retry_base_ms, retry_max_ms, connect_timeout_ms, stall_timeout_ms;
-  pthread_mutex_t pool_mu;
-  CURL *pool[S3_POOL_MAX];
-  int pool_n;
-  CURLSH *share;
-  pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST];
+  http_client_t *http;      /* handle pool, timeouts */
+  http_retry_policy_t retry; /* 5xx, 429, SlowDown and transport failures, every S3 request */
 };
 
 typedef struct s3_request {

@@ -341,8 +341,8 @@ static int mpu_complete(mpu_t *m, prestige_error_t *err) {
     rc = prestige_error_set(err, PRESTIGE_EHTTP, "S3 CompleteMultipartUpload %s: %s: %s", u, code ? code : "error",
                             msg ? msg : "");
     xml_free(&d);
-    if (!retry || attempt >= m->c->max_retries) goto out;
-    usleep((useconds_t)(m->c->retry_base_ms * 1000 << (attempt < 6 ? attempt : 6)));
+    if (!retry || attempt + 1 >= m->c->retry.max_attempts) goto out;
+    if ((rc = http_backoff_wait(&m->c->retry, attempt + 1, NULL, err))) goto out;
   }
 nomem:
   rc = oom(err);

@@ -11,14 +11,25 @@
 #include "store/s3_internal.h"
 #include "store/store_internal.h"
 
+typedef struct s3_store {
+  prestige_store_t base;
+  prestige_s3_client_t *s3;
+  char *bucket;
+  char *root; /* key prefix: "" or ending in '/' */
+} s3_store_t;
+
+#define S(st) ((const s3_store_t *)(st))
+
+static const store_ops_t store_s3_ops;
+
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory"); }
 
 /* Full key = root + key, in a caller buffer or malloc'd when long. */
 static char *full_key(const prestige_store_t *st, const char *key) {
-  size_t rl = strlen(st->root), kl = strlen(key);
+  size_t rl = strlen(S(st)->root), kl = strlen(key);
   char *f = malloc(rl + kl + 1);
   if (!f) return NULL;
-  memcpy(f, st->root, rl);
+  memcpy(f, S(st)->root, rl);
   memcpy(f + rl, key, kl + 1);
   return f;
 }
@@ -30,45 +41,45 @@ static char *full_key(const prestige_store_t *st, const char *key) {
 static int s3s_put(prestige_store_t *st, const char *key, const void *data, size_t len, bool if_absent,
                    prestige_error_t *err) {
   WITH_KEY(st, key, fk, err);
-  int rc = s3_put_object(st->s3, st->bucket, fk, data, len, if_absent, err);
+  int rc = s3_put_object(S(st)->s3, S(st)->bucket, fk, data, len, if_absent, err);
   free(fk);
   return rc;
 }
 static int s3s_put_file(prestige_store_t *st, const char *key, const char *path, prestige_error_t *err) {
   WITH_KEY(st, key, fk, err);
-  int rc = s3_put_file(st->s3, st->bucket, fk, path, false, err);
+  int rc = s3_put_file(S(st)->s3, S(st)->bucket, fk, path, false, err);
   free(fk);
   return rc;
 }
 static int s3s_open_output(prestige_store_t *st, const char *key, prestige_output_t *out, prestige_error_t *err) {
   WITH_KEY(st, key, fk, err);
-  int rc = s3_open_output(st->s3, st->bucket, fk, false, out, err);
+  int rc = s3_open_output(S(st)->s3, S(st)->bucket, fk, false, out, err);
   free(fk);
   return rc;
 }
 static int s3s_get(prestige_store_t *st, const char *key, uint8_t **data, size_t *len, prestige_error_t *err) {
   WITH_KEY(st, key, fk, err);
-  int rc = s3_get_object(st->s3, st->bucket, fk, data, len, err);
+  int rc = s3_get_object(S(st)->s3, S(st)->bucket, fk, data, len, err);
   free(fk);
   return rc;
 }
 static int s3s_get_range(prestige_store_t *st, const char *key, uint64_t off, size_t len, void *dst,
                          prestige_error_t *err) {
   WITH_KEY(st, key, fk, err);
-  int rc = s3_get_range(st->s3, st->bucket, fk, off, len, dst, NULL, err);
+  int rc = s3_get_range(S(st)->s3, S(st)->bucket, fk, off, len, dst, NULL, err);
   free(fk);
   return rc;
 }
 static int s3s_get_file(prestige_store_t *st, const char *key, const char *path, prestige_progress_fn progress,
                         void *user_data, prestige_error_t *err) {
   WITH_KEY(st, key, fk, err);
-  int rc = s3_get_file(st->s3, st->bucket, fk, path, progress, user_data, err);
+  int rc = s3_get_file(S(st)->s3, S(st)->bucket, fk, path, progress, user_data, err);
   free(fk);
   return rc;
 }
 static int s3s_head(prestige_store_t *st, const char *key, prestige_object_meta_t *meta, prestige_error_t *err) {
   WITH_KEY(st, key, fk, err);
-  int rc = s3_head_object(st->s3, st->bucket, fk, meta, err);
+  int rc = s3_head_object(S(st)->s3, S(st)->bucket, fk, meta, err);
   free(fk);
   if (!rc) {
     free(meta->key);
@@ -82,7 +93,7 @@ static int s3s_head(prestige_store_t *st, const char *key, prestige_object_meta_
 }
 static int s3s_del(prestige_store_t *st, const char *key, prestige_error_t *err) {
   WITH_KEY(st, key, fk, err);
-  int rc = s3_delete_object(st->s3, st->bucket, fk, err);
+  int rc = s3_delete_object(S(st)->s3, S(st)->bucket, fk, err);
   free(fk);
   return rc;
 }
@@ -92,7 +103,7 @@ static int s3s_del_many(prestige_store_t *st, const char *const *keys, size_t n,
   int rc = 0;
   for (size_t i = 0; i < n && !rc; i++)
     if (!(fks[i] = full_key(st, keys[i]))) rc = oom(err);
-  if (!rc) rc = s3_delete_objects(st->s3, st->bucket, (const char *const *)fks, n, err);
+  if (!rc) rc = s3_delete_objects(S(st)->s3, S(st)->bucket, (const char *const *)fks, n, err);
   for (size_t i = 0; i < n; i++) free(fks[i]);
   free(fks);
   return rc;
@@ -108,16 +119,16 @@ static int s3s_list_page(prestige_store_t *st, const char *prefix, const char *s
     return oom(err);
   }
   char *next = NULL;
-  int rc = s3_list_page(st->s3, st->bucket, fp, fsa, *token, items, n, &next, err);
+  int rc = s3_list_page(S(st)->s3, S(st)->bucket, fp, fsa, *token, items, n, &next, err);
   free(fp);
   free(fsa);
   if (rc) return rc;
   free(*token);
   *token = next;
-  size_t rl = strlen(st->root);
+  size_t rl = strlen(S(st)->root);
   for (size_t i = 0; i < *n; i++) {
     prestige_object_meta_t *m = &(*items)[i];
-    if (strncmp(m->key, st->root, rl) != 0) continue; /* cannot happen with a correct server */
+    if (strncmp(m->key, S(st)->root, rl) != 0) continue; /* cannot happen with a correct server */
     memmove(m->key, m->key + rl, strlen(m->key) - rl + 1);
   }
   return 0;
@@ -269,16 +280,16 @@ static int s3s_open_input(prestige_store_t *st, const char *key, uint64_t known_
   s3_in_t *in = calloc(1, sizeof *in);
   if (!in) return oom(err);
   pthread_mutex_init(&in->mu, NULL);
-  in->c = prestige_s3_client_ref(st->s3);
-  in->bucket = strdup(st->bucket);
+  in->c = prestige_s3_client_ref(S(st)->s3);
+  in->bucket = strdup(S(st)->bucket);
   in->key = full_key(st, key);
-  size_t nl = strlen(st->bucket) + (in->key ? strlen(in->key) : 0) + 8;
+  size_t nl = strlen(S(st)->bucket) + (in->key ? strlen(in->key) : 0) + 8;
   in->name = malloc(nl);
   if (!in->bucket || !in->key || !in->name) {
     s3_in_close(in);
     return oom(err);
   }
-  snprintf(in->name, nl, "s3://%s/%s", st->bucket, in->key);
+  snprintf(in->name, nl, "s3://%s/%s", S(st)->bucket, in->key);
   if (known_size > 0) {
     in->size = known_size;
     in->have_size = true;
@@ -300,9 +311,52 @@ static int s3s_open_input(prestige_store_t *st, const char *key, uint64_t known_
   return 0;
 }
 
-static void s3s_destroy(prestige_store_t *st) { (void)st; }
+static void s3s_destroy(prestige_store_t *st) {
+  s3_store_t *ss = (s3_store_t *)st;
+  prestige_s3_client_free(ss->s3);
+  free(ss->bucket);
+  free(ss->root);
+  free(st->url);
+  free(ss);
+}
 
-const store_ops_t store_s3_ops = {
+int store_s3_open(prestige_store_t **out, prestige_s3_client_t *client, const char *bucket, const char *prefix,
+                  prestige_error_t *err) {
+  *out = NULL;
+  s3_store_t *ss = calloc(1, sizeof *ss);
+  if (!ss) return oom(err);
+  ss->base.ops = &store_s3_ops;
+  int rc = 0;
+  if (client) {
+    ss->s3 = prestige_s3_client_ref(client);
+  } else if ((rc = prestige_s3_client_new(&ss->s3, NULL, err))) {
+    s3s_destroy(&ss->base);
+    return rc;
+  }
+  const char *pf = prefix ? prefix : "";
+  while (*pf == '/') pf++;
+  size_t pl = strlen(pf), bl = strlen(bucket);
+  ss->bucket = strdup(bucket);
+  ss->root = malloc(pl + 2);
+  if (ss->root) {
+    memcpy(ss->root, pf, pl);
+    if (pl && pf[pl - 1] != '/') ss->root[pl++] = '/';
+    ss->root[pl] = 0;
+  }
+  size_t ul = bl + pl + 8;
+  ss->base.url = malloc(ul);
+  if (!ss->bucket || !ss->root || !ss->base.url) {
+    s3s_destroy(&ss->base);
+    return oom(err);
+  }
+  snprintf(ss->base.url, ul, "s3://%s/%s", bucket, ss->root);
+  ss->base.bucket = ss->bucket;
+  ss->base.key_root_len = strlen(ss->root);
+  *out = &ss->base;
+  return 0;
+}
+
+static const store_ops_t store_s3_ops = {
     .put = s3s_put,
     .put_file = s3s_put_file,
     .open_output = s3s_open_output,

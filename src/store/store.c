@@ -7,9 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "store/s3_internal.h"
 #include "store/store_internal.h"
 
 void prestige_object_meta_clear(prestige_object_meta_t *m) {
@@ -73,29 +71,13 @@ static int validate_key(bool local, size_t root_len, const char *key, prestige_e
 }
 
 int prestige_store_validate_key(const prestige_store_t *st, const char *key, prestige_error_t *err) {
-  return validate_key(st->local, st->root ? strlen(st->root) : 0, key, err);
+  return validate_key(st->local_dir != NULL, st->key_root_len, key, err);
 }
 
 /* ---- opening ------------------------------------------------------------------------------------ */
 
-static int store_new(prestige_store_t **out, prestige_error_t *err) {
-  *out = calloc(1, sizeof **out);
-  if (!*out) return oom(err);
-  (*out)->dir_fd = -1;
-  return 0;
-}
-
 int prestige_store_open_local(prestige_store_t **out, const char *dir, prestige_error_t *err) {
-  prestige_store_t *st;
-  PRESTIGE_TRY(store_new(&st, err));
-  int rc = store_local_init(st, dir, err);
-  if (rc) {
-    prestige_store_free(st);
-    *out = NULL;
-    return rc;
-  }
-  *out = st;
-  return 0;
+  return store_local_open(out, dir, err);
 }
 
 int prestige_store_open_s3(prestige_store_t **out, prestige_s3_client_t *client, const char *bucket, const char *prefix,
@@ -105,35 +87,7 @@ int prestige_store_open_s3(prestige_store_t **out, prestige_s3_client_t *client,
   size_t bl = strlen(bucket);
   if (bl < 3 || bl > 63 || strchr(bucket, '/'))
     return prestige_error_set(err, PRESTIGE_EINVAL, "invalid S3 bucket name \"%s\"", bucket);
-  prestige_store_t *st;
-  PRESTIGE_TRY(store_new(&st, err));
-  st->ops = &store_s3_ops;
-  int rc = 0;
-  if (client) {
-    st->s3 = prestige_s3_client_ref(client);
-  } else if ((rc = prestige_s3_client_new(&st->s3, NULL, err))) {
-    prestige_store_free(st);
-    return rc;
-  }
-  const char *pf = prefix ? prefix : "";
-  while (*pf == '/') pf++;
-  size_t pl = strlen(pf);
-  st->bucket = strdup(bucket);
-  st->root = malloc(pl + 2);
-  if (st->root) {
-    memcpy(st->root, pf, pl);
-    if (pl && pf[pl - 1] != '/') st->root[pl++] = '/';
-    st->root[pl] = 0;
-  }
-  size_t ul = bl + pl + 8;
-  st->url = malloc(ul);
-  if (!st->bucket || !st->root || !st->url) {
-    prestige_store_free(st);
-    return oom(err);
-  }
-  snprintf(st->url, ul, "s3://%s/%s", bucket, st->root);
-  *out = st;
-  return 0;
+  return store_s3_open(out, client, bucket, prefix, err);
 }
 
 int prestige_s3_url_split(const char *url, char *bucket, size_t cap, const char **rest, prestige_error_t *err) {
@@ -166,20 +120,13 @@ int prestige_store_open(prestige_store_t **out, const char *url, prestige_s3_cli
 }
 
 void prestige_store_free(prestige_store_t *st) {
-  if (!st) return;
-  if (st->ops && st->ops->destroy) st->ops->destroy(st);
-  if (st->dir_fd >= 0) close(st->dir_fd);
-  prestige_s3_client_free(st->s3);
-  free(st->url);
-  free(st->dir);
-  free(st->bucket);
-  free(st->root);
-  free(st);
+  if (st) st->ops->destroy(st);
 }
 
 const char *prestige_store_url(const prestige_store_t *st) { return st->url; }
-bool prestige_store_is_local(const prestige_store_t *st) { return st->local; }
-const char *prestige_store_local_dir(const prestige_store_t *st) { return st->local ? st->dir : NULL; }
+const char *prestige_store_bucket(const prestige_store_t *st) { return st->bucket; }
+bool prestige_store_is_local(const prestige_store_t *st) { return st->local_dir != NULL; }
+const char *prestige_store_local_dir(const prestige_store_t *st) { return st->local_dir; }
 
 /* ---- dispatch ----------------------------------------------------------------------------------- */
 

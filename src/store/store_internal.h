@@ -1,4 +1,8 @@
-/* Object store dispatch: each store kind implements these operations on root-relative keys. */
+/*
+ * The object store's backends. Each backend is its own struct embedding prestige_store_t as its
+ * first member (libgit2's ODB backends): the front end (store.c) knows only the parent and the
+ * operations, the backends (local.c, s3_store.c) never include each other.
+ */
 #ifndef PRESTIGE_STORE_STORE_INTERNAL_H
 #define PRESTIGE_STORE_STORE_INTERNAL_H
 
@@ -20,22 +24,22 @@ typedef struct store_ops {
    * the start, set to NULL when there are no more pages). */
   int (*list_page)(prestige_store_t *st, const char *prefix, const char *start_after, char **token,
                    prestige_object_meta_t **items, size_t *n, prestige_error_t *err);
+  /* Frees the backend and its parent's fields. */
   void (*destroy)(prestige_store_t *st);
 } store_ops_t;
 
+/* The parent every backend embeds first. */
 struct prestige_store {
   const store_ops_t *ops;
-  char *url;
-  bool local;
-  char *dir;     /* local: absolute directory without trailing '/' */
-  int dir_fd;    /* local: O_PATH|O_DIRECTORY fd of dir */
-  prestige_s3_client_t *s3;
-  char *bucket;  /* s3 */
-  char *root;    /* s3: key prefix ("" or ending in '/') */
+  char *url;            /* "file:///dir/" or "s3://bucket/prefix/" */
+  char *bucket;         /* the bucket's name: S3's bucket, or a local store's directory */
+  const char *local_dir; /* local stores: the absolute directory; NULL otherwise */
+  size_t key_root_len;  /* bytes the backend puts before every key (S3's prefix), for the 1024-byte limit */
 };
 
-extern const store_ops_t store_local_ops;
-extern const store_ops_t store_s3_ops;
-int store_local_init(prestige_store_t *st, const char *dir, prestige_error_t *err);
+/* Backends' constructors (the front end validates the arguments it can). */
+int store_local_open(prestige_store_t **out, const char *dir, prestige_error_t *err);
+int store_s3_open(prestige_store_t **out, prestige_s3_client_t *client, const char *bucket, const char *prefix,
+                  prestige_error_t *err);
 
 #endif

@@ -137,7 +137,7 @@ static void *worker(void *arg) {
         LOG_WARN("uploaded %s but could not remove it: %s", j->path, strerror(errno));
     }
     double ms = (double)(prestige_monotonic_ns() - t0) / 1e6;
-    prestige_label_t lb[2] = {{"bucket", prestige_store_url(up->store)}, {"status", rc ? "failure" : "success"}};
+    prestige_label_t lb[2] = {{"bucket", prestige_store_bucket(up->store)}, {"status", rc ? "failure" : "success"}};
     prestige_metrics_counter_add("prestige.file_upload.count", lb, 2, 1);
     prestige_metrics_histogram_record("prestige.file_upload.duration_ms", lb, 2, ms);
     if (!rc) prestige_metrics_histogram_record("prestige.file_upload.size_bytes", lb, 1, (double)j->size);

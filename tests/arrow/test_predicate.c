@@ -666,5 +666,35 @@ TEST(test_statistics) {
   prestige_schema_release(&s);
 }
 
+/* Fixed-size binary (2 buffers, no offsets) and a string batch whose producer left no data buffer. */
+TEST(test_fixed_size_binary) {
+  prestige_error_t err;
+  struct ArrowSchema s;
+  CHECK_OK(prestige_schema_init(&s, "+s", "", 0, &err));
+  CHECK_OK(prestige_schema_allocate_children(&s, 2, &err));
+  CHECK_OK(prestige_schema_init(s.children[0], "w:3", "k", 0, &err));
+  CHECK_OK(prestige_schema_init(s.children[1], "u", "e", 0, &err));
+  struct ArrowArray a;
+  CHECK_OK(prestige_array_init(&a, 1, 2, &err));
+  a.length = 3;
+  CHECK_OK(prestige_array_init(a.children[0], 2, 0, &err));
+  a.children[0]->length = 3;
+  uint8_t *v = prestige_buffer_alloc(9);
+  memcpy(v, "abcabdxyz", 9);
+  prestige_array_set_buffer(a.children[0], 1, v);
+  CHECK_OK(prestige_array_init(a.children[1], 3, 0, &err));
+  a.children[1]->length = 3;
+  int32_t *off = prestige_buffer_alloc(16);
+  memset(off, 0, 16);
+  prestige_array_set_buffer(a.children[1], 1, off); /* every value empty, no data buffer */
+  CHECK_EQ_INT(select_rows(&s, &a, "k = 'abd'"), rows("1"));
+  CHECK_EQ_INT(select_rows(&s, &a, "k >= 'abd'"), rows("1,2"));
+  CHECK_EQ_INT(select_rows(&s, &a, "k IN ('xyz', 'abc', 'ab')"), rows("0,2"));
+  CHECK_EQ_INT(select_rows(&s, &a, "e = ''"), rows("0,1,2"));
+  CHECK_EQ_INT(select_rows(&s, &a, "e > 'a' OR k < 'b'"), rows("0,1"));
+  a.release(&a);
+  prestige_schema_release(&s);
+}
+
 TEST_MAIN(RUN(test_semantics); RUN(test_parse_and_bind_errors); RUN(test_filter_batches); RUN(test_dictionary);
-          RUN(test_statistics);)
+          RUN(test_statistics); RUN(test_fixed_size_binary);)

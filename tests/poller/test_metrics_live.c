@@ -1,6 +1,8 @@
 /* Scrapes the Prometheus endpoint while a sink, an uploader and a poller run, and checks every
  * counter against what happened. */
 #include <curl/curl.h>
+#include <math.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -35,6 +37,23 @@ static char *scrape(uint16_t port) {
     return NULL;
   }
   return (char *)body.data;
+}
+
+/* Runs `promtool check metrics` on text; the problems it reports into out. */
+static int promtool_check(const char *text, char *out, size_t cap) {
+  char path[1100], cmd[2400];
+  snprintf(path, sizeof path, "%s/exposition.txt", test_tmpdir());
+  FILE *f = fopen(path, "w");
+  if (!f) return -1;
+  fputs(text, f);
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "promtool check metrics < '%s' 2>&1", path);
+  FILE *p = popen(cmd, "r");
+  if (!p) return -1;
+  size_t n = fread(out, 1, cap - 1, p);
+  out[n] = 0;
+  int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* Value of the first sample line starting with prefix, or -1. */
@@ -118,19 +137,28 @@ TEST(live_scrape) {
   char *text = scrape(port); /* while everything still runs */
   CHECK(text != NULL);
   if (text) {
-    CHECK_EQ_INT(sample(text, "prestige_file_sink_records_written{sink=\"live\"}"), 10000);
-    CHECK_EQ_INT(sample(text, "prestige_file_sink_files_created{sink=\"live\"}"), 4);
-    CHECK(sample(text, "prestige_file_sink_write_duration_ms_count{sink=\"live\"}") >= 4);
-    char key[512];
-    snprintf(key, sizeof key, "prestige_file_upload_count{bucket=\"%s\",status=\"success\"}", prestige_store_url(bucket));
+    CHECK_EQ_INT(sample(text, "prestige_file_sink_records_written_total{sink=\"live\"}"), 10000);
+    CHECK_EQ_INT(sample(text, "prestige_file_sink_files_created_total{sink=\"live\"}"), 4);
+    CHECK(sample(text, "prestige_file_sink_write_duration_seconds_count{sink=\"live\"}") >= 4);
+    char key[2048];
+    /* the bucket label is the bucket's name; a local store's bucket is its directory */
+    snprintf(key, sizeof key, "prestige_file_upload_count_total{bucket=\"%s\",status=\"success\"}", prestige_store_local_dir(bucket));
     CHECK_EQ_INT(sample(text, key), 4);
-    snprintf(key, sizeof key, "prestige_file_upload_size_bytes_count{bucket=\"%s\"}", prestige_store_url(bucket));
+    snprintf(key, sizeof key, "prestige_file_upload_size_bytes_count{bucket=\"%s\"}", prestige_store_local_dir(bucket));
     CHECK_EQ_INT(sample(text, key), 4);
-    CHECK_EQ_INT(sample(text, "prestige_file_poller_files_processed{prefix=\"ev/\",process=\"live\",status=\"success\"}"), 3);
-    CHECK_EQ_INT(sample(text, "prestige_file_poller_files_processed{prefix=\"ev/\",process=\"live\",status=\"failure\"}"), 1);
-    CHECK_EQ_INT(sample(text, "prestige_file_poller_latency_ms_count{prefix=\"ev/\",process=\"live\"}"), 4);
-    CHECK_EQ_INT((int64_t)sample(text, "prestige_file_poller_latest_timestamp_ms{prefix=\"ev/\",process=\"live\"}"), max_ts);
-    if (sample(text, "prestige_file_sink_records_written{sink=\"live\"}") != 10000) fprintf(stderr, "%s\n", text);
+    snprintf(key, sizeof key, "prestige_file_upload_duration_seconds_count{bucket=\"%s\",status=\"success\"}", prestige_store_local_dir(bucket));
+    CHECK_EQ_INT(sample(text, key), 4);
+    CHECK_EQ_INT(sample(text, "prestige_file_poller_files_processed_total{prefix=\"ev/\",process=\"live\",status=\"success\"}"), 3);
+    CHECK_EQ_INT(sample(text, "prestige_file_poller_files_processed_total{prefix=\"ev/\",process=\"live\",status=\"failure\"}"), 1);
+    CHECK_EQ_INT(sample(text, "prestige_file_poller_latency_seconds_count{prefix=\"ev/\",process=\"live\"}"), 4);
+    /* milliseconds in the name's timestamp, seconds in the exposition */
+    double latest = sample(text, "prestige_file_poller_latest_timestamp_seconds{prefix=\"ev/\",process=\"live\"}");
+    CHECK_MSG(llround(latest * 1000) == max_ts, "%.3f vs %lld", latest, (long long)max_ts);
+    /* and the whole exposition passes Prometheus's own linter */
+    char out[4096];
+    int prc = promtool_check(text, out, sizeof out);
+    CHECK_MSG(prc == 0 && !out[0], "promtool check metrics: exit %d: %s", prc, out);
+    if (sample(text, "prestige_file_sink_records_written_total{sink=\"live\"}") != 10000) fprintf(stderr, "%s\n", text);
     free(text);
   }
   prestige_sink_client_free(c, NULL);

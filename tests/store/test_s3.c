@@ -579,15 +579,15 @@ TEST(file_upload_with_faults) {
   for (size_t i = 0; i < nf; i++) CHECK_EQ_INT(fm[i].timestamp_ms, 1700000000 + (int64_t)i);
   prestige_file_metas_free(fm, nf);
   double v = 0;
-  prestige_label_t ok[2] = {{"status", "success"}, {"bucket", "s3://test-bucket/"}};
+  prestige_label_t ok[2] = {{"status", "success"}, {"bucket", "test-bucket"}}; /* the bucket's name, not the URL */
   CHECK_OK(prestige_metrics_value("prestige.file_upload.count", ok, 2, &v, NULL, &err));
   CHECK_EQ_INT((int)v, 10);
   char *prom;
   size_t plen;
   CHECK_OK(prestige_metrics_render_prometheus(&prom, &plen, &err));
-  CHECK(strstr(prom, "prestige_file_upload_duration_ms") != NULL);
+  CHECK(strstr(prom, "prestige_file_upload_duration_seconds_count{bucket=\"test-bucket\",status=\"success\"} 10\n") != NULL);
   CHECK(strstr(prom, "prestige_file_upload_size_bytes") != NULL);
-  CHECK(strstr(prom, "prestige_s3_requests") != NULL);
+  CHECK(strstr(prom, "prestige_s3_requests_total{op=\"PutObject\",status=\"200\"}") != NULL);
   free(prom);
   prestige_metrics_use_none();
 }

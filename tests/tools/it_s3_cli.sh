@@ -91,6 +91,10 @@ check "[ $rc -eq 1 ] && echo '$err' | grep -q 'InvalidAccessKeyId' && ! echo '$e
 $P ls s3://data/ --endpoint http://127.0.0.1:9 > "$T/err.txt" 2>&1; rc=$?
 check "[ $rc -eq 1 ] && grep -q 'http://127.0.0.1:9' '$T/err.txt'"
 check "[ ! -e '$T/x' ]"
+# a profile that does not exist: an error naming it, at once (no anonymous requests, no retries)
+t0=$(date +%s)
+AWS_PROFILE=nope $P ls s3://data/ > "$T/err.txt" 2>&1; rc=$?
+check "[ $rc -eq 1 ] && grep -q 'AWS profile \"nope\" (from AWS_PROFILE) not found' '$T/err.txt' && [ \$(( \$(date +%s) - t0 )) -lt 20 ]"
 
 echo "RESULT $pass $fail"
 [ $fail -eq 0 ]

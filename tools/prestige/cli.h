@@ -9,6 +9,7 @@
 #define PRESTIGE_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "prestige/error.h"
@@ -71,6 +72,18 @@ int cli_open_input(const char *arg, struct prestige_input *in, prestige_error_t 
 char *cli_temp_name(const char *name, int *fd_out);
 int cli_fetch_to_temp(const char *url, char **tmp_path, prestige_error_t *err);
 int cli_upload_file(const char *path, const char *url, prestige_error_t *err);
+/* --metrics ADDR:PORT on long-running verbs (metrics_opt.c): "127.0.0.1:9464", "[::1]:9464",
+ * "0.0.0.0:9464", ":9464" (every interface) or "9464" (loopback); port 0 picks a free one. */
+#define CLI_METRICS_USAGE                                                                                 \
+  "--metrics ADDR:PORT serves Prometheus metrics at http://ADDR:PORT/metrics while it runs (ADDR:PORT,\n" \
+  "[IPv6]:PORT, :PORT for every interface, PORT alone for loopback; port 0 picks a free one, printed on\n" \
+  "standard error).\n"
+/* 0 and the address and port, or -1 when spec is malformed (a usage error). */
+int cli_metrics_parse(const char *spec, char *addr, size_t cap, uint16_t *port);
+/* Switches to the registry backend and serves it; prints the URL on stderr. */
+int cli_metrics_start(const char *verb, const char *spec, prestige_error_t *err);
+void cli_metrics_stop(void);
+
 /* Parses a time argument: epoch milliseconds, or ISO 8601 (2024-11-20T10:00:00Z, 2024-11-20). */
 int cli_parse_time_ms(const char *s, int64_t *out);
 

@@ -234,9 +234,7 @@ static int run_cat(int argc, char **argv) {
       if (csv) {
         for (int64_t c = 0; c < b.n_children; c++) {
           if (c) fputc(',', stdout);
-          json_t *val = cli_json_value(b.children[c], schema.children[c], b.offset + i);
-          cli_csv_field(stdout, val);
-          json_decref(val);
+          cli_csv_value(stdout, b.children[c], schema.children[c], b.offset + i);
         }
         fputc('\n', stdout);
       } else {
@@ -266,6 +264,7 @@ static void print_field(const struct ArrowSchema *s, int depth) {
   const char *id;
   int32_t len;
   if (prestige_metadata_get(s->metadata, "PARQUET:field_id", &id, &len)) printf(" [id %.*s]", (int)len, id);
+  if (prestige_schema_extension_name(s, &id, &len)) printf(" [%.*s]", (int)len, id);
   printf("\n");
   for (int64_t i = 0; i < s->n_children; i++) print_field(s->children[i], depth + 1);
 }

@@ -95,9 +95,7 @@ static int out_write(out_t *o, const struct ArrowArray *b, prestige_error_t *err
     if (o->kind == OUT_CSV) {
       for (int64_t c = 0; c < b->n_children; c++) {
         if (c) fputc(',', o->f);
-        json_t *v = cli_json_value(b->children[c], o->schema->children[c], b->offset + i);
-        cli_csv_field(o->f, v);
-        json_decref(v);
+        cli_csv_value(o->f, b->children[c], o->schema->children[c], b->offset + i);
       }
       fputc('\n', o->f);
     } else {

@@ -11,14 +11,15 @@
 
 #define POLL_USAGE                                                                                          \
   "usage: prestige poll URL --prefix P [--state sqlite:PATH | --state postgresql://...] [--process NAME]\n" \
-  "                     [--lookback 24h | --since TS] [--interval 5s] [--once]\n"                          \
+  "                     [--lookback 24h | --since TS] [--interval 5s] [--once] [--metrics ADDR:PORT]\n"     \
   "\n"                                                                                                      \
   "Watches URL (s3://bucket or a local directory) for new files named P<name>.<timestamp_ms>.<ext>\n"    \
   "(the sink's naming), in timestamp order, and prints each as one JSON line\n"                          \
   "{\"key\":...,\"size\":...,\"timestamp_ms\":...}; a file is marked processed in the state store after\n" \
   "it is printed, so a restarted poll (same --process and --state) prints only files it has not\n"         \
   "printed before. --once polls one time and exits. Durations: 500ms, 5s, 10m, 24h, 7d. Without\n"        \
-  "--state nothing is remembered. SIGINT/SIGTERM stop it cleanly.\n"
+  "--state nothing is remembered. SIGINT/SIGTERM stop it cleanly.\n"                                        \
+  CLI_METRICS_USAGE
 
 static prestige_shutdown_t *stop_token;
 static void on_signal(int sig) {
@@ -39,7 +40,7 @@ static int parse_duration_ms(const char *s, int64_t *out) {
 
 static int run_poll(int argc, char **argv) {
   const cli_verb_t *v = cli_find("poll");
-  const char *url = NULL, *prefix = NULL, *state_spec = NULL, *process = "default";
+  const char *url = NULL, *prefix = NULL, *state_spec = NULL, *process = "default", *metrics = NULL;
   int64_t lookback_ms = -1, since_ms = INT64_MIN, interval_ms = 5000;
   bool once = false;
   for (int i = 1; i < argc; i++) {
@@ -51,6 +52,12 @@ static int run_poll(int argc, char **argv) {
       if (!strcmp(a, "--prefix")) prefix = val;
       else if (!strcmp(a, "--state")) state_spec = val;
       else if (!strcmp(a, "--process")) process = val;
+      else if (!strcmp(a, "--metrics")) {
+        char addr[64];
+        uint16_t port;
+        if (cli_metrics_parse(val, addr, sizeof addr, &port)) return cli_usage_error(v, "--metrics takes ADDR:PORT, not \"%s\"", val);
+        metrics = val;
+      }
       else if (!strcmp(a, "--lookback")) {
         if (parse_duration_ms(val, &lookback_ms)) return cli_usage_error(v, "bad duration \"%s\"", val);
       } else if (!strcmp(a, "--interval")) {
@@ -67,7 +74,8 @@ static int run_poll(int argc, char **argv) {
   prestige_store_t *store = NULL;
   prestige_state_store_t *state = NULL;
   prestige_poller_t *p = NULL;
-  int rc = prestige_store_open(&store, url, NULL, &err);
+  int rc = metrics ? cli_metrics_start("poll", metrics, &err) : 0;
+  if (!rc) rc = prestige_store_open(&store, url, NULL, &err);
   if (!rc && state_spec) rc = prestige_state_store_open(&state, state_spec, &err);
   stop_token = prestige_shutdown_new();
   signal(SIGINT, on_signal);
@@ -112,6 +120,7 @@ static int run_poll(int argc, char **argv) {
   prestige_store_free(store);
   prestige_shutdown_free(stop_token);
   stop_token = NULL;
+  if (metrics) cli_metrics_stop();
   return rc ? cli_fail("poll", &err) : CLI_OK;
 }
 

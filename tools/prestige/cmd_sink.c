@@ -15,7 +15,7 @@
 #define SINK_USAGE                                                                                         \
   "usage: prestige sink --name NAME --dir DIR [--upload URL] [--schema SPEC] [--format jsonl|csv|tsv]\n"   \
   "                     [--max-rows N] [--max-bytes N] [--rotate-secs N] [--commit-every N]\n"           \
-  "                     [--compression C] [--keep-local] [--no-auto-commit]\n"                           \
+  "                     [--compression C] [--keep-local] [--no-auto-commit] [--metrics ADDR:PORT]\n"     \
   "\n"                                                                                                     \
   "Reads records from standard input (JSON lines by default) into a ParquetSink writing\n"               \
   "DIR/NAME.<timestamp_ms>.parquet, rotating by rows (default 1000000), bytes and time, and uploading\n"  \
@@ -25,7 +25,8 @@
   "where T counts the input rows acknowledged so far (the first T rows of the input are durable). Restarted on the same DIR it first recovers\n"      \
   "what a crash left behind: unfinished files go to DIR/.incomplete/ (deleted with --no-auto-commit),\n" \
   "finished files are uploaded again. Without --schema the types are inferred from the first 10000\n"    \
-  "rows (give --schema SPEC such as 'id:int64,ts:timestamp(ms,UTC),msg:string' to stream at once).\n"
+  "rows (give --schema SPEC such as 'id:int64,ts:timestamp(ms,UTC),msg:string' to stream at once).\n"  \
+  CLI_METRICS_USAGE
 
 static atomic_int file_finished;
 static void on_file(void *ud, const prestige_sink_file_t *f) {
@@ -52,7 +53,7 @@ static int print_manifest(prestige_sink_manifest_t *m, int64_t unused) {
 
 static int run_sink(int argc, char **argv) {
   const cli_verb_t *v = cli_find("sink");
-  const char *name = NULL, *dir = NULL, *upload = NULL, *schema = NULL, *format = "jsonl";
+  const char *name = NULL, *dir = NULL, *upload = NULL, *schema = NULL, *format = "jsonl", *metrics = NULL;
   int64_t max_rows = 1000000, max_bytes = 0, rotate_secs = 0, commit_every = 0;
   bool keep_local = false, auto_commit = true;
   prestige_sink_options_t so;
@@ -78,6 +79,12 @@ static int run_sink(int argc, char **argv) {
     else if (!strcmp(a, "--upload")) upload = val;
     else if (!strcmp(a, "--schema")) schema = val;
     else if (!strcmp(a, "--format")) format = val;
+    else if (!strcmp(a, "--metrics")) {
+      char addr[64];
+      uint16_t port;
+      if (cli_metrics_parse(val, addr, sizeof addr, &port)) return cli_usage_error(v, "--metrics takes ADDR:PORT, not \"%s\"", val);
+      metrics = val;
+    }
     else if (!strcmp(a, "--max-rows") || !strcmp(a, "--max-bytes") || !strcmp(a, "--rotate-secs") ||
              !strcmp(a, "--commit-every")) {
       long long n = strtoll(val, &end, 10);
@@ -113,6 +120,7 @@ static int run_sink(int argc, char **argv) {
   prestige_store_t *store = NULL;
   prestige_file_upload_t *up = NULL;
   int rc = 0;
+  if (metrics && cli_metrics_start("sink", metrics, &err)) return cli_fail("sink", &err);
   if (upload) {
     char *prefix = NULL;
     if (cli_is_s3(upload)) {
@@ -136,6 +144,7 @@ static int run_sink(int argc, char **argv) {
     free(prefix);
     if (rc) {
       prestige_store_free(store);
+      if (metrics) cli_metrics_stop();
       return cli_fail("sink", &err);
     }
   }
@@ -213,6 +222,7 @@ out:
     prestige_file_upload_free(up);
   }
   prestige_store_free(store);
+  if (metrics) cli_metrics_stop();
   return rc ? cli_fail("sink", &err) : CLI_OK;
 }
 

@@ -39,12 +39,40 @@ static json_t *decimal_string(const uint8_t *le, int scale) {
   return json_string(out);
 }
 
+static json_t *interval_string(int32_t months, int32_t days, int64_t nanos) {
+  char out[96];
+  prestige_interval_format(months, days, nanos, out, sizeof(out));
+  return json_string(out);
+}
+
+/* An arrow.json value: the document itself, so that JSON lines output embeds it as DuckDB's JSON
+ * output does. Text jansson cannot take (not JSON, or an integer beyond 64 bits) stays a string. */
+static json_t *json_document(const char *text, size_t len) {
+  json_t *doc = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+  if (doc) return doc;
+  json_t *r = json_stringn(text, len);
+  return r ? r : json_string("<invalid UTF-8>");
+}
+
 json_t *cli_json_value(const struct ArrowArray *a, const struct ArrowSchema *s, int64_t i) {
   if (!prestige_array_is_valid(a, i)) return json_null();
   prestige_arrow_type_info_t t;
   if (prestige_arrow_type_parse(s->format, &t, NULL)) return json_null();
   int64_t j = a->offset + i;
   const uint8_t *v = a->n_buffers > 1 ? a->buffers[1] : NULL;
+  prestige_arrow_extension_t ext;
+  if (prestige_schema_extension(s, &ext, NULL)) ext = PRESTIGE_ARROW_EXT_NONE; /* a misplaced name: the storage type */
+  if (ext == PRESTIGE_ARROW_EXT_UUID) {
+    char text[37];
+    prestige_uuid_format(v + j * 16, text);
+    return json_string(text);
+  }
+  if (ext == PRESTIGE_ARROW_EXT_JSON) {
+    int64_t st, en;
+    if (t.type == PRESTIGE_ARROW_STRING) st = ((const int32_t *)v)[j], en = ((const int32_t *)v)[j + 1];
+    else st = ((const int64_t *)v)[j], en = ((const int64_t *)v)[j + 1];
+    return json_document((const char *)a->buffers[2] + st, (size_t)(en - st));
+  }
   switch (t.type) {
     case PRESTIGE_ARROW_NA: return json_null();
     case PRESTIGE_ARROW_BOOL: return json_boolean((v[j >> 3] >> (j & 7)) & 1);
@@ -105,6 +133,19 @@ json_t *cli_json_value(const struct ArrowArray *a, const struct ArrowSchema *s, 
     case PRESTIGE_ARROW_TIME32: return ts_string(((const int32_t *)v)[j], t.unit, false, false, true);
     case PRESTIGE_ARROW_TIME64: return ts_string(((const int64_t *)v)[j], t.unit, false, false, true);
     case PRESTIGE_ARROW_TIMESTAMP: return ts_string(((const int64_t *)v)[j], t.unit, t.timezone[0] != 0, false, false);
+    case PRESTIGE_ARROW_INTERVAL_MONTHS: return interval_string(((const int32_t *)v)[j], 0, 0);
+    case PRESTIGE_ARROW_INTERVAL_DAY_TIME: {
+      int32_t dt[2];
+      memcpy(dt, v + j * 8, 8);
+      return interval_string(0, dt[0], (int64_t)dt[1] * 1000000);
+    }
+    case PRESTIGE_ARROW_INTERVAL_MONTH_DAY_NANO: {
+      int32_t md[2];
+      int64_t ns;
+      memcpy(md, v + j * 16, 8);
+      memcpy(&ns, v + j * 16 + 8, 8);
+      return interval_string(md[0], md[1], ns);
+    }
     case PRESTIGE_ARROW_STRUCT: {
       json_t *o = json_object();
       for (int64_t c = 0; c < a->n_children; c++) json_object_set_new(o, s->children[c]->name, cli_json_value(a->children[c], s->children[c], j));
@@ -153,3 +194,21 @@ void cli_csv_field(FILE *out, json_t *v) {
   free(text);
 }
 
+
+void cli_csv_value(FILE *out, const struct ArrowArray *a, const struct ArrowSchema *s, int64_t i) {
+  prestige_arrow_extension_t ext;
+  if (!prestige_schema_extension(s, &ext, NULL) && ext == PRESTIGE_ARROW_EXT_JSON && prestige_array_is_valid(a, i)) {
+    const uint8_t *v = a->buffers[1];
+    int64_t j = a->offset + i, st, en;
+    if (!strcmp(s->format, "u")) st = ((const int32_t *)v)[j], en = ((const int32_t *)v)[j + 1];
+    else st = ((const int64_t *)v)[j], en = ((const int64_t *)v)[j + 1];
+    json_t *text = json_stringn((const char *)a->buffers[2] + st, (size_t)(en - st));
+    if (!text) text = json_string("<invalid UTF-8>");
+    cli_csv_field(out, text);
+    json_decref(text);
+    return;
+  }
+  json_t *v = cli_json_value(a, s, i);
+  cli_csv_field(out, v);
+  json_decref(v);
+}
