@@ -92,6 +92,7 @@ typedef struct prestige_parquet_file_summary {
   int64_t row_groups;
   int64_t n_columns;
   prestige_parquet_column_summary_t *columns;
+  int64_t *row_group_offsets;     /* row_groups entries: where each row group starts (Iceberg split offsets) */
 } prestige_parquet_file_summary_t;
 
 PRESTIGE_API void prestige_parquet_file_summary_release(prestige_parquet_file_summary_t *s);

@@ -274,7 +274,7 @@ static int schema_index(ice_schema_t *s, prestige_error_t *err) {
     index_free(ix);
     return rc;
   }
-  qsort(ix->e, ix->n, sizeof(index_entry_t), cmp_entry);
+  if (ix->n) qsort(ix->e, ix->n, sizeof(index_entry_t), cmp_entry);
   for (size_t i = 1; i < ix->n; i++)
     if (ix->e[i].id == ix->e[i - 1].id) {
       rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "schema %d: field id %d is used by both \"%s\" and \"%s\"",

@@ -358,7 +358,10 @@ static int build_summary(prestige_parquet_writer_t *w, prestige_parquet_file_sum
   s->row_groups = w->n_rgs;
   s->n_columns = w->ps.n_leaves;
   s->columns = calloc((size_t)(s->n_columns ? s->n_columns : 1), sizeof(*s->columns));
-  if (!s->columns) return prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory for the summary");
+  s->row_group_offsets = calloc((size_t)(w->n_rgs ? w->n_rgs : 1), sizeof(int64_t));
+  if (!s->columns || !s->row_group_offsets)
+    return prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory for the summary");
+  for (int32_t g = 0; g < w->n_rgs; g++) s->row_group_offsets[g] = w->rgs[g].file_offset;
   for (int32_t i = 0; i < w->ps.n_leaves; i++) {
     const pqw_column_t *c = &w->cols[i];
     const pqw_leaf_t *l = c->leaf;
@@ -385,7 +388,10 @@ static int build_summary(prestige_parquet_writer_t *w, prestige_parquet_file_sum
 }
 
 void prestige_parquet_file_summary_release(prestige_parquet_file_summary_t *s) {
-  if (!s || !s->columns) return;
+  if (!s) return;
+  free(s->row_group_offsets);
+  s->row_group_offsets = NULL;
+  if (!s->columns) return;
   for (int64_t i = 0; i < s->n_columns; i++) {
     free(s->columns[i].path);
     free(s->columns[i].lower);
