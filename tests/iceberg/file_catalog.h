@@ -277,8 +277,22 @@ static inline void fc_destroy(ice_catalog_t *cat) {
 }
 
 static const ice_catalog_ops_t file_catalog_ops = {
-    "file",        fc_ns_create,   fc_ns_list,      fc_ns_load,   fc_ns_update,  fc_ns_drop,  fc_table_list, fc_table_load,
-    fc_table_create, fc_table_commit, fc_tx, fc_rename, fc_table_drop, fc_register, fc_destroy};
+    .kind = "file",
+    .namespace_create = fc_ns_create,
+    .namespace_list = fc_ns_list,
+    .namespace_load = fc_ns_load,
+    .namespace_update = fc_ns_update,
+    .namespace_drop = fc_ns_drop,
+    .table_list = fc_table_list,
+    .table_load = fc_table_load,
+    .table_create = fc_table_create,
+    .table_commit = fc_table_commit,
+    .transaction_commit = fc_tx,
+    .table_rename = fc_rename,
+    .table_drop = fc_table_drop,
+    .table_register = fc_register,
+    .destroy = fc_destroy,
+};
 
 /* root: a directory for the pointers; warehouse: where new tables live (a file:// location). */
 static file_catalog_t *file_catalog_new(const char *root, const char *warehouse, ice_io_t *io) {
