@@ -765,6 +765,7 @@ static int commit_deletes(tt_table_t *x, const ice_data_file_t *files, size_t n)
 
 static int make_schema2(struct ArrowSchema *s, const char *f0, const char *n0, const char *id0, const char *f1,
                         const char *n1, const char *id1) {
+  prestige_error_init(&err);
   prestige_schema_init(s, "+s", "", 0, &err);
   prestige_schema_allocate_children(s, f1 ? 2 : 1, &err);
   prestige_schema_init(s->children[0], f0, n0, 0, &err);
