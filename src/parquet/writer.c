@@ -54,6 +54,18 @@ void prestige_parquet_writer_options_init(prestige_parquet_writer_options_t *o) 
   o->store_arrow_schema = true;
 }
 
+/* The levels each codec defines (zstd's negative levels are its fast modes); a level out of range
+ * would be clamped by the codec library without a word. */
+static bool level_ok(int codec, int level) {
+  if (level == INT32_MIN) return true;
+  switch (codec) {
+    case PRESTIGE_COMPRESSION_ZSTD: return level >= -131072 && level <= 22;
+    case PRESTIGE_COMPRESSION_GZIP: return level >= 0 && level <= 9;
+    case PRESTIGE_COMPRESSION_BROTLI: return level >= 0 && level <= 11;
+    default: return false;
+  }
+}
+
 static int validate_options(const prestige_parquet_writer_options_t *o, prestige_error_t *err) {
 #define BAD(field, why) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer option %s %s", field, why)
   if (o->row_group_rows < 1) BAD("row_group_rows", "must be at least 1");
@@ -65,10 +77,21 @@ static int validate_options(const prestige_parquet_writer_options_t *o, prestige
   if (o->max_statistics_bytes < 1) BAD("max_statistics_bytes", "must be at least 1");
   if (!pq_codec_supported((pq_codec_t)o->compression) || o->compression == PRESTIGE_COMPRESSION_LZ4)
     BAD("compression", "names a codec prestige cannot write (use none, snappy, gzip, brotli, zstd or lz4_raw)");
+  if (!level_ok(o->compression, o->compression_level))
+    return prestige_error_set(err, PRESTIGE_EINVAL,
+                              "parquet writer option compression_level %d is not a level of %s (zstd -131072..22, gzip "
+                              "0..9, brotli 0..11, none for the others)",
+                              o->compression_level, prestige_compression_name(o->compression));
   if (o->n_metadata < 0 || (o->n_metadata && !o->metadata)) BAD("metadata", "count and pointer disagree");
   if (o->n_columns < 0 || (o->n_columns && !o->columns)) BAD("columns", "count and pointer disagree");
-  for (int64_t i = 0; i < o->n_columns; i++)
+  for (int64_t i = 0; i < o->n_columns; i++) {
     if (!o->columns[i].path) BAD("columns[].path", "is NULL");
+    int codec = o->columns[i].compression >= 0 ? o->columns[i].compression : (int)o->compression;
+    if (o->columns[i].compression_level != INT32_MIN && !level_ok(codec, o->columns[i].compression_level))
+      return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer option columns[\"%s\"].compression_level %d is not a level of %s",
+                                o->columns[i].path, o->columns[i].compression_level,
+                                prestige_compression_name((prestige_compression_t)codec));
+  }
   return 0;
 #undef BAD
 }

@@ -72,4 +72,16 @@ int cli_upload_file(const char *path, const char *url, prestige_error_t *err);
 /* Parses a time argument: epoch milliseconds, or ISO 8601 (2024-11-20T10:00:00Z, 2024-11-20). */
 int cli_parse_time_ms(const char *s, int64_t *out);
 
+/* Option values (options.c): every numeric option of every verb goes through these, so "abc",
+ * "-1" where only positive values make sense, a 20-digit number or "zstd:99" are usage errors
+ * naming the option, never a silent default. Each returns 0, or prints the complaint with the
+ * verb's usage and returns CLI_USAGE_ERROR. */
+/* The whole of val as a base-10 integer in [min, max]. */
+int cli_opt_int(const cli_verb_t *v, const char *opt, const char *val, int64_t min, int64_t max, int64_t *out);
+/* A duration: a number with a unit ms, s (the default), m, h or d, in [min_ms, max_ms]. */
+int cli_opt_duration_ms(const cli_verb_t *v, const char *opt, const char *val, int64_t min_ms, int64_t max_ms, int64_t *out);
+/* "codec" or "codec:level" (levels: zstd 1..22, gzip 0..9, brotli 0..11; other codecs have none).
+ * *level is INT32_MIN when none is given. */
+int cli_opt_compression(const cli_verb_t *v, const char *opt, const char *val, int *codec, int *level);
+
 #endif

@@ -35,15 +35,6 @@ static const char USAGE[] =
     "\n"
     "Input errors name the line and column; the exit status is then 1.\n";
 
-static bool parse_int64_arg(const char *s, int64_t *v) {
-  char *end;
-  errno = 0;
-  long long x = strtoll(s, &end, 10);
-  if (errno || *end || x < 1) return false;
-  *v = x;
-  return true;
-}
-
 /* Where converted batches go: a Parquet writer, or CSV / JSON lines text. Written under a
  * temporary name and renamed into place by out_close. */
 typedef struct out {
@@ -196,29 +187,21 @@ static int convert_local(int argc, char **argv) {
       if (!val) return cli_usage_error(v, "%s needs a value", a);
       i++;
       if (!strcmp(a, "--compression")) {
-        char name[32];
-        snprintf(name, sizeof(name), "%s", val);
-        char *colon = strchr(name, ':');
-        if (colon) {
-          *colon = 0;
-          char *end;
-          long lvl = strtol(colon + 1, &end, 10);
-          if (*end || colon[1] == 0) return cli_usage_error(v, "bad compression level in \"%s\"", val);
-          wo.compression_level = (int)lvl;
-        }
-        prestige_compression_t c;
-        if (prestige_compression_parse(name, &c, &err)) return cli_usage_error(v, "%s", err.message);
-        wo.compression = c;
+        int codec, level;
+        if (cli_opt_compression(v, a, val, &codec, &level)) return CLI_USAGE_ERROR;
+        wo.compression = (prestige_compression_t)codec;
+        wo.compression_level = level;
       } else if (!strcmp(a, "--row-group-rows")) {
-        if (!parse_int64_arg(val, &wo.row_group_rows)) return cli_usage_error(v, "--row-group-rows needs a positive integer");
+        if (cli_opt_int(v, a, val, 1, INT64_MAX, &wo.row_group_rows)) return CLI_USAGE_ERROR;
       } else if (!strcmp(a, "--page-bytes")) {
-        if (!parse_int64_arg(val, &wo.data_page_bytes)) return cli_usage_error(v, "--page-bytes needs a positive integer");
+        if (cli_opt_int(v, a, val, 1, 1LL << 30, &wo.data_page_bytes)) return CLI_USAGE_ERROR;
       } else if (!strcmp(a, "--dictionary")) {
         if (strcmp(val, "on") && strcmp(val, "off")) return cli_usage_error(v, "--dictionary takes on or off");
         wo.dictionary = !strcmp(val, "on");
       } else if (!strcmp(a, "--page-version")) {
-        if (strcmp(val, "1") && strcmp(val, "2")) return cli_usage_error(v, "--page-version takes 1 or 2");
-        wo.data_page_version = atoi(val);
+        int64_t pv;
+        if (cli_opt_int(v, a, val, 1, 2, &pv)) return CLI_USAGE_ERROR;
+        wo.data_page_version = (int)pv;
       } else if (!strcmp(a, "--schema")) schema = val;
       else if (!strcmp(a, "--format")) format = val;
       else return cli_usage_error(v, "unknown option %s", a);
@@ -227,6 +210,8 @@ static int convert_local(int argc, char **argv) {
     else return cli_usage_error(v, "too many arguments");
   }
   if (!in || !out) return cli_usage_error(v, "IN and OUT are required");
+  in = cli_local_path(in);
+  out = cli_local_path(out);
   prestige_text_options_t to;
   prestige_text_options_init(&to);
   to.header = header;

@@ -72,24 +72,24 @@ static int run_sink(int argc, char **argv) {
     }
     if (!val) return cli_usage_error(v, "%s needs a value", a);
     i++;
-    char *end = NULL;
     if (!strcmp(a, "--name")) name = val;
     else if (!strcmp(a, "--dir")) dir = val;
     else if (!strcmp(a, "--upload")) upload = val;
     else if (!strcmp(a, "--schema")) schema = val;
     else if (!strcmp(a, "--format")) format = val;
-    else if (!strcmp(a, "--max-rows") || !strcmp(a, "--max-bytes") || !strcmp(a, "--rotate-secs") ||
-             !strcmp(a, "--commit-every")) {
-      long long n = strtoll(val, &end, 10);
-      if (!*val || *end || n < 0) return cli_usage_error(v, "%s needs a non-negative integer", a);
-      if (!strcmp(a, "--max-rows")) max_rows = n;
-      else if (!strcmp(a, "--max-bytes")) max_bytes = n;
-      else if (!strcmp(a, "--rotate-secs")) rotate_secs = n;
-      else commit_every = n;
+    else if (!strcmp(a, "--max-rows")) {
+      if (cli_opt_int(v, a, val, 0, INT64_MAX, &max_rows)) return CLI_USAGE_ERROR;
+    } else if (!strcmp(a, "--max-bytes")) {
+      if (cli_opt_int(v, a, val, 0, INT64_MAX, &max_bytes)) return CLI_USAGE_ERROR;
+    } else if (!strcmp(a, "--rotate-secs")) {
+      if (cli_opt_int(v, a, val, 0, INT64_MAX / 1000, &rotate_secs)) return CLI_USAGE_ERROR;
+    } else if (!strcmp(a, "--commit-every")) {
+      if (cli_opt_int(v, a, val, 0, INT64_MAX, &commit_every)) return CLI_USAGE_ERROR;
     } else if (!strcmp(a, "--compression")) {
-      prestige_compression_t c;
-      if (prestige_compression_parse(val, &c, &err)) return cli_usage_error(v, "%s", err.message);
-      so.writer.compression = c;
+      int codec, level;
+      if (cli_opt_compression(v, a, val, &codec, &level)) return CLI_USAGE_ERROR;
+      so.writer.compression = (prestige_compression_t)codec;
+      so.writer.compression_level = level;
     } else {
       return cli_usage_error(v, "unknown option %s", a);
     }
