@@ -110,7 +110,9 @@ PRESTIGE_API size_t prestige_sink_recovered_files(const prestige_sink_t *sink, s
 PRESTIGE_API prestige_sink_client_t *prestige_sink_client_new(prestige_sink_t *sink); /* NULL on ENOMEM */
 /* Flushes records the client buffered (they are written, not committed) and frees it. */
 PRESTIGE_API int prestige_sink_client_free(prestige_sink_client_t *c, prestige_error_t *err);
-/* Typed records (the sink must have a record type): copied, so the caller may reuse the memory. */
+/* Typed records (the sink must have a record type): copied, so the caller may reuse the memory.
+ * A STRING value that is not UTF-8 is refused (PRESTIGE_ECORRUPT naming the record of the call,
+ * the field and the byte); the records of the call before it are taken, the rest are not. */
 PRESTIGE_API int prestige_sink_write(prestige_sink_client_t *c, const void *record, prestige_error_t *err);
 PRESTIGE_API int prestige_sink_write_many(prestige_sink_client_t *c, const void *records, size_t n, prestige_error_t *err);
 /* An Arrow batch matching the sink's schema; moved (batch->release is NULL afterwards). */

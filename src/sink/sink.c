@@ -823,7 +823,7 @@ static int push_batch(prestige_sink_t *s, struct ArrowArray *b, prestige_error_t
 static int flush_locked(prestige_sink_client_t *c, prestige_error_t *err) {
   if (!c->n) return 0;
   struct ArrowArray b;
-  int rc = prestige_record_to_arrow(c->sink->desc, c->stage, c->n, &b, err);
+  int rc = records_to_arrow_prechecked(c->sink->desc, c->stage, c->n, &b, err); /* strings checked at write */
   size_t n = c->n;
   c->n = 0;
   arena_release(&c->arena);
@@ -838,7 +838,12 @@ int prestige_sink_write_many(prestige_sink_client_t *c, const void *records, siz
   pthread_mutex_lock(&c->mu);
   int rc = 0;
   for (size_t i = 0; i < n && !rc; i++) {
-    if (records_copy(s->desc, (const uint8_t *)records + i * s->desc->size, c->stage + c->n * s->desc->size, &c->arena)) {
+    const uint8_t *rec = (const uint8_t *)records + i * s->desc->size;
+    if ((rc = records_check_utf8(s->desc, rec, err))) {
+      prestige_error_prefix(err, "sink %s: record %zu of this write (the %zu before it were taken)", s->name, i, i);
+      break;
+    }
+    if (records_copy(s->desc, rec, c->stage + c->n * s->desc->size, &c->arena)) {
       rc = oom(err);
       break;
     }

@@ -72,6 +72,10 @@ int cli_upload_file(const char *path, const char *url, prestige_error_t *err);
 /* Parses a time argument: epoch milliseconds, or ISO 8601 (2024-11-20T10:00:00Z, 2024-11-20). */
 int cli_parse_time_ms(const char *s, int64_t *out);
 
+/* The text reader's on_ignored callback: one line on stderr per skipped JSON key or CSV column
+ * (user_data: the verb's name). */
+void cli_text_ignored(void *verb, const char *name, int64_t line);
+
 /* Option values (options.c): every numeric option of every verb goes through these, so "abc",
  * "-1" where only positive values make sense, a 20-digit number or "zstd:99" are usage errors
  * naming the option, never a silent default. Each returns 0, or prints the complaint with the

@@ -31,9 +31,14 @@ static const char USAGE[] =
     "                           double, string, binary, date, time, timestamp[(unit[,tz])], decimal(p,s)\n"
     "  --format csv|tsv|jsonl   input format when the extension does not say\n"
     "  --no-header              CSV without a header row (columns are column1, column2, ...)\n"
+    "  --strict                 a JSON key or CSV column the schema lacks is an error (default:\n"
+    "                           skipped, reported once on stderr)\n"
     "  --quiet                  no progress bar\n"
     "\n"
-    "Input errors name the line and column; the exit status is then 1.\n";
+    "With --schema, CSV columns are matched by their header names (in any order). Text for string\n"
+    "columns must be UTF-8 (declare a column binary to keep other bytes); timestamp columns take ISO\n"
+    "8601 or an integer in the column's unit. Input errors name the line and column; the exit status\n"
+    "is then 1.\n";
 
 /* Where converted batches go: a Parquet writer, or CSV / JSON lines text. Written under a
  * temporary name and renamed into place by out_close. */
@@ -173,7 +178,7 @@ static int convert_parquet(const char *in, const char *outp, int kind, const pre
 static int convert_local(int argc, char **argv) {
   const cli_verb_t *v = cli_find("convert");
   const char *in = NULL, *out = NULL, *schema = NULL, *format = NULL;
-  bool quiet = false, header = true;
+  bool quiet = false, header = true, strict = false;
   prestige_parquet_writer_options_t wo;
   prestige_parquet_writer_options_init(&wo);
   prestige_error_t err;
@@ -183,6 +188,7 @@ static int convert_local(int argc, char **argv) {
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--quiet")) quiet = true;
     else if (!strcmp(a, "--no-header")) header = false;
+    else if (!strcmp(a, "--strict")) strict = true;
     else if (a[0] == '-' && a[1] == '-') {
       if (!val) return cli_usage_error(v, "%s needs a value", a);
       i++;
@@ -216,6 +222,9 @@ static int convert_local(int argc, char **argv) {
   prestige_text_options_init(&to);
   to.header = header;
   to.schema = schema;
+  to.strict = strict;
+  to.on_ignored = cli_text_ignored;
+  to.user_data = (void *)"convert";
   if (format) {
     if (!strcasecmp(format, "csv")) to.format = PRESTIGE_TEXT_CSV;
     else if (!strcasecmp(format, "tsv")) to.format = PRESTIGE_TEXT_CSV, to.delimiter = '\t';
@@ -269,7 +278,7 @@ static int run_convert(int argc, char **argv) {
   int pos[2] = {-1, -1}, np = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (!strcmp(a, "--quiet") || !strcmp(a, "--no-header")) continue;
+    if (!strcmp(a, "--quiet") || !strcmp(a, "--no-header") || !strcmp(a, "--strict")) continue;
     if (a[0] == '-' && a[1] == '-') {
       i++;
       continue;

@@ -54,7 +54,7 @@ static int run_sink(int argc, char **argv) {
   const cli_verb_t *v = cli_find("sink");
   const char *name = NULL, *dir = NULL, *upload = NULL, *schema = NULL, *format = "jsonl";
   int64_t max_rows = 1000000, max_bytes = 0, rotate_secs = 0, commit_every = 0;
-  bool keep_local = false, auto_commit = true;
+  bool keep_local = false, auto_commit = true, strict = false;
   prestige_sink_options_t so;
   prestige_sink_options_init(&so);
   prestige_error_t err;
@@ -68,6 +68,10 @@ static int run_sink(int argc, char **argv) {
     }
     if (!strcmp(a, "--no-auto-commit")) {
       auto_commit = false;
+      continue;
+    }
+    if (!strcmp(a, "--strict")) {
+      strict = true;
       continue;
     }
     if (!val) return cli_usage_error(v, "%s needs a value", a);
@@ -102,6 +106,9 @@ static int run_sink(int argc, char **argv) {
   else if (!strcasecmp(format, "tsv")) to.format = PRESTIGE_TEXT_CSV, to.delimiter = '\t';
   else return cli_usage_error(v, "--format takes jsonl, csv or tsv");
   to.schema = schema;
+  to.strict = strict;
+  to.on_ignored = cli_text_ignored;
+  to.user_data = (void *)"sink";
   if (schema) {
     struct ArrowSchema check;
     if (prestige_text_parse_schema(schema, &check, &err)) return cli_usage_error(v, "%s", err.message);

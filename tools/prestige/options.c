@@ -93,3 +93,10 @@ int cli_opt_compression(const cli_verb_t *v, const char *opt, const char *val, i
   *level = (int)l;
   return 0;
 }
+
+void cli_text_ignored(void *verb, const char *name, int64_t line) {
+  fprintf(stderr,
+          "prestige %s: line %lld: \"%s\" is not a column of the schema; its values are skipped (reported once; --strict "
+          "makes it an error)\n",
+          (const char *)verb, (long long)line, name);
+}
