@@ -84,11 +84,11 @@ PRESTIGE_API int prestige_text_reader_open(prestige_text_reader_t **r, const cha
 PRESTIGE_API const struct ArrowSchema *prestige_text_reader_schema(const prestige_text_reader_t *r);
 /* Next batch; out->release == NULL at the end of the input. */
 PRESTIGE_API int prestige_text_reader_next(prestige_text_reader_t *r, struct ArrowArray *out, prestige_error_t *err);
-/* Like next, waiting at most timeout_ms (-1: no limit) for input: PRESTIGE_ETIMEOUT (and
- * out->release == NULL) when no complete record arrived in time, or when a signal interrupted the
- * wait; a partial record is kept for the next call. */
-PRESTIGE_API int prestige_text_reader_next_wait(prestige_text_reader_t *r, struct ArrowArray *out, int64_t timeout_ms,
-                                                prestige_error_t *err);
+/* Like next, with at most max_rows rows (0: batch_rows), waiting at most timeout_ms (-1: no
+ * limit) for input: PRESTIGE_ETIMEOUT (and out->release == NULL) when no complete record arrived
+ * in time, or when a signal interrupted the wait; a partial record is kept for the next call. */
+PRESTIGE_API int prestige_text_reader_next_wait(prestige_text_reader_t *r, struct ArrowArray *out, int64_t max_rows,
+                                                int64_t timeout_ms, prestige_error_t *err);
 PRESTIGE_API int64_t prestige_text_reader_bytes(const prestige_text_reader_t *r); /* bytes consumed so far */
 PRESTIGE_API int64_t prestige_text_reader_rows(const prestige_text_reader_t *r);
 PRESTIGE_API void prestige_text_reader_close(prestige_text_reader_t *r);

@@ -960,13 +960,14 @@ static int append_record(prestige_text_reader_t *r, const record_t *rec, prestig
   return prestige_array_builder_append_struct(r->builder, err);
 }
 
-int prestige_text_reader_next_wait(prestige_text_reader_t *r, struct ArrowArray *out, int64_t timeout_ms,
+int prestige_text_reader_next_wait(prestige_text_reader_t *r, struct ArrowArray *out, int64_t max_rows, int64_t timeout_ms,
                                    prestige_error_t *err) {
   out->release = NULL;
   r->deadline_ns = timeout_ms < 0 ? -1 : prestige_monotonic_ns() + timeout_ms * 1000000;
+  int64_t limit = max_rows > 0 && max_rows < r->o.batch_rows ? max_rows : r->o.batch_rows;
   int rc = 0;
   int64_t n = 0;
-  while (n < r->o.batch_rows) {
+  while (n < limit) {
     if (r->next_pending < r->n_pending) {
       rc = append_record(r, &r->pending[r->next_pending], err);
       if (rc) break;
@@ -996,5 +997,5 @@ int prestige_text_reader_next_wait(prestige_text_reader_t *r, struct ArrowArray 
 }
 
 int prestige_text_reader_next(prestige_text_reader_t *r, struct ArrowArray *out, prestige_error_t *err) {
-  return prestige_text_reader_next_wait(r, out, -1, err);
+  return prestige_text_reader_next_wait(r, out, 0, -1, err);
 }

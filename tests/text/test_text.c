@@ -245,13 +245,13 @@ TEST(test_streaming_pipe) {
   struct ArrowArray b;
   /* nothing written yet: a bounded wait ends with ETIMEOUT, not a batch, not the end */
   int64_t t0 = prestige_monotonic_ns();
-  CHECK_ERR(prestige_text_reader_next_wait(r, &b, 150, &err), PRESTIGE_ETIMEOUT, "no input");
+  CHECK_ERR(prestige_text_reader_next_wait(r, &b, 0, 150, &err), PRESTIGE_ETIMEOUT, "no input");
   int64_t waited_ms = (prestige_monotonic_ns() - t0) / 1000000;
   CHECK_MSG(waited_ms >= 140, "waited %lld ms", (long long)waited_ms);
   CHECK(b.release == NULL);
   /* two lines and half of a third: a batch of two, at once */
   write_all(fds[1], "{\"n\":1,\"msg\":\"a\"}\n{\"n\":2,\"msg\":\"b\"}\n{\"n\":3,");
-  CHECK_OK(prestige_text_reader_next_wait(r, &b, 5000, &err));
+  CHECK_OK(prestige_text_reader_next_wait(r, &b, 0, 5000, &err));
   CHECK(b.release != NULL);
   if (b.release) {
     CHECK_EQ_INT(b.length, 2);
@@ -259,9 +259,9 @@ TEST(test_streaming_pipe) {
     b.release(&b);
   }
   /* the partial line alone is not a record */
-  CHECK_ERR(prestige_text_reader_next_wait(r, &b, 100, &err), PRESTIGE_ETIMEOUT, "no input");
+  CHECK_ERR(prestige_text_reader_next_wait(r, &b, 0, 100, &err), PRESTIGE_ETIMEOUT, "no input");
   write_all(fds[1], "\"msg\":\"c\"}\n");
-  CHECK_OK(prestige_text_reader_next_wait(r, &b, 5000, &err));
+  CHECK_OK(prestige_text_reader_next_wait(r, &b, 0, 5000, &err));
   if (b.release) {
     CHECK_EQ_INT(b.length, 1);
     CHECK_EQ_INT(i64_at(b.children[0], 0), 3);
@@ -270,7 +270,7 @@ TEST(test_streaming_pipe) {
   }
   /* the writer goes away: the end of the input */
   close(fds[1]);
-  CHECK_OK(prestige_text_reader_next_wait(r, &b, 5000, &err));
+  CHECK_OK(prestige_text_reader_next_wait(r, &b, 0, 5000, &err));
   CHECK(b.release == NULL);
   CHECK_EQ_INT(prestige_text_reader_rows(r), 3);
   prestige_text_reader_close(r);
@@ -299,7 +299,7 @@ TEST(test_streaming_csv_split_writes) {
   struct ArrowArray b;
   for (int i = 0; i < 4; i++) {
     write_all(fds[1], pieces[i]);
-    int rc = prestige_text_reader_next_wait(r, &b, 100, &err);
+    int rc = prestige_text_reader_next_wait(r, &b, 0, 100, &err);
     if (rc == 0 && b.release) {
       total += b.length;
       if (total == 1) CHECK_EQ_STR(str_at(b.children[1], 0), "x,y");
@@ -310,7 +310,7 @@ TEST(test_streaming_csv_split_writes) {
   }
   CHECK_EQ_INT(total, 2);
   close(fds[1]);
-  CHECK_OK(prestige_text_reader_next_wait(r, &b, 5000, &err));
+  CHECK_OK(prestige_text_reader_next_wait(r, &b, 0, 5000, &err));
   CHECK(b.release == NULL);
   prestige_text_reader_close(r);
   dup2(saved, STDIN_FILENO);

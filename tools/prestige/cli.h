@@ -72,6 +72,13 @@ int cli_upload_file(const char *path, const char *url, prestige_error_t *err);
 /* Parses a time argument: epoch milliseconds, or ISO 8601 (2024-11-20T10:00:00Z, 2024-11-20). */
 int cli_parse_time_ms(const char *s, int64_t *out);
 
+/* Signals (signals.c): SIGINT/SIGTERM are recorded for the verb's loop to see; a second one ends
+ * the process at once. Install before starting any thread. */
+void cli_signals_install(void);
+int cli_signal_received(void); /* the signal number, or 0 */
+/* Prints "prestige VERB: stopped by SIGTERM; WHAT" and returns 128 + the signal. */
+int cli_interrupted(const char *verb, const char *what);
+
 /* The text reader's on_ignored callback: one line on stderr per skipped JSON key or CSV column
  * (user_data: the verb's name). */
 void cli_text_ignored(void *verb, const char *name, int64_t line);

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "prestige/core.h"
 #include "prestige/sink.h"
 #include "prestige/store.h"
 #include "prestige/text.h"
@@ -15,17 +16,31 @@
 #define SINK_USAGE                                                                                         \
   "usage: prestige sink --name NAME --dir DIR [--upload URL] [--schema SPEC] [--format jsonl|csv|tsv]\n"   \
   "                     [--max-rows N] [--max-bytes N] [--rotate-secs N] [--commit-every N]\n"           \
-  "                     [--compression C] [--keep-local] [--no-auto-commit]\n"                           \
+  "                     [--compression C[:LEVEL]] [--keep-local] [--no-auto-commit] [--strict]\n"        \
   "\n"                                                                                                     \
-  "Reads records from standard input (JSON lines by default) into a ParquetSink writing\n"               \
-  "DIR/NAME.<timestamp_ms>.parquet, rotating by rows (default 1000000), bytes and time, and uploading\n"  \
-  "finished files to URL (s3://bucket/prefix or a local directory) when given. After every durable\n"   \
-  "commit (every N input rows, whenever a file is finished, and at the end of the input) it prints the\n" \
-  "commit's manifest as one JSON line on standard output: {\"files\":[...],\"rows\":R,\"input_rows\":T}\n" \
-  "where T counts the input rows acknowledged so far (the first T rows of the input are durable). Restarted on the same DIR it first recovers\n"      \
-  "what a crash left behind: unfinished files go to DIR/.incomplete/ (deleted with --no-auto-commit),\n" \
-  "finished files are uploaded again. Without --schema the types are inferred from the first 10000\n"    \
-  "rows (give --schema SPEC such as 'id:int64,ts:timestamp(ms,UTC),msg:string' to stream at once).\n"
+  "Reads records from standard input (JSON lines by default) as they arrive into a ParquetSink\n"         \
+  "writing DIR/NAME.<timestamp_ms>.parquet, rotating by rows (--max-rows, default 1000000), bytes and\n"  \
+  "time (also while the input is idle), and uploading finished files to URL (s3://bucket/prefix or a\n"  \
+  "local directory) when given.\n"                                                                        \
+  "\n"                                                                                                     \
+  "--commit-every N makes the input durable every N rows exactly, without cutting the file: a\n"        \
+  "checkpoint ends the file's row group, fdatasyncs it and keeps the footer beside it, so files still\n"  \
+  "grow to --max-rows; a crash recovery finishes a file at its last checkpoint. Each checkpoint costs\n"  \
+  "two fdatasyncs and a row group, so N far below the rows a second brings makes small row groups.\n"   \
+  "After every checkpoint, whenever a file is finished, and at the end it prints one JSON line on\n"    \
+  "standard output: {\"files\":[...],\"rows\":R,\"open_rows\":O,\"input_rows\":T}: the files finished\n" \
+  "since the previous line (uploaded, when --upload is given), the durable rows of the file being\n"    \
+  "written, and T, the input rows acknowledged so far (the first T rows of the input are durable).\n"   \
+  "SIGINT or SIGTERM stops it cleanly: a final commit, its line printed, exit status 0 (a second\n"     \
+  "signal ends it at once).\n"                                                                         \
+  "\n"                                                                                                     \
+  "Restarted on the same DIR it first recovers what a crash left behind: a file with a checkpoint is\n" \
+  "finished at that checkpoint and uploaded; other unfinished files go to DIR/.incomplete/ (deleted\n"  \
+  "with --no-auto-commit); finished files are uploaded again. Without --schema the types are\n"         \
+  "inferred from the first 10000 rows (give --schema SPEC such as\n"                                    \
+  "'id:int64,ts:timestamp(ms,UTC),msg:string' to stream at once). With --schema, CSV columns are\n"    \
+  "matched by header name; JSON keys (CSV columns) it lacks are reported once each on stderr, or with\n" \
+  "--strict stop the sink with an error.\n"
 
 static atomic_int file_finished;
 static void on_file(void *ud, const prestige_sink_file_t *f) {
@@ -34,13 +49,13 @@ static void on_file(void *ud, const prestige_sink_file_t *f) {
   atomic_store(&file_finished, 1);
 }
 
-/* Rows of the input covered by files this process finished (recovered files are earlier input). */
+/* Rows of the input in files this process finished (recovered files are earlier input); the
+ * durable rows of the open file come on top. */
 static int64_t acked_rows;
-static int print_manifest(prestige_sink_manifest_t *m, int64_t unused) {
-  (void)unused;
+static int print_manifest(prestige_sink_manifest_t *m) {
   for (size_t i = 0; i < m->n_files; i++)
     if (!m->files[i].recovered) acked_rows += m->files[i].rows;
-  int64_t input_rows = acked_rows;
+  int64_t input_rows = acked_rows + m->open_rows;
   char *j = prestige_sink_manifest_json(m);
   if (!j) return -1;
   size_t n = strlen(j);
@@ -48,6 +63,16 @@ static int print_manifest(prestige_sink_manifest_t *m, int64_t unused) {
   printf("%.*s,\"input_rows\":%lld}\n", (int)(n - 1), j, (long long)input_rows);
   free(j);
   return fflush(stdout);
+}
+
+/* A checkpoint (the input so far durable, the file kept growing) and its manifest line. */
+static int checkpoint_and_print(prestige_sink_client_t *c, prestige_error_t *err) {
+  prestige_sink_manifest_t m;
+  atomic_store(&file_finished, 0);
+  PRESTIGE_TRY(prestige_sink_checkpoint(c, &m, err));
+  int prc = print_manifest(&m);
+  prestige_sink_manifest_release(&m);
+  return prc ? prestige_error_set(err, PRESTIGE_EIO, "writing to standard output failed") : 0;
 }
 
 static int run_sink(int argc, char **argv) {
@@ -114,8 +139,8 @@ static int run_sink(int argc, char **argv) {
     if (prestige_text_parse_schema(schema, &check, &err)) return cli_usage_error(v, "%s", err.message);
     prestige_schema_release(&check);
   }
-  to.batch_rows = commit_every > 0 && commit_every < 65536 ? commit_every : 65536;
-  if (schema && to.batch_rows > 4096 && commit_every == 0) to.batch_rows = 4096; /* stream promptly */
+  to.batch_rows = 65536;
+  to.streaming = true; /* a batch as soon as the lines that arrived are read */
 
   prestige_store_t *store = NULL;
   prestige_file_upload_t *up = NULL;
@@ -149,7 +174,14 @@ static int run_sink(int argc, char **argv) {
   prestige_text_reader_t *r = NULL;
   prestige_sink_t *sink = NULL;
   prestige_sink_client_t *c = NULL;
-  int64_t input_rows = 0, since_commit = 0;
+  prestige_shutdown_t *stop = prestige_shutdown_new();
+  int64_t since_commit = 0;
+  bool stopped = false;
+  cli_signals_install();
+  if (!stop) {
+    rc = prestige_error_set(&err, PRESTIGE_ENOMEM, "out of memory");
+    goto out;
+  }
   if ((rc = prestige_text_reader_open(&r, "-", &to, &err))) goto out;
   so.name = name;
   so.dir = cli_local_path(dir);
@@ -160,46 +192,54 @@ static int run_sink(int argc, char **argv) {
   so.auto_commit = auto_commit;
   so.keep_local = keep_local;
   so.on_file = on_file;
+  so.shutdown = stop;
   if ((rc = prestige_sink_open(&sink, &so, NULL, prestige_text_reader_schema(r), &err))) goto out;
   size_t moved = 0, deleted = 0;
   size_t recovered = prestige_sink_recovered_files(sink, &moved, &deleted);
   if (recovered || moved || deleted)
     fprintf(stderr, "prestige sink: recovered %zu finished files, moved %zu unfinished to .incomplete, deleted %zu\n",
             recovered, moved, deleted);
+  int64_t restored_rows = 0;
+  size_t restored = prestige_sink_restored_files(sink, &restored_rows);
+  if (restored)
+    fprintf(stderr, "prestige sink: restored %zu unfinished files at their last checkpoint (%lld rows)\n", restored,
+            (long long)restored_rows);
   if ((rc = prestige_sink_start(sink, &err))) goto out;
   if (!(c = prestige_sink_client_new(sink))) {
     rc = prestige_error_set(&err, PRESTIGE_ENOMEM, "out of memory");
     goto out;
   }
+  /* Lines are taken as they arrive; the wait for input is short, so rotations that happened while
+   * the input was idle are reported, and a signal is seen, within a fraction of a second. */
   for (;;) {
+    if (cli_signal_received()) {
+      stopped = true;
+      break;
+    }
     struct ArrowArray b;
-    if ((rc = prestige_text_reader_next(r, &b, &err))) break;
-    if (!b.release) break;
+    int64_t want = commit_every > 0 ? commit_every - since_commit : 0; /* a batch never straddles a commit point */
+    rc = prestige_text_reader_next_wait(r, &b, want, 200, &err);
+    if (rc == PRESTIGE_ETIMEOUT) {
+      rc = 0;
+      if (atomic_load(&file_finished) && (rc = checkpoint_and_print(c, &err))) break;
+      continue;
+    }
+    if (rc || !b.release) break;
     int64_t n = b.length;
     if ((rc = prestige_sink_write_batch(c, &b, &err))) break;
-    input_rows += n;
     since_commit += n;
-    bool full_commit = commit_every > 0 && since_commit >= commit_every;
-    if (full_commit || atomic_exchange(&file_finished, 0)) {
-      /* every N rows: a commit (finishes the current file); after a rotation: a checkpoint that makes
-       * the finished files durable and uploaded without cutting the current one short */
-      prestige_sink_manifest_t m;
-      if ((rc = full_commit ? prestige_sink_commit(c, &m, &err) : prestige_sink_checkpoint(c, &m, &err))) break;
-      atomic_store(&file_finished, 0);
-      if (full_commit) since_commit = 0;
-      int prc = print_manifest(&m, input_rows);
-      prestige_sink_manifest_release(&m);
-      if (prc) {
-        rc = prestige_error_set(&err, PRESTIGE_EIO, "writing to standard output failed");
-        break;
-      }
+    if (commit_every > 0 && since_commit >= commit_every) {
+      since_commit = 0;
+      if ((rc = checkpoint_and_print(c, &err))) break;
+    } else if (atomic_load(&file_finished) && (rc = checkpoint_and_print(c, &err))) {
+      break;
     }
   }
-  if (!rc) {
+  if (!rc && !stopped) { /* the end of the input: a final commit finishes the file */
     prestige_sink_manifest_t m;
     rc = prestige_sink_commit(c, &m, &err);
     if (!rc) {
-      print_manifest(&m, input_rows);
+      print_manifest(&m);
       prestige_sink_manifest_release(&m);
     }
   }
@@ -208,10 +248,16 @@ out:
   if (sink) {
     prestige_error_t e2;
     prestige_error_init(&e2);
-    int crc = prestige_sink_close(sink, NULL, &e2);
+    prestige_sink_manifest_t fin;
+    if (stopped) prestige_shutdown_trigger(stop); /* the sink's thread commits what it has and stops */
+    int crc = prestige_sink_close(sink, stopped ? &fin : NULL, &e2);
     if (!rc && crc) {
       rc = crc;
       err = e2;
+    }
+    if (stopped && !crc) {
+      print_manifest(&fin);
+      prestige_sink_manifest_release(&fin);
     }
   }
   if (r) prestige_text_reader_close(r);
@@ -220,6 +266,9 @@ out:
     prestige_file_upload_free(up);
   }
   prestige_store_free(store);
+  prestige_shutdown_free(stop);
+  if (!rc && stopped)
+    fprintf(stderr, "prestige sink: stopped by %s after a final commit\n", cli_signal_received() == SIGINT ? "SIGINT" : "SIGTERM");
   return rc ? cli_fail("sink", &err) : CLI_OK;
 }
 
