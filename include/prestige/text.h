@@ -18,7 +18,8 @@
  * Input is read as it arrives: a read takes what the file, pipe or FIFO has, never waiting for a
  * full block. With streaming set, next hands a batch out as soon as no complete record is
  * waiting (instead of after batch_rows records), and next_wait bounds the wait for input, so a
- * caller behind `tail -F` can commit and rotate while the input is idle.
+ * caller behind `tail -F` can commit and rotate while the input is idle. A blocking read that a
+ * signal interrupts (a handler installed without SA_RESTART) ends with PRESTIGE_ECANCELED.
  *
  * CSV columns are matched with an explicit schema by their header names (in any order); a
  * schema column missing from the header, or a header name given twice, is an error. JSON keys

@@ -398,7 +398,6 @@ static int refill(prestige_text_reader_t *r, size_t need_end, prestige_error_t *
     }
     ssize_t got = read(r->fd, r->in.data + r->in.len, r->in.cap - r->in.len);
     if (got < 0) {
-      if (errno == EINTR && r->deadline_ns < 0 && !r->can_yield) continue;
       if (errno == EINTR || errno == EAGAIN) {
         if (r->can_yield) return FILL_LATER;
         if (errno == EAGAIN && r->deadline_ns < 0) { /* a non-blocking descriptor: wait for it */
@@ -406,7 +405,9 @@ static int refill(prestige_text_reader_t *r, size_t need_end, prestige_error_t *
           poll(&pfd, 1, -1);
           continue;
         }
-        return -prestige_error_set(err, PRESTIGE_ETIMEOUT, "%s: no input within the wait", r->path);
+        if (r->deadline_ns >= 0) return -prestige_error_set(err, PRESTIGE_ETIMEOUT, "%s: no input within the wait", r->path);
+        /* a handler installed without SA_RESTART asks for blocking reads to end */
+        return -prestige_error_set(err, PRESTIGE_ECANCELED, "%s: reading was interrupted by a signal", r->path);
       }
       return -prestige_error_set(err, PRESTIGE_EIO, "%s: reading: %s", r->path, strerror(errno));
     }

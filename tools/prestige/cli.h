@@ -69,6 +69,14 @@ int cli_open_input(const char *arg, struct prestige_input *in, prestige_error_t 
 char *cli_temp_name(const char *name, int *fd_out);
 int cli_fetch_to_temp(const char *url, char **tmp_path, prestige_error_t *err);
 int cli_upload_file(const char *path, const char *url, prestige_error_t *err);
+/* Transfers a signal stops (PRESTIGE_ECANCELED, nothing left behind). prog may be NULL.
+ * Download: ranges fetched in parallel into <path>.prestige-tmp-XXXXXX, renamed when complete. */
+int cli_download(struct prestige_store *st, const char *key, const char *path, cli_progress_t *prog, prestige_error_t *err);
+/* Streams a local file into out (closed when complete, aborted on failure or a signal). */
+struct prestige_output;
+int cli_upload_output(const char *path, struct prestige_output *out, cli_progress_t *prog, prestige_error_t *err);
+/* Local file to local file through <dst>.prestige-tmp-XXXXXX. */
+int cli_copy_local(const char *src, const char *dst, cli_progress_t *prog, prestige_error_t *err);
 /* Parses a time argument: epoch milliseconds, or ISO 8601 (2024-11-20T10:00:00Z, 2024-11-20). */
 int cli_parse_time_ms(const char *s, int64_t *out);
 

@@ -158,6 +158,10 @@ static int convert_parquet(const char *in, const char *outp, int kind, const pre
   cli_progress_init(&prog, quiet, 0);
   while (!rc) {
     struct ArrowArray b;
+    if (cli_signal_received()) {
+      rc = prestige_error_set(&err, PRESTIGE_ECANCELED, "interrupted");
+      break;
+    }
     if (st.get_next(&st, &b)) {
       rc = prestige_error_set(&err, PRESTIGE_ECORRUPT, "%s", st.get_last_error(&st));
       break;
@@ -172,6 +176,7 @@ static int convert_parquet(const char *in, const char *outp, int kind, const pre
   else rc = out_close(&o, quiet, &err);
   prestige_schema_release(&schema);
   st.release(&st);
+  if (rc == PRESTIGE_ECANCELED) return cli_interrupted("convert", "nothing was written");
   return rc ? cli_fail("convert", &err) : CLI_OK;
 }
 
@@ -252,14 +257,26 @@ static int convert_local(int argc, char **argv) {
   struct stat st;
   int64_t total = (strcmp(in, "-") && stat(in, &st) == 0) ? (int64_t)st.st_size : 0;
   prestige_text_reader_t *r = NULL;
-  if (prestige_text_reader_open(&r, in, &to, &err)) return cli_fail("convert", &err);
+  if (prestige_text_reader_open(&r, in, &to, &err)) {
+    if (cli_signal_received()) return cli_interrupted("convert", "nothing was written");
+    return cli_fail("convert", &err);
+  }
   out_t o;
   int rc = out_open(&o, out, kind, prestige_text_reader_schema(r), &wo, &err);
   cli_progress_t prog;
   cli_progress_init(&prog, quiet, total);
   while (!rc) {
     struct ArrowArray batch;
-    rc = prestige_text_reader_next(r, &batch, &err);
+    if (cli_signal_received()) {
+      rc = prestige_error_set(&err, PRESTIGE_ECANCELED, "interrupted");
+      break;
+    }
+    /* short waits, so a signal is seen while a pipe or FIFO is idle */
+    rc = prestige_text_reader_next_wait(r, &batch, 0, 200, &err);
+    if (rc == PRESTIGE_ETIMEOUT) {
+      rc = 0;
+      continue;
+    }
     if (rc || !batch.release) break;
     rc = out_write(&o, &batch, &err);
     batch.release(&batch);
@@ -269,6 +286,7 @@ static int convert_local(int argc, char **argv) {
   if (rc) out_abort(&o);
   else rc = out_close(&o, quiet, &err);
   prestige_text_reader_close(r);
+  if (rc == PRESTIGE_ECANCELED) return cli_interrupted("convert", "nothing was written");
   return rc ? cli_fail("convert", &err) : CLI_OK;
 }
 
@@ -286,6 +304,7 @@ static int run_convert(int argc, char **argv) {
     if (np < 2) pos[np] = i;
     np++;
   }
+  cli_signals_install();
   if (np != 2 || (!cli_is_s3(argv[pos[0]]) && !cli_is_s3(argv[pos[1]]))) return convert_local(argc, argv);
   prestige_error_t err;
   prestige_error_init(&err);
@@ -294,7 +313,9 @@ static int run_convert(int argc, char **argv) {
   const char *dot = strrchr(in, '.');
   int rc = CLI_OK;
   if (cli_is_s3(in) && !(dot && !strcasecmp(dot, ".parquet"))) {
-    if (cli_fetch_to_temp(in, &tmp_in, &err)) return cli_fail("convert", &err);
+    int frc = cli_fetch_to_temp(in, &tmp_in, &err);
+    if (frc == PRESTIGE_ECANCELED) return cli_interrupted("convert", "nothing was written");
+    if (frc) return cli_fail("convert", &err);
     argv[pos[0]] = tmp_in;
   }
   if (cli_is_s3(out)) {
@@ -306,7 +327,11 @@ static int run_convert(int argc, char **argv) {
     argv[pos[1]] = tmp_out;
   }
   rc = convert_local(argc, argv);
-  if (rc == CLI_OK && tmp_out && cli_upload_file(tmp_out, out, &err)) rc = cli_fail("convert", &err);
+  if (rc == CLI_OK && tmp_out) {
+    int urc = cli_upload_file(tmp_out, out, &err);
+    if (urc == PRESTIGE_ECANCELED) rc = cli_interrupted("convert", "the upload was aborted, nothing was written");
+    else if (urc) rc = cli_fail("convert", &err);
+  }
 out:
   if (tmp_in) unlink(tmp_in);
   if (tmp_out) unlink(tmp_out);

@@ -22,10 +22,6 @@
   "--state nothing is remembered. SIGINT/SIGTERM stop it cleanly.\n"
 
 static prestige_shutdown_t *stop_token;
-static void on_signal(int sig) {
-  (void)sig;
-  if (stop_token) prestige_shutdown_trigger(stop_token);
-}
 
 static int run_poll(int argc, char **argv) {
   const cli_verb_t *v = cli_find("poll");
@@ -65,9 +61,7 @@ static int run_poll(int argc, char **argv) {
   if (!rc) rc = prestige_store_open(&store, url, NULL, &err);
   if (!rc && state_spec) rc = prestige_state_store_open(&state, state_spec, &err);
   stop_token = prestige_shutdown_new();
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
-  signal(SIGPIPE, SIG_IGN);
+  cli_signals_install(); /* the loop below turns a signal into the token (a handler must not lock) */
   if (!rc) {
     prestige_poller_config_t c;
     prestige_poller_config_init(&c);
@@ -87,6 +81,7 @@ static int run_poll(int argc, char **argv) {
   while (!rc) {
     prestige_file_meta_t f;
     int nrc = prestige_poller_next(p, &f, 200, &err);
+    if (cli_signal_received()) prestige_shutdown_trigger(stop_token);
     if (nrc == PRESTIGE_ETIMEOUT) {
       if (prestige_shutdown_triggered(stop_token)) break;
       continue;

@@ -269,6 +269,7 @@ out:
   prestige_shutdown_free(stop);
   if (!rc && stopped)
     fprintf(stderr, "prestige sink: stopped by %s after a final commit\n", cli_signal_received() == SIGINT ? "SIGINT" : "SIGTERM");
+  if (rc == PRESTIGE_ECANCELED && cli_signal_received()) return cli_interrupted("sink", "before any input was read");
   return rc ? cli_fail("sink", &err) : CLI_OK;
 }
 
