@@ -104,6 +104,19 @@ check "[ $rc -eq 0 ] && [ \"\$(last_field '$T/man2.jsonl' input_rows)\" = 3 ]"
 got=$(duck "SELECT count(*)::VARCHAR c FROM read_parquet('$T/out2/*.parquet')")
 check "echo '$got' | grep -q '\"c\":\"3\"'"
 
+# --- sizes as the options say: a commit every 10,000 rows exactly, files growing to 100,000 rows
+awk 'BEGIN { for (i = 0; i < 250000; i++) printf "{\"n\":%d,\"ts\":%d,\"msg\":\"m\"}\n", i, 1700000000000 + i }' > "$T/bulk.jsonl"
+check "build/release/prestige sink --name bulk --dir '$T/bulk' --schema 'n:int64,ts:timestamp(ms,UTC),msg:string' --commit-every 10000 --max-rows 100000 < '$T/bulk.jsonl' > '$T/bulk.man' 2> '$T/bulk.err'"
+acks=$(grep -o '"input_rows":[0-9]*' "$T/bulk.man" | cut -d: -f2 | tr '\n' ' ')
+want=$(seq 10000 10000 250000 | tr '\n' ' ')
+uniq=$(printf '%s\n' $acks | sort -un | tr '\n' ' ')
+check "[ '$uniq' = '$want' ]"   # every multiple of 10,000 and the end, nothing else
+files=$(for f in "$T"/bulk/*.parquet; do build/release/prestige meta "$f" | awk '/^rows:/ {r=$2} /^row groups:/ {g=$3} END {print r "/" g}'; done | tr '\n' ' ')
+echo "files (rows/row groups): $files"
+check "[ '$files' = '100000/10 100000/10 50000/5 ' ]"
+got=$(duck "SELECT count(*)::VARCHAR c, count(DISTINCT n)::VARCHAR d FROM read_parquet('$T/bulk/*.parquet')")
+check "echo '$got' | grep -q '\"c\":\"250000\",\"d\":\"250000\"'"
+
 # --- convert stopped by a signal while reading a FIFO: no output, no temporary file
 for sig in TERM INT; do
   rm -f "$T/in"; mkfifo "$T/in"
