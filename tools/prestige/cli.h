@@ -70,8 +70,10 @@ char *cli_temp_name(const char *name, int *fd_out);
 int cli_fetch_to_temp(const char *url, char **tmp_path, prestige_error_t *err);
 int cli_upload_file(const char *path, const char *url, prestige_error_t *err);
 /* Transfers a signal stops (PRESTIGE_ECANCELED, nothing left behind). prog may be NULL.
- * Download: ranges fetched in parallel into <path>.prestige-tmp-XXXXXX, renamed when complete. */
-int cli_download(struct prestige_store *st, const char *key, const char *path, cli_progress_t *prog, prestige_error_t *err);
+ * Download of an s3:// URL: the store's parallel ranged download into <path>.prestige-tmp-XXXXXX,
+ * renamed when complete, run in a child process that a signal kills (its temporary file removed);
+ * progress draws a bar on a terminal. */
+int cli_download_url(const char *url, const char *path, bool progress, prestige_error_t *err);
 /* Streams a local file into out (closed when complete, aborted on failure or a signal). */
 struct prestige_output;
 int cli_upload_output(const char *path, struct prestige_output *out, cli_progress_t *prog, prestige_error_t *err);

@@ -158,15 +158,7 @@ static int cp_local_source(const char *src, char **tmp, prestige_error_t *err) {
   *tmp = NULL;
   if (!cli_is_s3(src)) return 0;
   if (!(*tmp = cli_temp_name(src, NULL))) return prestige_error_set(err, PRESTIGE_EIO, "cannot create a temporary file");
-  prestige_store_t *st;
-  char *key;
-  int rc = cli_split_s3(src, &st, &key, err);
-  if (!rc) {
-    rc = *key ? cli_download(st, key, *tmp, NULL, err) : prestige_error_set(err, PRESTIGE_EINVAL, "%s names a bucket, not an object", src);
-    free(key);
-    prestige_store_free(st);
-  }
-  return rc;
+  return cli_download_url(src, *tmp, false, err);
 }
 
 static int run_cp(int argc, char **argv) {
@@ -192,14 +184,7 @@ static int run_cp(int argc, char **argv) {
   if (!dst) {
     rc = prestige_error_set(&err, PRESTIGE_ENOMEM, "out of memory");
   } else if (cli_is_s3(src) && !cli_is_s3(dst)) { /* download: ranges in parallel, renamed when complete */
-    prestige_store_t *st;
-    char *key;
-    if (!(rc = cli_split_s3(src, &st, &key, &err))) {
-      rc = *key ? cli_download(st, key, cli_local_path(dst), &prog, &err)
-                : prestige_error_set(&err, PRESTIGE_EINVAL, "%s names a bucket, not an object", src);
-      free(key);
-      prestige_store_free(st);
-    }
+    rc = cli_download_url(src, cli_local_path(dst), !quiet, &err);
   } else if (!(rc = cp_local_source(src, &tmp, &err))) {
     const char *local_src = tmp ? tmp : cli_local_path(src);
     struct stat sb;

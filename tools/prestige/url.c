@@ -1,16 +1,16 @@
 /* URL arguments: every verb that takes a file also takes file:// and s3://bucket/key URLs. And
  * the transfers behind cp and convert, which a signal stops cleanly: a download goes to
- * <dest>.prestige-tmp-XXXXXX and is renamed when complete, an upload streams into the store's
- * output (S3: a multipart upload with parts in flight), and an interrupted one is removed or
- * aborted before the verb exits. */
+ * <dest>.prestige-tmp-XXXXXX and is renamed when complete (removed when stopped), an upload streams
+ * into the store's output (S3: a multipart upload with parts in flight, aborted when stopped). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -129,91 +129,98 @@ static int write_full(int fd, const uint8_t *p, size_t n, uint64_t off, const ch
   return 0;
 }
 
-enum { XFER_CHUNK = 8 << 20, XFER_THREADS_MAX = 16 };
+enum { XFER_CHUNK = 8 << 20 };
 
-typedef struct download {
-  prestige_store_t *st;
-  const char *key, *tmp;
-  int fd;
-  uint64_t size, next;
-  pthread_mutex_t mu;
-  atomic_bool stop;
-  _Atomic uint64_t done;
-  int rc;
-  prestige_error_t err;
-} download_t;
+static void on_get_progress(void *ud, uint64_t done, uint64_t total) {
+  cli_progress_t *p = ud;
+  if (p->total_bytes == 0) p->total_bytes = (int64_t)total;
+  cli_progress_update(p, -1, (int64_t)done);
+}
 
-static void *download_worker(void *arg) {
-  download_t *d = arg;
-  uint8_t *buf = malloc(XFER_CHUNK);
-  for (;;) {
-    pthread_mutex_lock(&d->mu);
-    uint64_t off = d->next;
-    bool quit = !buf || d->rc || atomic_load(&d->stop) || off >= d->size;
-    if (!quit) d->next += XFER_CHUNK;
-    if (!buf && !d->rc) d->rc = prestige_error_set(&d->err, PRESTIGE_ENOMEM, "out of memory");
-    pthread_mutex_unlock(&d->mu);
-    if (quit) break;
-    size_t len = d->size - off < XFER_CHUNK ? (size_t)(d->size - off) : XFER_CHUNK;
+/* Removes <path>.prestige-tmp-XXXXXX files (the store's temporary names for a download to path). */
+static void remove_download_temps(const char *path) {
+  const char *sl = strrchr(path, '/');
+  char *dir = sl ? strndup(path, sl == path ? 1 : (size_t)(sl - path)) : strdup(".");
+  const char *base = sl ? sl + 1 : path;
+  size_t bl = strlen(base);
+  DIR *d = dir ? opendir(dir) : NULL;
+  struct dirent *e;
+  while (d && (e = readdir(d))) {
+    if (strncmp(e->d_name, base, bl) || strncmp(e->d_name + bl, ".prestige-tmp-", 14) || strlen(e->d_name) != bl + 20) continue;
+    size_t n = strlen(dir) + strlen(e->d_name) + 2;
+    char *p = malloc(n);
+    if (p) {
+      snprintf(p, n, "%s/%s", dir, e->d_name);
+      unlink(p);
+      free(p);
+    }
+  }
+  if (d) closedir(d);
+  free(dir);
+}
+
+/* The store's parallel ranged download (written in place, renamed when complete) runs in a child
+ * process, so that a signal can stop it at once: the child is killed, then its temporary file is
+ * removed. Nothing is left on the server by a download. */
+int cli_download_url(const char *url, const char *path, bool progress, prestige_error_t *err) {
+  int fds[2];
+  if (pipe(fds) != 0) return prestige_error_set(err, PRESTIGE_EIO, "pipe: %s", strerror(errno));
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return prestige_error_set(err, PRESTIGE_EIO, "fork: %s", strerror(errno));
+  }
+  if (pid == 0) {
+    close(fds[0]);
     prestige_error_t e;
     prestige_error_init(&e);
-    int rc = prestige_store_get_range(d->st, d->key, off, len, buf, &e);
-    if (!rc) rc = write_full(d->fd, buf, len, off, d->tmp, &e);
-    if (rc) {
-      pthread_mutex_lock(&d->mu);
-      if (!d->rc) d->rc = rc, d->err = e;
-      pthread_mutex_unlock(&d->mu);
-      break;
+    prestige_store_t *st;
+    char *key;
+    int rc = cli_split_s3(url, &st, &key, &e);
+    if (!rc) {
+      cli_progress_t prog;
+      cli_progress_init(&prog, !progress, 0);
+      rc = *key ? prestige_store_get_file_progress(st, key, path, prog.enabled ? on_get_progress : NULL, &prog, &e)
+                : prestige_error_set(&e, PRESTIGE_EINVAL, "%s names a bucket, not an object", url);
+      cli_progress_done(&prog);
+      free(key);
+      prestige_store_free(st);
     }
-    atomic_fetch_add(&d->done, len);
+    if (rc && write(fds[1], &e, sizeof e) != (ssize_t)sizeof e) rc = 1;
+    _exit(rc ? 1 : 0);
   }
-  free(buf);
-  return NULL;
-}
-
-static int xfer_threads(void) {
-  const char *e = getenv("PRESTIGE_S3_CONCURRENCY");
-  int n = e ? atoi(e) : 4;
-  return n < 1 ? 1 : n > XFER_THREADS_MAX ? XFER_THREADS_MAX : n;
-}
-
-int cli_download(prestige_store_t *st, const char *key, const char *path, cli_progress_t *prog, prestige_error_t *err) {
-  prestige_object_meta_t meta;
-  memset(&meta, 0, sizeof meta);
-  PRESTIGE_TRY(prestige_store_head(st, key, &meta, err));
-  uint64_t size = meta.size;
-  prestige_object_meta_clear(&meta);
-  char *tmp;
-  int fd;
-  PRESTIGE_TRY(temp_beside(path, &tmp, &fd, err));
-  download_t d = {.st = st, .key = key, .tmp = tmp, .fd = fd, .size = size};
-  pthread_mutex_init(&d.mu, NULL);
-  atomic_init(&d.stop, false);
-  atomic_init(&d.done, 0);
-  prestige_error_init(&d.err);
-  pthread_t th[XFER_THREADS_MAX];
-  int want = (int)((size + XFER_CHUNK - 1) / XFER_CHUNK), n = 0;
-  if (want > xfer_threads()) want = xfer_threads();
-  for (int i = 0; i < want; i++)
-    if (pthread_create(&th[n], NULL, download_worker, &d) == 0) n++;
-  if (n == 0 && size > 0) download_worker(&d);
-  /* ranges in flight on the workers; here: progress, and a signal stops them between ranges */
+  close(fds[1]);
+  int status = 0;
+  bool stopped = false;
   for (;;) {
-    pthread_mutex_lock(&d.mu);
-    bool finished = d.rc || d.next >= d.size;
-    pthread_mutex_unlock(&d.mu);
-    if (cli_signal_received()) atomic_store(&d.stop, true);
-    if (prog) cli_progress_update(prog, -1, (int64_t)atomic_load(&d.done));
-    if (finished || atomic_load(&d.stop) || n == 0) break;
-    usleep(50000);
+    pid_t w = waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) break;
+    if (!stopped && cli_signal_received()) {
+      kill(pid, SIGKILL);
+      stopped = true;
+    }
+    usleep(20000);
   }
-  for (int i = 0; i < n; i++) pthread_join(th[i], NULL);
-  pthread_mutex_destroy(&d.mu);
-  int rc = d.rc;
-  if (rc) *err = d.err;
-  else if (atomic_load(&d.stop) || cli_signal_received()) rc = canceled(err, "download stopped, nothing written");
-  else if (atomic_load(&d.done) != size) rc = prestige_error_set(err, PRESTIGE_EIO, "downloading %s: short transfer", key);
-  return publish_temp(tmp, fd, path, rc, err);
+  int rc = 0;
+  if (stopped) {
+    remove_download_temps(path);
+    rc = canceled(err, "download stopped, nothing written");
+  } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    prestige_error_t e;
+    if (read(fds[0], &e, sizeof e) == (ssize_t)sizeof e && e.code) {
+      e.message[sizeof e.message - 1] = 0;
+      if (err) *err = e;
+      rc = e.code;
+    } else {
+      remove_download_temps(path);
+      rc = prestige_error_set(err, PRESTIGE_EIO, "downloading %s: the download process ended (status %d)", url, status);
+    }
+  }
+  close(fds[0]);
+  return rc;
 }
 
 /* Streams a local file into an output: a signal between chunks aborts it (a multipart upload is
@@ -255,7 +262,7 @@ int cli_copy_local(const char *src, const char *dst, cli_progress_t *prog, prest
   int in = open(src, O_RDONLY | O_CLOEXEC);
   if (in < 0) return prestige_error_set(err, errno == ENOENT ? PRESTIGE_ENOTFOUND : PRESTIGE_EIO, "opening %s: %s", src, strerror(errno));
   char *tmp;
-  int fd;
+  int fd = -1;
   int rc = temp_beside(dst, &tmp, &fd, err);
   if (rc) {
     close(in);
@@ -284,11 +291,11 @@ int cli_copy_local(const char *src, const char *dst, cli_progress_t *prog, prest
 
 int cli_fetch_to_temp(const char *url, char **tmp_path, prestige_error_t *err) {
   *tmp_path = NULL;
-  prestige_store_t *st;
-  char *key;
-  PRESTIGE_TRY(cli_split_s3(url, &st, &key, err));
+  char bucket[128];
+  const char *key;
+  PRESTIGE_TRY(prestige_s3_url_split(url, bucket, sizeof bucket, &key, err));
   char *tmp = cli_temp_name(key, NULL);
-  int rc = tmp ? cli_download(st, key, tmp, NULL, err)
+  int rc = tmp ? cli_download_url(url, tmp, false, err)
                : prestige_error_set(err, PRESTIGE_EIO, "cannot create a temporary file: %s", strerror(errno));
   if (rc && tmp) {
     unlink(tmp);
@@ -296,8 +303,6 @@ int cli_fetch_to_temp(const char *url, char **tmp_path, prestige_error_t *err) {
   } else {
     *tmp_path = tmp;
   }
-  free(key);
-  prestige_store_free(st);
   return rc;
 }
 
