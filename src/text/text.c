@@ -426,11 +426,11 @@ static int csv_record(prestige_text_reader_t *r, prestige_error_t *err) {
     rec->n = 0;
     buf_clear(&rec->text);
     rec->line = r->line + 1;
-    size_t p = r->pos;
     int64_t lines = 0;
     bool need_more = false;
-    int got = refill(r, p + 1, err);
+    int got = refill(r, r->pos + 1, err);
     if (got <= 0) return got;
+    size_t p = r->pos; /* after refill, which may have moved the unread bytes to the front */
     for (;;) {
       /* one field */
       if (p >= r->in.len) {

@@ -317,6 +317,52 @@ TEST(test_streaming_csv_split_writes) {
   close(saved);
 }
 
+/* Writes that end exactly at a line's end, read one at a time (as `awk | prestige sink` delivers
+ * them): no record may be lost when the reader moves its unread bytes to the front. */
+TEST(test_streaming_aligned_writes) {
+  prestige_error_t err;
+  for (int fmt = 0; fmt < 2; fmt++) {
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    int saved = dup(STDIN_FILENO);
+    dup2(fds[0], STDIN_FILENO);
+    close(fds[0]);
+    prestige_text_options_t o;
+    prestige_text_options_init(&o);
+    o.format = fmt ? PRESTIGE_TEXT_JSONL : PRESTIGE_TEXT_CSV;
+    o.schema = "n:int64";
+    o.streaming = true;
+    if (!fmt) write_all(fds[1], "n\n");
+    prestige_text_reader_t *r = NULL;
+    CHECK_OK(prestige_text_reader_open(&r, "-", &o, &err));
+    int64_t next = 0, bad = 0;
+    for (int chunk = 0; chunk < 60; chunk++) {
+      char buf[1024];
+      size_t k = 0;
+      for (int i = 0; i < 10; i++)
+        k += (size_t)snprintf(buf + k, sizeof buf - k, fmt ? "{\"n\":%d}\n" : "%d\n", chunk * 10 + i);
+      write_all(fds[1], buf);
+      for (int got = 0; got < 10;) {
+        struct ArrowArray b;
+        int rc = prestige_text_reader_next_wait(r, &b, 0, 2000, &err);
+        if (rc || !b.release) {
+          bad++;
+          break;
+        }
+        for (int64_t i = 0; i < b.length; i++) bad += i64_at(b.children[0], i) != next++;
+        got += (int)b.length;
+        b.release(&b);
+      }
+    }
+    close(fds[1]);
+    CHECK_EQ_INT(bad, 0);
+    CHECK_EQ_INT(next, 600);
+    prestige_text_reader_close(r);
+    dup2(saved, STDIN_FILENO);
+    close(saved);
+  }
+}
+
 /* The validator against a reference decoder written here from RFC 3629's definition. */
 static size_t ref_check(const uint8_t *s, size_t n) {
   size_t i = 0;
@@ -373,5 +419,5 @@ TEST(test_utf8_validator) {
 }
 
 TEST_MAIN(RUN(test_csv_header_by_name); RUN(test_duplicates); RUN(test_json_keys_not_in_schema); RUN(test_utf8);
-          RUN(test_epoch_timestamps); RUN(test_streaming_pipe); RUN(test_streaming_csv_split_writes);
+          RUN(test_epoch_timestamps); RUN(test_streaming_pipe); RUN(test_streaming_csv_split_writes); RUN(test_streaming_aligned_writes);
           RUN(test_utf8_validator);)

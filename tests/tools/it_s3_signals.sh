@@ -100,12 +100,12 @@ check "[ $rc -eq 143 ] && [ -z \"\$(ls -A '$T/dl')\" ]"
 ctl reset
 check "$P cp s3://data/whole.bin '$T/dl/whole.bin' --quiet && cmp -s '$T/big.bin' '$T/dl/whole.bin'"
 
-# --- convert to S3 stopped while uploading (one part in flight, so the upload is still streaming when
+# --- convert to S3 stopped while uploading (1 MiB parts, one in flight, so the upload is still streaming when
 # the signal comes): aborted; no temporary file in TMPDIR, no object
 mkdir -p "$T/tmpdir"
 awk 'BEGIN { srand(7); print "id,v,s"; for (i = 0; i < 400000; i++) printf "%d,%.6f,%08x%08x%08x\n", i, rand(), rand() * 4294967295, rand() * 4294967295, i }' > "$T/in.csv"
 ctl faults '[{"match":{"method":"PUT","query":"uploadId"},"times":-1,"action":{"type":"delay","ms":600}}]'
-PRESTIGE_S3_CONCURRENCY=1 TMPDIR="$T/tmpdir" $P convert "$T/in.csv" s3://data/conv/out.parquet --compression none --quiet > /dev/null 2> "$T/err" &
+PRESTIGE_S3_PART_SIZE=1M PRESTIGE_S3_CONCURRENCY=1 TMPDIR="$T/tmpdir" $P convert "$T/in.csv" s3://data/conv/out.parquet --compression none --quiet > /dev/null 2> "$T/err" &
 pid=$!; pids+=($pid)
 check "wait_for \"curl -s '$PROXY_ENDPOINT/__proxy/log' | grep -q '\\\"method\\\":\\\"PUT\\\",[^}]*uploadId'\" 60"
 kill -TERM $pid

@@ -117,6 +117,17 @@ check "[ '$files' = '100000/10 100000/10 50000/5 ' ]"
 got=$(duck "SELECT count(*)::VARCHAR c, count(DISTINCT n)::VARCHAR d FROM read_parquet('$T/bulk/*.parquet')")
 check "echo '$got' | grep -q '\"c\":\"250000\",\"d\":\"250000\"'"
 
+# --- a producer whose writes end exactly at line ends (awk through a pipe): no line is lost
+lost=0
+for k in 1 2 3; do
+  # 32-byte lines after a 32-byte header: awk's 4096-byte writes end at line ends
+  awk 'BEGIN { print "timestamp_milliseconds,sensor,t"; for (i = 0; i < 60000; i++) printf "%.0f,sensor-%04d,%.2f\n", 1700000000000 + i, i % 1000, 10 + i % 90 }' |
+    build/release/prestige sink --name p$k --dir "$T/pipe$k" --format csv --schema 'timestamp_milliseconds:uint64,sensor:string,t:double' \
+      --max-rows 10000 > "$T/pipe.man" 2>> "$T/pipe.err"
+  [ "$(last_field "$T/pipe.man" input_rows)" = 60000 ] || lost=$((lost + 1))
+done
+check "[ $lost -eq 0 ]"
+
 # --- convert stopped by a signal while reading a FIFO: no output, no temporary file
 for sig in TERM INT; do
   rm -f "$T/in"; mkfifo "$T/in"
