@@ -118,6 +118,15 @@ PRESTIGE_API int64_t prestige_parquet_writer_rows(const prestige_parquet_writer_
 PRESTIGE_API int64_t prestige_parquet_writer_bytes(const prestige_parquet_writer_t *w);
 /* Flushes the current row group now (for callers that rotate on their own schedule). */
 PRESTIGE_API int prestige_parquet_writer_flush_row_group(prestige_parquet_writer_t *w, prestige_error_t *err);
+/* A checkpoint without finishing the file: flushes the current row group, then returns in *tail
+ * (malloc'd, *tail_len bytes) what close would append now (page indexes, footer, length and
+ * magic). The first *data_len bytes written to the output followed by *tail form a complete
+ * Parquet file of every row written so far; the tail is not written, and the writer goes on
+ * appending row groups after *data_len. The sink keeps the tail beside its unfinished file, so
+ * a crash recovery can cut the file back to *data_len and finish it. Each checkpoint ends a row
+ * group, so frequent checkpoints make small row groups. */
+PRESTIGE_API int prestige_parquet_writer_checkpoint(prestige_parquet_writer_t *w, uint8_t **tail, size_t *tail_len,
+                                                    int64_t *data_len, prestige_error_t *err);
 /* Finishes the file (footer, fsync via the output's close) and frees w. summary may be NULL. */
 PRESTIGE_API int prestige_parquet_writer_close(prestige_parquet_writer_t *w, prestige_parquet_file_summary_t *summary,
                                                prestige_error_t *err);

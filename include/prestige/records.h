@@ -253,7 +253,9 @@ PRESTIGE_API int prestige_record_validate(const prestige_record_desc_t *desc, pr
  * prestige:identifier) for the Iceberg layer. */
 PRESTIGE_API int prestige_record_schema(const prestige_record_desc_t *desc, struct ArrowSchema *out, prestige_error_t *err);
 
-/* n structs → one record batch. Strings and bytes are copied into the batch. */
+/* n structs → one record batch. Strings and bytes are copied into the batch. A STRING value that
+ * is not UTF-8 (Parquet's STRING promises it) is PRESTIGE_ECORRUPT naming the record index, the
+ * field (and list element) and the byte; use BYTES for arbitrary bytes. */
 PRESTIGE_API int prestige_record_to_arrow(const prestige_record_desc_t *desc, const void *records, size_t n,
                                           struct ArrowArray *out, prestige_error_t *err);
 

@@ -24,7 +24,9 @@
  * <dir>/.incomplete/; without, they are deleted; completed files still in the directory are
  * uploaded again (skipped when the bucket already holds them at the same size).
  *
- * A record counts as acknowledged once a commit that followed its write returned successfully.
+ * A record counts as acknowledged once a commit or checkpoint that followed its write returned
+ * successfully. When the shutdown token stops the sink, it makes a final commit; close returns
+ * that commit's manifest.
  * Metrics (label sink = metrics_label): prestige.file_sink.records_written (counter),
  * prestige.file_sink.files_created (counter), prestige.file_sink.write_duration_ms (histogram).
  */
@@ -86,11 +88,12 @@ typedef struct prestige_sink_manifest {
   prestige_sink_file_t *files;
   size_t n_files;
   int64_t rows;        /* sum over files */
+  int64_t open_rows;   /* checkpoint: rows of the unfinished current file that are durable (0 after a commit) */
 } prestige_sink_manifest_t;
 
 PRESTIGE_API void prestige_sink_manifest_release(prestige_sink_manifest_t *m);
-/* One JSON object: {"files":[{"path","key","rows","bytes","min_timestamp_ms","max_timestamp_ms"}...],"rows":N}.
- * malloc'd. */
+/* One JSON object: {"files":[{"path","key","rows","bytes","min_timestamp_ms","max_timestamp_ms"}...],"rows":N}
+ * with "open_rows":N when not 0. malloc'd. */
 PRESTIGE_API char *prestige_sink_manifest_json(const prestige_sink_manifest_t *m);
 
 typedef struct prestige_sink prestige_sink_t;
@@ -106,11 +109,16 @@ PRESTIGE_API int prestige_sink_start(prestige_sink_t *sink, prestige_error_t *er
 PRESTIGE_API int prestige_sink_run(prestige_sink_t *sink, prestige_error_t *err);
 /* Files recovered on open (re-uploaded completed files), reported in the first commit too. */
 PRESTIGE_API size_t prestige_sink_recovered_files(const prestige_sink_t *sink, size_t *moved_incomplete, size_t *deleted);
+/* Unfinished files open's recovery finished at their last checkpoint, and their rows (these files
+ * are among the recovered ones when the sink uploads). */
+PRESTIGE_API size_t prestige_sink_restored_files(const prestige_sink_t *sink, int64_t *rows);
 
 PRESTIGE_API prestige_sink_client_t *prestige_sink_client_new(prestige_sink_t *sink); /* NULL on ENOMEM */
 /* Flushes records the client buffered (they are written, not committed) and frees it. */
 PRESTIGE_API int prestige_sink_client_free(prestige_sink_client_t *c, prestige_error_t *err);
-/* Typed records (the sink must have a record type): copied, so the caller may reuse the memory. */
+/* Typed records (the sink must have a record type): copied, so the caller may reuse the memory.
+ * A STRING value that is not UTF-8 is refused (PRESTIGE_ECORRUPT naming the record of the call,
+ * the field and the byte); the records of the call before it are taken, the rest are not. */
 PRESTIGE_API int prestige_sink_write(prestige_sink_client_t *c, const void *record, prestige_error_t *err);
 PRESTIGE_API int prestige_sink_write_many(prestige_sink_client_t *c, const void *records, size_t n, prestige_error_t *err);
 /* An Arrow batch matching the sink's schema; moved (batch->release is NULL afterwards). */
@@ -118,10 +126,19 @@ PRESTIGE_API int prestige_sink_write_batch(prestige_sink_client_t *c, struct Arr
 /* Finishes the current file and makes every record written before durable (and uploaded when the
  * sink has an uploader); returns the files finished since the previous commit. manifest may be NULL. */
 PRESTIGE_API int prestige_sink_commit(prestige_sink_client_t *c, prestige_sink_manifest_t *manifest, prestige_error_t *err);
-/* Like commit, but leaves the current file open: makes the files finished so far (by rotation)
- * durable and uploaded, and returns them. */
+/* Like commit, but without cutting the current file: makes every record written before durable.
+ * Files finished so far (by rotation) are made durable and uploaded, and returned; the current
+ * file's rows are made durable in place: its row group ends, the data is fdatasync'd and the
+ * footer those row groups need is kept (fdatasync'd) beside it in <file>.tmp.ckpt0/1, so the file
+ * keeps growing to max_rows across checkpoints. manifest->open_rows gives its durable rows. After
+ * a crash, open's recovery cuts such a file back to its last checkpoint, finishes it with that
+ * footer and uploads it like any finished file: every record a checkpoint covered survives, once.
+ * Cost: two fdatasyncs, a row group cut, and a footer write that grows with the file's row
+ * groups; when that footer passes 64 KiB and an eighth of the file's data, the checkpoint
+ * finishes the file instead (as a commit does). Readers and uploads only ever see finished files. */
 PRESTIGE_API int prestige_sink_checkpoint(prestige_sink_client_t *c, prestige_sink_manifest_t *manifest, prestige_error_t *err);
-/* Final commit, stops the sink thread, waits for uploads, frees. final may be NULL. */
+/* Final commit, stops the sink thread, waits for uploads, frees. final may be NULL; when the
+ * shutdown token stopped the sink, final gets the manifest of the commit it made then. */
 PRESTIGE_API int prestige_sink_close(prestige_sink_t *sink, prestige_sink_manifest_t *final, prestige_error_t *err);
 
 #ifdef __cplusplus

@@ -15,6 +15,20 @@
  *   }
  *   prestige_text_reader_close(r);
  *
+ * Input is read as it arrives: a read takes what the file, pipe or FIFO has, never waiting for a
+ * full block. With streaming set, next hands a batch out as soon as no complete record is
+ * waiting (instead of after batch_rows records), and next_wait bounds the wait for input, so a
+ * caller behind `tail -F` can commit and rotate while the input is idle. A blocking read that a
+ * signal interrupts (a handler installed without SA_RESTART) ends with PRESTIGE_ECANCELED.
+ *
+ * CSV columns are matched with an explicit schema by their header names (in any order); a
+ * schema column missing from the header, or a header name given twice, is an error. JSON keys
+ * and CSV columns the schema does not name are skipped and reported once each through
+ * on_ignored, or are an error with strict. A duplicate key in one JSON object is an error. Text
+ * for a string column must be UTF-8 (an error names the line, column and byte); declare the
+ * column binary to take arbitrary bytes. Timestamp columns take ISO 8601 text or an integer
+ * counted in the column's unit (epoch milliseconds for timestamp(ms)).
+ *
  * Inference looks at the first infer_rows rows of each column and picks the narrowest of
  * bool, int64, double, date, timestamp (microseconds, UTC) and string; an empty CSV field or a
  * JSON null makes the column nullable. A later value that does not fit the inferred type is an
@@ -48,6 +62,16 @@ typedef struct prestige_text_options {
   int64_t batch_rows;            /* default 65536 */
   int64_t infer_rows;            /* default 10000 */
   const char *schema;            /* explicit "name:type,..." or NULL to infer */
+  /* Hand a batch out as soon as no complete record is waiting (pipes, FIFOs, tail -F), instead of
+   * after batch_rows records; default false. */
+  bool streaming;
+  /* A JSON key or CSV header column the schema (explicit, or inferred from the first infer_rows
+   * rows) lacks is an error naming it and the line; default false: skipped and reported. */
+  bool strict;
+  /* Called once for each distinct skipped name (at most 1024 are tracked), with the line where it
+   * first appeared; may be NULL. */
+  void (*on_ignored)(void *user_data, const char *name, int64_t line);
+  void *user_data;
 } prestige_text_options_t;
 
 PRESTIGE_API void prestige_text_options_init(prestige_text_options_t *o);
@@ -61,6 +85,11 @@ PRESTIGE_API int prestige_text_reader_open(prestige_text_reader_t **r, const cha
 PRESTIGE_API const struct ArrowSchema *prestige_text_reader_schema(const prestige_text_reader_t *r);
 /* Next batch; out->release == NULL at the end of the input. */
 PRESTIGE_API int prestige_text_reader_next(prestige_text_reader_t *r, struct ArrowArray *out, prestige_error_t *err);
+/* Like next, with at most max_rows rows (0: batch_rows), waiting at most timeout_ms (-1: no
+ * limit) for input: PRESTIGE_ETIMEOUT (and out->release == NULL) when no complete record arrived
+ * in time, or when a signal interrupted the wait; a partial record is kept for the next call. */
+PRESTIGE_API int prestige_text_reader_next_wait(prestige_text_reader_t *r, struct ArrowArray *out, int64_t max_rows,
+                                                int64_t timeout_ms, prestige_error_t *err);
 PRESTIGE_API int64_t prestige_text_reader_bytes(const prestige_text_reader_t *r); /* bytes consumed so far */
 PRESTIGE_API int64_t prestige_text_reader_rows(const prestige_text_reader_t *r);
 PRESTIGE_API void prestige_text_reader_close(prestige_text_reader_t *r);

@@ -1,6 +1,7 @@
 #include "prestige/io.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/io_file.h"
 
 static int io_errno(prestige_error_t *err, int e, const char *what, const char *name) {
   int code = e == ENOSPC || e == EDQUOT ? PRESTIGE_ENOSPC
@@ -22,6 +24,7 @@ typedef struct file_out {
   uint64_t written;
   buf_t pending; /* coalesces small writes into 1 MiB syscalls */
   char *path;
+  bool keep; /* abort leaves the file in place */
 } file_out_t;
 
 enum { FILE_OUT_FLUSH = 1 << 20 };
@@ -80,11 +83,20 @@ static int file_out_close(void *ctx, prestige_error_t *err) {
 
 static void file_out_abort(void *ctx) {
   file_out_t *f = ctx;
-  unlink(f->path);
+  if (!f->keep) unlink(f->path);
   file_out_destroy(f);
 }
 
 static uint64_t file_out_tell(void *ctx) { return ((file_out_t *)ctx)->written; }
+
+void io_file_output_keep(void *ctx) { ((file_out_t *)ctx)->keep = true; }
+
+int io_file_output_sync(void *ctx, prestige_error_t *err) {
+  file_out_t *f = ctx;
+  PRESTIGE_TRY(file_out_flush(f, err));
+  if (fdatasync(f->fd) != 0) return io_errno(err, errno, "fdatasync", f->path);
+  return 0;
+}
 
 int prestige_output_open_file(prestige_output_t *out, const char *path, prestige_error_t *err) {
   file_out_t *f = calloc(1, sizeof(*f));

@@ -25,6 +25,8 @@ struct prestige_parquet_writer {
   int32_t n_rgs, cap_rgs;
   pq_column_index_t **cis; /* per row group: n_leaves entries (NULL entries when absent) */
   pq_offset_index_t **ois;
+  pq_key_value_t *fkv; /* footer key-value metadata, built at the first footer */
+  int32_t n_fkv;
   bool failed;
 };
 
@@ -54,6 +56,18 @@ void prestige_parquet_writer_options_init(prestige_parquet_writer_options_t *o) 
   o->store_arrow_schema = true;
 }
 
+/* The levels each codec defines (zstd's negative levels are its fast modes); a level out of range
+ * would be clamped by the codec library without a word. */
+static bool level_ok(int codec, int level) {
+  if (level == INT32_MIN) return true;
+  switch (codec) {
+    case PRESTIGE_COMPRESSION_ZSTD: return level >= -131072 && level <= 22;
+    case PRESTIGE_COMPRESSION_GZIP: return level >= 0 && level <= 9;
+    case PRESTIGE_COMPRESSION_BROTLI: return level >= 0 && level <= 11;
+    default: return false;
+  }
+}
+
 static int validate_options(const prestige_parquet_writer_options_t *o, prestige_error_t *err) {
 #define BAD(field, why) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer option %s %s", field, why)
   if (o->row_group_rows < 1) BAD("row_group_rows", "must be at least 1");
@@ -65,10 +79,21 @@ static int validate_options(const prestige_parquet_writer_options_t *o, prestige
   if (o->max_statistics_bytes < 1) BAD("max_statistics_bytes", "must be at least 1");
   if (!pq_codec_supported((pq_codec_t)o->compression) || o->compression == PRESTIGE_COMPRESSION_LZ4)
     BAD("compression", "names a codec prestige cannot write (use none, snappy, gzip, brotli, zstd or lz4_raw)");
+  if (!level_ok(o->compression, o->compression_level))
+    return prestige_error_set(err, PRESTIGE_EINVAL,
+                              "parquet writer option compression_level %d is not a level of %s (zstd -131072..22, gzip "
+                              "0..9, brotli 0..11, none for the others)",
+                              o->compression_level, prestige_compression_name(o->compression));
   if (o->n_metadata < 0 || (o->n_metadata && !o->metadata)) BAD("metadata", "count and pointer disagree");
   if (o->n_columns < 0 || (o->n_columns && !o->columns)) BAD("columns", "count and pointer disagree");
-  for (int64_t i = 0; i < o->n_columns; i++)
+  for (int64_t i = 0; i < o->n_columns; i++) {
     if (!o->columns[i].path) BAD("columns[].path", "is NULL");
+    int codec = o->columns[i].compression >= 0 ? o->columns[i].compression : (int)o->compression;
+    if (o->columns[i].compression_level != INT32_MIN && !level_ok(codec, o->columns[i].compression_level))
+      return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer option columns[\"%s\"].compression_level %d is not a level of %s",
+                                o->columns[i].path, o->columns[i].compression_level,
+                                prestige_compression_name((prestige_compression_t)codec));
+  }
   return 0;
 #undef BAD
 }
@@ -287,39 +312,98 @@ static int write_bytes(prestige_parquet_writer_t *w, const void *p, size_t n, pr
   return rc;
 }
 
-static int write_page_indexes(prestige_parquet_writer_t *w, prestige_error_t *err) {
+/* Page indexes of every row group, appended to out as if out started at file offset `at`; the
+ * row groups' column chunks get their index offsets. */
+static int encode_page_indexes(prestige_parquet_writer_t *w, int64_t at, buf_t *out, prestige_error_t *err) {
   buf_t b = BUF_INIT;
   int rc = 0;
-  for (int32_t g = 0; g < w->n_rgs && !rc; g++) {
-    for (int32_t i = 0; i < w->ps.n_leaves && !rc; i++) {
-      pq_column_index_t *ci = &w->cis[g][i];
-      if (ci->n_pages == 0) continue;
-      buf_clear(&b);
-      rc = pq_column_index_encode(ci, &b, err);
-      if (!rc) {
-        w->rgs[g].columns[i].has_column_index = true;
-        w->rgs[g].columns[i].column_index_offset = w->offset;
-        w->rgs[g].columns[i].column_index_length = (int32_t)b.len;
-        rc = write_bytes(w, b.data, b.len, err);
-      }
-    }
-  }
-  for (int32_t g = 0; g < w->n_rgs && !rc; g++) {
-    for (int32_t i = 0; i < w->ps.n_leaves && !rc; i++) {
-      pq_offset_index_t *oi = &w->ois[g][i];
-      if (oi->n_page_locations == 0) continue;
-      buf_clear(&b);
-      rc = pq_offset_index_encode(oi, &b, err);
-      if (!rc) {
-        w->rgs[g].columns[i].has_offset_index = true;
-        w->rgs[g].columns[i].offset_index_offset = w->offset;
-        w->rgs[g].columns[i].offset_index_length = (int32_t)b.len;
-        rc = write_bytes(w, b.data, b.len, err);
+  for (int pass = 0; pass < 2 && !rc; pass++) { /* every ColumnIndex first, then every OffsetIndex */
+    for (int32_t g = 0; g < w->n_rgs && !rc; g++) {
+      for (int32_t i = 0; i < w->ps.n_leaves && !rc; i++) {
+        pq_column_chunk_t *cc = &w->rgs[g].columns[i];
+        buf_clear(&b);
+        if (pass == 0) {
+          pq_column_index_t *ci = &w->cis[g][i];
+          if (ci->n_pages == 0) continue;
+          if ((rc = pq_column_index_encode(ci, &b, err))) break;
+          cc->has_column_index = true;
+          cc->column_index_offset = at + (int64_t)out->len;
+          cc->column_index_length = (int32_t)b.len;
+        } else {
+          pq_offset_index_t *oi = &w->ois[g][i];
+          if (oi->n_page_locations == 0) continue;
+          if ((rc = pq_offset_index_encode(oi, &b, err))) break;
+          cc->has_offset_index = true;
+          cc->offset_index_offset = at + (int64_t)out->len;
+          cc->offset_index_length = (int32_t)b.len;
+        }
+        if (buf_append(out, b.data, b.len)) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
       }
     }
   }
   buf_release(&b);
   return rc;
+}
+
+/* The key-value metadata of the footer, built once (ARROW:schema encoded from the schema). */
+static int footer_kv(prestige_parquet_writer_t *w, prestige_error_t *err) {
+  if (w->fkv) return 0;
+  pq_key_value_t *kv = arena_calloc(&w->arena, (size_t)(w->opts.n_metadata + 1), sizeof(pq_key_value_t));
+  if (!kv) return prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
+  int32_t nkv = 0;
+  for (int64_t i = 0; i < w->opts.n_metadata; i++)
+    if (strcmp(w->kv[i].key, "ARROW:schema") != 0 || !w->opts.store_arrow_schema)
+      kv[nkv++] = (pq_key_value_t){w->kv[i].key, {(const uint8_t *)w->kv[i].value, (uint32_t)w->kv[i].value_len}, true};
+  /* ARROW:schema, as Arrow C++ writes it, lets Arrow readers restore the exact types
+   * (unsigned widths, large strings, second timestamps, durations, field metadata). */
+  if (w->opts.store_arrow_schema) {
+    buf_t b = BUF_INIT;
+    int rc = arrow_ipc_schema_encode(&w->schema, &b, err);
+    char *v = rc ? NULL : arena_strndup(&w->arena, (const char *)b.data, b.len);
+    uint32_t len = (uint32_t)b.len;
+    buf_release(&b);
+    if (rc) return rc;
+    if (!v) return prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
+    kv[nkv++] = (pq_key_value_t){"ARROW:schema", {(const uint8_t *)v, len}, true};
+  }
+  w->fkv = kv;
+  w->n_fkv = nkv;
+  return 0;
+}
+
+/* Everything after the row groups, as it would be written at file offset `at`: page indexes,
+ * FileMetaData, its length and the magic. */
+static int encode_tail(prestige_parquet_writer_t *w, int64_t at, buf_t *out, prestige_error_t *err) {
+  if (w->opts.page_index) PRESTIGE_TRY(encode_page_indexes(w, at, out, err));
+  PRESTIGE_TRY(footer_kv(w, err));
+  pq_file_metadata_t m = {.version = 2, .schema = w->ps.elements, .n_schema = w->ps.n_elements, .num_rows = w->rows,
+                          .row_groups = w->rgs, .n_row_groups = w->n_rgs, .key_value_metadata = w->fkv,
+                          .n_key_value_metadata = w->n_fkv, .created_by = w->created_by, .n_column_orders = w->ps.n_leaves};
+  size_t start = out->len;
+  PRESTIGE_TRY(pq_file_metadata_encode(&m, out, err));
+  uint8_t tail[8];
+  store_le32(tail, (uint32_t)(out->len - start));
+  memcpy(tail + 4, "PAR1", 4);
+  if (buf_append(out, tail, 8)) return prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
+  return 0;
+}
+
+int prestige_parquet_writer_checkpoint(prestige_parquet_writer_t *w, uint8_t **tail, size_t *tail_len, int64_t *data_len,
+                                       prestige_error_t *err) {
+  *tail = NULL;
+  *tail_len = 0;
+  *data_len = 0;
+  if (w->failed) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer: an earlier error left %s unusable", w->out.name);
+  PRESTIGE_TRY(prestige_parquet_writer_flush_row_group(w, err));
+  buf_t b = BUF_INIT;
+  int rc = encode_tail(w, w->offset, &b, err);
+  if (rc) {
+    buf_release(&b);
+    return rc;
+  }
+  *data_len = w->offset;
+  *tail = buf_detach(&b, tail_len);
+  return 0;
 }
 
 static void truncate_bound(const buf_t *v, bool var, size_t limit, bool is_max, uint8_t **out, int32_t *len, bool *exact) {
@@ -406,39 +490,10 @@ int prestige_parquet_writer_close(prestige_parquet_writer_t *w, prestige_parquet
   if (summary) memset(summary, 0, sizeof(*summary));
   int rc = w->failed ? prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer: an earlier error left %s unusable", w->out.name) : 0;
   if (!rc) rc = prestige_parquet_writer_flush_row_group(w, err);
-  if (!rc && w->opts.page_index) rc = write_page_indexes(w, err);
-  buf_t footer = BUF_INIT;
-  if (!rc) {
-    pq_key_value_t *kv = arena_calloc(&w->arena, (size_t)(w->opts.n_metadata + 1), sizeof(pq_key_value_t));
-    if (!kv) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
-    int32_t nkv = 0;
-    for (int64_t i = 0; !rc && i < w->opts.n_metadata; i++)
-      if (strcmp(w->kv[i].key, "ARROW:schema") != 0 || !w->opts.store_arrow_schema)
-        kv[nkv++] = (pq_key_value_t){w->kv[i].key, {(const uint8_t *)w->kv[i].value, (uint32_t)w->kv[i].value_len}, true};
-    /* ARROW:schema, as Arrow C++ writes it, lets Arrow readers restore the exact types
-     * (unsigned widths, large strings, second timestamps, durations, field metadata). */
-    if (!rc && w->opts.store_arrow_schema) {
-      rc = arrow_ipc_schema_encode(&w->schema, &footer, err);
-      if (!rc) {
-        char *v = arena_strndup(&w->arena, (const char *)footer.data, footer.len);
-        if (!v) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
-        else kv[nkv++] = (pq_key_value_t){"ARROW:schema", {(const uint8_t *)v, (uint32_t)footer.len}, true};
-        buf_clear(&footer);
-      }
-    }
-    pq_file_metadata_t m = {.version = 2, .schema = w->ps.elements, .n_schema = w->ps.n_elements, .num_rows = w->rows,
-                            .row_groups = w->rgs, .n_row_groups = w->n_rgs, .key_value_metadata = kv,
-                            .n_key_value_metadata = nkv, .created_by = w->created_by, .n_column_orders = w->ps.n_leaves};
-    if (!rc) rc = pq_file_metadata_encode(&m, &footer, err);
-    if (!rc) {
-      uint8_t tail[8];
-      store_le32(tail, (uint32_t)footer.len);
-      memcpy(tail + 4, "PAR1", 4);
-      rc = write_bytes(w, footer.data, footer.len, err);
-      if (!rc) rc = write_bytes(w, tail, 8, err);
-    }
-  }
-  buf_release(&footer);
+  buf_t tail = BUF_INIT;
+  if (!rc) rc = encode_tail(w, w->offset, &tail, err);
+  if (!rc) rc = write_bytes(w, tail.data, tail.len, err);
+  buf_release(&tail);
   if (!rc) {
     rc = w->out.close(w->out.ctx, err);
     w->out.ctx = NULL;

@@ -12,4 +12,12 @@ size_t records_kind_size(prestige_field_kind_t k);
  * into arena, pointing dst at the copies. ENOMEM on allocation failure. */
 int records_copy(const prestige_record_desc_t *d, const void *src, void *dst, arena_t *arena);
 
+/* Checks every STRING value of one record (list elements too) for UTF-8: 0, or PRESTIGE_ECORRUPT
+ * with a message naming the field, element and byte. */
+int records_check_utf8(const prestige_record_desc_t *d, const void *record, prestige_error_t *err);
+/* prestige_record_to_arrow for records whose strings were checked already (the sink checks each
+ * record as it is written, and converts whole batches later). */
+int records_to_arrow_prechecked(const prestige_record_desc_t *d, const void *records, size_t n, struct ArrowArray *out,
+                             prestige_error_t *err);
+
 #endif

@@ -9,6 +9,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/utf8.h"
 
 /* ---- kinds ---------------------------------------------------------------------------- */
 size_t records_kind_size(prestige_field_kind_t k) {
@@ -192,6 +193,7 @@ fail:
 typedef struct rec_cursor {
   const uint8_t *base;
   size_t stride;
+  bool check_utf8; /* STRING values are validated as they are copied */
 } rec_cursor_t;
 
 static inline const uint8_t *member(const rec_cursor_t *c, const prestige_field_desc_t *f, size_t i) {
@@ -267,10 +269,18 @@ static int build_varbinary(struct ArrowArray *a, const rec_cursor_t *c, const pr
   }
   size_t pos = 0;
   offsets[0] = 0;
+  bool check = c->check_utf8 && f->kind == PRESTIGE_KIND_STRING && !as_list;
   for (size_t i = 0; i < n; i++) {
     const uint8_t *p;
     size_t len;
     payload(c, f, i, &p, &len);
+    size_t at;
+    if (check && (at = utf8_check(p, len)) != len) {
+      free(offsets);
+      free(data);
+      return prestige_error_set(err, PRESTIGE_ECORRUPT, "record %zu, field %s: invalid UTF-8 at byte %zu of the string", i,
+                                f->name, at + 1);
+    }
     if (len) memcpy(data + pos, p, len);
     pos += len;
     offsets[i + 1] = (int32_t)pos;
@@ -347,8 +357,24 @@ static int build_list(struct ArrowArray *a, const rec_cursor_t *c, const prestig
     if (l->len) memcpy(elems + k * es, l->items, l->len * es);
     k += l->len;
   }
+  if (c->check_utf8 && f->element_kind == PRESTIGE_KIND_STRING) {
+    for (size_t i = 0; i < n; i++) {
+      if (!present(c, f, i)) continue;
+      const prestige_list_t *l = (const prestige_list_t *)value_ptr(c, f, i);
+      const prestige_str_t *items = l->items;
+      for (size_t e = 0; e < l->len; e++) {
+        size_t len = items[e].ptr ? items[e].len : 0, at;
+        if ((at = utf8_check((const uint8_t *)items[e].ptr, len)) != len) {
+          free(elems);
+          return prestige_error_set(err, PRESTIGE_ECORRUPT,
+                                    "record %zu, field %s, element %zu: invalid UTF-8 at byte %zu of the string", i, f->name, e,
+                                    at + 1);
+        }
+      }
+    }
+  }
   prestige_field_desc_t ef = {.name = f->name, .kind = f->element_kind, .size = es};
-  rec_cursor_t ec = {elems, es};
+  rec_cursor_t ec = {elems, es, false};
   struct ArrowArray *child = a->children[0];
   int nb = f->element_kind == PRESTIGE_KIND_STRING ? 3 : 2;
   int rc = prestige_array_init(child, nb, 0, err);
@@ -384,14 +410,14 @@ static int build_column(struct ArrowArray *a, const rec_cursor_t *c, const prest
   }
 }
 
-int prestige_record_to_arrow(const prestige_record_desc_t *d, const void *records, size_t n, struct ArrowArray *out,
-                             prestige_error_t *err) {
+static int to_arrow(const prestige_record_desc_t *d, const void *records, size_t n, bool check_utf8, struct ArrowArray *out,
+                    prestige_error_t *err) {
   PRESTIGE_TRY(prestige_record_validate(d, err));
   if (n && !records) return prestige_error_set(err, PRESTIGE_EINVAL, "records is NULL with n = %zu", n);
   int rc = prestige_array_init(out, 1, (int64_t)d->n_fields, err);
   if (rc) return rc;
   out->length = (int64_t)n;
-  rec_cursor_t c = {records, d->size};
+  rec_cursor_t c = {records, d->size, check_utf8};
   for (size_t i = 0; i < d->n_fields; i++) {
     if ((rc = build_column(out->children[i], &c, &d->fields[i], n, err))) {
       prestige_error_prefix(err, "record %s, field %s", d->name, d->fields[i].name);
@@ -400,4 +426,14 @@ int prestige_record_to_arrow(const prestige_record_desc_t *d, const void *record
     }
   }
   return 0;
+}
+
+int prestige_record_to_arrow(const prestige_record_desc_t *d, const void *records, size_t n, struct ArrowArray *out,
+                             prestige_error_t *err) {
+  return to_arrow(d, records, n, true, out, err);
+}
+
+int records_to_arrow_prechecked(const prestige_record_desc_t *d, const void *records, size_t n, struct ArrowArray *out,
+                             prestige_error_t *err) {
+  return to_arrow(d, records, n, false, out, err);
 }

@@ -18,8 +18,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "core/arena.h"
+#include "core/io_file.h"
 #include "core/log.h"
 #include "core/queue.h"
 #include "prestige/metrics.h"
@@ -68,8 +70,16 @@ struct prestige_sink {
   prestige_error_t run_err;
   /* sink-thread state */
   prestige_parquet_writer_t *w;
+  void *cur_out; /* the current file's output (owned by w), synced by checkpoints */
   char *cur_tmp, *cur_final;
   int64_t cur_opened_ms, cur_rows;
+  /* checkpoints of the current file: two slot files written in turn, each holding the footer
+   * that completes the file's first data_len bytes (see checkpoint_current) */
+  int ckpt_fd[2];
+  uint64_t ckpt_seq;
+  int64_t cur_durable_rows;
+  bool has_final; /* stopped by the shutdown token: its final commit's manifest, for close */
+  prestige_sink_manifest_t final_man;
   bool cur_has_ts;
   int64_t cur_min_ts, cur_max_ts;
   int64_t last_ts;
@@ -78,6 +88,8 @@ struct prestige_sink {
   int fail_rc;
   prestige_error_t fail_err;
   size_t recovered, moved, deleted;
+  size_t restored;        /* unfinished files finished at their checkpoint by recovery */
+  int64_t restored_rows;
 };
 
 struct prestige_sink_client {
@@ -127,6 +139,7 @@ char *prestige_sink_manifest_json(const prestige_sink_manifest_t *m) {
   }
   json_object_set_new(root, "files", files);
   json_object_set_new(root, "rows", json_integer(m->rows));
+  if (m->open_rows) json_object_set_new(root, "open_rows", json_integer(m->open_rows));
   char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
   json_decref(root);
   return s;
@@ -162,15 +175,19 @@ static int mkdir_p(const char *path, prestige_error_t *err) {
   return 0;
 }
 
-/* "<name>.<digits>.parquet" (and with ".tmp" when tmp): the timestamp, or -1. */
-static int64_t parse_name(const char *fname, const char *name, bool tmp) {
+/* "<name>.<digits><suffix>" (suffix ".parquet", ".parquet.tmp", ...): the timestamp, or -1. */
+static int64_t parse_name_suffix(const char *fname, const char *name, const char *suffix) {
   size_t nl = strlen(name);
   if (strncmp(fname, name, nl) != 0 || fname[nl] != '.') return -1;
   const char *d = fname + nl + 1, *e = d;
   while (isdigit((unsigned char)*e)) e++;
   if (e == d || e - d > 18) return -1;
-  if (strcmp(e, tmp ? ".parquet.tmp" : ".parquet") != 0) return -1;
+  if (strcmp(e, suffix) != 0) return -1;
   return strtoll(d, NULL, 10);
+}
+
+static int64_t parse_name(const char *fname, const char *name, bool tmp) {
+  return parse_name_suffix(fname, name, tmp ? ".parquet.tmp" : ".parquet");
 }
 
 static void labels(const prestige_sink_t *s, prestige_label_t *l) { l[0] = (prestige_label_t){"sink", s->label}; }
@@ -222,13 +239,17 @@ static int open_file(prestige_sink_t *s, prestige_error_t *err) {
     snprintf(tmp, n + 4, "%s.tmp", fin);
     if (access(fin, F_OK) != 0 && access(tmp, F_OK) != 0) break;
   }
-  int rc = prestige_parquet_writer_open_file(&s->w, tmp, &s->schema, &s->o.writer, err);
+  prestige_output_t out;
+  int rc = prestige_output_open_file(&out, tmp, err);
+  if (!rc) rc = prestige_parquet_writer_open(&s->w, &s->schema, &out, &s->o.writer, err);
   if (rc) {
     free(fin);
     free(tmp);
     s->w = NULL;
     return prestige_error_prefix(err, "sink %s", s->name);
   }
+  s->cur_out = out.ctx;
+  s->cur_durable_rows = 0;
   s->last_ts = ts;
   s->cur_tmp = tmp;
   s->cur_final = fin;
@@ -238,10 +259,42 @@ static int open_file(prestige_sink_t *s, prestige_error_t *err) {
   return 0;
 }
 
+/* "<tmp>.ckpt0" / "<tmp>.ckpt1" */
+static void slot_path(char *out, size_t n, const char *tmp, int k) { snprintf(out, n, "%s.ckpt%d", tmp, k); }
+
+/* Closes and removes the current file's checkpoint slots. */
+static void drop_slots(prestige_sink_t *s, const char *tmp) {
+  for (int k = 0; k < 2; k++) {
+    if (s->ckpt_fd[k] >= 0) close(s->ckpt_fd[k]);
+    s->ckpt_fd[k] = -1;
+    if (tmp) {
+      char p[4200];
+      slot_path(p, sizeof p, tmp, k);
+      unlink(p);
+    }
+  }
+  s->ckpt_seq = 0;
+  s->cur_durable_rows = 0;
+}
+
+/* Abandons the current file. A file with a checkpoint is left on disk with its slots (rows a
+ * checkpoint made durable were acknowledged): the next open's recovery restores them. */
 static void drop_file(prestige_sink_t *s) {
-  if (s->w) prestige_parquet_writer_abort(s->w); /* removes the temporary file */
-  if (s->cur_tmp) unlink(s->cur_tmp);
+  bool keep = s->ckpt_seq > 0 && s->cur_tmp;
+  if (s->w) {
+    if (keep) io_file_output_keep(s->cur_out);
+    prestige_parquet_writer_abort(s->w); /* removes the temporary file unless kept */
+  }
+  if (keep) {
+    LOG_WARN("sink %s: kept the unfinished %s and its checkpoint (%lld rows) for the next recovery", s->name, s->cur_tmp,
+             (long long)s->cur_durable_rows);
+    drop_slots(s, NULL);
+  } else {
+    if (s->cur_tmp) unlink(s->cur_tmp);
+    drop_slots(s, s->cur_tmp);
+  }
   s->w = NULL;
+  s->cur_out = NULL;
   free(s->cur_tmp);
   free(s->cur_final);
   s->cur_tmp = s->cur_final = NULL;
@@ -256,10 +309,11 @@ static int finish_file(prestige_sink_t *s, prestige_error_t *err) {
     return 0;
   }
   prestige_parquet_file_summary_t sum;
+  if (s->ckpt_seq > 0) io_file_output_keep(s->cur_out); /* a failed close must not remove checkpointed rows */
   int rc = prestige_parquet_writer_close(s->w, &sum, err);
   s->w = NULL;
+  s->cur_out = NULL;
   if (rc) {
-    unlink(s->cur_tmp);
     drop_file(s);
     return prestige_error_prefix(err, "sink %s: finishing a file", s->name);
   }
@@ -268,11 +322,11 @@ static int finish_file(prestige_sink_t *s, prestige_error_t *err) {
   if (rename(s->cur_tmp, s->cur_final) != 0) {
     rc = prestige_error_set(err, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "sink %s: renaming %s: %s", s->name,
                             s->cur_tmp, strerror(errno));
-    unlink(s->cur_tmp);
     drop_file(s);
     return rc;
   }
   fsync_dir(s->dir);
+  drop_slots(s, s->cur_tmp); /* the file is whole: its checkpoints are history */
   prestige_sink_file_t f = {.path = s->cur_final,
                             .rows = s->cur_rows,
                             .bytes = file_size,
@@ -343,7 +397,100 @@ static int write_batch(prestige_sink_t *s, const struct ArrowArray *b, prestige_
   return 0;
 }
 
-/* Finishes the file, uploads what is pending and waits for it; fills the manifest. */
+/* ---- checkpoints of the current file ------------------------------------------------------------ */
+
+/* A slot holds: "PSCKPT01", seq, data_len, rows (u64 LE each), tail_len, crc32 (u32 LE) of the
+ * 36 bytes before it and of the tail, then the tail: the footer that makes the file's first
+ * data_len bytes a complete Parquet file of `rows` rows. Two slots are written in turn, so a
+ * crash while one is written leaves the other, older one whole. */
+enum { SLOT_HEADER = 40 };
+static const char SLOT_MAGIC[8] = {'P', 'S', 'C', 'K', 'P', 'T', '0', '1'};
+
+/* A checkpoint's footer larger than this, and than an eighth of the file's data, ends the file
+ * instead: every checkpoint rewrites the whole footer, which grows with the row groups. */
+enum { SLOT_FOOTER_SOFT_MAX = 64 << 10 };
+
+static void put_u64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint64_t get_u64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+  return v;
+}
+
+static int write_slot(prestige_sink_t *s, const uint8_t *tail, size_t tail_len, int64_t data_len, prestige_error_t *err) {
+  int k = (int)(s->ckpt_seq & 1);
+  char path[4200];
+  slot_path(path, sizeof path, s->cur_tmp, k);
+  bool created = false;
+  if (s->ckpt_fd[k] < 0) {
+    s->ckpt_fd[k] = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (s->ckpt_fd[k] < 0)
+      return prestige_error_set(err, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "sink %s: creating %s: %s", s->name,
+                                path, strerror(errno));
+    created = true;
+  }
+  size_t n = SLOT_HEADER + tail_len;
+  uint8_t *rec = malloc(n);
+  if (!rec) return oom(err);
+  memcpy(rec, SLOT_MAGIC, 8);
+  put_u64(rec + 8, s->ckpt_seq);
+  put_u64(rec + 16, (uint64_t)data_len);
+  put_u64(rec + 24, (uint64_t)s->cur_rows);
+  uint32_t tl = (uint32_t)tail_len;
+  for (int i = 0; i < 4; i++) rec[32 + i] = (uint8_t)(tl >> (8 * i));
+  memcpy(rec + SLOT_HEADER, tail, tail_len);
+  uLong crc = crc32(crc32(0L, Z_NULL, 0), rec, 36);
+  crc = crc32(crc, rec + SLOT_HEADER, (uInt)tail_len);
+  for (int i = 0; i < 4; i++) rec[36 + i] = (uint8_t)(crc >> (8 * i));
+  int rc = 0;
+  for (size_t off = 0; off < n && !rc;) {
+    ssize_t w = pwrite(s->ckpt_fd[k], rec + off, n - off, (off_t)off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) rc = prestige_error_set(err, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "sink %s: writing %s: %s", s->name, path, strerror(errno));
+    else off += (size_t)w;
+  }
+  free(rec);
+  if (!rc && (ftruncate(s->ckpt_fd[k], (off_t)n) != 0 || fdatasync(s->ckpt_fd[k]) != 0))
+    rc = prestige_error_set(err, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "sink %s: syncing %s: %s", s->name, path,
+                            strerror(errno));
+  if (!rc && created) fsync_dir(s->dir); /* the slot's and the data file's names are durable too */
+  if (!rc) s->ckpt_seq++;
+  return rc;
+}
+
+/* Makes the current file's rows durable without finishing it: the writer ends its row group and
+ * hands out the footer those row groups need; the data is fdatasync'd, then the footer goes into
+ * a slot and is fdatasync'd. A crash recovery cuts the file back to the data the footer describes
+ * and finishes it with that footer, so every row covered by a checkpoint survives. */
+static int checkpoint_current(prestige_sink_t *s, prestige_error_t *err) {
+  if (!s->w || s->cur_rows == s->cur_durable_rows) return 0;
+  uint8_t *tail;
+  size_t tail_len;
+  int64_t data_len;
+  int rc = prestige_parquet_writer_checkpoint(s->w, &tail, &tail_len, &data_len, err);
+  if (rc) {
+    drop_file(s);
+    return prestige_error_prefix(err, "sink %s: checkpoint", s->name);
+  }
+  if (tail_len > SLOT_FOOTER_SOFT_MAX && (int64_t)tail_len > data_len / 8) {
+    free(tail);
+    return finish_file(s, err);
+  }
+  rc = io_file_output_sync(s->cur_out, err);
+  if (!rc) rc = write_slot(s, tail, tail_len, data_len, err);
+  free(tail);
+  if (rc) {
+    drop_file(s);
+    return prestige_error_prefix(err, "sink %s: checkpoint", s->name);
+  }
+  s->cur_durable_rows = s->cur_rows;
+  return 0;
+}
+
+/* Finishes the file (commit) or checkpoints it (checkpoint), uploads what is pending and waits
+ * for it; fills the manifest. */
 static int do_commit(prestige_sink_t *s, prestige_sink_manifest_t *m, bool finish, prestige_error_t *err) {
   memset(m, 0, sizeof *m);
   int rc = 0;
@@ -356,6 +503,7 @@ static int do_commit(prestige_sink_t *s, prestige_sink_manifest_t *m, bool finis
     return rc;
   }
   if (finish && (rc = finish_file(s, err))) return rc;
+  if (!finish && (rc = checkpoint_current(s, err))) return rc;
   if (s->o.upload) {
     for (size_t i = 0; i < s->n_pend && !rc; i++)
       if (!s->pend[i].ticket) rc = submit_upload(s, &s->pend[i], err);
@@ -386,6 +534,7 @@ static int do_commit(prestige_sink_t *s, prestige_sink_manifest_t *m, bool finis
     m->rows += s->pend[i].f.rows;
   }
   m->n_files = s->n_pend;
+  m->open_rows = s->w ? s->cur_durable_rows : 0;
   s->n_pend = 0;
   return 0;
 }
@@ -472,7 +621,8 @@ int prestige_sink_run(prestige_sink_t *s, prestige_error_t *err) {
       LOG_ERROR("sink %s: final commit at shutdown: %s", s->name, e.message);
       if (err) *err = e;
     } else {
-      prestige_sink_manifest_release(&man);
+      s->final_man = man; /* handed to prestige_sink_close */
+      s->has_final = true;
     }
   }
   pthread_mutex_lock(&s->run_mu);
@@ -502,15 +652,168 @@ int prestige_sink_start(prestige_sink_t *s, prestige_error_t *err) {
 
 /* ---- recovery ------------------------------------------------------------------------------------------ */
 
+/* Reads a checkpoint slot: 1 with its fields when it is whole (magic, length, CRC), else 0. */
+static int read_slot(const char *path, uint64_t *seq, int64_t *data_len, int64_t *rows, uint8_t **tail, size_t *tail_len) {
+  *tail = NULL;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  struct stat sb;
+  uint8_t *buf = NULL;
+  int ok = 0;
+  if (fstat(fd, &sb) == 0 && sb.st_size >= SLOT_HEADER && sb.st_size <= (SLOT_HEADER + (64 << 20)) &&
+      (buf = malloc((size_t)sb.st_size))) {
+    size_t n = (size_t)sb.st_size, got = 0;
+    while (got < n) {
+      ssize_t k = pread(fd, buf + got, n - got, (off_t)got);
+      if (k <= 0 && !(k < 0 && errno == EINTR)) break;
+      if (k > 0) got += (size_t)k;
+    }
+    uint32_t tl = (uint32_t)buf[32] | (uint32_t)buf[33] << 8 | (uint32_t)buf[34] << 16 | (uint32_t)buf[35] << 24;
+    uint32_t want = (uint32_t)buf[36] | (uint32_t)buf[37] << 8 | (uint32_t)buf[38] << 16 | (uint32_t)buf[39] << 24;
+    if (got == n && !memcmp(buf, SLOT_MAGIC, 8) && tl <= n - SLOT_HEADER) {
+      uLong crc = crc32(crc32(0L, Z_NULL, 0), buf, 36);
+      crc = crc32(crc, buf + SLOT_HEADER, tl);
+      if ((uint32_t)crc == want && (*tail = malloc(tl ? tl : 1))) {
+        memcpy(*tail, buf + SLOT_HEADER, tl);
+        *tail_len = tl;
+        *seq = get_u64(buf + 8);
+        *data_len = (int64_t)get_u64(buf + 16);
+        *rows = (int64_t)get_u64(buf + 24);
+        ok = 1;
+      }
+    }
+  }
+  free(buf);
+  close(fd);
+  return ok;
+}
+
+/* Cuts tmp back to data_len bytes and appends tail; 1 when the result reads as `rows` rows. */
+static int apply_slot(const char *tmp, int64_t data_len, int64_t rows, const uint8_t *tail, size_t tail_len) {
+  struct stat sb;
+  if (stat(tmp, &sb) != 0 || sb.st_size < data_len || data_len < 4) return 0;
+  int fd = open(tmp, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  bool ok = ftruncate(fd, (off_t)data_len) == 0;
+  for (size_t off = 0; ok && off < tail_len;) {
+    ssize_t k = pwrite(fd, tail + off, tail_len - off, (off_t)(data_len + (int64_t)off));
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) ok = false;
+    else off += (size_t)k;
+  }
+  if (ok && fsync(fd) != 0) ok = false;
+  close(fd);
+  if (!ok) return 0;
+  prestige_parquet_reader_t *r;
+  prestige_error_t e;
+  prestige_error_init(&e);
+  if (prestige_parquet_reader_open_file(&r, tmp, NULL, &e) != 0) return 0;
+  bool same = prestige_parquet_reader_num_rows(r) == rows;
+  prestige_parquet_reader_close(r);
+  return same;
+}
+
+/* An unfinished file with a checkpoint is cut back to the data its newest whole checkpoint
+ * describes, finished with that footer and given its final name (*final, malloc'd): the rows
+ * acknowledged by the checkpoint survive the crash. 1 when restored, 0 when there is no usable
+ * checkpoint. The slots are removed either way once the file is dealt with. */
+static int restore_file(prestige_sink_t *s, const char *tmp, char **final) {
+  *final = NULL;
+  char slot[2][4200];
+  uint64_t seq[2] = {0, 0};
+  int64_t dl[2], rows[2];
+  uint8_t *tail[2] = {NULL, NULL};
+  size_t tl[2] = {0, 0};
+  int ok[2];
+  for (int k = 0; k < 2; k++) {
+    slot_path(slot[k], sizeof slot[k], tmp, k);
+    ok[k] = read_slot(slot[k], &seq[k], &dl[k], &rows[k], &tail[k], &tl[k]);
+  }
+  int order[2] = {0, 1};
+  if (ok[1] && (!ok[0] || seq[1] > seq[0])) order[0] = 1, order[1] = 0;
+  int restored = 0;
+  for (int i = 0; i < 2 && !restored; i++) {
+    int k = order[i];
+    if (!ok[k] || !apply_slot(tmp, dl[k], rows[k], tail[k], tl[k])) continue;
+    size_t n = strlen(tmp);
+    char *fin = strndup(tmp, n - 4); /* drop ".tmp" */
+    if (fin && rename(tmp, fin) == 0) {
+      fsync_dir(s->dir);
+      LOG_WARN("sink %s: restored %lld rows of the unfinished %s from its checkpoint", s->name, (long long)rows[k], tmp);
+      s->restored++;
+      s->restored_rows += rows[k];
+      *final = fin;
+      restored = 1;
+    } else {
+      free(fin);
+    }
+  }
+  free(tail[0]);
+  free(tail[1]);
+  unlink(slot[0]);
+  unlink(slot[1]);
+  return restored;
+}
+
+static int push_path(char ***list, size_t *n, size_t *cap, char *path) {
+  if (*n == *cap) {
+    size_t c = *cap ? *cap * 2 : 16;
+    char **l = realloc(*list, c * sizeof *l);
+    if (!l) return PRESTIGE_ENOMEM;
+    *list = l;
+    *cap = c;
+  }
+  (*list)[(*n)++] = path;
+  return 0;
+}
+
+/* An unfinished file without a usable checkpoint: moved to .incomplete/ (auto_commit) or deleted. */
+static int set_aside(prestige_sink_t *s, const char *path, prestige_error_t *err) {
+  const char *base = strrchr(path, '/') + 1;
+  int rc = 0;
+  if (s->o.auto_commit) {
+    size_t il = strlen(s->dir) + 16;
+    char *inc = malloc(il);
+    if (!inc) return oom(err);
+    snprintf(inc, il, "%s/.incomplete", s->dir);
+    rc = mkdir_p(inc, err);
+    size_t ql = il + strlen(base) + 2;
+    char *dst = malloc(ql);
+    if (!rc && !dst) rc = oom(err);
+    if (!rc) snprintf(dst, ql, "%s/%s", inc, base);
+    if (!rc && rename(path, dst) != 0)
+      rc = prestige_error_set(err, PRESTIGE_EIO, "sink %s: moving %s to %s: %s", s->name, path, inc, strerror(errno));
+    if (!rc) {
+      s->moved++;
+      LOG_WARN("sink %s: moved the unfinished %s to %s", s->name, base, inc);
+    }
+    free(dst);
+    free(inc);
+  } else {
+    if (unlink(path) == 0) s->deleted++;
+    LOG_WARN("sink %s: deleted the unfinished %s", s->name, base);
+  }
+  return rc;
+}
+
 static int recover(prestige_sink_t *s, prestige_error_t *err) {
   DIR *d = opendir(s->dir);
   if (!d) return prestige_error_set(err, PRESTIGE_EIO, "sink %s: listing %s: %s", s->name, s->dir, strerror(errno));
   struct dirent *e;
   int rc = 0;
-  char **done = NULL;
-  size_t n_done = 0, cap_done = 0;
+  char **done = NULL, **tmps = NULL, **slots = NULL;
+  size_t n_done = 0, cap_done = 0, n_tmps = 0, cap_tmps = 0, n_slots = 0, cap_slots = 0;
+  /* names first, changes after: renaming entries while readdir walks the directory may show
+   * them twice or not at all */
   while ((e = readdir(d)) && !rc) {
-    int64_t ts;
+    int64_t ts = -1;
+    int kind = (ts = parse_name(e->d_name, s->name, true)) >= 0                                ? 1
+               : (ts = parse_name(e->d_name, s->name, false)) >= 0                             ? 2
+               : (ts = parse_name_suffix(e->d_name, s->name, ".parquet.tmp.ckpt0")) >= 0 ||
+                       (ts = parse_name_suffix(e->d_name, s->name, ".parquet.tmp.ckpt1")) >= 0 ? 3
+                                                                                                : 0;
+    if (!kind) continue;
+    if (ts > s->last_ts) s->last_ts = ts;
     size_t pl = strlen(s->dir) + strlen(e->d_name) + 2;
     char *path = malloc(pl);
     if (!path) {
@@ -518,47 +821,31 @@ static int recover(prestige_sink_t *s, prestige_error_t *err) {
       break;
     }
     snprintf(path, pl, "%s/%s", s->dir, e->d_name);
-    if ((ts = parse_name(e->d_name, s->name, true)) >= 0) {
-      if (ts > s->last_ts) s->last_ts = ts;
-      if (s->o.auto_commit) {
-        size_t il = strlen(s->dir) + 16;
-        char *inc = malloc(il);
-        snprintf(inc, il, "%s/.incomplete", s->dir);
-        rc = mkdir_p(inc, err);
-        size_t ql = il + strlen(e->d_name) + 2;
-        char *dst = malloc(ql);
-        snprintf(dst, ql, "%s/%s", inc, e->d_name);
-        if (!rc && rename(path, dst) != 0)
-          rc = prestige_error_set(err, PRESTIGE_EIO, "sink %s: moving %s to %s: %s", s->name, path, inc, strerror(errno));
-        if (!rc) {
-          s->moved++;
-          LOG_WARN("sink %s: moved the unfinished %s to %s", s->name, e->d_name, inc);
-        }
-        free(dst);
-        free(inc);
-      } else {
-        if (unlink(path) == 0) s->deleted++;
-        LOG_WARN("sink %s: deleted the unfinished %s", s->name, e->d_name);
-      }
+    if (push_path(kind == 1 ? &tmps : kind == 2 ? &done : &slots, kind == 1 ? &n_tmps : kind == 2 ? &n_done : &n_slots,
+                  kind == 1 ? &cap_tmps : kind == 2 ? &cap_done : &cap_slots, path)) {
       free(path);
-    } else if ((ts = parse_name(e->d_name, s->name, false)) >= 0) {
-      if (ts > s->last_ts) s->last_ts = ts;
-      if (n_done == cap_done) {
-        cap_done = cap_done ? cap_done * 2 : 16;
-        char **nd = realloc(done, cap_done * sizeof *nd);
-        if (!nd) {
-          free(path);
-          rc = oom(err);
-          break;
-        }
-        done = nd;
-      }
-      done[n_done++] = path;
-    } else {
-      free(path);
+      rc = oom(err);
     }
   }
   closedir(d);
+  for (size_t i = 0; i < n_tmps; i++) {
+    char *fin = NULL;
+    if (!rc && restore_file(s, tmps[i], &fin)) {
+      if (push_path(&done, &n_done, &cap_done, fin)) {
+        free(fin);
+        rc = oom(err);
+      }
+    } else if (!rc) {
+      rc = set_aside(s, tmps[i], err);
+    }
+    free(tmps[i]);
+  }
+  free(tmps);
+  for (size_t i = 0; i < n_slots; i++) { /* slots whose file was finished (or dealt with above) */
+    unlink(slots[i]);
+    free(slots[i]);
+  }
+  free(slots);
   if (!rc) fsync_dir(s->dir);
   /* completed files: uploaded again unless the bucket already holds them */
   for (size_t i = 0; i < n_done; i++) {
@@ -607,6 +894,7 @@ static int recover(prestige_sink_t *s, prestige_error_t *err) {
 static void sink_free(prestige_sink_t *s) {
   if (!s) return;
   drop_file(s);
+  if (s->has_final) prestige_sink_manifest_release(&s->final_man);
   for (size_t i = 0; i < s->n_pend; i++) {
     free(s->pend[i].f.path);
     free(s->pend[i].f.key);
@@ -655,6 +943,7 @@ int prestige_sink_open(prestige_sink_t **out, const prestige_sink_options_t *o, 
   pthread_cond_init(&s->run_cv, NULL);
   s->desc = desc;
   s->ts_col = -1;
+  s->ckpt_fd[0] = s->ckpt_fd[1] = -1;
   s->q = queue_new(s->o.queue_capacity);
   int rc = 0;
   if (!s->name || !s->dir || !s->label || !s->q || (o->timestamp_column && !s->ts_name)) {
@@ -694,6 +983,11 @@ int prestige_sink_open(prestige_sink_t **out, const prestige_sink_options_t *o, 
 fail:
   sink_free(s);
   return rc;
+}
+
+size_t prestige_sink_restored_files(const prestige_sink_t *s, int64_t *rows) {
+  if (rows) *rows = s->restored_rows;
+  return s->restored;
 }
 
 size_t prestige_sink_recovered_files(const prestige_sink_t *s, size_t *moved, size_t *deleted) {
@@ -782,6 +1076,10 @@ int prestige_sink_close(prestige_sink_t *s, prestige_sink_manifest_t *final, pre
     rc = s->run_rc;
     if (err) *err = s->run_err;
   }
+  if (!rc && s->has_final && final) { /* stopped by the token: the manifest of its final commit */
+    *final = s->final_man;
+    s->has_final = false;
+  }
   sink_free(s);
   return rc;
 }
@@ -823,7 +1121,7 @@ static int push_batch(prestige_sink_t *s, struct ArrowArray *b, prestige_error_t
 static int flush_locked(prestige_sink_client_t *c, prestige_error_t *err) {
   if (!c->n) return 0;
   struct ArrowArray b;
-  int rc = prestige_record_to_arrow(c->sink->desc, c->stage, c->n, &b, err);
+  int rc = records_to_arrow_prechecked(c->sink->desc, c->stage, c->n, &b, err); /* strings checked at write */
   size_t n = c->n;
   c->n = 0;
   arena_release(&c->arena);
@@ -838,7 +1136,12 @@ int prestige_sink_write_many(prestige_sink_client_t *c, const void *records, siz
   pthread_mutex_lock(&c->mu);
   int rc = 0;
   for (size_t i = 0; i < n && !rc; i++) {
-    if (records_copy(s->desc, (const uint8_t *)records + i * s->desc->size, c->stage + c->n * s->desc->size, &c->arena)) {
+    const uint8_t *rec = (const uint8_t *)records + i * s->desc->size;
+    if ((rc = records_check_utf8(s->desc, rec, err))) {
+      prestige_error_prefix(err, "sink %s: record %zu of this write (the %zu before it were taken)", s->name, i, i);
+      break;
+    }
+    if (records_copy(s->desc, rec, c->stage + c->n * s->desc->size, &c->arena)) {
       rc = oom(err);
       break;
     }

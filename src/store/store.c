@@ -197,7 +197,83 @@ struct prestige_store_list {
   bool started, done;
   prestige_object_meta_t *items;
   size_t n, pos;
+  /* a listing must advance: hashes of the continuation tokens seen (open addressing), the
+   * previous page's first and last key, and the run of empty truncated pages */
+  uint64_t *tokens;
+  size_t n_tokens, cap_tokens;
+  char *prev_first, *prev_last;
+  size_t prev_n, empty_run;
 };
+
+enum { LIST_MAX_EMPTY_PAGES = 1000 };
+
+static uint64_t token_hash(const char *s) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a; 0 marks a free slot */
+  for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+  return h ? h : 1;
+}
+
+/* Adds the token's hash; 1 when it was there already, -1 when out of memory. */
+static int token_seen(prestige_store_list_t *it, const char *token) {
+  if (2 * (it->n_tokens + 1) > it->cap_tokens) {
+    size_t cap = it->cap_tokens ? it->cap_tokens * 2 : 64;
+    uint64_t *t = calloc(cap, sizeof *t);
+    if (!t) return -1;
+    for (size_t i = 0; i < it->cap_tokens; i++) {
+      if (!it->tokens[i]) continue;
+      size_t j = it->tokens[i] & (cap - 1);
+      while (t[j]) j = (j + 1) & (cap - 1);
+      t[j] = it->tokens[i];
+    }
+    free(it->tokens);
+    it->tokens = t;
+    it->cap_tokens = cap;
+  }
+  uint64_t h = token_hash(token);
+  size_t j = h & (it->cap_tokens - 1);
+  for (; it->tokens[j]; j = (j + 1) & (it->cap_tokens - 1))
+    if (it->tokens[j] == h) return 1;
+  it->tokens[j] = h;
+  it->n_tokens++;
+  return 0;
+}
+
+/* A server that hands out a continuation token twice, or the same page again and again, would
+ * keep a listing going forever: stop it with an error naming the listing. */
+static int list_check_progress(prestige_store_list_t *it, prestige_error_t *err) {
+  const char *url = prestige_store_url(it->st);
+  if (it->token) {
+    int seen = token_seen(it, it->token);
+    if (seen < 0) return oom(err);
+    if (seen)
+      return prestige_error_set(err, PRESTIGE_ECORRUPT,
+                                "listing %s%s: the server returned the continuation token \"%.64s\" twice; the listing "
+                                "does not advance",
+                                url, it->prefix, it->token);
+  }
+  if (it->n == 0) {
+    if (it->token && ++it->empty_run > LIST_MAX_EMPTY_PAGES)
+      return prestige_error_set(err, PRESTIGE_ECORRUPT,
+                                "listing %s%s: %d empty pages in a row, each claiming more to come; the listing does not "
+                                "advance",
+                                url, it->prefix, LIST_MAX_EMPTY_PAGES);
+    return 0;
+  }
+  it->empty_run = 0;
+  const char *first = it->items[0].key, *last = it->items[it->n - 1].key;
+  if (it->token && it->prev_first && it->prev_n == it->n && !strcmp(it->prev_first, first) && !strcmp(it->prev_last, last))
+    return prestige_error_set(err, PRESTIGE_ECORRUPT,
+                              "listing %s%s: the server returned the same page (%s .. %s) again; the listing does not "
+                              "advance",
+                              url, it->prefix, first, last);
+  free(it->prev_first);
+  free(it->prev_last);
+  it->prev_first = strdup(first);
+  it->prev_last = strdup(last);
+  it->prev_n = it->n;
+  if (!it->prev_first || !it->prev_last) return oom(err);
+  return 0;
+}
 
 static void list_clear_page(prestige_store_list_t *it) {
   for (size_t i = 0; i < it->n; i++) prestige_object_meta_clear(&it->items[i]);
@@ -228,6 +304,7 @@ int prestige_store_list_next(prestige_store_list_t *it, const prestige_object_me
     if (it->done) return 0;
     list_clear_page(it);
     int rc = it->st->ops->list_page(it->st, it->prefix, it->start_after, &it->token, &it->items, &it->n, err);
+    if (!rc) rc = list_check_progress(it, err);
     if (rc) return rc;
     it->started = true;
     if (!it->token) it->done = true;
@@ -242,6 +319,9 @@ void prestige_store_list_free(prestige_store_list_t *it) {
   free(it->prefix);
   free(it->start_after);
   free(it->token);
+  free(it->tokens);
+  free(it->prev_first);
+  free(it->prev_last);
   free(it);
 }
 

@@ -3,14 +3,20 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/buf.h"
+#include "core/utf8.h"
+#include "prestige/core.h"
 
 /* ---- cells ------------------------------------------------------------------------------------ */
 typedef enum { CELL_NULL, CELL_TEXT, CELL_BOOL, CELL_INT, CELL_REAL, CELL_JSON_STRING } cell_kind_t;
@@ -308,15 +314,22 @@ int prestige_text_parse_schema(const char *spec, struct ArrowSchema *out, presti
 struct prestige_text_reader {
   prestige_text_options_t o;
   char *path;
-  FILE *f;
-  bool own_file, eof;
+  int fd;
+  bool own_fd, eof;
+  bool can_yield;      /* streaming: the batch has rows, so a read that would block ends it */
+  int64_t deadline_ns; /* next_wait's limit on the monotonic clock; -1: none */
   buf_t in;
   size_t pos;
   int64_t bytes, line, rows;
   struct ArrowSchema schema;
   prestige_array_builder_t *builder;
-  char **names; /* JSONL: column names in order */
+  char **names; /* CSV: the header's names (or generated); JSONL: the columns' names in order */
   int32_t n_cols;
+  int32_t n_fields;   /* CSV: fields each record has (the header's, or the schema's without one) */
+  int32_t *field_of;  /* schema column -> CSV field */
+  bool *check_utf8;   /* schema column is a string column: its CSV text is validated */
+  char **ignored;     /* distinct skipped names reported so far */
+  size_t n_ignored;
   record_t *pending; /* inference rows, replayed first */
   int64_t n_pending, next_pending;
   record_t rec;
@@ -345,8 +358,17 @@ int prestige_text_format_from_path(const char *path, prestige_text_format_t *f, 
   return PRESTIGE_EINVAL;
 }
 
-/* Ensures at least one more byte past `from` is buffered; false at end of input. */
-static bool refill(prestige_text_reader_t *r, size_t need_end) {
+enum {
+  FILL_LATER = -1000,              /* streaming: no complete record is waiting; hand out the batch */
+  MAX_RECORD_BYTES = 256 << 20     /* one CSV record or JSON line; more is hostile input */
+};
+
+/* Reads until the buffer holds need_end bytes, taking what the input has at each read (a pipe
+ * gives what was written, never a full block). Returns 1 when it holds them, 0 at the end of the
+ * input, FILL_LATER when streaming with rows to hand out and nothing to read right now,
+ * -PRESTIGE_ETIMEOUT when next_wait's deadline passed or a signal interrupted the wait, or minus
+ * an error code. */
+static int refill(prestige_text_reader_t *r, size_t need_end, prestige_error_t *err) {
   while (r->in.len < need_end && !r->eof) {
     if (r->pos > 0 && r->pos > r->in.len / 2) {
       memmove(r->in.data, r->in.data + r->pos, r->in.len - r->pos);
@@ -354,10 +376,43 @@ static bool refill(prestige_text_reader_t *r, size_t need_end) {
       need_end -= r->pos;
       r->pos = 0;
     }
-    if (buf_reserve(&r->in, 1 << 20)) return false;
-    size_t got = fread(r->in.data + r->in.len, 1, r->in.cap - r->in.len, r->f);
+    if (r->in.len - r->pos > MAX_RECORD_BYTES)
+      return -prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld: a record longer than %d MiB", r->path,
+                                (long long)r->line + 1, MAX_RECORD_BYTES >> 20);
+    if (buf_reserve(&r->in, 1 << 20)) return -prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", r->path);
+    int timeout = -1;
+    if (r->can_yield) timeout = 0;
+    else if (r->deadline_ns >= 0) {
+      int64_t left = (r->deadline_ns - prestige_monotonic_ns()) / 1000000;
+      timeout = left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+    }
+    if (timeout >= 0) {
+      struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
+      int k = poll(&pfd, 1, timeout);
+      if (k < 0 && errno != EINTR)
+        return -prestige_error_set(err, PRESTIGE_EIO, "%s: waiting for input: %s", r->path, strerror(errno));
+      if (k <= 0) {
+        if (r->can_yield) return FILL_LATER;
+        return -prestige_error_set(err, PRESTIGE_ETIMEOUT, "%s: no input within the wait", r->path);
+      }
+    }
+    ssize_t got = read(r->fd, r->in.data + r->in.len, r->in.cap - r->in.len);
+    if (got < 0) {
+      if (errno == EINTR || errno == EAGAIN) {
+        if (r->can_yield) return FILL_LATER;
+        if (errno == EAGAIN && r->deadline_ns < 0) { /* a non-blocking descriptor: wait for it */
+          struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
+          poll(&pfd, 1, -1);
+          continue;
+        }
+        if (r->deadline_ns >= 0) return -prestige_error_set(err, PRESTIGE_ETIMEOUT, "%s: no input within the wait", r->path);
+        /* a handler installed without SA_RESTART asks for blocking reads to end */
+        return -prestige_error_set(err, PRESTIGE_ECANCELED, "%s: reading was interrupted by a signal", r->path);
+      }
+      return -prestige_error_set(err, PRESTIGE_EIO, "%s: reading: %s", r->path, strerror(errno));
+    }
     if (got == 0) r->eof = true;
-    r->in.len += got;
+    r->in.len += (size_t)got;
   }
   return r->in.len >= need_end;
 }
@@ -371,10 +426,11 @@ static int csv_record(prestige_text_reader_t *r, prestige_error_t *err) {
     rec->n = 0;
     buf_clear(&rec->text);
     rec->line = r->line + 1;
-    size_t p = r->pos;
     int64_t lines = 0;
     bool need_more = false;
-    if (!refill(r, p + 1)) return 0;
+    int got = refill(r, r->pos + 1, err);
+    if (got <= 0) return got;
+    size_t p = r->pos; /* after refill, which may have moved the unread bytes to the front */
     for (;;) {
       /* one field */
       if (p >= r->in.len) {
@@ -448,8 +504,9 @@ static int csv_record(prestige_text_reader_t *r, prestige_error_t *err) {
                                   r->path, (long long)(rec->line + lines), rec->n);
       break;
     }
-    if (need_more) {
-      if (!refill(r, r->in.len + 1) && r->eof) continue; /* eof now set: reparse with end-of-input rules */
+    if (need_more) { /* reparse the record from its start with more input (or end-of-input rules) */
+      int more = refill(r, r->in.len + 1, err);
+      if (more < 0) return more;
       continue;
     }
     r->bytes += (int64_t)(p - r->pos);
@@ -464,6 +521,26 @@ static int csv_record(prestige_text_reader_t *r, prestige_error_t *err) {
   }
 }
 
+enum { MAX_IGNORED_NAMES = 1024 };
+
+/* A JSON key or CSV column the schema lacks: an error with strict, else reported once. */
+static int ignored_name(prestige_text_reader_t *r, const char *name, int64_t line, prestige_error_t *err) {
+  const char *why = r->o.schema ? "the schema does not name it" : "it is not among the columns inferred from the first rows";
+  if (r->o.strict)
+    return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld: %s \"%s\": %s", r->path, (long long)line,
+                              r->o.format == PRESTIGE_TEXT_CSV ? "column" : "key", name, why);
+  for (size_t i = 0; i < r->n_ignored; i++)
+    if (!strcmp(r->ignored[i], name)) return 0;
+  if (r->n_ignored == MAX_IGNORED_NAMES) return 0;
+  char **n = realloc(r->ignored, (r->n_ignored + 1) * sizeof *n);
+  if (!n) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  r->ignored = n;
+  if (!(r->ignored[r->n_ignored] = strdup(name))) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  r->n_ignored++;
+  if (r->o.on_ignored) r->o.on_ignored(r->o.user_data, name, line);
+  return 0;
+}
+
 /* Reads one JSON line into r->rec, cells ordered by r->names (adding new names while inferring). */
 static int json_record(prestige_text_reader_t *r, bool may_add_columns, prestige_error_t *err) {
   record_t *rec = &r->rec;
@@ -474,7 +551,8 @@ static int json_record(prestige_text_reader_t *r, bool may_add_columns, prestige
       while (e < r->in.len && r->in.data[e] != '\n') e++;
       if (e < r->in.len || r->eof) break;
       size_t off = e - r->pos;
-      refill(r, r->in.len + 1);
+      int got = refill(r, r->in.len + 1, err);
+      if (got < 0) return got;
       p = r->pos;
       e = p + off;
     }
@@ -488,7 +566,13 @@ static int json_record(prestige_text_reader_t *r, bool may_add_columns, prestige
     while (k < len && isspace((unsigned char)s[k])) k++;
     if (k == len) continue; /* blank line */
     json_error_t je;
-    json_t *obj = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    json_t *obj = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
+    if (!obj && !strncmp(je.text, "duplicate object key near '", 27)) { /* jansson quotes the key in '' */
+      int kl = (int)strlen(je.text + 27);
+      if (kl > 0 && je.text[27 + kl - 1] == '\'') kl--;
+      return -prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld, character %d: duplicate key %.*s in one object",
+                                r->path, (long long)r->line, je.column, kl, je.text + 27);
+    }
     if (!obj)
       return -prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld, character %d: invalid JSON: %s", r->path,
                                 (long long)r->line, je.column, je.text);
@@ -506,7 +590,14 @@ static int json_record(prestige_text_reader_t *r, bool may_add_columns, prestige
       for (int32_t c = 0; c < r->n_cols; c++)
         if (!strcmp(r->names[c], key)) idx = c;
       if (idx < 0) {
-        if (!may_add_columns) continue; /* unknown keys after inference are ignored */
+        if (!may_add_columns) {
+          int irc = ignored_name(r, key, r->line, err);
+          if (irc) {
+            json_decref(obj);
+            return -irc;
+          }
+          continue;
+        }
         char **names = realloc(r->names, (size_t)(r->n_cols + 1) * sizeof(char *));
         if (!names) {
           json_decref(obj);
@@ -565,7 +656,7 @@ static int copy_record(record_t *dst, const record_t *src) {
 
 void prestige_text_reader_close(prestige_text_reader_t *r) {
   if (!r) return;
-  if (r->f && r->own_file) fclose(r->f);
+  if (r->own_fd) close(r->fd);
   buf_release(&r->in);
   buf_release(&r->scratch);
   record_release(&r->rec);
@@ -573,10 +664,111 @@ void prestige_text_reader_close(prestige_text_reader_t *r) {
   free(r->pending);
   for (int32_t i = 0; i < r->n_cols; i++) free(r->names[i]);
   free(r->names);
+  free(r->field_of);
+  free(r->check_utf8);
+  for (size_t i = 0; i < r->n_ignored; i++) free(r->ignored[i]);
+  free(r->ignored);
   prestige_array_builder_free(r->builder);
   prestige_schema_release(&r->schema);
   free(r->path);
   free(r);
+}
+
+/* The header row: names (generated for empty ones), each UTF-8 and given once. */
+static int read_header(prestige_text_reader_t *r, prestige_error_t *err) {
+  int got = csv_record(r, err);
+  if (got < 0) return -got;
+  if (got == 0) return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: empty input (no header row)", r->path);
+  r->n_cols = r->n_fields = r->rec.n;
+  if (!(r->names = calloc((size_t)r->n_cols, sizeof(char *)))) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  for (int32_t c = 0; c < r->n_cols; c++) {
+    const cell_t *cell = &r->rec.cells[c];
+    const char *t = (const char *)r->rec.text.data + cell->off;
+    char gen[32];
+    if (cell->kind == CELL_NULL || !cell->len) {
+      snprintf(gen, sizeof(gen), "column%d", c + 1);
+      t = gen;
+    } else if (utf8_check((const uint8_t *)t, cell->len) != cell->len) {
+      return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line 1, column %d: the header name is not UTF-8", r->path, c + 1);
+    }
+    if (!(r->names[c] = strdup(t))) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    for (int32_t k = 0; k < c; k++)
+      if (!strcmp(r->names[k], r->names[c]))
+        return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line 1: columns %d and %d are both named \"%s\"", r->path, k + 1,
+                                  c + 1, r->names[c]);
+  }
+  return 0;
+}
+
+/* CSV with a header and an explicit schema: each schema column is found in the header by name. */
+static int map_header(prestige_text_reader_t *r, prestige_error_t *err) {
+  bool *used = calloc((size_t)r->n_cols + 1, sizeof(bool));
+  if (!used) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  int rc = 0;
+  for (int64_t c = 0; !rc && c < r->schema.n_children; c++) {
+    const char *want = r->schema.children[c]->name;
+    r->field_of[c] = -1;
+    for (int32_t h = 0; h < r->n_cols; h++)
+      if (!strcmp(r->names[h], want)) r->field_of[c] = h, used[h] = true;
+    if (r->field_of[c] < 0)
+      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: the header has no column \"%s\" (column %lld of the schema)", r->path,
+                              want, (long long)c + 1);
+  }
+  for (int32_t h = 0; !rc && h < r->n_cols; h++)
+    if (!used[h]) rc = ignored_name(r, r->names[h], 1, err);
+  free(used);
+  return rc;
+}
+
+/* Reads the first infer_rows records (kept to be replayed) and infers the columns' types. */
+static int infer_schema(prestige_text_reader_t *r, prestige_error_t *err) {
+  int rc = 0;
+  int64_t cap = 0;
+  while (r->n_pending < r->o.infer_rows) {
+    int got = read_record(r, true, err);
+    if (got < 0) return -got;
+    if (got == 0) break;
+    if (r->n_pending == cap) {
+      cap = cap ? cap * 2 : 256;
+      record_t *p = realloc(r->pending, (size_t)cap * sizeof(record_t));
+      if (!p) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+      r->pending = p;
+    }
+    if (copy_record(&r->pending[r->n_pending], &r->rec)) {
+      record_release(&r->pending[r->n_pending]);
+      return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    }
+    r->n_pending++;
+  }
+  if (r->o.format == PRESTIGE_TEXT_CSV && !r->o.header) {
+    r->n_cols = r->n_fields = r->n_pending ? r->pending[0].n : 0;
+    if (!(r->names = calloc((size_t)r->n_cols + 1, sizeof(char *)))) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    for (int32_t c = 0; c < r->n_cols; c++) {
+      char gen[32];
+      snprintf(gen, sizeof(gen), "column%d", c + 1);
+      if (!(r->names[c] = strdup(gen))) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    }
+  }
+  if (r->n_cols == 0) return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: no columns found", r->path);
+  infer_t *inf = calloc((size_t)r->n_cols, sizeof(infer_t));
+  if (!inf) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  for (int32_t c = 0; c < r->n_cols; c++) infer_init(&inf[c]);
+  for (int64_t i = 0; i < r->n_pending; i++) {
+    const record_t *rec = &r->pending[i];
+    for (int32_t c = 0; c < r->n_cols; c++) {
+      if (c >= rec->n) {
+        inf[c].nullable = true;
+        continue;
+      }
+      infer_cell(&inf[c], &rec->cells[c], (const char *)rec->text.data + rec->cells[c].off);
+    }
+  }
+  rc = prestige_schema_init(&r->schema, "+s", "", 0, err);
+  if (!rc) rc = prestige_schema_allocate_children(&r->schema, r->n_cols, err);
+  for (int32_t c = 0; !rc && c < r->n_cols; c++)
+    rc = prestige_schema_init(r->schema.children[c], infer_format(&inf[c]), r->names[c], ARROW_FLAG_NULLABLE, err);
+  free(inf);
+  return rc;
 }
 
 int prestige_text_reader_open(prestige_text_reader_t **out, const char *path, const prestige_text_options_t *o,
@@ -588,96 +780,41 @@ int prestige_text_reader_open(prestige_text_reader_t **out, const char *path, co
   if (o) r->o = *o;
   if (r->o.batch_rows < 1) r->o.batch_rows = 65536;
   if (r->o.infer_rows < 1) r->o.infer_rows = 1;
+  r->fd = -1;
+  r->deadline_ns = -1;
   r->path = strdup(strcmp(path, "-") ? path : "<stdin>");
-  int rc = 0;
-  if (!strcmp(path, "-")) r->f = stdin;
-  else if (!(r->f = fopen(path, "rb")))
+  int rc = r->path ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  if (rc) {
+  } else if (!strcmp(path, "-")) {
+    r->fd = STDIN_FILENO;
+  } else if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
     rc = prestige_error_set(err, errno == ENOENT ? PRESTIGE_ENOTFOUND : PRESTIGE_EIO, "%s: %s", path, strerror(errno));
-  else r->own_file = true;
-  bool explicit_schema = r->o.schema != NULL;
-  if (!rc && explicit_schema) rc = prestige_text_parse_schema(r->o.schema, &r->schema, err);
-  /* header / column names */
-  if (!rc && r->o.format == PRESTIGE_TEXT_CSV && r->o.header) {
-    int got = csv_record(r, err);
-    if (got < 0) rc = -got;
-    else if (got == 0) rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: empty input (no header row)", r->path);
-    else {
-      r->n_cols = r->rec.n;
-      r->names = calloc((size_t)r->n_cols, sizeof(char *));
-      for (int32_t c = 0; r->names && c < r->n_cols; c++) {
-        const char *t = (const char *)r->rec.text.data + r->rec.cells[c].off;
-        r->names[c] = strdup(r->rec.cells[c].kind == CELL_NULL ? "" : t);
-        if (!r->names[c][0]) {
-          char gen[32];
-          snprintf(gen, sizeof(gen), "column%d", c + 1);
-          free(r->names[c]);
-          r->names[c] = strdup(gen);
-        }
-      }
-      if (!r->names) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-    }
+  } else {
+    r->own_fd = true;
   }
-  if (!rc && explicit_schema && r->o.format == PRESTIGE_TEXT_JSONL) {
+  bool explicit_schema = r->o.schema != NULL;
+  bool csv = r->o.format == PRESTIGE_TEXT_CSV;
+  if (!rc && explicit_schema) rc = prestige_text_parse_schema(r->o.schema, &r->schema, err);
+  if (!rc && csv && r->o.header) rc = read_header(r, err);
+  if (!rc && explicit_schema && !csv) {
     r->n_cols = (int32_t)r->schema.n_children;
     r->names = calloc((size_t)r->n_cols + 1, sizeof(char *));
-    for (int32_t c = 0; r->names && c < r->n_cols; c++) r->names[c] = strdup(r->schema.children[c]->name);
+    for (int32_t c = 0; r->names && c < r->n_cols; c++)
+      if (!(r->names[c] = strdup(r->schema.children[c]->name))) break;
+    if (!r->names || (r->n_cols && !r->names[r->n_cols - 1])) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   }
-  if (!rc && explicit_schema && r->o.format == PRESTIGE_TEXT_CSV && r->o.header && r->n_cols != r->schema.n_children)
-    rc = prestige_error_set(err, PRESTIGE_EINVAL, "%s: the header has %d columns but the schema names %lld", r->path,
-                            r->n_cols, (long long)r->schema.n_children);
-  if (!rc && !explicit_schema) {
-    /* read the inference rows, remembering them to replay */
-    int64_t cap = 0;
-    while (r->n_pending < r->o.infer_rows) {
-      int got = read_record(r, true, err);
-      if (got < 0) {
-        rc = -got;
-        break;
-      }
-      if (got == 0) break;
-      if (r->n_pending == cap) {
-        cap = cap ? cap * 2 : 256;
-        record_t *p = realloc(r->pending, (size_t)cap * sizeof(record_t));
-        if (!p) {
-          rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-          break;
-        }
-        r->pending = p;
-      }
-      if (copy_record(&r->pending[r->n_pending], &r->rec)) {
-        rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-        break;
-      }
-      r->n_pending++;
-    }
-    if (!rc && r->o.format == PRESTIGE_TEXT_CSV && !r->o.header) {
-      r->n_cols = r->n_pending ? r->pending[0].n : 0;
-      r->names = calloc((size_t)r->n_cols + 1, sizeof(char *));
-      for (int32_t c = 0; r->names && c < r->n_cols; c++) {
-        char gen[32];
-        snprintf(gen, sizeof(gen), "column%d", c + 1);
-        r->names[c] = strdup(gen);
-      }
-    }
-    if (!rc && r->n_cols == 0) rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: no columns found", r->path);
-    infer_t *inf = rc ? NULL : calloc((size_t)r->n_cols, sizeof(infer_t));
-    if (!rc && !inf) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-    for (int32_t c = 0; !rc && c < r->n_cols; c++) infer_init(&inf[c]);
-    for (int64_t i = 0; !rc && i < r->n_pending; i++) {
-      const record_t *rec = &r->pending[i];
-      for (int32_t c = 0; c < r->n_cols; c++) {
-        if (c >= rec->n) {
-          inf[c].nullable = true;
-          continue;
-        }
-        infer_cell(&inf[c], &rec->cells[c], (const char *)rec->text.data + rec->cells[c].off);
-      }
-    }
-    if (!rc) rc = prestige_schema_init(&r->schema, "+s", "", 0, err);
-    if (!rc) rc = prestige_schema_allocate_children(&r->schema, r->n_cols, err);
-    for (int32_t c = 0; !rc && c < r->n_cols; c++)
-      rc = prestige_schema_init(r->schema.children[c], infer_format(&inf[c]), r->names[c], ARROW_FLAG_NULLABLE, err);
-    free(inf);
+  if (!rc && !explicit_schema) rc = infer_schema(r, err);
+  int64_t n = r->schema.release ? r->schema.n_children : 0;
+  if (!rc && (!(r->field_of = calloc((size_t)n + 1, sizeof(int32_t))) || !(r->check_utf8 = calloc((size_t)n + 1, sizeof(bool)))))
+    rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  for (int64_t c = 0; !rc && c < n; c++) {
+    r->field_of[c] = (int32_t)c;
+    const char *f = r->schema.children[c]->format;
+    r->check_utf8[c] = !strcmp(f, "u") || !strcmp(f, "U");
+  }
+  if (!rc && explicit_schema && csv) {
+    if (r->o.header) rc = map_header(r, err);
+    else r->n_fields = (int32_t)n;
   }
   if (!rc) rc = prestige_array_builder_new(&r->builder, &r->schema, err);
   if (rc) {
@@ -693,10 +830,11 @@ int64_t prestige_text_reader_bytes(const prestige_text_reader_t *r) { return r->
 int64_t prestige_text_reader_rows(const prestige_text_reader_t *r) { return r->rows; }
 
 /* ---- appending cells --------------------------------------------------------------------------- */
+/* c: the schema column; the message numbers the column as the input has it (the CSV field). */
 static int bad_value(prestige_text_reader_t *r, const record_t *rec, int32_t c, const char *text, const char *want,
                      prestige_error_t *err) {
   return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld, column %d (\"%s\"): \"%.60s\" is not %s", r->path,
-                            (long long)rec->line, c + 1, r->schema.children[c]->name, text, want);
+                            (long long)rec->line, r->field_of[c] + 1, r->schema.children[c]->name, text, want);
 }
 
 static int parse_decimal(const char *s, size_t n, int scale, int precision, uint8_t le[16]) {
@@ -735,7 +873,8 @@ static int parse_decimal(const char *s, size_t n, int scale, int precision, uint
 
 static int append_cell(prestige_text_reader_t *r, const record_t *rec, int32_t c, prestige_error_t *err) {
   prestige_array_builder_t *b = prestige_array_builder_child(r->builder, c);
-  const cell_t *cell = c < rec->n ? &rec->cells[c] : NULL;
+  int32_t f = r->o.format == PRESTIGE_TEXT_CSV ? r->field_of[c] : c;
+  const cell_t *cell = f < rec->n ? &rec->cells[f] : NULL;
   if (!cell || cell->kind == CELL_NULL) return prestige_array_builder_append_null(b, err);
   const char *text = (const char *)rec->text.data + cell->off;
   size_t n = cell->len;
@@ -781,8 +920,12 @@ static int append_cell(prestige_text_reader_t *r, const record_t *rec, int32_t c
       return prestige_array_builder_append_int(b, t.unit == PRESTIGE_TIME_UNIT_NANO ? ns : ns / 1000, err);
     }
     case PRESTIGE_ARROW_TIMESTAMP: {
-      int64_t ns;
-      if (!parse_timestamp(text, n, &ns)) return bad_value(r, rec, c, text, "a timestamp (ISO 8601)", err);
+      int64_t ns, epoch;
+      /* an integer counts the column's unit since the epoch (epoch milliseconds for timestamp(ms)) */
+      if (cell->kind == CELL_INT) return prestige_array_builder_append_int(b, cell->i, err);
+      if (cell->kind != CELL_BOOL && parse_i64(text, n, &epoch)) return prestige_array_builder_append_int(b, epoch, err);
+      if (!parse_timestamp(text, n, &ns))
+        return bad_value(r, rec, c, text, "a timestamp (ISO 8601, or an integer in the column's unit)", err);
       static const int64_t div[] = {1000000000LL, 1000000LL, 1000LL, 1};
       int64_t v = ns / div[t.unit] - (ns % div[t.unit] < 0);
       return prestige_array_builder_append_int(b, v, err);
@@ -796,36 +939,64 @@ static int append_cell(prestige_text_reader_t *r, const record_t *rec, int32_t c
       }
       return prestige_array_builder_append_decimal(b, le, err);
     }
-    default: return prestige_array_builder_append_bytes(b, text, (int64_t)n, err);
+    default:
+      /* JSON strings are UTF-8 already (the parser checks); CSV text for a string column is checked here */
+      if (r->check_utf8[c] && cell->kind == CELL_TEXT) {
+        size_t at = utf8_check((const uint8_t *)text, n);
+        if (at != n)
+          return prestige_error_set(err, PRESTIGE_ECORRUPT,
+                                    "%s: line %lld, column %d (\"%s\"): invalid UTF-8 at byte %zu of the field (declare "
+                                    "the column binary to keep arbitrary bytes)",
+                                    r->path, (long long)rec->line, f + 1, r->schema.children[c]->name, at + 1);
+      }
+      return prestige_array_builder_append_bytes(b, text, (int64_t)n, err);
   }
 }
 
 static int append_record(prestige_text_reader_t *r, const record_t *rec, prestige_error_t *err) {
-  if (r->o.format == PRESTIGE_TEXT_CSV && rec->n != r->schema.n_children)
-    return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld has %d fields, expected %lld", r->path,
-                              (long long)rec->line, rec->n, (long long)r->schema.n_children);
+  if (r->o.format == PRESTIGE_TEXT_CSV && rec->n != r->n_fields)
+    return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld has %d fields, expected %d", r->path,
+                              (long long)rec->line, rec->n, r->n_fields);
   for (int32_t c = 0; c < (int32_t)r->schema.n_children; c++) PRESTIGE_TRY(append_cell(r, rec, c, err));
   return prestige_array_builder_append_struct(r->builder, err);
 }
 
-int prestige_text_reader_next(prestige_text_reader_t *r, struct ArrowArray *out, prestige_error_t *err) {
+int prestige_text_reader_next_wait(prestige_text_reader_t *r, struct ArrowArray *out, int64_t max_rows, int64_t timeout_ms,
+                                   prestige_error_t *err) {
   out->release = NULL;
+  r->deadline_ns = timeout_ms < 0 ? -1 : prestige_monotonic_ns() + timeout_ms * 1000000;
+  int64_t limit = max_rows > 0 && max_rows < r->o.batch_rows ? max_rows : r->o.batch_rows;
+  int rc = 0;
   int64_t n = 0;
-  while (n < r->o.batch_rows) {
+  while (n < limit) {
     if (r->next_pending < r->n_pending) {
-      PRESTIGE_TRY(append_record(r, &r->pending[r->next_pending], err));
+      rc = append_record(r, &r->pending[r->next_pending], err);
+      if (rc) break;
       record_release(&r->pending[r->next_pending]);
       memset(&r->pending[r->next_pending], 0, sizeof(record_t));
       r->next_pending++;
     } else {
+      /* streaming: once the batch has rows, a read that would block hands them out */
+      r->can_yield = r->o.streaming && n > 0;
       int got = read_record(r, false, err);
-      if (got < 0) return -got;
+      if (got == FILL_LATER) break;
+      if (got < 0) {
+        rc = -got;
+        break;
+      }
       if (got == 0) break;
-      PRESTIGE_TRY(append_record(r, &r->rec, err));
+      if ((rc = append_record(r, &r->rec, err))) break;
     }
     n++;
   }
+  r->can_yield = false;
+  r->deadline_ns = -1;
   r->rows += n;
-  if (n == 0) return 0;
+  if (rc == PRESTIGE_ETIMEOUT && n > 0) rc = 0; /* cannot happen: a batch with rows never waits */
+  if (rc || n == 0) return rc;
   return prestige_array_builder_finish(r->builder, out, err);
+}
+
+int prestige_text_reader_next(prestige_text_reader_t *r, struct ArrowArray *out, prestige_error_t *err) {
+  return prestige_text_reader_next_wait(r, out, 0, -1, err);
 }

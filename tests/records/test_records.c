@@ -328,4 +328,51 @@ TEST(test_parquet_file) {
   free(rows);
 }
 
-TEST_MAIN(RUN(test_schema); RUN(test_round_trip); RUN(test_parquet_file); RUN(test_stream); RUN(test_descriptor_errors); RUN(test_schema_mismatch);)
+/* STRING promises UTF-8: a string that breaks it is refused with the record, field and byte named,
+ * in plain fields, optional ones and list elements; BYTES take anything. */
+static void to_arrow_ok(const all_kinds_t *rows, size_t n) {
+  prestige_error_t err;
+  struct ArrowArray b;
+  int rc = prestige_record_to_arrow(all_kinds_record(), rows, n, &b, &err);
+  CHECK_MSG(rc == 0, "%s", err.message);
+  if (!rc) prestige_array_release(&b);
+}
+
+TEST(test_invalid_utf8) {
+  prestige_error_t err;
+  all_kinds_t rows[3];
+  for (int i = 0; i < 3; i++) fill(&rows[i], i);
+  static const char bad[] = "ok\xc3\x28";   /* a 2-byte lead followed by a non-continuation byte */
+  static const char overlong[] = "\xc0\xaf"; /* overlong '/' */
+  static const char surrogate[] = "a\xed\xa0\x80";
+  static const char good[] = "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80"; /* é € 😀 */
+  struct ArrowArray b;
+  rows[2].name = (prestige_str_t){bad, 4};
+  CHECK_ERR(prestige_record_to_arrow(all_kinds_record(), rows, 3, &b, &err), PRESTIGE_ECORRUPT, "record 2, field name: invalid UTF-8 at byte 3");
+  rows[2].name = (prestige_str_t){overlong, 2};
+  CHECK_ERR(prestige_record_to_arrow(all_kinds_record(), rows, 3, &b, &err), PRESTIGE_ECORRUPT, "invalid UTF-8 at byte 1");
+  rows[2].name = (prestige_str_t){surrogate, 4};
+  CHECK_ERR(prestige_record_to_arrow(all_kinds_record(), rows, 3, &b, &err), PRESTIGE_ECORRUPT, "invalid UTF-8 at byte 2");
+  rows[2].name = (prestige_str_t){good, sizeof good - 1};
+  to_arrow_ok(rows, 3);
+  rows[0].opt_name.present = true;
+  rows[0].opt_name.value = (prestige_str_t){bad, 4};
+  CHECK_ERR(prestige_record_to_arrow(all_kinds_record(), rows, 3, &b, &err), PRESTIGE_ECORRUPT, "record 0, field opt_name");
+  rows[0].opt_name.present = false; /* an absent value is not looked at */
+  to_arrow_ok(rows, 3);
+  prestige_str_t tags[2] = {PRESTIGE_STR("fine"), {bad, 4}};
+  rows[1].tags = (prestige_list_t){tags, 2};
+  CHECK_ERR(prestige_record_to_arrow(all_kinds_record(), rows, 3, &b, &err), PRESTIGE_ECORRUPT, "record 1, field tags, element 1");
+  rows[1].tags = (prestige_list_t){tags, 1};
+  static uint8_t junk[4] = {0xff, 0xfe, 0xc0, 0x80};
+  rows[1].raw = (prestige_bytes_t){junk, 4};
+  to_arrow_ok(rows, 3);
+  /* and nothing is left behind by a refused file write */
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/bad_utf8.parquet", test_tmpdir());
+  rows[2].name = (prestige_str_t){bad, 4};
+  CHECK_ERR(prestige_record_write_file(all_kinds_record(), path, rows, 3, NULL, &err), PRESTIGE_ECORRUPT, "field name");
+  CHECK(access(path, F_OK) != 0);
+}
+
+TEST_MAIN(RUN(test_schema); RUN(test_round_trip); RUN(test_parquet_file); RUN(test_stream); RUN(test_descriptor_errors); RUN(test_schema_mismatch); RUN(test_invalid_utf8);)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Crash test of `prestige sink` (the ParquetSink behind it) uploading to s3rver: 55 rounds, each
 # killed with SIGKILL at a random moment (uploads are slowed by the fault proxy so that many kills
-# land during them), then restarted on the same directory. Afterwards every record acknowledged by
+# land during them, others after a checkpoint of the file being written), then restarted on the
+# same directory. Afterwards every record acknowledged by
 # a printed manifest must be in the bucket exactly once, no record may appear twice, and DuckDB
 # must read every uploaded file.
 # Kills are timed by progress, not only by the clock, so that a loaded machine changes nothing: round
@@ -76,6 +77,11 @@ st_of "${SINK[@]}" < /dev/null > "$T/manifests.final" 2>> "$T/stderr.log"
 check "[ $st -eq 0 ]"
 check "grep -q 'recovered' '$T/stderr.log'"
 check "[ $killed_during_upload -ge 3 ]"
+# kills that landed after a checkpoint of the file being written: recovery finished that file at
+# its checkpoint (the rows --commit-every acknowledged without cutting the file)
+restored=$(grep -c 'restored [0-9]* unfinished files at their last checkpoint' "$T/stderr.log")
+echo "restarts that restored a checkpointed file: $restored"
+check "[ $restored -ge 3 ]"
 echo "rounds: $ROUNDS, killed during an upload: $killed_during_upload, acknowledged rows: $(awk '{s+=$2} END {print s}' "$T/acked.txt")"
 check "[ -d '$T/out/.incomplete' ]"   # some kills interrupted a file being written
 

@@ -2,8 +2,10 @@
  * several threads exactly once; manifests; uploads to a local-directory bucket; crash recovery of
  * leftovers; shutdown token; writes after close; metrics. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "prestige/metrics.h"
@@ -510,5 +512,301 @@ TEST(failed_upload_loses_nothing) {
   prestige_store_free(ok);
 }
 
+/* ids of every row of the events.* files in dir, in file then row order; returns the count */
+static int64_t read_ids(const char *dir, int64_t *ids, int64_t max) {
+  DIR *d = opendir(dir);
+  char names[64][256];
+  int n = 0;
+  struct dirent *e;
+  while (d && (e = readdir(d)) && n < 64) {
+    size_t l = strlen(e->d_name);
+    if (!strncmp(e->d_name, "events.", 7) && l > 8 && !strcmp(e->d_name + l - 8, ".parquet")) snprintf(names[n++], 256, "%s", e->d_name);
+  }
+  if (d) closedir(d);
+  qsort(names, (size_t)n, 256, (int (*)(const void *, const void *))strcmp);
+  int64_t k = 0;
+  for (int i = 0; i < n; i++) {
+    char p[1400];
+    snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+    prestige_records_t back = {0};
+    prestige_error_t err;
+    CHECK_OK(prestige_record_read_file(event_record(), p, NULL, &back, &err));
+    const event_t *ev = back.items;
+    for (size_t j = 0; j < back.n; j++, k++)
+      if (k < max) ids[k] = ev[j].id;
+    prestige_records_release(&back);
+  }
+  return k;
+}
+
+static void write_range(prestige_sink_client_t *c, int64_t from, int64_t to) {
+  prestige_error_t err;
+  char buf[32];
+  for (int64_t i = from; i < to; i++) {
+    event_t e = make_event(i, buf);
+    CHECK_OK(prestige_sink_write(c, &e, &err));
+  }
+}
+
+static int count_suffix(const char *dir, const char *suffix) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  struct dirent *e;
+  size_t sl = strlen(suffix);
+  while (d && (e = readdir(d))) {
+    size_t l = strlen(e->d_name);
+    if (l >= sl && !strcmp(e->d_name + l - sl, suffix)) n++;
+  }
+  if (d) closedir(d);
+  return n;
+}
+
+/* A checkpoint makes the rows durable without cutting the file: files still grow to max_rows, and
+ * each checkpoint ends a row group. */
+TEST(checkpoint_keeps_file_growing) {
+  prestige_error_t err;
+  prestige_sink_options_t o;
+  prestige_sink_options_init(&o);
+  o.max_rows = 1000;
+  prestige_sink_t *s = open_sink(&o, "ckpt", &err);
+  CHECK_OK(prestige_sink_start(s, &err));
+  prestige_sink_client_t *c = prestige_sink_client_new(s);
+  const char *dir = dir_of("ckpt");
+  prestige_sink_manifest_t m;
+  write_range(c, 0, 100);
+  CHECK_OK(prestige_sink_checkpoint(c, &m, &err));
+  CHECK_EQ_INT(m.n_files, 0);
+  CHECK_EQ_INT(m.open_rows, 100);
+  prestige_sink_manifest_release(&m);
+  CHECK_EQ_INT(count_suffix(dir, ".parquet.tmp"), 1);
+  CHECK_EQ_INT(count_suffix(dir, ".parquet.tmp.ckpt0"), 1);
+  CHECK_EQ_INT(count_suffix(dir, ".parquet"), 0); /* readers see finished files only */
+  write_range(c, 100, 250);
+  CHECK_OK(prestige_sink_checkpoint(c, &m, &err));
+  CHECK_EQ_INT(m.n_files, 0);
+  CHECK_EQ_INT(m.open_rows, 250);
+  char *j = prestige_sink_manifest_json(&m);
+  CHECK(j && strstr(j, "\"open_rows\":250"));
+  free(j);
+  prestige_sink_manifest_release(&m);
+  /* a checkpoint with nothing new costs nothing and says the same */
+  CHECK_OK(prestige_sink_checkpoint(c, &m, &err));
+  CHECK_EQ_INT(m.open_rows, 250);
+  prestige_sink_manifest_release(&m);
+  write_range(c, 250, 1100); /* the file reaches max_rows: finished, 100 rows into the next */
+  CHECK_OK(prestige_sink_checkpoint(c, &m, &err));
+  CHECK_EQ_INT(m.n_files, 1);
+  if (m.n_files == 1) CHECK_EQ_INT(m.files[0].rows, 1000);
+  CHECK_EQ_INT(m.open_rows, 100);
+  prestige_sink_manifest_release(&m);
+  CHECK_EQ_INT(count_suffix(dir, ".ckpt0") + count_suffix(dir, ".ckpt1"), 1); /* the finished file's slots are gone */
+  CHECK_OK(prestige_sink_commit(c, &m, &err));
+  CHECK_EQ_INT(m.n_files, 1);
+  CHECK_EQ_INT(m.open_rows, 0);
+  prestige_sink_manifest_release(&m);
+  prestige_sink_client_free(c, &err);
+  CHECK_OK(prestige_sink_close(s, NULL, &err));
+  CHECK_EQ_INT(count_suffix(dir, ".tmp") + count_suffix(dir, ".ckpt0") + count_suffix(dir, ".ckpt1"), 0);
+  int64_t rows[4], total;
+  CHECK_EQ_INT(list_parquet(dir, "events.", rows, 4, &total), 2);
+  CHECK(rows[0] == 1000 && rows[1] == 100);
+  /* the first file: one row group per checkpoint (100, 150, then the rest) */
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  char first[1400] = "";
+  while (d && (e = readdir(d)))
+    if (strstr(e->d_name, ".parquet") && (!first[0] || strcmp(e->d_name, strrchr(first, '/') + 1) < 0))
+      snprintf(first, sizeof first, "%s/%s", dir, e->d_name);
+  if (d) closedir(d);
+  prestige_parquet_reader_t *r;
+  CHECK_OK(prestige_parquet_reader_open_file(&r, first, NULL, &err));
+  if (r) {
+    CHECK_EQ_INT(prestige_parquet_reader_num_row_groups(r), 3);
+    prestige_parquet_reader_close(r);
+  }
+  int64_t ids[1200];
+  CHECK_EQ_INT(read_ids(dir, ids, 1200), 1100);
+  int wrong = 0;
+  for (int64_t i = 0; i < 1100; i++) wrong += ids[i] != i;
+  CHECK_EQ_INT(wrong, 0);
+  /* DuckDB reads the grown file */
+  char q[1600], *js;
+  snprintf(q, sizeof q, "SELECT count(*)::VARCHAR n, sum(id)::VARCHAR s FROM read_parquet('%s')", first);
+  js = test_duckdb_json(q);
+  CHECK_MSG(js && strstr(js, "\"n\":\"1000\",\"s\":\"499500\""), "%s", js ? js : "(null)");
+  free(js);
+}
+
+/* In a child process: a sink writes `a` records, checkpoints, writes up to `b` with a second
+ * checkpoint when ckpt2, then up to `c` records, and dies without closing (a crash). */
+static void crash_child(const char *sub, int64_t a, int64_t b, bool ckpt2, int64_t cend) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    prestige_error_t err;
+    prestige_sink_options_t o;
+    prestige_sink_options_init(&o);
+    o.name = "events";
+    o.dir = dir_of(sub);
+    o.batch_size = 10;
+    o.writer.row_group_rows = 25; /* rows after the checkpoint reach the file, to be cut off */
+    prestige_sink_t *s;
+    if (prestige_sink_open(&s, &o, event_record(), NULL, &err) || prestige_sink_start(s, &err)) _exit(2);
+    prestige_sink_client_t *c = prestige_sink_client_new(s);
+    char buf[32];
+    prestige_sink_manifest_t m;
+    for (int64_t i = 0; i < cend; i++) {
+      event_t e = make_event(i, buf);
+      if (prestige_sink_write(c, &e, &err)) _exit(3);
+      if ((i + 1 == a || (ckpt2 && i + 1 == b)) && prestige_sink_checkpoint(c, &m, &err)) _exit(4);
+    }
+    prestige_sink_client_free(c, &err); /* hands the last records to the sink thread */
+    usleep(300000);
+    _exit(0); /* no close: as if killed */
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", st);
+}
+
+TEST(checkpoint_survives_crash) {
+  prestige_error_t err;
+  const char *dir = dir_of("ckptcrash");
+  crash_child("ckptcrash", 120, 0, false, 200);
+  CHECK_EQ_INT(count_suffix(dir, ".parquet.tmp"), 1);
+  CHECK_EQ_INT(count_suffix(dir, ".parquet"), 0);
+  /* reopened with an uploader: the file is cut back to its checkpoint, finished and uploaded */
+  prestige_store_t *bucket;
+  CHECK_OK(prestige_store_open_local(&bucket, dir_of("ckptcrash-bucket"), &err));
+  prestige_upload_options_t uo;
+  prestige_upload_options_init(&uo);
+  uo.remove_local = true;
+  prestige_file_upload_t *up;
+  CHECK_OK(prestige_file_upload_new(&up, bucket, &uo, &err));
+  prestige_sink_options_t o;
+  prestige_sink_options_init(&o);
+  o.upload = up;
+  prestige_sink_t *s = open_sink(&o, "ckptcrash", &err);
+  int64_t restored_rows = 0;
+  CHECK_EQ_INT(prestige_sink_restored_files(s, &restored_rows), 1);
+  CHECK_EQ_INT(restored_rows, 120);
+  size_t moved;
+  CHECK_EQ_INT(prestige_sink_recovered_files(s, &moved, NULL), 1);
+  CHECK_EQ_INT(moved, 0);
+  CHECK_EQ_INT(count_suffix(dir, ".tmp") + count_suffix(dir, ".ckpt0") + count_suffix(dir, ".ckpt1"), 0);
+  CHECK_OK(prestige_sink_start(s, &err));
+  prestige_sink_client_t *c = prestige_sink_client_new(s);
+  prestige_sink_manifest_t m;
+  CHECK_OK(prestige_sink_commit(c, &m, &err));
+  CHECK(m.n_files == 1 && m.files[0].recovered && m.files[0].rows == 120);
+  prestige_sink_manifest_release(&m);
+  prestige_sink_client_free(c, &err);
+  CHECK_OK(prestige_sink_close(s, NULL, &err));
+  int64_t ids[300];
+  CHECK_EQ_INT(read_ids(dir_of("ckptcrash-bucket"), ids, 300), 120); /* exactly the checkpointed rows, once */
+  int wrong = 0;
+  for (int64_t i = 0; i < 120; i++) wrong += ids[i] != i;
+  CHECK_EQ_INT(wrong, 0);
+  prestige_file_upload_free(up);
+  prestige_store_free(bucket);
+
+  /* two checkpoints, the newer slot torn (a crash while it was written): the older one is used */
+  dir = dir_of("ckpttorn");
+  crash_child("ckpttorn", 60, 130, true, 150);
+  char slot[1400] = "";
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  while (d && (e = readdir(d)))
+    if (strstr(e->d_name, ".ckpt1")) snprintf(slot, sizeof slot, "%s/%s", dir, e->d_name);
+  if (d) closedir(d);
+  CHECK(slot[0] != 0);
+  int fd = open(slot, O_RDWR);
+  CHECK(fd >= 0);
+  if (fd >= 0) {
+    uint8_t x;
+    CHECK(pread(fd, &x, 1, 60) == 1);
+    x ^= 0x5a;
+    CHECK(pwrite(fd, &x, 1, 60) == 1);
+    close(fd);
+  }
+  prestige_sink_options_init(&o);
+  s = open_sink(&o, "ckpttorn", &err);
+  CHECK_EQ_INT(prestige_sink_restored_files(s, &restored_rows), 1);
+  CHECK_EQ_INT(restored_rows, 60);
+  CHECK_OK(prestige_sink_close(s, NULL, &err));
+  CHECK_EQ_INT(read_ids(dir, ids, 300), 60);
+  /* both slots torn: no checkpoint to trust, the file goes to .incomplete as before */
+  dir = dir_of("ckptnone");
+  crash_child("ckptnone", 40, 0, false, 80);
+  d = opendir(dir);
+  while (d && (e = readdir(d))) {
+    if (!strstr(e->d_name, ".ckpt")) continue;
+    char p[1400];
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    truncate(p, 20);
+  }
+  if (d) closedir(d);
+  s = open_sink(&o, "ckptnone", &err);
+  CHECK_EQ_INT(prestige_sink_restored_files(s, NULL), 0);
+  CHECK_EQ_INT(prestige_sink_recovered_files(s, &moved, NULL), 0);
+  CHECK_EQ_INT(moved, 1);
+  CHECK_OK(prestige_sink_close(s, NULL, &err));
+  CHECK_EQ_INT(count_suffix(dir, ".ckpt0") + count_suffix(dir, ".ckpt1"), 0);
+}
+
+/* Stopped by its shutdown token, the sink commits; close hands back that commit's manifest. */
+TEST(shutdown_token_final_manifest) {
+  prestige_error_t err;
+  prestige_shutdown_t *tok = prestige_shutdown_new();
+  prestige_sink_options_t o;
+  prestige_sink_options_init(&o);
+  o.shutdown = tok;
+  prestige_sink_t *s = open_sink(&o, "tokenfinal", &err);
+  CHECK_OK(prestige_sink_start(s, &err));
+  prestige_sink_client_t *c = prestige_sink_client_new(s);
+  write_range(c, 0, 30);
+  prestige_sink_manifest_t m;
+  CHECK_OK(prestige_sink_checkpoint(c, &m, &err));
+  prestige_sink_manifest_release(&m);
+  write_range(c, 30, 45);
+  CHECK_OK(prestige_sink_client_free(c, &err)); /* flushed to the sink before the token */
+  prestige_shutdown_trigger(tok);
+  usleep(400000);
+  prestige_sink_manifest_t fin;
+  CHECK_OK(prestige_sink_close(s, &fin, &err));
+  CHECK_EQ_INT(fin.n_files, 1);
+  CHECK_EQ_INT(fin.rows, 45);
+  CHECK_EQ_INT(fin.open_rows, 0);
+  prestige_sink_manifest_release(&fin);
+  prestige_shutdown_free(tok);
+}
+
+/* A typed STRING that is not UTF-8 is refused at the write, naming the record and field. */
+TEST(write_refuses_invalid_utf8) {
+  prestige_error_t err;
+  prestige_sink_options_t o;
+  prestige_sink_options_init(&o);
+  prestige_sink_t *s = open_sink(&o, "utf8", &err);
+  CHECK_OK(prestige_sink_start(s, &err));
+  prestige_sink_client_t *c = prestige_sink_client_new(s);
+  char b0[32], b1[32], b2[32];
+  event_t ev[3] = {make_event(0, b0), make_event(1, b1), make_event(2, b2)};
+  ev[1].source = (prestige_str_t){"bad\xe2\x82", 5};
+  CHECK_ERR(prestige_sink_write_many(c, ev, 3, &err), PRESTIGE_ECORRUPT, "record 1 of this write");
+  CHECK(strstr(err.message, "field source: invalid UTF-8 at byte 4"));
+  static prestige_str_t badtags[1] = {{"\xff", 1}};
+  ev[1] = make_event(1, b1);
+  ev[1].tags = (prestige_list_t){badtags, 1};
+  CHECK_ERR(prestige_sink_write(c, &ev[1], &err), PRESTIGE_ECORRUPT, "field tags, element 0");
+  CHECK_OK(prestige_sink_write(c, &ev[2], &err));
+  prestige_sink_manifest_t m;
+  CHECK_OK(prestige_sink_commit(c, &m, &err));
+  CHECK_EQ_INT(m.rows, 2); /* the record before the bad one, and the good one after */
+  prestige_sink_manifest_release(&m);
+  prestige_sink_client_free(c, &err);
+  CHECK_OK(prestige_sink_close(s, NULL, &err));
+}
+
 TEST_MAIN(RUN(rotation_by_rows_exact); RUN(failed_upload_loses_nothing); RUN(rotation_by_bytes); RUN(rotation_by_time); RUN(rotation_by_commit);
-          RUN(threads_upload_exactly_once); RUN(crash_recovery_of_leftovers); RUN(shutdown_token_and_closed_sink);)
+          RUN(threads_upload_exactly_once); RUN(crash_recovery_of_leftovers); RUN(shutdown_token_and_closed_sink);
+          RUN(checkpoint_keeps_file_growing); RUN(checkpoint_survives_crash); RUN(shutdown_token_final_manifest);
+          RUN(write_refuses_invalid_utf8);)

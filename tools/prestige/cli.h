@@ -90,7 +90,40 @@ int cli_metrics_parse(const char *spec, char *addr, size_t cap, uint16_t *port);
 int cli_metrics_start(const char *verb, const char *spec, prestige_error_t *err);
 void cli_metrics_stop(void);
 
+/* Transfers a signal stops (PRESTIGE_ECANCELED, nothing left behind). prog may be NULL.
+ * Download of an s3:// URL: the store's parallel ranged download into <path>.prestige-tmp-XXXXXX,
+ * renamed when complete, run in a child process that a signal kills (its temporary file removed);
+ * progress draws a bar on a terminal. */
+int cli_download_url(const char *url, const char *path, bool progress, prestige_error_t *err);
+/* Streams a local file into out (closed when complete, aborted on failure or a signal). */
+struct prestige_output;
+int cli_upload_output(const char *path, struct prestige_output *out, cli_progress_t *prog, prestige_error_t *err);
+/* Local file to local file through <dst>.prestige-tmp-XXXXXX. */
+int cli_copy_local(const char *src, const char *dst, cli_progress_t *prog, prestige_error_t *err);
 /* Parses a time argument: epoch milliseconds, or ISO 8601 (2024-11-20T10:00:00Z, 2024-11-20). */
 int cli_parse_time_ms(const char *s, int64_t *out);
+
+/* Signals (signals.c): SIGINT/SIGTERM are recorded for the verb's loop to see; a second one ends
+ * the process at once. Install before starting any thread. */
+void cli_signals_install(void);
+int cli_signal_received(void); /* the signal number, or 0 */
+/* Prints "prestige VERB: stopped by SIGTERM; WHAT" and returns 128 + the signal. */
+int cli_interrupted(const char *verb, const char *what);
+
+/* The text reader's on_ignored callback: one line on stderr per skipped JSON key or CSV column
+ * (user_data: the verb's name). */
+void cli_text_ignored(void *verb, const char *name, int64_t line);
+
+/* Option values (options.c): every numeric option of every verb goes through these, so "abc",
+ * "-1" where only positive values make sense, a 20-digit number or "zstd:99" are usage errors
+ * naming the option, never a silent default. Each returns 0, or prints the complaint with the
+ * verb's usage and returns CLI_USAGE_ERROR. */
+/* The whole of val as a base-10 integer in [min, max]. */
+int cli_opt_int(const cli_verb_t *v, const char *opt, const char *val, int64_t min, int64_t max, int64_t *out);
+/* A duration: a number with a unit ms, s (the default), m, h or d, in [min_ms, max_ms]. */
+int cli_opt_duration_ms(const cli_verb_t *v, const char *opt, const char *val, int64_t min_ms, int64_t max_ms, int64_t *out);
+/* "codec" or "codec:level" (levels: zstd 1..22, gzip 0..9, brotli 0..11; other codecs have none).
+ * *level is INT32_MIN when none is given. */
+int cli_opt_compression(const cli_verb_t *v, const char *opt, const char *val, int *codec, int *level);
 
 #endif

@@ -123,18 +123,23 @@ static int run_cat(int argc, char **argv) {
   const cli_verb_t *v = cli_find("cat");
   const char *format = "jsonl", *where = NULL;
   char *cols = NULL;
-  long long limit = -1;
+  int64_t limit = -1, read_ahead = 0;
   bool unordered = false;
-  int read_ahead = 0;
   char **args = calloc((size_t)argc, sizeof *args);
   int nargs = 0;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--columns") && i + 1 < argc) cols = argv[++i];
-    else if (!strcmp(argv[i], "--limit") && i + 1 < argc) limit = atoll(argv[++i]);
+    else if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
+      if (cli_opt_int(v, argv[i], argv[i + 1], 0, INT64_MAX, &limit)) return free(args), CLI_USAGE_ERROR;
+      i++;
+    }
     else if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
     else if (!strcmp(argv[i], "--where") && i + 1 < argc) where = argv[++i];
     else if (!strcmp(argv[i], "--unordered")) unordered = true;
-    else if (!strcmp(argv[i], "--read-ahead") && i + 1 < argc) read_ahead = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--read-ahead") && i + 1 < argc) {
+      if (cli_opt_int(v, argv[i], argv[i + 1], 1, 256, &read_ahead)) return free(args), CLI_USAGE_ERROR;
+      i++;
+    }
     else if (argv[i][0] == '-') {
       free(args);
       return cli_usage_error(v, "unknown option or missing value: %s", argv[i]);
@@ -184,7 +189,7 @@ static int run_cat(int argc, char **argv) {
     prestige_source_options_t so;
     prestige_source_options_init(&so);
     so.unordered = unordered;
-    if (read_ahead > 0) so.read_ahead = so.concurrency = read_ahead;
+    if (read_ahead > 0) so.read_ahead = so.concurrency = (int)read_ahead;
     so.columns = n_names ? names : NULL;
     so.n_columns = n_names;
     so.filter = filter;

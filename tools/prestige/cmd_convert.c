@@ -31,18 +31,14 @@ static const char USAGE[] =
     "                           double, string, binary, date, time, timestamp[(unit[,tz])], decimal(p,s)\n"
     "  --format csv|tsv|jsonl   input format when the extension does not say\n"
     "  --no-header              CSV without a header row (columns are column1, column2, ...)\n"
+    "  --strict                 a JSON key or CSV column the schema lacks is an error (default:\n"
+    "                           skipped, reported once on stderr)\n"
     "  --quiet                  no progress bar\n"
     "\n"
-    "Input errors name the line and column; the exit status is then 1.\n";
-
-static bool parse_int64_arg(const char *s, int64_t *v) {
-  char *end;
-  errno = 0;
-  long long x = strtoll(s, &end, 10);
-  if (errno || *end || x < 1) return false;
-  *v = x;
-  return true;
-}
+    "With --schema, CSV columns are matched by their header names (in any order). Text for string\n"
+    "columns must be UTF-8 (declare a column binary to keep other bytes); timestamp columns take ISO\n"
+    "8601 or an integer in the column's unit. Input errors name the line and column; the exit status\n"
+    "is then 1.\n";
 
 /* Where converted batches go: a Parquet writer, or CSV / JSON lines text. Written under a
  * temporary name and renamed into place by out_close. */
@@ -160,6 +156,10 @@ static int convert_parquet(const char *in, const char *outp, int kind, const pre
   cli_progress_init(&prog, quiet, 0);
   while (!rc) {
     struct ArrowArray b;
+    if (cli_signal_received()) {
+      rc = prestige_error_set(&err, PRESTIGE_ECANCELED, "interrupted");
+      break;
+    }
     if (st.get_next(&st, &b)) {
       rc = prestige_error_set(&err, PRESTIGE_ECORRUPT, "%s", st.get_last_error(&st));
       break;
@@ -174,13 +174,14 @@ static int convert_parquet(const char *in, const char *outp, int kind, const pre
   else rc = out_close(&o, quiet, &err);
   prestige_schema_release(&schema);
   st.release(&st);
+  if (rc == PRESTIGE_ECANCELED) return cli_interrupted("convert", "nothing was written");
   return rc ? cli_fail("convert", &err) : CLI_OK;
 }
 
 static int convert_local(int argc, char **argv) {
   const cli_verb_t *v = cli_find("convert");
   const char *in = NULL, *out = NULL, *schema = NULL, *format = NULL;
-  bool quiet = false, header = true;
+  bool quiet = false, header = true, strict = false;
   prestige_parquet_writer_options_t wo;
   prestige_parquet_writer_options_init(&wo);
   prestige_error_t err;
@@ -190,33 +191,26 @@ static int convert_local(int argc, char **argv) {
     const char *val = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--quiet")) quiet = true;
     else if (!strcmp(a, "--no-header")) header = false;
+    else if (!strcmp(a, "--strict")) strict = true;
     else if (a[0] == '-' && a[1] == '-') {
       if (!val) return cli_usage_error(v, "%s needs a value", a);
       i++;
       if (!strcmp(a, "--compression")) {
-        char name[32];
-        snprintf(name, sizeof(name), "%s", val);
-        char *colon = strchr(name, ':');
-        if (colon) {
-          *colon = 0;
-          char *end;
-          long lvl = strtol(colon + 1, &end, 10);
-          if (*end || colon[1] == 0) return cli_usage_error(v, "bad compression level in \"%s\"", val);
-          wo.compression_level = (int)lvl;
-        }
-        prestige_compression_t c;
-        if (prestige_compression_parse(name, &c, &err)) return cli_usage_error(v, "%s", err.message);
-        wo.compression = c;
+        int codec, level;
+        if (cli_opt_compression(v, a, val, &codec, &level)) return CLI_USAGE_ERROR;
+        wo.compression = (prestige_compression_t)codec;
+        wo.compression_level = level;
       } else if (!strcmp(a, "--row-group-rows")) {
-        if (!parse_int64_arg(val, &wo.row_group_rows)) return cli_usage_error(v, "--row-group-rows needs a positive integer");
+        if (cli_opt_int(v, a, val, 1, INT64_MAX, &wo.row_group_rows)) return CLI_USAGE_ERROR;
       } else if (!strcmp(a, "--page-bytes")) {
-        if (!parse_int64_arg(val, &wo.data_page_bytes)) return cli_usage_error(v, "--page-bytes needs a positive integer");
+        if (cli_opt_int(v, a, val, 1, 1LL << 30, &wo.data_page_bytes)) return CLI_USAGE_ERROR;
       } else if (!strcmp(a, "--dictionary")) {
         if (strcmp(val, "on") && strcmp(val, "off")) return cli_usage_error(v, "--dictionary takes on or off");
         wo.dictionary = !strcmp(val, "on");
       } else if (!strcmp(a, "--page-version")) {
-        if (strcmp(val, "1") && strcmp(val, "2")) return cli_usage_error(v, "--page-version takes 1 or 2");
-        wo.data_page_version = atoi(val);
+        int64_t pv;
+        if (cli_opt_int(v, a, val, 1, 2, &pv)) return CLI_USAGE_ERROR;
+        wo.data_page_version = (int)pv;
       } else if (!strcmp(a, "--schema")) schema = val;
       else if (!strcmp(a, "--format")) format = val;
       else return cli_usage_error(v, "unknown option %s", a);
@@ -225,10 +219,15 @@ static int convert_local(int argc, char **argv) {
     else return cli_usage_error(v, "too many arguments");
   }
   if (!in || !out) return cli_usage_error(v, "IN and OUT are required");
+  in = cli_local_path(in);
+  out = cli_local_path(out);
   prestige_text_options_t to;
   prestige_text_options_init(&to);
   to.header = header;
   to.schema = schema;
+  to.strict = strict;
+  to.on_ignored = cli_text_ignored;
+  to.user_data = (void *)"convert";
   if (format) {
     if (!strcasecmp(format, "csv")) to.format = PRESTIGE_TEXT_CSV;
     else if (!strcasecmp(format, "tsv")) to.format = PRESTIGE_TEXT_CSV, to.delimiter = '\t';
@@ -256,14 +255,26 @@ static int convert_local(int argc, char **argv) {
   struct stat st;
   int64_t total = (strcmp(in, "-") && stat(in, &st) == 0) ? (int64_t)st.st_size : 0;
   prestige_text_reader_t *r = NULL;
-  if (prestige_text_reader_open(&r, in, &to, &err)) return cli_fail("convert", &err);
+  if (prestige_text_reader_open(&r, in, &to, &err)) {
+    if (cli_signal_received()) return cli_interrupted("convert", "nothing was written");
+    return cli_fail("convert", &err);
+  }
   out_t o;
   int rc = out_open(&o, out, kind, prestige_text_reader_schema(r), &wo, &err);
   cli_progress_t prog;
   cli_progress_init(&prog, quiet, total);
   while (!rc) {
     struct ArrowArray batch;
-    rc = prestige_text_reader_next(r, &batch, &err);
+    if (cli_signal_received()) {
+      rc = prestige_error_set(&err, PRESTIGE_ECANCELED, "interrupted");
+      break;
+    }
+    /* short waits, so a signal is seen while a pipe or FIFO is idle */
+    rc = prestige_text_reader_next_wait(r, &batch, 0, 200, &err);
+    if (rc == PRESTIGE_ETIMEOUT) {
+      rc = 0;
+      continue;
+    }
     if (rc || !batch.release) break;
     rc = out_write(&o, &batch, &err);
     batch.release(&batch);
@@ -273,6 +284,7 @@ static int convert_local(int argc, char **argv) {
   if (rc) out_abort(&o);
   else rc = out_close(&o, quiet, &err);
   prestige_text_reader_close(r);
+  if (rc == PRESTIGE_ECANCELED) return cli_interrupted("convert", "nothing was written");
   return rc ? cli_fail("convert", &err) : CLI_OK;
 }
 
@@ -282,7 +294,7 @@ static int run_convert(int argc, char **argv) {
   int pos[2] = {-1, -1}, np = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (!strcmp(a, "--quiet") || !strcmp(a, "--no-header")) continue;
+    if (!strcmp(a, "--quiet") || !strcmp(a, "--no-header") || !strcmp(a, "--strict")) continue;
     if (a[0] == '-' && a[1] == '-') {
       i++;
       continue;
@@ -290,6 +302,7 @@ static int run_convert(int argc, char **argv) {
     if (np < 2) pos[np] = i;
     np++;
   }
+  cli_signals_install();
   if (np != 2 || (!cli_is_s3(argv[pos[0]]) && !cli_is_s3(argv[pos[1]]))) return convert_local(argc, argv);
   prestige_error_t err;
   prestige_error_init(&err);
@@ -298,7 +311,9 @@ static int run_convert(int argc, char **argv) {
   const char *dot = strrchr(in, '.');
   int rc = CLI_OK;
   if (cli_is_s3(in) && !(dot && !strcasecmp(dot, ".parquet"))) {
-    if (cli_fetch_to_temp(in, &tmp_in, &err)) return cli_fail("convert", &err);
+    int frc = cli_fetch_to_temp(in, &tmp_in, &err);
+    if (frc == PRESTIGE_ECANCELED) return cli_interrupted("convert", "nothing was written");
+    if (frc) return cli_fail("convert", &err);
     argv[pos[0]] = tmp_in;
   }
   if (cli_is_s3(out)) {
@@ -310,7 +325,11 @@ static int run_convert(int argc, char **argv) {
     argv[pos[1]] = tmp_out;
   }
   rc = convert_local(argc, argv);
-  if (rc == CLI_OK && tmp_out && cli_upload_file(tmp_out, out, &err)) rc = cli_fail("convert", &err);
+  if (rc == CLI_OK && tmp_out) {
+    int urc = cli_upload_file(tmp_out, out, &err);
+    if (urc == PRESTIGE_ECANCELED) rc = cli_interrupted("convert", "the upload was aborted, nothing was written");
+    else if (urc) rc = cli_fail("convert", &err);
+  }
 out:
   if (tmp_in) unlink(tmp_in);
   if (tmp_out) unlink(tmp_out);

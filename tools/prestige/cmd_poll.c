@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "prestige/core.h"
@@ -22,21 +23,6 @@
   CLI_METRICS_USAGE
 
 static prestige_shutdown_t *stop_token;
-static void on_signal(int sig) {
-  (void)sig;
-  if (stop_token) prestige_shutdown_trigger(stop_token);
-}
-
-static int parse_duration_ms(const char *s, int64_t *out) {
-  char *end;
-  double v = strtod(s, &end);
-  if (end == s || v < 0) return -1;
-  double mul = !strcmp(end, "ms") ? 1 : !strcmp(end, "s") || !*end ? 1000 : !strcmp(end, "m") ? 60000
-               : !strcmp(end, "h") ? 3600000 : !strcmp(end, "d") ? 86400000 : -1;
-  if (mul < 0) return -1;
-  *out = (int64_t)(v * mul);
-  return 0;
-}
 
 static int run_poll(int argc, char **argv) {
   const cli_verb_t *v = cli_find("poll");
@@ -59,9 +45,9 @@ static int run_poll(int argc, char **argv) {
         metrics = val;
       }
       else if (!strcmp(a, "--lookback")) {
-        if (parse_duration_ms(val, &lookback_ms)) return cli_usage_error(v, "bad duration \"%s\"", val);
+        if (cli_opt_duration_ms(v, a, val, 0, 100LL * 365 * 86400000, &lookback_ms)) return CLI_USAGE_ERROR;
       } else if (!strcmp(a, "--interval")) {
-        if (parse_duration_ms(val, &interval_ms) || interval_ms <= 0) return cli_usage_error(v, "bad duration \"%s\"", val);
+        if (cli_opt_duration_ms(v, a, val, 1, 86400000, &interval_ms)) return CLI_USAGE_ERROR;
       } else if (!strcmp(a, "--since")) {
         if (cli_parse_time_ms(val, &since_ms)) return cli_usage_error(v, "bad time \"%s\"", val);
       } else return cli_usage_error(v, "unknown option %s", a);
@@ -74,13 +60,16 @@ static int run_poll(int argc, char **argv) {
   prestige_store_t *store = NULL;
   prestige_state_store_t *state = NULL;
   prestige_poller_t *p = NULL;
-  int rc = metrics ? cli_metrics_start("poll", metrics, &err) : 0;
+  int rc = 0;
+  struct stat sb;
+  /* a local store creates its directory, which a poller must not: a typo would watch nothing forever */
+  if (!cli_is_s3(url) && (stat(cli_local_path(url), &sb) != 0 || !S_ISDIR(sb.st_mode)))
+    rc = prestige_error_set(&err, PRESTIGE_ENOTFOUND, "%s: no such directory", url);
+  if (rc == 0 && metrics) rc = cli_metrics_start("poll", metrics, &err);
   if (!rc) rc = prestige_store_open(&store, url, NULL, &err);
   if (!rc && state_spec) rc = prestige_state_store_open(&state, state_spec, &err);
   stop_token = prestige_shutdown_new();
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
-  signal(SIGPIPE, SIG_IGN);
+  cli_signals_install(); /* the loop below turns a signal into the token (a handler must not lock) */
   if (!rc) {
     prestige_poller_config_t c;
     prestige_poller_config_init(&c);
@@ -100,6 +89,7 @@ static int run_poll(int argc, char **argv) {
   while (!rc) {
     prestige_file_meta_t f;
     int nrc = prestige_poller_next(p, &f, 200, &err);
+    if (cli_signal_received()) prestige_shutdown_trigger(stop_token);
     if (nrc == PRESTIGE_ETIMEOUT) {
       if (prestige_shutdown_triggered(stop_token)) break;
       continue;

@@ -139,7 +139,10 @@ static int run_scan(int argc, char **argv) {
   prestige_parquet_reader_options_init(&o);
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--columns") && i + 1 < argc) cols = argv[++i];
-    else if (!strcmp(argv[i], "--batch-rows") && i + 1 < argc) o.batch_rows = atoll(argv[++i]);
+    else if (!strcmp(argv[i], "--batch-rows") && i + 1 < argc) {
+      if (cli_opt_int(v, argv[i], argv[i + 1], 1, INT32_MAX, &o.batch_rows)) return CLI_USAGE_ERROR;
+      i++;
+    }
     else if (!strcmp(argv[i], "--where") && i + 1 < argc) where = argv[++i];
     else if (argv[i][0] == '-') return cli_usage_error(v, "unknown option %s", argv[i]);
     else if (file) return cli_usage_error(v, "one FILE only");

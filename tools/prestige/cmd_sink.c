@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "prestige/core.h"
 #include "prestige/sink.h"
 #include "prestige/store.h"
 #include "prestige/text.h"
@@ -15,17 +16,32 @@
 #define SINK_USAGE                                                                                         \
   "usage: prestige sink --name NAME --dir DIR [--upload URL] [--schema SPEC] [--format jsonl|csv|tsv]\n"   \
   "                     [--max-rows N] [--max-bytes N] [--rotate-secs N] [--commit-every N]\n"           \
-  "                     [--compression C] [--keep-local] [--no-auto-commit] [--metrics ADDR:PORT]\n"     \
+  "                     [--compression C[:LEVEL]] [--keep-local] [--no-auto-commit] [--strict]\n"        \
+  "                     [--metrics ADDR:PORT]\n"                                                     \
   "\n"                                                                                                     \
-  "Reads records from standard input (JSON lines by default) into a ParquetSink writing\n"               \
-  "DIR/NAME.<timestamp_ms>.parquet, rotating by rows (default 1000000), bytes and time, and uploading\n"  \
-  "finished files to URL (s3://bucket/prefix or a local directory) when given. After every durable\n"   \
-  "commit (every N input rows, whenever a file is finished, and at the end of the input) it prints the\n" \
-  "commit's manifest as one JSON line on standard output: {\"files\":[...],\"rows\":R,\"input_rows\":T}\n" \
-  "where T counts the input rows acknowledged so far (the first T rows of the input are durable). Restarted on the same DIR it first recovers\n"      \
-  "what a crash left behind: unfinished files go to DIR/.incomplete/ (deleted with --no-auto-commit),\n" \
-  "finished files are uploaded again. Without --schema the types are inferred from the first 10000\n"    \
-  "rows (give --schema SPEC such as 'id:int64,ts:timestamp(ms,UTC),msg:string' to stream at once).\n"  \
+  "Reads records from standard input (JSON lines by default) as they arrive into a ParquetSink\n"         \
+  "writing DIR/NAME.<timestamp_ms>.parquet, rotating by rows (--max-rows, default 1000000), bytes and\n"  \
+  "time (also while the input is idle), and uploading finished files to URL (s3://bucket/prefix or a\n"  \
+  "local directory) when given.\n"                                                                        \
+  "\n"                                                                                                     \
+  "--commit-every N makes the input durable every N rows exactly, without cutting the file: a\n"        \
+  "checkpoint ends the file's row group, fdatasyncs it and keeps the footer beside it, so files still\n"  \
+  "grow to --max-rows; a crash recovery finishes a file at its last checkpoint. Each checkpoint costs\n"  \
+  "two fdatasyncs and a row group, so N far below the rows a second brings makes small row groups.\n"   \
+  "After every checkpoint, whenever a file is finished, and at the end it prints one JSON line on\n"    \
+  "standard output: {\"files\":[...],\"rows\":R,\"open_rows\":O,\"input_rows\":T}: the files finished\n" \
+  "since the previous line (uploaded, when --upload is given), the durable rows of the file being\n"    \
+  "written, and T, the input rows acknowledged so far (the first T rows of the input are durable).\n"   \
+  "SIGINT or SIGTERM stops it cleanly: a final commit, its line printed, exit status 0 (a second\n"     \
+  "signal ends it at once).\n"                                                                         \
+  "\n"                                                                                                     \
+  "Restarted on the same DIR it first recovers what a crash left behind: a file with a checkpoint is\n" \
+  "finished at that checkpoint and uploaded; other unfinished files go to DIR/.incomplete/ (deleted\n"  \
+  "with --no-auto-commit); finished files are uploaded again. Without --schema the types are\n"         \
+  "inferred from the first 10000 rows (give --schema SPEC such as\n"                                    \
+  "'id:int64,ts:timestamp(ms,UTC),msg:string' to stream at once). With --schema, CSV columns are\n"    \
+  "matched by header name; JSON keys (CSV columns) it lacks are reported once each on stderr, or with\n" \
+  "--strict stop the sink with an error.\n"                                                               \
   CLI_METRICS_USAGE
 
 static atomic_int file_finished;
@@ -35,13 +51,13 @@ static void on_file(void *ud, const prestige_sink_file_t *f) {
   atomic_store(&file_finished, 1);
 }
 
-/* Rows of the input covered by files this process finished (recovered files are earlier input). */
+/* Rows of the input in files this process finished (recovered files are earlier input); the
+ * durable rows of the open file come on top. */
 static int64_t acked_rows;
-static int print_manifest(prestige_sink_manifest_t *m, int64_t unused) {
-  (void)unused;
+static int print_manifest(prestige_sink_manifest_t *m) {
   for (size_t i = 0; i < m->n_files; i++)
     if (!m->files[i].recovered) acked_rows += m->files[i].rows;
-  int64_t input_rows = acked_rows;
+  int64_t input_rows = acked_rows + m->open_rows;
   char *j = prestige_sink_manifest_json(m);
   if (!j) return -1;
   size_t n = strlen(j);
@@ -51,11 +67,21 @@ static int print_manifest(prestige_sink_manifest_t *m, int64_t unused) {
   return fflush(stdout);
 }
 
+/* A checkpoint (the input so far durable, the file kept growing) and its manifest line. */
+static int checkpoint_and_print(prestige_sink_client_t *c, prestige_error_t *err) {
+  prestige_sink_manifest_t m;
+  atomic_store(&file_finished, 0);
+  PRESTIGE_TRY(prestige_sink_checkpoint(c, &m, err));
+  int prc = print_manifest(&m);
+  prestige_sink_manifest_release(&m);
+  return prc ? prestige_error_set(err, PRESTIGE_EIO, "writing to standard output failed") : 0;
+}
+
 static int run_sink(int argc, char **argv) {
   const cli_verb_t *v = cli_find("sink");
   const char *name = NULL, *dir = NULL, *upload = NULL, *schema = NULL, *format = "jsonl", *metrics = NULL;
   int64_t max_rows = 1000000, max_bytes = 0, rotate_secs = 0, commit_every = 0;
-  bool keep_local = false, auto_commit = true;
+  bool keep_local = false, auto_commit = true, strict = false;
   prestige_sink_options_t so;
   prestige_sink_options_init(&so);
   prestige_error_t err;
@@ -71,9 +97,12 @@ static int run_sink(int argc, char **argv) {
       auto_commit = false;
       continue;
     }
+    if (!strcmp(a, "--strict")) {
+      strict = true;
+      continue;
+    }
     if (!val) return cli_usage_error(v, "%s needs a value", a);
     i++;
-    char *end = NULL;
     if (!strcmp(a, "--name")) name = val;
     else if (!strcmp(a, "--dir")) dir = val;
     else if (!strcmp(a, "--upload")) upload = val;
@@ -85,18 +114,19 @@ static int run_sink(int argc, char **argv) {
       if (cli_metrics_parse(val, addr, sizeof addr, &port)) return cli_usage_error(v, "--metrics takes ADDR:PORT, not \"%s\"", val);
       metrics = val;
     }
-    else if (!strcmp(a, "--max-rows") || !strcmp(a, "--max-bytes") || !strcmp(a, "--rotate-secs") ||
-             !strcmp(a, "--commit-every")) {
-      long long n = strtoll(val, &end, 10);
-      if (!*val || *end || n < 0) return cli_usage_error(v, "%s needs a non-negative integer", a);
-      if (!strcmp(a, "--max-rows")) max_rows = n;
-      else if (!strcmp(a, "--max-bytes")) max_bytes = n;
-      else if (!strcmp(a, "--rotate-secs")) rotate_secs = n;
-      else commit_every = n;
+    else if (!strcmp(a, "--max-rows")) {
+      if (cli_opt_int(v, a, val, 0, INT64_MAX, &max_rows)) return CLI_USAGE_ERROR;
+    } else if (!strcmp(a, "--max-bytes")) {
+      if (cli_opt_int(v, a, val, 0, INT64_MAX, &max_bytes)) return CLI_USAGE_ERROR;
+    } else if (!strcmp(a, "--rotate-secs")) {
+      if (cli_opt_int(v, a, val, 0, INT64_MAX / 1000, &rotate_secs)) return CLI_USAGE_ERROR;
+    } else if (!strcmp(a, "--commit-every")) {
+      if (cli_opt_int(v, a, val, 0, INT64_MAX, &commit_every)) return CLI_USAGE_ERROR;
     } else if (!strcmp(a, "--compression")) {
-      prestige_compression_t c;
-      if (prestige_compression_parse(val, &c, &err)) return cli_usage_error(v, "%s", err.message);
-      so.writer.compression = c;
+      int codec, level;
+      if (cli_opt_compression(v, a, val, &codec, &level)) return CLI_USAGE_ERROR;
+      so.writer.compression = (prestige_compression_t)codec;
+      so.writer.compression_level = level;
     } else {
       return cli_usage_error(v, "unknown option %s", a);
     }
@@ -109,13 +139,16 @@ static int run_sink(int argc, char **argv) {
   else if (!strcasecmp(format, "tsv")) to.format = PRESTIGE_TEXT_CSV, to.delimiter = '\t';
   else return cli_usage_error(v, "--format takes jsonl, csv or tsv");
   to.schema = schema;
+  to.strict = strict;
+  to.on_ignored = cli_text_ignored;
+  to.user_data = (void *)"sink";
   if (schema) {
     struct ArrowSchema check;
     if (prestige_text_parse_schema(schema, &check, &err)) return cli_usage_error(v, "%s", err.message);
     prestige_schema_release(&check);
   }
-  to.batch_rows = commit_every > 0 && commit_every < 65536 ? commit_every : 65536;
-  if (schema && to.batch_rows > 4096 && commit_every == 0) to.batch_rows = 4096; /* stream promptly */
+  to.batch_rows = 65536;
+  to.streaming = true; /* a batch as soon as the lines that arrived are read */
 
   prestige_store_t *store = NULL;
   prestige_file_upload_t *up = NULL;
@@ -151,7 +184,14 @@ static int run_sink(int argc, char **argv) {
   prestige_text_reader_t *r = NULL;
   prestige_sink_t *sink = NULL;
   prestige_sink_client_t *c = NULL;
-  int64_t input_rows = 0, since_commit = 0;
+  prestige_shutdown_t *stop = prestige_shutdown_new();
+  int64_t since_commit = 0;
+  bool stopped = false;
+  cli_signals_install();
+  if (!stop) {
+    rc = prestige_error_set(&err, PRESTIGE_ENOMEM, "out of memory");
+    goto out;
+  }
   if ((rc = prestige_text_reader_open(&r, "-", &to, &err))) goto out;
   so.name = name;
   so.dir = cli_local_path(dir);
@@ -162,46 +202,54 @@ static int run_sink(int argc, char **argv) {
   so.auto_commit = auto_commit;
   so.keep_local = keep_local;
   so.on_file = on_file;
+  so.shutdown = stop;
   if ((rc = prestige_sink_open(&sink, &so, NULL, prestige_text_reader_schema(r), &err))) goto out;
   size_t moved = 0, deleted = 0;
   size_t recovered = prestige_sink_recovered_files(sink, &moved, &deleted);
   if (recovered || moved || deleted)
     fprintf(stderr, "prestige sink: recovered %zu finished files, moved %zu unfinished to .incomplete, deleted %zu\n",
             recovered, moved, deleted);
+  int64_t restored_rows = 0;
+  size_t restored = prestige_sink_restored_files(sink, &restored_rows);
+  if (restored)
+    fprintf(stderr, "prestige sink: restored %zu unfinished files at their last checkpoint (%lld rows)\n", restored,
+            (long long)restored_rows);
   if ((rc = prestige_sink_start(sink, &err))) goto out;
   if (!(c = prestige_sink_client_new(sink))) {
     rc = prestige_error_set(&err, PRESTIGE_ENOMEM, "out of memory");
     goto out;
   }
+  /* Lines are taken as they arrive; the wait for input is short, so rotations that happened while
+   * the input was idle are reported, and a signal is seen, within a fraction of a second. */
   for (;;) {
+    if (cli_signal_received()) {
+      stopped = true;
+      break;
+    }
     struct ArrowArray b;
-    if ((rc = prestige_text_reader_next(r, &b, &err))) break;
-    if (!b.release) break;
+    int64_t want = commit_every > 0 ? commit_every - since_commit : 0; /* a batch never straddles a commit point */
+    rc = prestige_text_reader_next_wait(r, &b, want, 200, &err);
+    if (rc == PRESTIGE_ETIMEOUT) {
+      rc = 0;
+      if (atomic_load(&file_finished) && (rc = checkpoint_and_print(c, &err))) break;
+      continue;
+    }
+    if (rc || !b.release) break;
     int64_t n = b.length;
     if ((rc = prestige_sink_write_batch(c, &b, &err))) break;
-    input_rows += n;
     since_commit += n;
-    bool full_commit = commit_every > 0 && since_commit >= commit_every;
-    if (full_commit || atomic_exchange(&file_finished, 0)) {
-      /* every N rows: a commit (finishes the current file); after a rotation: a checkpoint that makes
-       * the finished files durable and uploaded without cutting the current one short */
-      prestige_sink_manifest_t m;
-      if ((rc = full_commit ? prestige_sink_commit(c, &m, &err) : prestige_sink_checkpoint(c, &m, &err))) break;
-      atomic_store(&file_finished, 0);
-      if (full_commit) since_commit = 0;
-      int prc = print_manifest(&m, input_rows);
-      prestige_sink_manifest_release(&m);
-      if (prc) {
-        rc = prestige_error_set(&err, PRESTIGE_EIO, "writing to standard output failed");
-        break;
-      }
+    if (commit_every > 0 && since_commit >= commit_every) {
+      since_commit = 0;
+      if ((rc = checkpoint_and_print(c, &err))) break;
+    } else if (atomic_load(&file_finished) && (rc = checkpoint_and_print(c, &err))) {
+      break;
     }
   }
-  if (!rc) {
+  if (!rc && !stopped) { /* the end of the input: a final commit finishes the file */
     prestige_sink_manifest_t m;
     rc = prestige_sink_commit(c, &m, &err);
     if (!rc) {
-      print_manifest(&m, input_rows);
+      print_manifest(&m);
       prestige_sink_manifest_release(&m);
     }
   }
@@ -210,10 +258,16 @@ out:
   if (sink) {
     prestige_error_t e2;
     prestige_error_init(&e2);
-    int crc = prestige_sink_close(sink, NULL, &e2);
+    prestige_sink_manifest_t fin;
+    if (stopped) prestige_shutdown_trigger(stop); /* the sink's thread commits what it has and stops */
+    int crc = prestige_sink_close(sink, stopped ? &fin : NULL, &e2);
     if (!rc && crc) {
       rc = crc;
       err = e2;
+    }
+    if (stopped && !crc) {
+      print_manifest(&fin);
+      prestige_sink_manifest_release(&fin);
     }
   }
   if (r) prestige_text_reader_close(r);
@@ -223,6 +277,10 @@ out:
   }
   prestige_store_free(store);
   if (metrics) cli_metrics_stop();
+  prestige_shutdown_free(stop);
+  if (!rc && stopped)
+    fprintf(stderr, "prestige sink: stopped by %s after a final commit\n", cli_signal_received() == SIGINT ? "SIGINT" : "SIGTERM");
+  if (rc == PRESTIGE_ECANCELED && cli_signal_received()) return cli_interrupted("sink", "before any input was read");
   return rc ? cli_fail("sink", &err) : CLI_OK;
 }
 

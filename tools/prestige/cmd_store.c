@@ -140,62 +140,6 @@ CLI_VERB(ls, "ls", "list objects in a bucket or directory", LS_USAGE_TEXT, run_l
     "files go multipart with several parts in flight; downloads fetch several ranges at once. The\n" \
     "destination appears only when complete. A progress bar is drawn when stderr is a terminal.\n"
 
-static void on_progress(void *ud, uint64_t done, uint64_t total) {
-  cli_progress_t *p = ud;
-  if (p->total_bytes == 0) p->total_bytes = (int64_t)total;
-  cli_progress_update(p, -1, (int64_t)done);
-}
-
-/* Downloads an s3:// URL to path (ranges in parallel, written in place, renamed when complete). */
-static int download(const char *url, const char *path, bool quiet, prestige_error_t *err) {
-  prestige_store_t *st;
-  char *key;
-  PRESTIGE_TRY(cli_split_s3(url, &st, &key, err));
-  cli_progress_t prog;
-  cli_progress_init(&prog, quiet, 0);
-  int rc = *key ? prestige_store_get_file_progress(st, key, path, on_progress, &prog, err)
-                : prestige_error_set(err, PRESTIGE_EINVAL, "%s names a bucket, not an object", url);
-  cli_progress_done(&prog);
-  free(key);
-  prestige_store_free(st);
-  return rc;
-}
-
-/* Streams a local file into an output (S3 multipart with parts in flight, or a local temp file). */
-static int upload(const char *path, prestige_output_t *out, bool quiet, prestige_error_t *err) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    out->abort(out->ctx);
-    return prestige_error_set(err, errno == ENOENT ? PRESTIGE_ENOTFOUND : PRESTIGE_EIO, "opening %s: %s", path, strerror(errno));
-  }
-  struct stat sb;
-  fstat(fd, &sb);
-  cli_progress_t prog;
-  cli_progress_init(&prog, quiet, (int64_t)sb.st_size);
-  size_t cap = 4u << 20;
-  uint8_t *buf = malloc(cap);
-  int rc = buf ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-  uint64_t total = 0;
-  while (!rc) {
-    ssize_t n = read(fd, buf, cap);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      rc = prestige_error_set(err, PRESTIGE_EIO, "reading %s: %s", path, strerror(errno));
-      break;
-    }
-    if (n == 0) break;
-    rc = out->write(out->ctx, buf, (size_t)n, err);
-    total += (uint64_t)n;
-    cli_progress_update(&prog, -1, (int64_t)total);
-  }
-  free(buf);
-  close(fd);
-  if (rc) out->abort(out->ctx);
-  else rc = out->close(out->ctx, err);
-  cli_progress_done(&prog);
-  return rc;
-}
-
 static char *dest_name(const char *dst, const char *src) {
   const char *base = strrchr(src, '/');
   base = base ? base + 1 : src;
@@ -207,6 +151,14 @@ static char *dest_name(const char *dst, const char *src) {
   char *r = malloc(dl + strlen(base) + 2);
   if (r) sprintf(r, "%s%s%s", dst, dst[dl - 1] == '/' ? "" : "/", base);
   return r;
+}
+
+/* The source, local or s3://, as a local file: an S3 source is downloaded to a temporary file. */
+static int cp_local_source(const char *src, char **tmp, prestige_error_t *err) {
+  *tmp = NULL;
+  if (!cli_is_s3(src)) return 0;
+  if (!(*tmp = cli_temp_name(src, NULL))) return prestige_error_set(err, PRESTIGE_EIO, "cannot create a temporary file");
+  return cli_download_url(src, *tmp, false, err);
 }
 
 static int run_cp(int argc, char **argv) {
@@ -221,51 +173,45 @@ static int run_cp(int argc, char **argv) {
     else return cli_usage_error(v, "too many arguments");
   }
   if (!src || !dst0) return cli_usage_error(v, "SRC and DST are required");
+  cli_signals_install();
   prestige_error_t err;
   prestige_error_init(&err);
   char *dst = dest_name(dst0, src);
   char *tmp = NULL;
   int rc = 0;
-  const char *local_src = cli_local_path(src);
-  if (cli_is_s3(src) && !cli_is_s3(dst)) {
-    rc = download(src, cli_local_path(dst), quiet, &err);
-  } else {
-    if (cli_is_s3(src)) { /* S3 to S3: through a temporary file */
-      tmp = cli_temp_name(src, NULL);
-      rc = tmp ? download(src, tmp, true, &err) : prestige_error_set(&err, PRESTIGE_EIO, "cannot create a temporary file");
-      local_src = tmp;
-    }
-    if (!rc) {
-      prestige_store_t *st = NULL;
-      char *key = NULL;
-      if (cli_is_s3(dst)) {
-        rc = cli_split_s3(dst, &st, &key, &err);
-        if (!rc && !*key) rc = prestige_error_set(&err, PRESTIGE_EINVAL, "%s names a bucket, not an object", dst);
-      } else {
-        const char *p = cli_local_path(dst);
-        const char *sl = strrchr(p, '/');
-        char *dir = sl ? strndup(p, sl == p ? 1 : (size_t)(sl - p)) : strdup(".");
-        key = strdup(sl ? sl + 1 : p);
-        rc = prestige_store_open_local(&st, dir, &err);
-        free(dir);
+  cli_progress_t prog;
+  cli_progress_init(&prog, quiet, 0);
+  if (!dst) {
+    rc = prestige_error_set(&err, PRESTIGE_ENOMEM, "out of memory");
+  } else if (cli_is_s3(src) && !cli_is_s3(dst)) { /* download: ranges in parallel, renamed when complete */
+    rc = cli_download_url(src, cli_local_path(dst), !quiet, &err);
+  } else if (!(rc = cp_local_source(src, &tmp, &err))) {
+    const char *local_src = tmp ? tmp : cli_local_path(src);
+    struct stat sb;
+    if (stat(local_src, &sb) == 0) prog.total_bytes = sb.st_size;
+    if (cli_is_s3(dst)) { /* upload: a multipart upload with parts in flight, aborted if stopped */
+      prestige_store_t *st;
+      char *key;
+      if (!(rc = cli_split_s3(dst, &st, &key, &err))) {
+        prestige_output_t out;
+        rc = *key ? prestige_store_open_output(st, key, &out, &err)
+                  : prestige_error_set(&err, PRESTIGE_EINVAL, "%s names a bucket, not an object", dst);
+        if (!rc) rc = cli_upload_output(local_src, &out, &prog, &err);
+        free(key);
+        prestige_store_free(st);
       }
-      prestige_output_t out;
-      if (!rc && (quiet || !isatty(STDERR_FILENO))) {
-        rc = prestige_store_put_file(st, key, local_src, &err); /* parts read in place, no copies */
-      } else {
-        if (!rc) rc = prestige_store_open_output(st, key, &out, &err);
-        if (!rc) rc = upload(local_src, &out, quiet, &err);
-      }
-      free(key);
-      prestige_store_free(st);
+    } else {
+      rc = cli_copy_local(local_src, cli_local_path(dst), &prog, &err);
     }
   }
+  cli_progress_done(&prog);
   if (tmp) {
     unlink(tmp);
     free(tmp);
   }
   if (!rc && !quiet) fprintf(stderr, "copied %s to %s\n", src, dst);
   free(dst);
+  if (rc == PRESTIGE_ECANCELED) return cli_interrupted("cp", "nothing was written and no upload is left behind");
   return rc ? cli_fail("cp", &err) : CLI_OK;
 }
 

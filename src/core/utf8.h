@@ -1,0 +1,14 @@
+/* UTF-8 validation on the hot paths (CSV fields, typed records' strings): Parquet's STRING
+ * annotation promises UTF-8, and readers such as DuckDB refuse a file that breaks it. */
+#ifndef PRESTIGE_CORE_UTF8_H
+#define PRESTIGE_CORE_UTF8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Offset of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF, no truncated sequence), or n when all
+ * n bytes are valid. ASCII runs are checked 8 bytes at a time. */
+size_t utf8_check(const uint8_t *s, size_t n);
+
+#endif
