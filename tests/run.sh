@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: unit-test binaries (built under ASan + UBSan in build/asan/tests) and
 # integration scripts (tests/*/it_*.sh). Prints one line per test and the closing count.
-#   TESTS=pattern       only the tests whose path contains the pattern
+#   TESTS=pattern       only the tests whose path contains the pattern (several: a|b|c)
+#   TEST_JOBS=N         tests run N at a time (default 2; 1 runs them one by one). Each test's
+#                       lines are printed together when it ends.
 #   TEST_TIMEOUT=secs   per-test wall-clock backstop against hangs (default 1800): a test still
 #                       running then is stopped and fails. Limits inside tests measure work (CPU
 #                       time, progress), not wall time, so a loaded machine only makes them slower.
@@ -26,6 +28,13 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:${ASAN_OPTI
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:${LSAN_OPTIONS:-}"
 pattern="${TESTS:-}"
+selected() { # path: does it contain one of the '|'-separated patterns?
+  [ -z "$pattern" ] && return 0
+  local p
+  IFS='|' read -ra pats <<< "$pattern"
+  for p in "${pats[@]}"; do [[ "$1" == *"$p"* ]] && return 0; done
+  return 1
+}
 timeout_s="${TEST_TIMEOUT:-1800}"
 mkdir -p build/test-logs
 passed=0; failed=0; failed_names=()
@@ -34,7 +43,6 @@ start_all=$SECONDS
 run_dir=$(mktemp -d "${PRESTIGE_TEST_TMP:-${TMPDIR:-/tmp}}/prestige-tests.XXXXXX") || exit 1
 chmod 711 "$run_dir"
 run_id="run-$$-$(basename "$run_dir")"
-current_group=""
 
 # pids (one per line) of the processes whose PRESTIGE_TEST_TAG holds the tag $1 (exactly), or a
 # tag that starts with $1 when $2 is "prefix". A nested run appends its tags to the one it
@@ -75,15 +83,16 @@ kill_tagged() { # tag [prefix] -> names and kills the tagged processes; status 1
   return 1
 }
 on_signal() {
-  [ -n "$current_group" ] && stop_session "$current_group" >/dev/null
+  local f
+  for f in "$run_dir"/.results/*.sid; do [ -f "$f" ] && stop_session "$(cat "$f")" >/dev/null; done
   kill_tagged "$run_id:" prefix >/dev/null
   rm -rf "$run_dir"
   exit 130
 }
 trap on_signal INT TERM HUP
 
-run_one() {
-  local name="$1"; shift
+run_one() { # status_file name command...
+  local status_file="$1" name="$2"; shift 2
   local slug=${name//\//_}
   local log="build/test-logs/$slug.log"
   local tag="$run_id:$slug"
@@ -93,12 +102,12 @@ run_one() {
   PRESTIGE_TEST_TAG="${PRESTIGE_TEST_TAG:+$PRESTIGE_TEST_TAG|}$tag" TMPDIR="$tmp" \
     setsid timeout -k 10 "$timeout_s" "$@" >"$log" 2>&1 </dev/null &
   local pid=$!
-  current_group=$pid # setsid did not fork (a background job of this script is no group leader): pid = sid
+  echo "$pid" > "$status_file.sid" # setsid did not fork (a background job is no group leader): pid = sid
   wait "$pid"
   local rc=$?
   local t1=$SECONDS
   local notes; notes=$(stop_session "$pid")
-  current_group=""
+  rm -f "$status_file.sid"
   local leaked; leaked=$(kill_tagged "$tag")
   rm -rf "$tmp"
   local result; result=$(grep -E '^RESULT [0-9]+ [0-9]+$' "$log" | tail -1)
@@ -107,10 +116,10 @@ run_one() {
   local why=""
   [ $rc -eq 124 ] && why=", timed out after ${timeout_s}s"
   if [ $rc -eq 0 ] && [ -z "$leaked" ]; then
-    passed=$((passed + 1)); echo "ok   $name$checks [$((t1 - t0))s]"
+    echo "ok   $name$checks [$((t1 - t0))s]"
     [ -n "$notes" ] && echo "$notes"
+    echo pass > "$status_file"
   else
-    failed=$((failed + 1)); failed_names+=("$name")
     if [ $rc -eq 0 ]; then
       echo "FAIL $name (processes it started outlived it)$checks [$((t1 - t0))s]"
     else
@@ -119,18 +128,49 @@ run_one() {
     fi
     [ -n "$notes" ] && echo "$notes"
     [ -n "$leaked" ] && echo "$leaked"
+    echo fail > "$status_file"
   fi
 }
 
+# Runs the tests TEST_JOBS at a time; each writes its lines and status into the results directory
+# and they are printed when it ends.
+jobs_max="${TEST_JOBS:-2}"
+[[ "$jobs_max" =~ ^[1-9][0-9]*$ ]] || { echo "TEST_JOBS must be a positive integer" >&2; exit 2; }
+results="$run_dir/.results"
+mkdir -p "$results"
+names=(); cmds=()
 for bin in $(find build/asan/tests -type f -perm -u+x -name 'test_*' 2>/dev/null | sort); do
   name=${bin#build/asan/}
-  [ -n "$pattern" ] && [[ "$name" != *$pattern* ]] && continue
-  run_one "$name" "$bin"
+  selected "$name" || continue
+  names+=("$name"); cmds+=("$bin")
 done
 for script in $(ls tests/*/it_*.sh 2>/dev/null | sort); do
-  [ -n "$pattern" ] && [[ "$script" != *$pattern* ]] && continue
-  run_one "$script" bash "$script"
+  selected "$script" || continue
+  names+=("$script"); cmds+=("bash $script")
 done
+printed=()
+print_done() { # prints the finished tests' lines once each, and counts them
+  local i
+  for i in "${!names[@]}"; do
+    [ -f "$results/$i.st" ] && [ -z "${printed[$i]:-}" ] || continue
+    printed[$i]=1
+    cat "$results/$i.out"
+    if [ "$(cat "$results/$i.st")" = pass ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failed_names+=("${names[$i]}"); fi
+  done
+}
+running=0
+for i in "${!names[@]}"; do
+  while [ "$running" -ge "$jobs_max" ]; do
+    wait -n 2>/dev/null
+    running=$(jobs -rp | wc -l)
+    print_done
+  done
+  # shellcheck disable=SC2086  # the command is "binary" or "bash script"
+  run_one "$results/$i.st" "${names[$i]}" ${cmds[$i]} > "$results/$i.out" 2>&1 &
+  running=$(jobs -rp | wc -l)
+done
+wait
+print_done
 
 # the end: nothing this run started may still be running
 survivors=$(kill_tagged "$run_id:" prefix)

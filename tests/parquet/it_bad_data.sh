@@ -4,8 +4,9 @@
 # crash, a sanitizer report or a hang), and the bad files give a clear error.
 # Each scan runs under a CPU-time limit, which measures work rather than wall time, so a loaded
 # machine does not fail it. The most work any copy legitimately takes is reading a bit-flipped
-# large_string_map whole (its 1 GiB pages: about 90 s of CPU under ASan); a corrupt page fails
-# when its decoding reaches the corruption. SCAN_CPU_SECONDS (default 300) sets the limit.
+# large_string_map whole (its 1 GiB pages: about 90 s of CPU under ASan), so files whose row groups
+# hold more than 256 MiB are truncated but not bit-flipped; a corrupt page fails when its decoding
+# reaches the corruption. SCAN_CPU_SECONDS (default 300) sets the limit.
 source "$(dirname "$0")/../common/prologue.sh"
 cpu=${SCAN_CPU_SECONDS:-300}
 run() { # file -> sets rc
@@ -35,6 +36,11 @@ for f in "${good[@]:0:40}"; do
   for frac in 10 50 90 99; do
     head -c $((size * frac / 100)) "$f" > "$T/cut.parquet"; run "$T/cut.parquet"; n=$((n + 1))
   done
+  # a bit flip in a file whose pages hold gigabytes (large_string_map: 2 GiB in two values) can
+  # make the copy read them all, minutes of CPU under ASan that test the decoder no more than the
+  # small files do; its truncations stay (they fail at the cut)
+  ubytes=$("$P" meta "$f" 2>/dev/null | sed -n 's/.* rows, \([0-9]*\) bytes uncompressed.*/\1/p' | sort -n | tail -1)
+  if [ "${ubytes:-0}" -gt $((256 << 20)) ]; then echo "bit flips skipped: $(basename "$f") ($ubytes bytes uncompressed)"; continue; fi
   for k in 1 2 3 4 5; do
     cp "$f" "$T/flip.parquet"
     pos=$(( (size * k * 13 / 71) % size ))
