@@ -83,6 +83,27 @@ struct prestige_bound_predicate {
 
 /* Three-valued results a set of rows may take: a mask of these bits. */
 enum { TV_TRUE = 1, TV_FALSE = 2, TV_NULL = 4 };
+/* The truth values AND, OR and NOT of two such sets can take (SQL three-valued logic), shared
+ * by every evaluation over statistics (Parquet row groups and pages, Iceberg manifests). */
+static inline unsigned and3(unsigned a, unsigned b) {
+  unsigned r = 0;
+  if ((a & TV_FALSE) || (b & TV_FALSE)) r |= a && b ? TV_FALSE : 0;
+  if ((a & TV_TRUE) && (b & TV_TRUE)) r |= TV_TRUE;
+  if (((a & TV_NULL) && (b & (TV_TRUE | TV_NULL))) || ((b & TV_NULL) && (a & (TV_TRUE | TV_NULL)))) r |= TV_NULL;
+  return r;
+}
+
+static inline unsigned or3(unsigned a, unsigned b) {
+  unsigned r = 0;
+  if ((a & TV_TRUE) || (b & TV_TRUE)) r |= a && b ? TV_TRUE : 0;
+  if ((a & TV_FALSE) && (b & TV_FALSE)) r |= TV_FALSE;
+  if (((a & TV_NULL) && (b & (TV_FALSE | TV_NULL))) || ((b & TV_NULL) && (a & (TV_FALSE | TV_NULL)))) r |= TV_NULL;
+  return r;
+}
+
+static inline unsigned not3(unsigned a) {
+  return (a & TV_NULL) | ((a & TV_TRUE) ? TV_FALSE : 0) | ((a & TV_FALSE) ? TV_TRUE : 0);
+}
 
 /* The truth values the rows described by stats (for column n->col) may take for the leaf n. */
 unsigned pred_leaf_possible(const prestige_bound_predicate_t *b, const bnode_t *n, const prestige_column_stats_t *s);

@@ -112,26 +112,6 @@ unsigned pred_leaf_possible(const prestige_bound_predicate_t *b, const bnode_t *
 }
 
 /* ---- whole statistics -------------------------------------------------------------------------- */
-static unsigned and3(unsigned a, unsigned b) {
-  unsigned r = 0;
-  if ((a & TV_FALSE) || (b & TV_FALSE)) r |= a && b ? TV_FALSE : 0;
-  if ((a & TV_TRUE) && (b & TV_TRUE)) r |= TV_TRUE;
-  if (((a & TV_NULL) && (b & (TV_TRUE | TV_NULL))) || ((b & TV_NULL) && (a & (TV_TRUE | TV_NULL)))) r |= TV_NULL;
-  return r;
-}
-
-static unsigned or3(unsigned a, unsigned b) {
-  unsigned r = 0;
-  if ((a & TV_TRUE) || (b & TV_TRUE)) r |= a && b ? TV_TRUE : 0;
-  if ((a & TV_FALSE) && (b & TV_FALSE)) r |= TV_FALSE;
-  if (((a & TV_NULL) && (b & (TV_FALSE | TV_NULL))) || ((b & TV_NULL) && (a & (TV_FALSE | TV_NULL)))) r |= TV_NULL;
-  return r;
-}
-
-static unsigned not3(unsigned a) {
-  return (a & TV_NULL) | ((a & TV_TRUE) ? TV_FALSE : 0) | ((a & TV_FALSE) ? TV_TRUE : 0);
-}
-
 static unsigned eval_mask(const prestige_bound_predicate_t *b, const bnode_t *n, const prestige_column_stats_t *stats) {
   switch (n->kind) {
     case PN_AND: return and3(eval_mask(b, n->l, stats), eval_mask(b, n->r, stats));

@@ -326,24 +326,6 @@ static unsigned leaf_by_metrics(const ice_scan_eval_t *e, const bnode_t *n, cons
 }
 
 /* ---- the tree ------------------------------------------------------------------------------------------ */
-static unsigned and3(unsigned a, unsigned b) {
-  unsigned r = 0;
-  if ((a & TV_FALSE) || (b & TV_FALSE)) r |= a && b ? TV_FALSE : 0;
-  if ((a & TV_TRUE) && (b & TV_TRUE)) r |= TV_TRUE;
-  if (((a & TV_NULL) && (b & (TV_TRUE | TV_NULL))) || ((b & TV_NULL) && (a & (TV_TRUE | TV_NULL)))) r |= TV_NULL;
-  return r;
-}
-
-static unsigned or3(unsigned a, unsigned b) {
-  unsigned r = 0;
-  if ((a & TV_TRUE) || (b & TV_TRUE)) r |= a && b ? TV_TRUE : 0;
-  if ((a & TV_FALSE) && (b & TV_FALSE)) r |= TV_FALSE;
-  if (((a & TV_NULL) && (b & (TV_FALSE | TV_NULL))) || ((b & TV_NULL) && (a & (TV_FALSE | TV_NULL)))) r |= TV_NULL;
-  return r;
-}
-
-static unsigned not3(unsigned a) { return (a & TV_NULL) | ((a & TV_TRUE) ? TV_FALSE : 0) | ((a & TV_FALSE) ? TV_TRUE : 0); }
-
 typedef struct ectx {
   const ice_scan_eval_t *e;
   const ice_partition_spec_t *spec;
