@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/truncate.h"
 #include "parquet/thrift.h"
 #include "parquet/writer_internal.h"
 
@@ -757,29 +758,21 @@ static int encode_values(pqw_column_t *c, buf_t *out, int *encoding, prestige_er
   }
 }
 
-/* Truncates a binary statistic: min to a prefix, max to a prefix with its last byte bumped. */
-static void truncate_stat(const uint8_t *v, size_t len, size_t limit, bool is_max, const uint8_t **out, size_t *out_len,
-                          uint8_t *tmp, bool *exact) {
+void pqw_stat_bound(const uint8_t *v, size_t len, size_t limit, bool is_max, uint8_t *tmp, const uint8_t **out,
+                    size_t *out_len, bool *exact) {
   *out = v;
   *out_len = len;
   *exact = true;
   if (len <= limit) return;
   if (!is_max) {
-    *out_len = limit;
+    *out_len = trunc_lower_bytes(len, limit);
     *exact = false;
-    return;
+  } else if (trunc_upper_bytes(v, len, limit, tmp, out_len) == TRUNC_CUT) {
+    *out = tmp;
+    *exact = false;
+  } else {
+    *out_len = len; /* all 0xff: no shorter upper bound, keep the exact value */
   }
-  memcpy(tmp, v, limit);
-  for (size_t k = limit; k-- > 0;) {
-    if (tmp[k] != 0xff) {
-      tmp[k]++;
-      *out = tmp;
-      *out_len = k + 1;
-      *exact = false;
-      return;
-    }
-  }
-  /* all 0xff: cannot shorten, keep the exact value */
 }
 
 static int add_page_entry(pqw_column_t *c, int64_t offset, int32_t size, prestige_error_t *err) {
@@ -807,11 +800,11 @@ static int add_page_entry(pqw_column_t *c, int64_t offset, int32_t size, prestig
     size_t mnl, mxl;
     bool ex;
     if (limit > sizeof(tmp)) limit = sizeof(tmp);
-    truncate_stat(c->page_stats.min.data, c->page_stats.min.len, var ? limit : SIZE_MAX, false, &mn, &mnl, tmp, &ex);
+    pqw_stat_bound(c->page_stats.min.data, c->page_stats.min.len, var ? limit : SIZE_MAX, false, tmp, &mn, &mnl, &ex);
     e->min_off = (uint32_t)c->page_stat_bytes.len;
     e->min_len = (uint32_t)mnl;
     if (buf_append(&c->page_stat_bytes, mn, mnl)) return oom(err, c);
-    truncate_stat(c->page_stats.max.data, c->page_stats.max.len, var ? limit : SIZE_MAX, true, &mx, &mxl, tmp, &ex);
+    pqw_stat_bound(c->page_stats.max.data, c->page_stats.max.len, var ? limit : SIZE_MAX, true, tmp, &mx, &mxl, &ex);
     e->max_off = (uint32_t)c->page_stat_bytes.len;
     e->max_len = (uint32_t)mxl;
     if (buf_append(&c->page_stat_bytes, mx, mxl)) return oom(err, c);
@@ -1030,11 +1023,11 @@ int pqw_column_finish_chunk(pqw_column_t *c, prestige_output_t *out, int64_t off
       const uint8_t *p;
       size_t n;
       bool exact;
-      truncate_stat(c->chunk_stats.min.data, c->chunk_stats.min.len, limit, false, &p, &n, tmp, &exact);
+      pqw_stat_bound(c->chunk_stats.min.data, c->chunk_stats.min.len, limit, false, tmp, &p, &n, &exact);
       if (stat_copy(arena, &s->min_value, p, n)) return oom(err, c);
       s->has_min_value = true;
       if (var) s->has_is_min_value_exact = true, s->is_min_value_exact = exact;
-      truncate_stat(c->chunk_stats.max.data, c->chunk_stats.max.len, limit, true, &p, &n, tmp, &exact);
+      pqw_stat_bound(c->chunk_stats.max.data, c->chunk_stats.max.len, limit, true, tmp, &p, &n, &exact);
       if (stat_copy(arena, &s->max_value, p, n)) return oom(err, c);
       s->has_max_value = true;
       if (var) s->has_is_max_value_exact = true, s->is_max_value_exact = exact;

@@ -141,5 +141,11 @@ int pqw_column_finish_chunk(pqw_column_t *c, prestige_output_t *out, int64_t off
 
 /* Statistics helpers shared with the summary. */
 int pqw_compare(pqw_sort_t sort, int32_t physical, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+/* A statistics bound of the len-byte value v cut to limit bytes (core/truncate.h): a minimum to
+ * its prefix, a maximum to a prefix with its last byte below 0xFF incremented; a maximum with no
+ * such byte is kept whole (Parquet has no "no bound"). *out is v or tmp (room for limit bytes);
+ * *exact is false when the bound was cut. */
+void pqw_stat_bound(const uint8_t *v, size_t len, size_t limit, bool is_max, uint8_t *tmp, const uint8_t **out,
+                    size_t *out_len, bool *exact);
 
 #endif
