@@ -263,6 +263,13 @@ int prestige_parquet_writer_write_slice(prestige_parquet_writer_t *w, const stru
   if (w->failed) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer: an earlier error left the file unusable");
   int rc = prestige_array_validate(batch, &w->schema, err);
   if (rc) return prestige_error_prefix(err, "writing %s", w->out.name);
+  return pqw_write_validated(w, batch, row0, n_rows, err);
+}
+
+int pqw_write_validated(prestige_parquet_writer_t *w, const struct ArrowArray *batch, int64_t row0, int64_t n_rows,
+                        prestige_error_t *err) {
+  int rc;
+  if (w->failed) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer: an earlier error left the file unusable");
   if (row0 < 0 || n_rows < 0 || row0 > batch->length || n_rows > batch->length - row0)
     return prestige_error_set(err, PRESTIGE_EINVAL, "writing %s: rows [%lld, +%lld) lie outside a batch of %lld", w->out.name,
                               (long long)row0, (long long)n_rows, (long long)batch->length);

@@ -24,6 +24,8 @@
 #include "core/io_file.h"
 #include "core/log.h"
 #include "core/queue.h"
+#include "core/tsname.h"
+#include "parquet/writer_internal.h"
 #include "prestige/metrics.h"
 #include "prestige/parquet_reader.h"
 #include "prestige/store.h"
@@ -175,19 +177,8 @@ static int mkdir_p(const char *path, prestige_error_t *err) {
   return 0;
 }
 
-/* "<name>.<digits><suffix>" (suffix ".parquet", ".parquet.tmp", ...): the timestamp, or -1. */
-static int64_t parse_name_suffix(const char *fname, const char *name, const char *suffix) {
-  size_t nl = strlen(name);
-  if (strncmp(fname, name, nl) != 0 || fname[nl] != '.') return -1;
-  const char *d = fname + nl + 1, *e = d;
-  while (isdigit((unsigned char)*e)) e++;
-  if (e == d || e - d > 18) return -1;
-  if (strcmp(e, suffix) != 0) return -1;
-  return strtoll(d, NULL, 10);
-}
-
 static int64_t parse_name(const char *fname, const char *name, bool tmp) {
-  return parse_name_suffix(fname, name, tmp ? ".parquet.tmp" : ".parquet");
+  return tsname_parse(fname, name, tmp ? ".parquet.tmp" : ".parquet");
 }
 
 static void labels(const prestige_sink_t *s, prestige_label_t *l) { l[0] = (prestige_label_t){"sink", s->label}; }
@@ -207,13 +198,7 @@ static int add_pending(prestige_sink_t *s, const prestige_sink_file_t *f, presti
 }
 
 static char *key_for(const prestige_sink_t *s, const char *path) {
-  const char *base = strrchr(path, '/');
-  base = base ? base + 1 : path;
-  const char *pre = prestige_file_upload_key_prefix(s->o.upload);
-  size_t n = strlen(pre) + strlen(base) + 1;
-  char *k = malloc(n);
-  if (k) snprintf(k, n, "%s%s", pre, base);
-  return k;
+  return tsname_key_for_path(prestige_file_upload_key_prefix(s->o.upload), path);
 }
 
 static int submit_upload(prestige_sink_t *s, pending_t *p, prestige_error_t *err) {
@@ -235,7 +220,7 @@ static int open_file(prestige_sink_t *s, prestige_error_t *err) {
     return oom(err);
   }
   for (;; ts++) {
-    snprintf(fin, n, "%s/%s.%lld.parquet", s->dir, s->name, (long long)ts);
+    tsname_format(fin, n, s->dir, s->name, ts, ".parquet");
     snprintf(tmp, n + 4, "%s.tmp", fin);
     if (access(fin, F_OK) != 0 && access(tmp, F_OK) != 0) break;
   }
@@ -379,7 +364,7 @@ static int write_batch(prestige_sink_t *s, const struct ArrowArray *b, prestige_
     if (s->o.max_rows > 0 && n > s->o.max_rows - s->cur_rows) n = s->o.max_rows - s->cur_rows;
     if (n > step_max) n = step_max;
     int64_t t0 = prestige_monotonic_ns();
-    int rc = prestige_parquet_writer_write_slice(s->w, b, r, n, err);
+    int rc = pqw_write_validated(s->w, b, r, n, err); /* validated once by the caller */
     if (rc) {
       drop_file(s);
       return prestige_error_prefix(err, "sink %s", s->name);
@@ -809,8 +794,8 @@ static int recover(prestige_sink_t *s, prestige_error_t *err) {
     int64_t ts = -1;
     int kind = (ts = parse_name(e->d_name, s->name, true)) >= 0                                ? 1
                : (ts = parse_name(e->d_name, s->name, false)) >= 0                             ? 2
-               : (ts = parse_name_suffix(e->d_name, s->name, ".parquet.tmp.ckpt0")) >= 0 ||
-                       (ts = parse_name_suffix(e->d_name, s->name, ".parquet.tmp.ckpt1")) >= 0 ? 3
+               : (ts = tsname_parse(e->d_name, s->name, ".parquet.tmp.ckpt0")) >= 0 ||
+                       (ts = tsname_parse(e->d_name, s->name, ".parquet.tmp.ckpt1")) >= 0 ? 3
                                                                                                 : 0;
     if (!kind) continue;
     if (ts > s->last_ts) s->last_ts = ts;
