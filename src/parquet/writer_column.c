@@ -196,10 +196,10 @@ static int append_bytes32(pqw_column_t *c, const struct ArrowArray *a, const int
       if (!mn) {
         mn = mx = v;
         mnl = mxl = len;
-      } else if (pqw_compare(SORT_BYTES, 0, v, len, mn, mnl) < 0) {
+      } else if (pqw_compare_inline(SORT_BYTES, 0, v, len, mn, mnl) < 0) {
         mn = v;
         mnl = len;
-      } else if (pqw_compare(SORT_BYTES, 0, v, len, mx, mxl) > 0) {
+      } else if (pqw_compare_inline(SORT_BYTES, 0, v, len, mx, mxl) > 0) {
         mx = v;
         mxl = len;
       }

@@ -4,8 +4,8 @@
  * writer_dict.c: the dictionary, writer_pages.c: pages, chunks and the page index). The helpers
  * the per-value loops call are static inline here so that they stay inlined.
  */
-#ifndef PRESTIGE_PARQUET_WRITER_COLUMN_H
-#define PRESTIGE_PARQUET_WRITER_COLUMN_H
+#ifndef PRESTIGE_PARQUET_WRITER_COLUMN_INTERNAL_H
+#define PRESTIGE_PARQUET_WRITER_COLUMN_INTERNAL_H
 
 #include <math.h>
 #include <stdlib.h>
@@ -14,6 +14,89 @@
 #include "parquet/writer_internal.h"
 
 int pqw_oom(prestige_error_t *err, const pqw_column_t *c);
+
+/* ---- comparison (inline: the per-value statistics call it) ---------------------------------------------------------------------------- */
+static inline float pqw_half_to_float(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, f;
+  if (exp == 0) {
+    if (mant == 0) f = sign;
+    else {
+      int e = -1;
+      do {
+        e++;
+        mant <<= 1;
+      } while (!(mant & 0x400));
+      f = sign | (uint32_t)(127 - 15 - e) << 23 | (mant & 0x3ff) << 13;
+    }
+  } else if (exp == 31) {
+    f = sign | 0x7f800000u | mant << 13;
+  } else {
+    f = sign | (exp + 127 - 15) << 23 | mant << 13;
+  }
+  float out;
+  memcpy(&out, &f, 4);
+  return out;
+}
+
+static inline int pqw_compare_inline(pqw_sort_t sort, int32_t physical, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
+  switch (sort) {
+    case SORT_BOOL: return (int)a[0] - (int)b[0];
+    case SORT_SIGNED:
+      if (physical == PRESTIGE_PHYSICAL_INT32) {
+        int32_t x, y;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        return (x > y) - (x < y);
+      } else {
+        int64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        return (x > y) - (x < y);
+      }
+    case SORT_UNSIGNED:
+      if (physical == PRESTIGE_PHYSICAL_INT32) {
+        uint32_t x, y;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        return (x > y) - (x < y);
+      } else {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        return (x > y) - (x < y);
+      }
+    case SORT_FLOAT:
+      if (physical == PRESTIGE_PHYSICAL_FLOAT) {
+        float x, y;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        return (x > y) - (x < y);
+      } else {
+        double x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        return (x > y) - (x < y);
+      }
+    case SORT_FLOAT16: {
+      uint16_t x, y;
+      memcpy(&x, a, 2);
+      memcpy(&y, b, 2);
+      float fx = pqw_half_to_float(x), fy = pqw_half_to_float(y);
+      return (fx > fy) - (fx < fy);
+    }
+    case SORT_DECIMAL_BE:
+      if (alen && blen && (int8_t)a[0] != (int8_t)b[0]) return (int8_t)a[0] < (int8_t)b[0] ? -1 : 1;
+      __attribute__((fallthrough)); /* same sign byte: the rest compares unsigned */
+    case SORT_BYTES: {
+      size_t m = alen < blen ? alen : blen;
+      int r = m ? memcmp(a, b, m) : 0;
+      if (r) return r;
+      return (alen > blen) - (alen < blen);
+    }
+  }
+  return 0;
+}
+
 
 /* ---- statistics (writer_stats.c) ------------------------------------------------------------ */
 void pqw_stats_release(pqw_stats_t *s);
@@ -53,10 +136,10 @@ static inline int stats_update(pqw_stats_t *s, const pqw_leaf_t *l, const uint8_
     buf_clear(&s->max);
     return buf_append(&s->min, v, len) | buf_append(&s->max, v, len);
   }
-  if (pqw_compare(l->sort, l->physical, v, len, s->min.data, s->min.len) < 0) {
+  if (pqw_compare_inline(l->sort, l->physical, v, len, s->min.data, s->min.len) < 0) {
     buf_clear(&s->min);
     if (buf_append(&s->min, v, len)) return PRESTIGE_ENOMEM;
-  } else if (pqw_compare(l->sort, l->physical, v, len, s->max.data, s->max.len) > 0) {
+  } else if (pqw_compare_inline(l->sort, l->physical, v, len, s->max.data, s->max.len) > 0) {
     buf_clear(&s->max);
     if (buf_append(&s->max, v, len)) return PRESTIGE_ENOMEM;
   }
