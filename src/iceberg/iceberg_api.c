@@ -27,6 +27,7 @@ struct prestige_iceberg_append {
   ice_io_t *io;
   ice_append_t *a;
   bool committed;
+  bool failed; /* a write failed: only free is left */
 };
 
 void prestige_iceberg_append_options_init(prestige_iceberg_append_options_t *o) {
@@ -107,7 +108,14 @@ int prestige_iceberg_append_write(prestige_iceberg_append_t *a, struct ArrowArra
     return null_arg(fn, !a ? "append" : !schema ? "schema" : "batch", err);
   }
   if (!batch->release) return prestige_error_set(err, PRESTIGE_EINVAL, "%s: the batch is released", fn);
-  return ice_append_write(a->a, schema, batch, err);
+  if (a->failed) {
+    batch->release(batch);
+    return prestige_error_set(err, PRESTIGE_EINVAL, "append to %s: an earlier error left it unusable (free it)",
+                              a->table->ident_text);
+  }
+  int rc = ice_append_write(a->a, schema, batch, err);
+  if (rc) a->failed = true;
+  return rc;
 }
 
 int prestige_iceberg_append_write_stream(prestige_iceberg_append_t *a, struct ArrowArrayStream *stream, prestige_error_t *err) {
@@ -117,13 +125,23 @@ int prestige_iceberg_append_write_stream(prestige_iceberg_append_t *a, struct Ar
     stream->release(stream);
     return null_arg(fn, "append", err);
   }
-  return ice_append_write_stream(a->a, stream, err);
+  if (a->failed) {
+    stream->release(stream);
+    return prestige_error_set(err, PRESTIGE_EINVAL, "append to %s: an earlier error left it unusable (free it)",
+                              a->table->ident_text);
+  }
+  int rc = ice_append_write_stream(a->a, stream, err);
+  if (rc) a->failed = true;
+  return rc;
 }
 
 int prestige_iceberg_append_commit(prestige_iceberg_append_t *a, prestige_iceberg_append_result_t *result,
                                    prestige_error_t *err) {
   if (result) memset(result, 0, sizeof *result);
   if (!a) return null_arg("prestige_iceberg_append_commit", "append", err);
+  if (a->failed)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "append to %s: an earlier error left it unusable (free it)",
+                              a->table->ident_text);
   ice_commit_result_t res;
   memset(&res, 0, sizeof res);
   ice_loaded_table_t current = {0};

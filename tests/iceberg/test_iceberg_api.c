@@ -194,7 +194,9 @@ TEST(round_trips_and_time_travel) {
   CHECK_OK(prestige_predicate_parse("name IS NOT NULL", &p, &err));
   o.filter = p;
   CHECK_OK(scan_to(&e, &o, tt_path("rt-proj.parquet"), &rows, &st));
-  prestige_predicate_free(p);
+  prestige_predicate_free(p); /* the scan kept its text */
+  o.filter = NULL;
+  o.where = "ts < '2024-01-10' AND f > 0 AND name IS NOT NULL";
   CHECK(rows > 0 && rows < 750);
   CHECK(st.files_pruned_partition > 0);
   tt_duck_expect_same(all, tt_path("rt-proj.parquet"), "price, name, id", "ts < '2024-01-10' AND f > 0 AND name IS NOT NULL",
@@ -324,6 +326,7 @@ TEST(branches_and_options) {
   snprintf(data, sizeof data, "%s/api-wh/db/br/data", test_tmpdir());
   int before = count_files(data);
   CHECK_OK(prestige_iceberg_append_new(&a, e.t, NULL, &err));
+  CHECK_OK(tt_copy(&e.arrow, &d, &c2, &err));
   CHECK_OK(prestige_iceberg_append_write(a, &c2, &e.arrow, &err));
   prestige_iceberg_append_free(a);
   CHECK_EQ_INT(count_files(data), before);
@@ -500,7 +503,9 @@ TEST(bad_input) {
   /* after an error the append is unusable; freeing it commits nothing */
   struct ArrowArray ok;
   CHECK_OK(tt_batch(&e.arrow, 5, 0, &ok, &err));
-  CHECK(prestige_iceberg_append_write(a, &ok, &e.arrow, &err) != 0);
+  CHECK_ERR(prestige_iceberg_append_write(a, &ok, &e.arrow, &err), PRESTIGE_EINVAL, "unusable");
+  CHECK(ok.release == NULL);
+  CHECK_ERR(prestige_iceberg_append_commit(a, NULL, &err), PRESTIGE_EINVAL, "unusable");
   prestige_iceberg_append_free(a);
   CHECK_EQ_INT(prestige_iceberg_table_current_snapshot_id(e.t), -1);
   ws.release(&ws);
