@@ -1,6 +1,7 @@
 /* Scan reading: the planned files as one ArrowArrayStream (see scan.h). */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ typedef struct scan_stream {
   pthread_cond_t cv;
   size_t next, cur, window;
   bool cancel;
+  ice_scan_read_stats_t *stats; /* may be NULL */
 } scan_stream_t;
 
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "scan: out of memory"); }
@@ -471,6 +473,11 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
   bool pushed = false;
   /* positions must be exact: no row pruning then */
   if (!rc) rc = open_by_id(s, t, !positions, &r, &ren, &pushed, err);
+  if (!rc && s->stats) {
+    atomic_fetch_add(&s->stats->files_read, 1);
+    atomic_fetch_add(&s->stats->row_groups, prestige_parquet_reader_num_row_groups(r));
+    atomic_fetch_add(&s->stats->row_groups_pruned, prestige_parquet_reader_pruned_row_groups(r));
+  }
   struct ArrowSchema fs;
   memset(&fs, 0, sizeof fs);
   ice_conform_t *c = NULL;
@@ -716,6 +723,11 @@ static int build_read_schema(scan_stream_t *s, prestige_error_t *err) {
 
 int ice_scan_stream(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_t *o, struct ArrowArrayStream *out,
                     prestige_error_t *err) {
+  return ice_scan_stream_counted(io, plan, o, NULL, out, err);
+}
+
+int ice_scan_stream_counted(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_t *o, ice_scan_read_stats_t *stats,
+                            struct ArrowArrayStream *out, prestige_error_t *err) {
   memset(out, 0, sizeof *out);
   scan_stream_t *s = calloc(1, sizeof *s);
   if (!s) {
@@ -726,6 +738,7 @@ int ice_scan_stream(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_
   pthread_cond_init(&s->cv, NULL);
   s->io = io;
   s->plan = plan;
+  s->stats = stats;
   s->batch_rows = o && o->batch_rows > 0 ? o->batch_rows : 8192;
   int threads = o && o->files_in_flight > 0 ? o->files_in_flight : 2;
   if (threads > SCAN_MAX_THREADS) threads = SCAN_MAX_THREADS;
