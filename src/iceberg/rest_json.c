@@ -135,7 +135,8 @@ json_t *rest_load_result_json(const ice_loaded_table_t *t, const ice_strmap_t *c
   int bad = !o || !cfg;
   for (size_t i = 0; !bad && config && i < config->n; i++)
     bad = json_object_set_new(cfg, config->items[i].key, json_string(config->items[i].value));
-  if (!bad) bad = json_object_set_new(o, "metadata-location", json_string(t->metadata_location));
+  if (!bad && t->metadata_location) /* none for a staged table */
+    bad = json_object_set_new(o, "metadata-location", json_string(t->metadata_location));
   if (!bad) {
     bad = json_object_set_new(o, "metadata", md);
     md = NULL;
