@@ -16,6 +16,8 @@
 #include "iceberg/table.h"
 #include "iceberg/table_ops.h"
 #include "net/http_client.h"
+#include "net/http_server.h"
+#include "store/sigv4.h"
 #include "prestige/iceberg_rest.h"
 #include "s3_test.h"
 
@@ -846,5 +848,198 @@ TEST(options) {
   CHECK_ERR(prestige_iceberg_catalog_open(&cat, &c, &err), PRESTIGE_EINVAL, "id:secret");
 }
 
+/* ---- a scripted server: SigV4, the endpoints list, a server that repeats its page token ------------------ */
+
+typedef struct script {
+  pthread_mutex_t mu;
+  char log[8192];      /* "METHOD path?query\n" per request */
+  char authz[1024];    /* the last Authorization header */
+  char amz_date[32], sha[80], host[128];
+  int pages;
+} script_t;
+
+static void script_note(script_t *sc, http_req_t *rq) {
+  pthread_mutex_lock(&sc->mu);
+  size_t n = strlen(sc->log);
+  const char *pt = http_req_query(rq, "pageToken");
+  snprintf(sc->log + n, sizeof sc->log - n, "%s %s%s%s\n", http_req_method(rq), http_req_path(rq), pt ? "?pageToken=" : "",
+           pt ? pt : "");
+  const char *a = http_req_header(rq, "Authorization"), *d = http_req_header(rq, "X-Amz-Date"),
+             *h = http_req_header(rq, "X-Amz-Content-Sha256"), *host = http_req_header(rq, "Host");
+  snprintf(sc->authz, sizeof sc->authz, "%s", a ? a : "");
+  snprintf(sc->amz_date, sizeof sc->amz_date, "%s", d ? d : "");
+  snprintf(sc->sha, sizeof sc->sha, "%s", h ? h : "");
+  snprintf(sc->host, sizeof sc->host, "%s", host ? host : "");
+  pthread_mutex_unlock(&sc->mu);
+}
+
+static int sc_config(void *ud, http_req_t *rq, prestige_error_t *e) {
+  script_note(ud, rq);
+  const char *b = "{\"defaults\":{},\"overrides\":{},\"endpoints\":[\"GET /v1/{prefix}/namespaces\","
+                  "\"GET /v1/{prefix}/namespaces/{namespace}/tables/{table}\"]}";
+  return http_reply(rq, 200, "application/json", b, strlen(b));
+}
+
+static int sc_namespaces(void *ud, http_req_t *rq, prestige_error_t *e) {
+  script_t *sc = ud;
+  script_note(sc, rq);
+  const char *pt = http_req_query(rq, "pageToken");
+  const char *b = !pt ? "{\"namespaces\":[[\"b\"]],\"next-page-token\":\"p1\"}"
+                  : !strcmp(pt, "p1") ? "{\"namespaces\":[[\"a\"]],\"next-page-token\":\"p2\"}"
+                  : sc->pages ? "{\"namespaces\":[[\"c\"]],\"next-page-token\":\"p2\"}"  /* repeats its token */
+                              : "{\"namespaces\":[[\"c\"]],\"next-page-token\":null}";
+  return http_reply(rq, 200, "application/json", b, strlen(b));
+}
+
+static int sc_table(void *ud, http_req_t *rq, prestige_error_t *e) {
+  script_note(ud, rq);
+  return http_reply_error(rq, 404, "NoSuchTableException", "Table does not exist: %s", http_req_param(rq, "table"));
+}
+
+TEST(scripted_server) {
+  script_t sc;
+  memset(&sc, 0, sizeof sc);
+  pthread_mutex_init(&sc.mu, NULL);
+  http_server_options_t ho;
+  http_server_options_init(&ho);
+  http_server_t *hs = NULL;
+  CHECK_OK(http_server_new(&hs, &ho, &err));
+  if (!hs) return;
+  CHECK_OK(http_server_route(hs, "GET", "/v1/config", sc_config, &sc, &err));
+  CHECK_OK(http_server_route(hs, "GET", "/v1/namespaces", sc_namespaces, &sc, &err));
+  CHECK_OK(http_server_route(hs, "GET", "/v1/namespaces/{namespace}/tables/{table}", sc_table, &sc, &err));
+  CHECK_OK(http_server_start(hs, &err));
+  char url[128];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)http_server_port(hs));
+  prestige_s3_config_t s3c;
+  prestige_s3_config_init(&s3c);
+  s3c.access_key = "AKIDEXAMPLE";
+  s3c.secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+  s3c.region = "us-east-1";
+  prestige_iceberg_catalog_options_t o = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
+  o.uri = url;
+  o.sigv4 = true;
+  o.signing_region = "us-west-2";
+  o.signing_name = "glue";
+  o.s3 = &s3c;
+  prestige_iceberg_catalog_t *cat = NULL;
+  CHECK_OK(prestige_iceberg_catalog_open(&cat, &o, &err));
+  if (cat) {
+    char **names = NULL;
+    size_t n = 0;
+    /* three pages, sorted */
+    CHECK_OK(prestige_iceberg_namespace_list(cat, NULL, &names, &n, &err));
+    CHECK_EQ_INT(n, 3);
+    if (n == 3) CHECK(!strcmp(names[0], "a") && !strcmp(names[1], "b") && !strcmp(names[2], "c"));
+    prestige_iceberg_names_free(names, n);
+    CHECK(strstr(sc.log, "GET /v1/namespaces?pageToken=p2\n") != NULL);
+    /* the last request was signed: recompute the signature from what the server received */
+    CHECK_MSG(!strncmp(sc.authz, "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/", 40) && strstr(sc.authz, "/us-west-2/glue/aws4_request"),
+              "%s", sc.authz);
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    CHECK(strptime(sc.amz_date, "%Y%m%dT%H%M%SZ", &tm) != NULL);
+    sigv4_header_t h[2] = {{"host", sc.host}, {"x-amz-content-sha256", sc.sha}};
+    sigv4_input_t in = {.method = "GET", .path = "/v1/namespaces", .query = "pageToken=p2", .headers = h, .n_headers = 2,
+                        .payload_hash = sc.sha, .access_key = s3c.access_key, .secret_key = s3c.secret_key,
+                        .region = "us-west-2", .service = "glue", .unix_time = (int64_t)timegm(&tm), .normalize_path = 1,
+                        .double_encode = 1};
+    sigv4_output_t so;
+    CHECK_OK(sigv4_sign(&in, &so, &err));
+    CHECK_EQ_STR(so.authorization, sc.authz);
+    sigv4_output_free(&so);
+    /* HEAD is not in the endpoints list: exists is answered by a load (404: false) */
+    bool ex = true;
+    CHECK_OK(prestige_iceberg_table_exists(cat, "db.t", &ex, &err));
+    CHECK(!ex);
+    CHECK(strstr(sc.log, "GET /v1/namespaces/db/tables/t\n") != NULL);
+    CHECK(strstr(sc.log, "HEAD ") == NULL);
+    /* transactions/commit is not offered: EUNSUPPORTED naming it */
+    ice_ident_t id;
+    ice_ident_parse("db.t", true, &id, &err);
+    ice_table_commit_t tc = {&id, NULL, 0, NULL, 0};
+    CHECK_ERR(cat->catalog->ops->transaction_commit(cat->catalog, &tc, 1, &err), PRESTIGE_EUNSUPPORTED, "transactions/commit");
+    ice_ident_release(&id);
+    /* a server that repeats its page token: an error, not a loop */
+    sc.pages = 1;
+    CHECK_ERR(prestige_iceberg_namespace_list(cat, NULL, &names, &n, &err), PRESTIGE_EHTTP, "repeats page token");
+    prestige_iceberg_catalog_close(cat);
+  }
+  http_server_free(hs);
+  pthread_mutex_destroy(&sc.mu);
+}
+
+/* ---- vended credentials: the load response's config gives the table its S3 client --------------------------- */
+
+TEST(vended_credentials) {
+  test_s3_t s3;
+  if (test_s3rver_start(&s3, "lake")) {
+    CHECK_MSG(0, "s3rver did not start");
+    return;
+  }
+  prestige_s3_config_t good;
+  prestige_s3_config_init(&good);
+  good.endpoint = s3.endpoint;
+  good.access_key = "S3RVER";
+  good.secret_key = "S3RVER";
+  good.region = "us-east-1";
+  good.max_retries = 1;
+  char uri[1200];
+  snprintf(uri, sizeof uri, "sqlite:%s/vended.db", test_tmpdir());
+  prestige_kv_t vend[] = {{"s3.endpoint", s3.endpoint, -1}, {"s3.access-key-id", "S3RVER", -1},
+                          {"s3.secret-access-key", "S3RVER", -1}, {"s3.region", "us-east-1", -1},
+                          {"s3.path-style-access", "true", -1}};
+  /* the client's own S3 settings are wrong: only vended credentials can write */
+  prestige_s3_config_t wrong = good;
+  wrong.access_key = "NOPE";
+  wrong.secret_key = "NOPE";
+  for (int with_config = 0; with_config < 2; with_config++) {
+    prestige_iceberg_serve_options_t so = PRESTIGE_ICEBERG_SERVE_OPTIONS_INIT;
+    so.catalog.uri = uri;
+    so.catalog.warehouse = "s3://lake/wh";
+    so.catalog.s3 = &good;
+    so.port = 0;
+    so.table_config = with_config ? vend : NULL;
+    so.n_table_config = with_config ? 5 : 0;
+    prestige_iceberg_rest_server_t *srv = NULL;
+    CHECK_OK(prestige_iceberg_serve_start(&srv, &so, &err));
+    if (!srv) break;
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", (unsigned)prestige_iceberg_serve_port(srv));
+    prestige_iceberg_catalog_options_t o = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
+    o.uri = url;
+    o.s3 = &wrong;
+    prestige_iceberg_catalog_t *cat = NULL;
+    CHECK_OK(prestige_iceberg_catalog_open(&cat, &o, &err));
+    if (cat) {
+      if (!with_config) {
+        CHECK_OK(prestige_iceberg_namespace_create(cat, "db", NULL, 0, &err));
+        CHECK_OK(create_table(cat, "db.v")); /* the server writes the first metadata file itself */
+      }
+      ice_commit_result_t res = {0};
+      prestige_error_t e;
+      prestige_error_init(&e);
+      int rc = append_rows(cat->catalog, "db.v", 0, 20, &res, &e);
+      ice_commit_result_release(&res);
+      if (with_config) {
+        CHECK_MSG(rc == 0, "%s", e.message);
+        ice_loaded_table_t t = {0};
+        CHECK_OK(load(cat->catalog, "db.v", &t));
+        if (t.metadata) {
+          CHECK_EQ_INT(total_records(t.metadata), 20);
+          CHECK_EQ_STR(ice_strmap_get(&t.config, "s3.access-key-id"), "S3RVER");
+        }
+        ice_loaded_table_release(&t);
+      } else {
+        CHECK_MSG(rc != 0, "the append wrote with the client's wrong credentials");
+      }
+      prestige_iceberg_catalog_close(cat);
+    }
+    prestige_iceberg_serve_stop(srv);
+  }
+  test_s3rver_stop(&s3);
+}
+
 TEST_MAIN(cu_pg_up(); RUN(options); RUN(verbs_sqlite); RUN(verbs_postgresql); RUN(conflicts_and_transactions);
-          RUN(server_validation); RUN(faults); RUN(oauth2_tokens); RUN(two_processes); cu_pg_down();)
+          RUN(server_validation); RUN(faults); RUN(oauth2_tokens); RUN(two_processes); RUN(scripted_server);
+          RUN(vended_credentials); cu_pg_down();)
