@@ -119,7 +119,7 @@ static int current_auth(rest_catalog_t *c, bool force_refresh, char **bearer, pr
 }
 
 static int form_append(buf_t *b, const char *k, const char *v) {
-  char *e = rest_pct_encode(v);
+  char *e = ice_rest_pct_encode(v);
   if (!e) return -1;
   int rc = b->len ? buf_append_u8(b, '&') : 0;
   if (!rc) rc = buf_append(b, k, strlen(k));
@@ -253,7 +253,7 @@ static int status_error(rest_catalog_t *c, const call_t *k, const http_response_
   json_error_t je;
   json_t *j = rs->error_body.len ? json_loadb((const char *)rs->error_body.data, rs->error_body.len, 0, &je) : NULL;
   const char *msg = NULL, *type = NULL;
-  if (j) rest_error_fields(j, &msg, &type);
+  if (j) ice_rest_error_fields(j, &msg, &type);
   char raw[256] = "";
   if (!msg && rs->error_body.len) {
     size_t n = rs->error_body.len < sizeof raw - 1 ? rs->error_body.len : sizeof raw - 1;
@@ -412,7 +412,7 @@ static int do_call(rest_catalog_t *c, call_t *k, prestige_error_t *err) {
 /* ---- paths ---------------------------------------------------------------------------------------- */
 
 static char *ns_path(const ice_ident_t *ns, const char *suffix) {
-  char *e = rest_ns_path(ns);
+  char *e = ice_rest_ns_path(ns);
   if (!e) return NULL;
   size_t n = strlen(e) + strlen(suffix) + 16;
   char *p = malloc(n);
@@ -422,7 +422,7 @@ static char *ns_path(const ice_ident_t *ns, const char *suffix) {
 }
 
 static char *table_path(const ice_ident_t *id, const char *suffix) {
-  char *e = rest_ns_path(id), *t = rest_pct_encode(id->name);
+  char *e = ice_rest_ns_path(id), *t = ice_rest_pct_encode(id->name);
   char *p = NULL;
   if (e && t) {
     size_t n = strlen(e) + strlen(t) + strlen(suffix) + 32;
@@ -451,7 +451,7 @@ static int unsupported(rest_catalog_t *c, const char *ep, prestige_error_t *err)
 
 static int r_ns_create(ice_catalog_t *b, const ice_ident_t *ns, const ice_strmap_t *props, prestige_error_t *err) {
   rest_catalog_t *c = (rest_catalog_t *)b;
-  json_t *body = json_object(), *p = json_object(), *n = rest_ns_json(ns);
+  json_t *body = json_object(), *p = json_object(), *n = ice_rest_ns_json(ns);
   int bad = !body || !p || !n;
   for (size_t i = 0; !bad && props && i < props->n; i++)
     bad = json_object_set_new(p, props->items[i].key, json_string(props->items[i].value));
@@ -543,8 +543,8 @@ static int take_idents(void *ud, const json_t *arr, prestige_error_t *err) {
   const json_t *e;
   json_array_foreach(arr, i, e) {
     PRESTIGE_TRY(idents_push(s, err));
-    int rc = s->tables ? rest_ident_from_json(e, "list tables response", &s->v[s->n], err)
-                       : rest_ns_from_json(e, "list namespaces response", &s->v[s->n], err);
+    int rc = s->tables ? ice_rest_ident_from_json(e, "list tables response", &s->v[s->n], err)
+                       : ice_rest_ns_from_json(e, "list namespaces response", &s->v[s->n], err);
     if (rc) return rc == PRESTIGE_EINVAL ? PRESTIGE_EHTTP : rc;
     s->n++;
   }
@@ -565,7 +565,7 @@ static int r_ns_list(ice_catalog_t *b, const ice_ident_t *parent, ice_ident_t **
   *n = 0;
   char *q = NULL;
   if (parent && parent->n_levels) {
-    char *pp = rest_ns_path(parent);
+    char *pp = ice_rest_ns_path(parent);
     if (!pp) return oom(err);
     size_t len = strlen(pp) + 8;
     q = malloc(len);
@@ -692,7 +692,7 @@ static int r_table_list(ice_catalog_t *b, const ice_ident_t *ns, ice_ident_t **o
 static int load_result(rest_catalog_t *c, call_t *k, ice_loaded_table_t *out, prestige_error_t *err) {
   char what[600];
   snprintf(what, sizeof what, "REST catalog %s: %s %s", c->root, k->method, k->path);
-  int rc = rest_load_result_from_json(k->out, what, out, err);
+  int rc = ice_rest_load_result_from_json(k->out, what, out, err);
   json_decref(k->out);
   k->out = NULL;
   return rc;
@@ -763,7 +763,7 @@ static int r_table_create(ice_catalog_t *b, const ice_ident_t *id, const ice_cre
 static int r_table_commit(ice_catalog_t *b, const ice_table_commit_t *tc, ice_loaded_table_t *out, prestige_error_t *err) {
   rest_catalog_t *c = (rest_catalog_t *)b;
   if (out) memset(out, 0, sizeof *out);
-  json_t *body = rest_commit_json(tc, true);
+  json_t *body = ice_rest_commit_json(tc, true);
   char *path = table_path(tc->ident, "");
   if (!body || !path) {
     json_decref(body);
@@ -785,7 +785,7 @@ static int r_transaction_commit(ice_catalog_t *b, const ice_table_commit_t *comm
   json_t *body = json_object(), *arr = json_array();
   int bad = !body || !arr;
   for (size_t i = 0; !bad && i < n; i++) {
-    json_t *one = rest_commit_json(&commits[i], true);
+    json_t *one = ice_rest_commit_json(&commits[i], true);
     bad = !one || json_array_append_new(arr, one);
   }
   if (!bad) {
@@ -807,7 +807,7 @@ static int r_transaction_commit(ice_catalog_t *b, const ice_table_commit_t *comm
 static int r_table_rename(ice_catalog_t *b, const ice_ident_t *from, const ice_ident_t *to, prestige_error_t *err) {
   rest_catalog_t *c = (rest_catalog_t *)b;
   json_t *body = json_object();
-  json_t *s = rest_ident_json(from), *d = rest_ident_json(to);
+  json_t *s = ice_rest_ident_json(from), *d = ice_rest_ident_json(to);
   int bad = !body || !s || !d;
   if (!bad) {
     bad = json_object_set_new(body, "source", s) | json_object_set_new(body, "destination", d);
@@ -918,7 +918,7 @@ static int merge_obj(ice_strmap_t *m, const json_t *o) {
 static int load_config(rest_catalog_t *c, const prestige_iceberg_catalog_options_t *o, prestige_error_t *err) {
   char *q = NULL;
   if (c->warehouse_arg) {
-    char *e = rest_pct_encode(c->warehouse_arg);
+    char *e = ice_rest_pct_encode(c->warehouse_arg);
     if (!e) return oom(err);
     size_t n = strlen(e) + 16;
     if ((q = malloc(n))) snprintf(q, n, "warehouse=%s", e);
@@ -968,7 +968,7 @@ static int load_config(rest_catalog_t *c, const prestige_iceberg_catalog_options
     while (!r && *p) {
       const char *s = strchr(p, '/');
       size_t len = s ? (size_t)(s - p) : strlen(p);
-      char *seg = strndup(p, len), *e = seg ? rest_pct_encode(seg) : NULL;
+      char *seg = strndup(p, len), *e = seg ? ice_rest_pct_encode(seg) : NULL;
       if (!e) r = -1;
       else {
         if (b.len) r = buf_append_u8(&b, '/');

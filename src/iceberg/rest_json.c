@@ -8,7 +8,7 @@
 
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "REST catalog: out of memory"); }
 
-json_t *rest_ns_json(const ice_ident_t *id) {
+json_t *ice_rest_ns_json(const ice_ident_t *id) {
   json_t *a = json_array();
   for (size_t i = 0; a && i < id->n_levels; i++)
     if (json_array_append_new(a, json_string(id->levels[i]))) {
@@ -18,7 +18,7 @@ json_t *rest_ns_json(const ice_ident_t *id) {
   return a;
 }
 
-int rest_ns_from_json(const json_t *j, const char *what, ice_ident_t *out, prestige_error_t *err) {
+int ice_rest_ns_from_json(const json_t *j, const char *what, ice_ident_t *out, prestige_error_t *err) {
   memset(out, 0, sizeof *out);
   if (!json_is_array(j) || json_array_size(j) == 0)
     return prestige_error_set(err, PRESTIGE_EINVAL, "%s: namespace must be a non-empty array of strings", what);
@@ -40,9 +40,9 @@ int rest_ns_from_json(const json_t *j, const char *what, ice_ident_t *out, prest
   return 0;
 }
 
-json_t *rest_ident_json(const ice_ident_t *id) {
+json_t *ice_rest_ident_json(const ice_ident_t *id) {
   json_t *o = json_object();
-  json_t *ns = rest_ns_json(id);
+  json_t *ns = ice_rest_ns_json(id);
   if (!o || !ns || json_object_set_new(o, "namespace", ns) || json_object_set_new(o, "name", json_string(id->name ? id->name : ""))) {
     json_decref(o);
     return NULL;
@@ -50,12 +50,12 @@ json_t *rest_ident_json(const ice_ident_t *id) {
   return o;
 }
 
-int rest_ident_from_json(const json_t *j, const char *what, ice_ident_t *out, prestige_error_t *err) {
+int ice_rest_ident_from_json(const json_t *j, const char *what, ice_ident_t *out, prestige_error_t *err) {
   memset(out, 0, sizeof *out);
   if (!json_is_object(j)) return prestige_error_set(err, PRESTIGE_EINVAL, "%s: table identifier must be an object", what);
   const char *name = json_string_value(json_object_get(j, "name"));
   if (!name || !*name) return prestige_error_set(err, PRESTIGE_EINVAL, "%s: table identifier has no \"name\" string", what);
-  PRESTIGE_TRY(rest_ns_from_json(json_object_get(j, "namespace"), what, out, err));
+  PRESTIGE_TRY(ice_rest_ns_from_json(json_object_get(j, "namespace"), what, out, err));
   if (!(out->name = strdup(name))) {
     ice_ident_release(out);
     return oom(err);
@@ -63,7 +63,7 @@ int rest_ident_from_json(const json_t *j, const char *what, ice_ident_t *out, pr
   return 0;
 }
 
-char *rest_pct_encode(const char *s) {
+char *ice_rest_pct_encode(const char *s) {
   buf_t b = BUF_INIT;
   static const char hex[] = "0123456789ABCDEF";
   int rc = 0;
@@ -84,12 +84,12 @@ char *rest_pct_encode(const char *s) {
   return (char *)buf_detach(&b, NULL);
 }
 
-char *rest_ns_path(const ice_ident_t *id) {
+char *ice_rest_ns_path(const ice_ident_t *id) {
   buf_t b = BUF_INIT;
   int rc = 0;
   for (size_t i = 0; i < id->n_levels && !rc; i++) {
     if (i) rc = buf_append(&b, "%1F", 3);
-    char *e = rest_pct_encode(id->levels[i]);
+    char *e = ice_rest_pct_encode(id->levels[i]);
     if (!e) rc = -1;
     else rc = buf_append(&b, e, strlen(e));
     free(e);
@@ -102,7 +102,7 @@ char *rest_ns_path(const ice_ident_t *id) {
   return (char *)buf_detach(&b, NULL);
 }
 
-int rest_ns_parse_segment(const char *seg, ice_ident_t *out, prestige_error_t *err) {
+int ice_rest_ns_parse_segment(const char *seg, ice_ident_t *out, prestige_error_t *err) {
   memset(out, 0, sizeof *out);
   if (!seg || !*seg) return prestige_error_set(err, PRESTIGE_EINVAL, "empty namespace in the path");
   size_t n = 1;
@@ -127,7 +127,7 @@ int rest_ns_parse_segment(const char *seg, ice_ident_t *out, prestige_error_t *e
   return 0;
 }
 
-json_t *rest_load_result_json(const ice_loaded_table_t *t, const ice_strmap_t *config) {
+json_t *ice_rest_load_result_json(const ice_loaded_table_t *t, const ice_strmap_t *config) {
   json_t *md = NULL;
   if (ice_metadata_to_json(t->metadata, &md, NULL)) return NULL;
   json_t *o = json_object();
@@ -154,7 +154,7 @@ json_t *rest_load_result_json(const ice_loaded_table_t *t, const ice_strmap_t *c
   return o;
 }
 
-int rest_load_result_from_json(const json_t *j, const char *what, ice_loaded_table_t *out, prestige_error_t *err) {
+int ice_rest_load_result_from_json(const json_t *j, const char *what, ice_loaded_table_t *out, prestige_error_t *err) {
   memset(out, 0, sizeof *out);
   if (!json_is_object(j)) return prestige_error_set(err, PRESTIGE_EHTTP, "%s: the response is not a JSON object", what);
   const json_t *md = json_object_get(j, "metadata");
@@ -176,7 +176,7 @@ int rest_load_result_from_json(const json_t *j, const char *what, ice_loaded_tab
   return rc;
 }
 
-json_t *rest_commit_json(const ice_table_commit_t *tc, bool with_identifier) {
+json_t *ice_rest_commit_json(const ice_table_commit_t *tc, bool with_identifier) {
   json_t *o = json_object(), *reqs = json_array(), *ups = json_array();
   int bad = !o || !reqs || !ups;
   for (size_t i = 0; !bad && i < tc->n_requirements; i++) {
@@ -188,7 +188,7 @@ json_t *rest_commit_json(const ice_table_commit_t *tc, bool with_identifier) {
     bad = !u || json_array_append_new(ups, u);
   }
   if (!bad && with_identifier) {
-    json_t *id = rest_ident_json(tc->ident);
+    json_t *id = ice_rest_ident_json(tc->ident);
     bad = !id || json_object_set_new(o, "identifier", id);
   }
   if (!bad) {
@@ -204,7 +204,7 @@ json_t *rest_commit_json(const ice_table_commit_t *tc, bool with_identifier) {
   return o;
 }
 
-void rest_commit_release(rest_commit_t *c) {
+void ice_rest_commit_release(ice_rest_commit_t *c) {
   if (!c) return;
   ice_ident_release(&c->ident);
   ice_requirements_free(c->reqs, c->n_reqs);
@@ -212,11 +212,11 @@ void rest_commit_release(rest_commit_t *c) {
   memset(c, 0, sizeof *c);
 }
 
-int rest_commit_from_json(const json_t *j, bool ident_required, rest_commit_t *out, prestige_error_t *err) {
+int ice_rest_commit_from_json(const json_t *j, bool ident_required, ice_rest_commit_t *out, prestige_error_t *err) {
   memset(out, 0, sizeof *out);
   if (!json_is_object(j)) return prestige_error_set(err, PRESTIGE_EINVAL, "commit request must be a JSON object");
   const json_t *id = json_object_get(j, "identifier");
-  if (id && !json_is_null(id)) PRESTIGE_TRY(rest_ident_from_json(id, "commit request identifier", &out->ident, err));
+  if (id && !json_is_null(id)) PRESTIGE_TRY(ice_rest_ident_from_json(id, "commit request identifier", &out->ident, err));
   else if (ident_required) return prestige_error_set(err, PRESTIGE_EINVAL, "table change has no \"identifier\"");
   const json_t *reqs = json_object_get(j, "requirements");
   const json_t *ups = json_object_get(j, "updates");
@@ -225,11 +225,11 @@ int rest_commit_from_json(const json_t *j, bool ident_required, rest_commit_t *o
   else if (!json_is_array(ups)) rc = prestige_error_set(err, PRESTIGE_EINVAL, "commit request: \"updates\" must be an array");
   if (!rc) rc = ice_requirements_from_json(reqs, &out->reqs, &out->n_reqs, err);
   if (!rc) rc = ice_updates_from_json(ups, &out->ups, &out->n_ups, err);
-  if (rc) rest_commit_release(out);
+  if (rc) ice_rest_commit_release(out);
   return rc;
 }
 
-void rest_error_fields(const json_t *j, const char **message, const char **type) {
+void ice_rest_error_fields(const json_t *j, const char **message, const char **type) {
   *message = *type = NULL;
   const json_t *e = json_object_get(j, "error");
   if (!json_is_object(e)) return;

@@ -122,7 +122,7 @@ static int body_json(http_req_t *rq, json_t **out, prestige_error_t *err) {
 }
 
 static int path_ns(http_req_t *rq, ice_ident_t *ns, prestige_error_t *err) {
-  return rest_ns_parse_segment(http_req_param(rq, "namespace"), ns, err);
+  return ice_rest_ns_parse_segment(http_req_param(rq, "namespace"), ns, err);
 }
 
 static int path_table(http_req_t *rq, ice_ident_t *id, prestige_error_t *err) {
@@ -323,7 +323,7 @@ static bool authorized(srv_t *s, http_req_t *rq) {
 static int h_ns_list(srv_t *s, http_req_t *rq, prestige_error_t *err) {
   ice_ident_t parent = {0};
   const char *p = http_req_query(rq, "parent");
-  if (p && *p) PRESTIGE_TRY(rest_ns_parse_segment(p, &parent, err));
+  if (p && *p) PRESTIGE_TRY(ice_rest_ns_parse_segment(p, &parent, err));
   ice_ident_t *ids = NULL;
   size_t n = 0, from, to;
   int rc = s->cat->ops->namespace_list(s->cat, p && *p ? &parent : NULL, &ids, &n, err);
@@ -332,7 +332,7 @@ static int h_ns_list(srv_t *s, http_req_t *rq, prestige_error_t *err) {
     json_t *o = json_object(), *arr = json_array();
     int bad = !o || !arr;
     for (size_t i = from; !bad && i < to; i++) {
-      json_t *ns = rest_ns_json(&ids[i]);
+      json_t *ns = ice_rest_ns_json(&ids[i]);
       bad = !ns || json_array_append_new(arr, ns);
     }
     if (!bad) {
@@ -356,12 +356,12 @@ static int h_ns_create(srv_t *s, http_req_t *rq, prestige_error_t *err) {
   PRESTIGE_TRY(body_json(rq, &b, err));
   ice_ident_t ns = {0};
   ice_strmap_t props = {0};
-  int rc = rest_ns_from_json(json_object_get(b, "namespace"), "create namespace request", &ns, err);
+  int rc = ice_rest_ns_from_json(json_object_get(b, "namespace"), "create namespace request", &ns, err);
   if (!rc) rc = props_from_json(json_object_get(b, "properties"), "properties", &props, err);
   if (!rc) rc = s->cat->ops->namespace_create(s->cat, &ns, &props, err);
   if (!rc) {
     json_t *o = json_object();
-    json_t *n = rest_ns_json(&ns), *pj = props_json(&props);
+    json_t *n = ice_rest_ns_json(&ns), *pj = props_json(&props);
     if (!o || !n || !pj || json_object_set_new(o, "namespace", n) | json_object_set_new(o, "properties", pj)) {
       json_decref(o);
       rc = oom(err);
@@ -379,7 +379,7 @@ static int h_ns_load(srv_t *s, http_req_t *rq, prestige_error_t *err) {
   ice_strmap_t props = {0};
   int rc = s->cat->ops->namespace_load(s->cat, &ns, &props, err);
   if (!rc) {
-    json_t *o = json_object(), *n = rest_ns_json(&ns), *pj = props_json(&props);
+    json_t *o = json_object(), *n = ice_rest_ns_json(&ns), *pj = props_json(&props);
     if (!o || !n || !pj || json_object_set_new(o, "namespace", n) | json_object_set_new(o, "properties", pj)) {
       json_decref(o);
       rc = oom(err);
@@ -463,7 +463,7 @@ static int h_ns_props(srv_t *s, http_req_t *rq, prestige_error_t *err) {
 /* ---- tables ------------------------------------------------------------------------------------------- */
 
 static int reply_table(srv_t *s, http_req_t *rq, const ice_loaded_table_t *t, prestige_error_t *err) {
-  json_t *o = rest_load_result_json(t, &s->table_config);
+  json_t *o = ice_rest_load_result_json(t, &s->table_config);
   if (!o) return oom(err);
   return reply_json(rq, 200, o, err);
 }
@@ -479,7 +479,7 @@ static int h_tables(srv_t *s, http_req_t *rq, prestige_error_t *err) {
     json_t *o = json_object(), *arr = json_array();
     int bad = !o || !arr;
     for (size_t i = from; !bad && i < to; i++) {
-      json_t *id = rest_ident_json(&ids[i]);
+      json_t *id = ice_rest_ident_json(&ids[i]);
       bad = !id || json_array_append_new(arr, id);
     }
     if (!bad) {
@@ -586,10 +586,10 @@ static int h_table_commit(srv_t *s, http_req_t *rq, prestige_error_t *err) {
   ice_ident_t id;
   PRESTIGE_TRY(path_table(rq, &id, err));
   json_t *b = NULL;
-  rest_commit_t c = {0};
+  ice_rest_commit_t c = {0};
   ice_loaded_table_t t = {0};
   int rc = body_json(rq, &b, err);
-  if (!rc) rc = rest_commit_from_json(b, false, &c, err);
+  if (!rc) rc = ice_rest_commit_from_json(b, false, &c, err);
   if (!rc && c.ident.name && !ice_ident_equal(&c.ident, &id))
     rc = prestige_error_set(err, PRESTIGE_EINVAL, "commit request: the identifier in the body is not the table in the path");
   if (!rc) {
@@ -597,7 +597,7 @@ static int h_table_commit(srv_t *s, http_req_t *rq, prestige_error_t *err) {
     rc = s->cat->ops->table_commit(s->cat, &tc, &t, err);
   }
   if (!rc) {
-    json_t *o = rest_load_result_json(&t, NULL);
+    json_t *o = ice_rest_load_result_json(&t, NULL);
     if (!o) rc = oom(err);
     else {
       json_object_del(o, "config");
@@ -605,7 +605,7 @@ static int h_table_commit(srv_t *s, http_req_t *rq, prestige_error_t *err) {
     }
   }
   ice_loaded_table_release(&t);
-  rest_commit_release(&c);
+  ice_rest_commit_release(&c);
   json_decref(b);
   ice_ident_release(&id);
   return rc;
@@ -644,8 +644,8 @@ static int h_rename(srv_t *s, http_req_t *rq, prestige_error_t *err) {
   json_t *b;
   PRESTIGE_TRY(body_json(rq, &b, err));
   ice_ident_t from = {0}, to = {0};
-  int rc = rest_ident_from_json(json_object_get(b, "source"), "rename request source", &from, err);
-  if (!rc) rc = rest_ident_from_json(json_object_get(b, "destination"), "rename request destination", &to, err);
+  int rc = ice_rest_ident_from_json(json_object_get(b, "source"), "rename request source", &from, err);
+  if (!rc) rc = ice_rest_ident_from_json(json_object_get(b, "destination"), "rename request destination", &to, err);
   if (!rc) rc = s->cat->ops->table_rename(s->cat, &from, &to, err);
   ice_ident_release(&from);
   ice_ident_release(&to);
@@ -661,12 +661,12 @@ static int h_transaction(srv_t *s, http_req_t *rq, prestige_error_t *err) {
   if (!json_is_array(arr) || !json_array_size(arr))
     rc = prestige_error_set(err, PRESTIGE_EINVAL, "transaction request: \"table-changes\" must be a non-empty array");
   size_t n = rc ? 0 : json_array_size(arr);
-  rest_commit_t *cs = calloc(n ? n : 1, sizeof *cs);
+  ice_rest_commit_t *cs = calloc(n ? n : 1, sizeof *cs);
   ice_table_commit_t *tcs = calloc(n ? n : 1, sizeof *tcs);
   if (!rc && (!cs || !tcs)) rc = oom(err);
   size_t done = 0;
   for (size_t i = 0; !rc && i < n; i++, done++) {
-    rc = rest_commit_from_json(json_array_get(arr, i), true, &cs[i], err);
+    rc = ice_rest_commit_from_json(json_array_get(arr, i), true, &cs[i], err);
     if (rc) {
       if (err) prestige_error_prefix(err, "table change %zu", i);
       break;
@@ -678,7 +678,7 @@ static int h_transaction(srv_t *s, http_req_t *rq, prestige_error_t *err) {
     tcs[i] = (ice_table_commit_t){&cs[i].ident, cs[i].reqs, cs[i].n_reqs, cs[i].ups, cs[i].n_ups};
   }
   if (!rc) rc = s->cat->ops->transaction_commit(s->cat, tcs, n, err);
-  for (size_t i = 0; i < n && cs; i++) rest_commit_release(&cs[i]);
+  for (size_t i = 0; i < n && cs; i++) ice_rest_commit_release(&cs[i]);
   (void)done;
   free(cs);
   free(tcs);

@@ -167,7 +167,30 @@ const created = await call('POST', `${NS}/tables`, `${pre}/namespaces/conf%1Finn
 await call('POST', `${NS}/tables`, `${pre}/namespaces/conf%1Finner/tables`, { body: { name: 'events', schema }, expect: 409 });
 await call('POST', `${NS}/tables`, `${pre}/namespaces/missing/tables`, { body: { name: 'x', schema }, expect: 404 });
 await call('POST', `${NS}/tables`, `${pre}/namespaces/conf/tables`, { body: { name: 'x' }, expect: 400 });
-await call('POST', `${NS}/tables`, `${pre}/namespaces/conf/tables`, { body: { name: 'staged', schema, 'stage-create': true }, expect: 200 });
+const staged = await call('POST', `${NS}/tables`, `${pre}/namespaces/conf/tables`, { body: { name: 'staged', schema, 'stage-create': true }, expect: 200 });
+await call('HEAD', T, `${pre}/namespaces/conf/tables/staged`, { expect: 404 });
+// a staged table is created by a commit asserting it does not exist yet, as Java's create transactions do
+const smd = staged.json?.metadata ?? {};
+const createUpdates = [
+  { action: 'assign-uuid', uuid: smd['table-uuid'] },
+  { action: 'upgrade-format-version', 'format-version': smd['format-version'] },
+  { action: 'add-schema', schema: smd.schemas?.[0] },
+  { action: 'set-current-schema', 'schema-id': -1 },
+  { action: 'add-spec', spec: smd['partition-specs']?.[0] },
+  { action: 'set-default-spec', 'spec-id': -1 },
+  { action: 'add-sort-order', 'sort-order': smd['sort-orders']?.[0] },
+  { action: 'set-default-sort-order', 'sort-order-id': -1 },
+  { action: 'set-location', location: smd.location },
+  { action: 'set-properties', updates: { ...(smd.properties ?? {}), staged: 'yes' } },
+];
+const committed = await call('POST', T, `${pre}/namespaces/conf/tables/staged`, {
+  body: { requirements: [{ type: 'assert-create' }], updates: createUpdates }, expect: 200 });
+if (committed.json?.metadata?.['table-uuid'] !== smd['table-uuid']) failures.push('staged create: the uuid changed');
+await call('POST', T, `${pre}/namespaces/conf/tables/staged`, {
+  body: { requirements: [{ type: 'assert-create' }], updates: createUpdates }, expect: 409 });
+const st = await call('GET', T, `${pre}/namespaces/conf/tables/staged`, { expect: 200 });
+if (st.json?.metadata?.properties?.staged !== 'yes') failures.push('staged create: not loaded back');
+await call('DELETE', T, `${pre}/namespaces/conf/tables/staged`, { query: 'purgeRequested=true', expect: 204 });
 await call('GET', `${NS}/tables`, `${pre}/namespaces/conf%1Finner/tables`, { expect: 200 });
 await call('GET', `${NS}/tables`, `${pre}/namespaces/conf%1Finner/tables`, { query: 'pageSize=1', expect: 200 });
 await call('GET', `${NS}/tables`, `${pre}/namespaces/missing/tables`, { expect: 404 });
