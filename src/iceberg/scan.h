@@ -102,4 +102,13 @@ void ice_scan_plan_free(ice_scan_plan_t *p);
 int ice_scan_stream(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_t *o, struct ArrowArrayStream *out,
                     prestige_error_t *err);
 
+/* Reads one planned task outside a stream, for rewrites (deletes, compaction): the plan's output
+ * columns (plan it without a column list for every column), the task's deletes applied, the
+ * filter NOT applied; fn gets each non-empty batch (moved: fn releases it) with the positions of
+ * its rows in the data file (valid during the call). A non-zero return from fn stops the read
+ * and is returned. The plan stays the caller's. */
+typedef int (*ice_task_batch_fn)(void *user, struct ArrowArray *batch, const int64_t *positions, prestige_error_t *err);
+int ice_scan_read_task(ice_io_t *io, ice_scan_plan_t *plan, size_t task, int64_t batch_rows, ice_task_batch_fn fn, void *user,
+                       prestige_error_t *err);
+
 #endif

@@ -50,6 +50,11 @@ typedef struct scan_stream {
   size_t next, cur, window;
   bool cancel;
   char last_error[PRESTIGE_ERROR_MESSAGE_SIZE];
+  /* ice_scan_read_task: every row read exactly (no filter), batches to fn with their positions */
+  ice_task_batch_fn fn;
+  void *user;
+  int64_t *positions;
+  size_t cap_positions;
 } scan_stream_t;
 
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "scan: out of memory"); }
@@ -470,7 +475,7 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
   renamed_t *ren = NULL;
   bool pushed = false;
   /* positions must be exact: no row pruning then */
-  if (!rc) rc = open_by_id(s, t, !positions, &r, &ren, &pushed, err);
+  if (!rc) rc = open_by_id(s, t, !positions && !s->fn, &r, &ren, &pushed, err);
   struct ArrowSchema fs;
   memset(&fs, 0, sizeof fs);
   ice_conform_t *c = NULL;
@@ -501,6 +506,20 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
     if (!b.release) break;
     if ((rc = ice_conform_apply(c, &b, &rb, err))) break;
     int64_t n = rb.length;
+    if (s->fn && (size_t)n > s->cap_positions) {
+      int64_t *g = realloc(s->positions, (size_t)n * sizeof(int64_t));
+      if (!g) {
+        rb.release(&rb);
+        rc = oom(err);
+        break;
+      }
+      s->positions = g;
+      s->cap_positions = (size_t)n;
+    }
+    if (s->fn && !d.n_pos && !d.n_eq) {
+      for (int64_t i = 0; i < n; i++) s->positions[i] = position + i;
+      position += n;
+    }
     /* deleted rows out */
     if (d.n_pos || d.n_eq) {
       uint8_t *g = realloc(sel, (size_t)(n + 7) / 8 + 1);
@@ -520,7 +539,11 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
           rc = row_key(&d.eq[k], &rb, i, &key, &tmp);
           del = !rc && eq_has(&d.eq[k], &key);
         }
-        if (!del) sel[i >> 3] |= (uint8_t)(1u << (i & 7)), kept++;
+        if (!del) {
+          sel[i >> 3] |= (uint8_t)(1u << (i & 7));
+          if (s->fn) s->positions[kept] = p;
+          kept++;
+        }
       }
       position += n;
       if (rc) {
@@ -537,7 +560,7 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
       }
     }
     /* the filter, when the reader could not apply it */
-    if (s->post && !pushed) {
+    if (s->post && !pushed && !s->fn) {
       struct ArrowArray f;
       if ((rc = prestige_bound_predicate_filter(s->post, &rb, &f, err))) {
         rb.release(&rb);
@@ -547,6 +570,12 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
     }
     if (rb.length == 0) {
       rb.release(&rb);
+      continue;
+    }
+    if (s->fn) {
+      struct ArrowArray ob;
+      if ((rc = to_output(s, &rb, &ob, err))) break;
+      if ((rc = s->fn(s->user, &ob, s->positions, err))) break;
       continue;
     }
     item_t *it = calloc(1, sizeof *it);
@@ -659,6 +688,7 @@ static void stream_free(scan_stream_t *s) {
     if (s->q[i]) queue_free(s->q[i]);
   }
   free(s->q);
+  free(s->positions);
   prestige_schema_release(&s->read);
   free(s->read_out);
   free((void *)s->read_names);
@@ -762,4 +792,29 @@ int ice_scan_stream(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_
   out->release = s_release;
   out->private_data = s;
   return 0;
+}
+
+int ice_scan_read_task(ice_io_t *io, ice_scan_plan_t *plan, size_t task, int64_t batch_rows, ice_task_batch_fn fn, void *user,
+                       prestige_error_t *err) {
+  if (task >= plan->n_tasks) return prestige_error_set(err, PRESTIGE_EINVAL, "scan of %s: no task %zu", plan->table, task);
+  scan_stream_t *s = calloc(1, sizeof *s);
+  if (!s) return oom(err);
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  s->io = io;
+  s->plan = plan;
+  s->batch_rows = batch_rows > 0 ? batch_rows : 8192;
+  s->fn = fn;
+  s->user = user;
+  int rc = build_read_schema(s, err);
+  if (!rc) {
+    rc = read_task(s, task, err);
+    if (rc) {
+      const char *path = plan->tasks[task].file.file_path;
+      if (err && !strstr(err->message, path)) prestige_error_prefix(err, "data file %s", path);
+    }
+  }
+  s->plan = NULL; /* the caller's */
+  stream_free(s);
+  return rc;
 }
