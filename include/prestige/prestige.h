@@ -25,5 +25,6 @@
 #include "prestige/source.h"
 #include "prestige/poller.h"
 #include "prestige/iceberg_catalog.h"
+#include "prestige/iceberg_maintenance.h"
 
 #endif /* PRESTIGE_PRESTIGE_H */
