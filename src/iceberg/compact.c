@@ -1,13 +1,16 @@
 /* Compaction: bin-pack small files per partition, rewrite with deletes applied (deduplicated and
  * sorted), one replace snapshot (see rowdelta.h). */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "iceberg/append_internal.h"
+#include "iceberg/arrow_take.h"
 #include "iceberg/arrow_value.h"
+#include "iceberg/transform.h"
 #include "iceberg/rewrite.h"
 #include "iceberg/rowdelta.h"
 #include "iceberg/scan.h"
@@ -143,11 +146,224 @@ static int dedup(const held_t *h, const ice_col_path_t *keys, size_t n_keys, uin
   return rc;
 }
 
+/* ---- sorting the group (fast path) ------------------------------------------------------------------- */
+/* A one-field sort order whose key is an integer (int, long, date, time, timestamps, or a transform
+ * giving one) is sorted here on 64-bit keys, far cheaper than the append's general comparator; the
+ * rows then reach the append in order (its own sort is skipped). Other orders: the append sorts. */
+typedef struct sort_entry {
+  int64_t key;
+  uint32_t chunk;
+  uint32_t row;
+} sort_entry_t;
+
+/* LSD radix sort on the keys (as unsigned: sign bit flipped), 11 bits a pass, passes whose digit is
+ * the same for every key skipped; stable, so ties keep the input order (older data first). */
+static int radix_sort(sort_entry_t *e, size_t n, prestige_error_t *err) {
+  if (n < 2) return 0;
+  sort_entry_t *tmp = malloc(n * sizeof(*tmp));
+  size_t *count = malloc(2048 * sizeof(size_t));
+  if (!tmp || !count) {
+    free(tmp), free(count);
+    return oom(err);
+  }
+  sort_entry_t *src = e, *dst = tmp;
+  for (int pass = 0; pass < 6; pass++) {
+    int shift = pass * 11;
+    memset(count, 0, 2048 * sizeof(size_t));
+    for (size_t i = 0; i < n; i++) count[(((uint64_t)src[i].key ^ (1ULL << 63)) >> shift) & 0x7ff]++;
+    bool one = false;
+    for (size_t d = 0; d < 2048 && !one; d++) one = count[d] == n;
+    if (one) continue;
+    size_t sum = 0;
+    for (size_t d = 0; d < 2048; d++) {
+      size_t c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (size_t i = 0; i < n; i++) dst[count[(((uint64_t)src[i].key ^ (1ULL << 63)) >> shift) & 0x7ff]++] = src[i];
+    sort_entry_t *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != e) memcpy(e, src, n * sizeof(*e));
+  free(tmp);
+  free(count);
+  return 0;
+}
+
+static bool int_like(ice_type_id_t id) {
+  return id == ICE_INT || id == ICE_LONG || id == ICE_DATE || id == ICE_TIME || id == ICE_TIMESTAMP || id == ICE_TIMESTAMPTZ ||
+         id == ICE_TIMESTAMP_NS || id == ICE_TIMESTAMPTZ_NS;
+}
+
+typedef struct fast_sort {
+  const ice_sort_field_t *f;
+  ice_col_path_t col;
+  ice_type_t result;
+} fast_sort_t;
+
+static bool fast_sort_plan(const ice_sort_order_t *order, const ice_schema_t *schema, fast_sort_t *fs) {
+  if (!order || order->n_fields != 1 || order->fields[0].source_ids) return false;
+  fs->f = &order->fields[0];
+  if (ice_col_path_find(schema, fs->f->source_id, &fs->col, NULL) || fs->col.depth != 1) return false;
+  if (ice_transform_result_type(&fs->f->transform, fs->col.type, &fs->result, NULL)) return false;
+  return int_like(fs->col.type->id) && int_like(fs->result.id);
+}
+
+static int64_t as_i64(ice_type_id_t id, const ice_value_t *v) { return id == ICE_INT || id == ICE_DATE ? v->v.i32 : v->v.i64; }
+
+/* Writes the held rows (those selected, when sel) to the append in sort order. */
+static int write_sorted(ice_append_t *ap, const struct ArrowSchema *schema, held_t *h, uint8_t **sel, const fast_sort_t *fs,
+                        prestige_error_t *err) {
+  size_t total = 0;
+  for (size_t b = 0; b < h->n; b++) total += (size_t)h->b[b].length;
+  sort_entry_t *e = malloc((total ? total : 1) * sizeof(*e));
+  ice_row_ref_t *nulls = malloc((total ? total : 1) * sizeof(*nulls));
+  if (!e || !nulls) {
+    free(e), free(nulls);
+    return oom(err);
+  }
+  size_t n = 0, n_null = 0;
+  bool desc = fs->f->direction == ICE_SORT_DESC;
+  bool identity = fs->f->transform.kind == ICE_T_IDENTITY;
+  bool narrow = fs->col.type->id == ICE_INT || fs->col.type->id == ICE_DATE;
+  int rc = 0;
+  for (size_t b = 0; b < h->n && !rc; b++) {
+    const struct ArrowArray *c = &h->b[b];
+    for (int64_t r = 0; r < c->length && !rc; r++) {
+      if (sel && !(sel[b][r >> 3] & (1u << (r & 7)))) continue;
+      ice_value_t v, t;
+      if (identity) { /* the column's buffer, read directly */
+        const struct ArrowArray *col = c->children[fs->col.idx[0]];
+        int64_t at = col->offset + c->offset + r;
+        const uint8_t *valid = col->null_count ? col->buffers[0] : NULL;
+        if (valid && !(valid[at >> 3] & (1u << (at & 7)))) {
+          nulls[n_null++] = (ice_row_ref_t){(uint32_t)b, r};
+          continue;
+        }
+        int64_t k = narrow ? ((const int32_t *)col->buffers[1])[at] : ((const int64_t *)col->buffers[1])[at];
+        e[n++] = (sort_entry_t){desc ? (k == INT64_MIN ? INT64_MAX : -k) : k, (uint32_t)b, (uint32_t)r};
+        continue;
+      }
+      ice_col_value(&fs->col, c, r, &v);
+      if (!v.is_null && !identity) {
+        rc = ice_transform_apply(&fs->f->transform, fs->col.type, &v, &t, err);
+        v = t;
+      }
+      if (v.is_null) {
+        nulls[n_null++] = (ice_row_ref_t){(uint32_t)b, r};
+        continue;
+      }
+      int64_t k = as_i64(identity ? fs->col.type->id : fs->result.id, &v);
+      e[n++] = (sort_entry_t){desc ? (k == INT64_MIN ? INT64_MAX : -k) : k, (uint32_t)b, (uint32_t)r};
+    }
+  }
+  if (!rc) rc = radix_sort(e, n, err);
+  /* out in slices: nulls first or last as the order says */
+  const struct ArrowArray **chunks = malloc((h->n ? h->n : 1) * sizeof(*chunks));
+  enum { SLICE = 65536 };
+  ice_row_ref_t *refs = malloc(SLICE * sizeof(*refs));
+  if (!rc && (!chunks || !refs)) rc = oom(err);
+  for (size_t b = 0; !rc && b < h->n; b++) chunks[b] = &h->b[b];
+  bool nulls_first = fs->f->null_order != ICE_NULLS_LAST;
+  size_t order_n = n + n_null;
+  for (size_t at = 0; at < order_n && !rc;) {
+    size_t m = 0;
+    for (; m < SLICE && at < order_n; m++, at++) {
+      size_t i = at;
+      if (nulls_first) refs[m] = i < n_null ? nulls[i] : (ice_row_ref_t){e[i - n_null].chunk, e[i - n_null].row};
+      else refs[m] = i < n ? (ice_row_ref_t){e[i].chunk, e[i].row} : nulls[i - n];
+    }
+    struct ArrowArray out;
+    rc = ice_arrow_take(schema, chunks, h->n, refs, (int64_t)m, &out, err);
+    if (!rc) rc = ice_append_write(ap, schema, &out, err);
+  }
+  free(chunks), free(refs), free(e), free(nulls);
+  return rc;
+}
+
+/* ---- reading a group's files on a few threads ---------------------------------------------------------- */
+#define COMPACT_READ_THREADS 4
+
+typedef struct par_read {
+  ice_io_t *io;
+  ice_scan_plan_t *plan;
+  const size_t *tasks;
+  size_t n;
+  held_t *per_task;
+  pthread_mutex_t mu;
+  size_t next;
+  int rc;
+  prestige_error_t err;
+} par_read_t;
+
+static void *par_worker(void *arg) {
+  par_read_t *p = arg;
+  for (;;) {
+    pthread_mutex_lock(&p->mu);
+    size_t i = p->rc ? p->n : p->next++;
+    pthread_mutex_unlock(&p->mu);
+    if (i >= p->n) return NULL;
+    held_t *h = &p->per_task[i];
+    h->cur_seq = p->plan->tasks[p->tasks[i]].data_sequence_number;
+    prestige_error_t e;
+    prestige_error_init(&e);
+    int rc = ice_scan_read_task(p->io, p->plan, p->tasks[i], 0, hold_batch, h, &e);
+    if (rc) {
+      pthread_mutex_lock(&p->mu);
+      if (!p->rc) p->rc = rc, p->err = e;
+      pthread_mutex_unlock(&p->mu);
+    }
+  }
+}
+
+static int read_parallel(ice_io_t *io, ice_scan_plan_t *plan, const size_t *tasks, size_t n, held_t *out, prestige_error_t *err) {
+  par_read_t p;
+  memset(&p, 0, sizeof p);
+  p.io = io, p.plan = plan, p.tasks = tasks, p.n = n;
+  p.per_task = calloc(n ? n : 1, sizeof(held_t));
+  if (!p.per_task) return oom(err);
+  pthread_mutex_init(&p.mu, NULL);
+  pthread_t th[COMPACT_READ_THREADS];
+  int nth = 0;
+  for (int i = 0; i < COMPACT_READ_THREADS && (size_t)i < n; i++)
+    if (pthread_create(&th[nth], NULL, par_worker, &p) == 0) nth++;
+  if (nth == 0 && n) par_worker(&p);
+  for (int i = 0; i < nth; i++) pthread_join(th[i], NULL);
+  pthread_mutex_destroy(&p.mu);
+  int rc = p.rc;
+  if (rc && err) *err = p.err;
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) total += p.per_task[i].n;
+  out->b = malloc((total ? total : 1) * sizeof(*out->b));
+  out->seq = malloc((total ? total : 1) * sizeof(*out->seq));
+  if (!rc && (!out->b || !out->seq)) rc = oom(err);
+  out->n = 0;
+  out->cap = total;
+  for (size_t i = 0; i < n; i++) {
+    held_t *h = &p.per_task[i];
+    for (size_t b = 0; b < h->n; b++) {
+      if (!rc) {
+        out->b[out->n] = h->b[b];
+        out->seq[out->n++] = h->seq[b];
+      } else {
+        h->b[b].release(&h->b[b]);
+      }
+    }
+    free(h->b), free(h->seq);
+  }
+  free(p.per_task);
+  return rc;
+}
+
 static int rewrite_group(ice_io_t *io, ice_scan_plan_t *plan, group_t *g, const ice_table_metadata_t *md, bool dedup_rows,
                          prestige_error_t *err) {
   held_t h;
   memset(&h, 0, sizeof h);
   int rc = 0;
+  fast_sort_t fs;
+  bool fast = fast_sort_plan(ice_metadata_default_sort_order(md), plan->schema, &fs);
+  if (fast) g->append->sorted = false; /* rows arrive sorted */
   /* oldest data first, so a later (higher sequence number) row wins ties in order */
   for (size_t i = 1; i < g->n; i++)
     for (size_t k = i; k > 0 && plan->tasks[g->tasks[k]].data_sequence_number < plan->tasks[g->tasks[k - 1]].data_sequence_number; k--) {
@@ -155,21 +371,25 @@ static int rewrite_group(ice_io_t *io, ice_scan_plan_t *plan, group_t *g, const 
       g->tasks[k] = g->tasks[k - 1];
       g->tasks[k - 1] = t;
     }
-  for (size_t i = 0; i < g->n && !rc; i++) {
+  if (dedup_rows || fast) {
+    /* everything is held anyway: read the files on a few threads, then line the batches up in task order */
+    for (size_t i = 0; i < g->n; i++) g->bytes_read += plan->tasks[g->tasks[i]].file.file_size_in_bytes;
+    rc = read_parallel(io, plan, g->tasks, g->n, &h, err);
+    for (size_t b = 0; b < h.n; b++) g->rows_read += h.b[b].length;
+  }
+  for (size_t i = 0; i < g->n && !rc && !(dedup_rows || fast); i++) {
     const ice_scan_task_t *t = &plan->tasks[g->tasks[i]];
     h.cur_seq = t->data_sequence_number;
     g->bytes_read += t->file.file_size_in_bytes;
     size_t before = h.n;
     rc = ice_scan_read_task(io, plan, g->tasks[i], 0, hold_batch, &h, err);
     for (size_t b = before; b < h.n; b++) g->rows_read += h.b[b].length;
-    /* without dedup the rows go out as they come */
-    if (!rc && !dedup_rows) {
-      for (size_t b = before; b < h.n && !rc; b++) {
-        rc = ice_append_write(g->append, &plan->out, &h.b[b], err);
-        h.b[b].release = NULL;
-      }
-      h.n = before;
+    /* the rows go out as they come */
+    for (size_t b = before; b < h.n && !rc; b++) {
+      rc = ice_append_write(g->append, &plan->out, &h.b[b], err);
+      h.b[b].release = NULL;
     }
+    h.n = before;
   }
   const ice_schema_t *schema = plan->schema;
   if (!rc && dedup_rows) {
@@ -184,7 +404,8 @@ static int rewrite_group(ice_io_t *io, ice_scan_plan_t *plan, group_t *g, const 
       for (size_t b = 0; !rc && b < h.n; b++)
         if (!(sel[b] = calloc((size_t)(h.b[b].length + 7) / 8 + 1, 1))) rc = oom(err);
       if (!rc) rc = dedup(&h, keys, schema->n_identifier_ids, sel, kept, &g->dups, err);
-      for (size_t b = 0; !rc && b < h.n; b++) {
+      if (!rc && fast) rc = write_sorted(g->append, &plan->out, &h, sel, &fs, err);
+      for (size_t b = 0; !rc && !fast && b < h.n; b++) {
         if (kept[b] == h.b[b].length) {
           rc = ice_append_write(g->append, &plan->out, &h.b[b], err);
         } else if (kept[b]) {
@@ -201,6 +422,7 @@ static int rewrite_group(ice_io_t *io, ice_scan_plan_t *plan, group_t *g, const 
       free(sel), free(kept), free(keys);
     }
   }
+  if (!rc && fast && !dedup_rows) rc = write_sorted(g->append, &plan->out, &h, NULL, &fs, err);
   for (size_t b = 0; b < h.n; b++)
     if (h.b[b].release) h.b[b].release(&h.b[b]);
   free(h.b), free(h.seq);
