@@ -24,7 +24,7 @@
  * file's own column names, or is applied after conversion when the file lacks one of its
  * columns. files_in_flight files are read at once by worker threads; batches come out in plan
  * order. Delete files (position and equality deletes) are applied with the spec's
- * sequence-number and partition rules; deletion vectors (Puffin) are EUNSUPPORTED naming the file.
+ * sequence-number and partition rules, and so are V3 deletion vectors (puffin.h).
  */
 #ifndef PRESTIGE_ICEBERG_SCAN_H
 #define PRESTIGE_ICEBERG_SCAN_H

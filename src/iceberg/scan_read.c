@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arrow/predicate_internal.h"
 #include "core/log.h"
 #include "core/queue.h"
 #include "iceberg/arrow_conform.h"
 #include "iceberg/arrow_value.h"
+#include "iceberg/puffin.h"
 #include "iceberg/scan.h"
 #include "prestige/parquet_reader.h"
 
@@ -364,6 +366,26 @@ static int load_position_deletes(scan_stream_t *s, const ice_data_file_t *data, 
   return rc;
 }
 
+/* A deletion vector (V3): its positions join the file's. */
+static int load_dv(scan_stream_t *s, const ice_data_file_t *df, task_deletes_t *d, prestige_error_t *err) {
+  int64_t *pos = NULL;
+  size_t n = 0;
+  PRESTIGE_TRY(ice_dv_read(s->io, df, &pos, &n, err));
+  if (d->n_pos + n > d->cap_pos) {
+    size_t nc = d->n_pos + n;
+    int64_t *g = realloc(d->pos, nc * sizeof(*g));
+    if (!g) {
+      free(pos);
+      return oom(err);
+    }
+    d->pos = g, d->cap_pos = nc;
+  }
+  memcpy(d->pos + d->n_pos, pos, n * sizeof(int64_t));
+  d->n_pos += n;
+  free(pos);
+  return 0;
+}
+
 static int load_equality_deletes(scan_stream_t *s, const ice_data_file_t *df, eq_set_t *set, prestige_error_t *err) {
   memset(set, 0, sizeof(*set));
   set->ids = malloc(df->n_equality_ids * sizeof(int32_t));
@@ -457,7 +479,10 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
   bool positions = false;
   for (uint32_t k = 0; k < t->n_deletes && !rc; k++) {
     const ice_data_file_t *df = &s->plan->deletes[t->deletes[k]].file;
-    if (df->content == ICE_CONTENT_POSITION_DELETES) {
+    if (df->content == ICE_CONTENT_POSITION_DELETES && !strcasecmp(df->file_format, "puffin")) {
+      positions = true;
+      rc = load_dv(s, df, &d, err);
+    } else if (df->content == ICE_CONTENT_POSITION_DELETES) {
       positions = true;
       rc = load_position_deletes(s, &t->file, df, &d, err);
     } else {
