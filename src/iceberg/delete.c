@@ -3,12 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/arena.h"
 #include "core/log.h"
 #include "iceberg/arrow_map.h"
 #include "iceberg/datafile.h"
 #include "iceberg/delete_write.h"
+#include "iceberg/puffin.h"
 #include "iceberg/rewrite.h"
 #include "iceberg/rowdelta.h"
 #include "iceberg/scan.h"
@@ -193,6 +195,66 @@ static int cmp_i64(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* ---- deletion vectors (V3) ---------------------------------------------------------------------------- */
+typedef struct dv_out {
+  const ice_data_file_t *data; /* the data file (for carried-over DVs: the old DV entry, for its partition) */
+  int64_t *pos;
+  size_t n;
+} dv_out_t;
+
+/* Carries over the DVs of replaced Puffin files that this delete does not rewrite, then writes one
+ * Puffin file with all of them and describes each blob as a delete file. */
+static int write_dvs(ice_io_t *io, const ice_table_metadata_t *md, const ice_scan_plan_t *plan, const char *uuid, int seq, dv_out_t *dvs,
+                     size_t *n_dvs, const ice_pathset_t *old_puffins, arena_t *arena, ice_data_file_t *dfiles, size_t *n_dfiles,
+                     char **written, size_t *n_written, prestige_error_t *err) {
+  int rc = 0;
+  size_t n_new = *n_dvs;
+  const char **refs = calloc(plan->n_deletes + n_new + 1, sizeof(char *));
+  if (!refs) return oom(err);
+  for (size_t i = 0; i < n_new; i++) refs[i] = dvs[i].data->file_path;
+  for (size_t d = 0; d < plan->n_deletes && !rc; d++) {
+    const ice_data_file_t *df = &plan->deletes[d].file;
+    if (strcasecmp(df->file_format, "puffin") || !ice_pathset_get(old_puffins, df->file_path, NULL) || !df->referenced_data_file) continue;
+    bool ours = false;
+    for (size_t i = 0; i < n_new && !ours; i++) ours = !strcmp(dvs[i].data->file_path, df->referenced_data_file);
+    if (ours) continue;
+    int64_t *pos = NULL;
+    size_t n = 0;
+    if ((rc = ice_dv_read(io, df, &pos, &n, err))) break;
+    dvs[*n_dvs] = (dv_out_t){df, pos, n};
+    refs[*n_dvs] = df->referenced_data_file;
+    (*n_dvs)++;
+  }
+  ice_dv_blob_t *blobs = rc ? NULL : calloc(*n_dvs + 1, sizeof(*blobs));
+  if (!rc && !blobs) rc = oom(err);
+  for (size_t i = 0; !rc && i < *n_dvs; i++) blobs[i] = (ice_dv_blob_t){refs[i], dvs[i].pos, dvs[i].n, 0, 0};
+  char *loc = NULL;
+  int64_t size = 0;
+  if (!rc) rc = ice_delete_location(md, NULL, uuid, seq, "puffin", &loc, err);
+  if (!rc) written[(*n_written)++] = loc;
+  if (!rc) rc = ice_puffin_write_dvs(io, loc, blobs, *n_dvs, &size, err);
+  for (size_t i = 0; !rc && i < *n_dvs; i++) {
+    ice_data_file_t *df = &dfiles[(*n_dfiles)++];
+    memset(df, 0, sizeof(*df));
+    df->content = ICE_CONTENT_POSITION_DELETES;
+    df->file_path = arena_strndup(arena, loc, strlen(loc));
+    df->file_format = "puffin";
+    df->spec_id = dvs[i].data->spec_id;
+    df->partition = dvs[i].data->partition;
+    df->n_partition = dvs[i].data->n_partition;
+    df->record_count = (int64_t)dvs[i].n;
+    df->file_size_in_bytes = size;
+    df->referenced_data_file = refs[i];
+    df->has_content_offset = df->has_content_size = true;
+    df->content_offset = blobs[i].offset;
+    df->content_size_in_bytes = blobs[i].length;
+    if (!df->file_path) rc = oom(err);
+  }
+  free(blobs);
+  free(refs);
+  return rc;
+}
+
 /* ---- the operation ------------------------------------------------------------------------------- */
 typedef struct eq_part {
   char *key;
@@ -233,12 +295,18 @@ int ice_delete_where(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t 
   } else {
     rc = ice_position_delete_schema(&dschema, &darrow, err);
   }
-  const char **removed = calloc(plan->n_tasks + 1, sizeof(char *));
+  const char **removed = calloc(plan->n_tasks + plan->n_deletes + 1, sizeof(char *));
   const char **referenced = calloc(plan->n_tasks + 1, sizeof(char *));
-  ice_data_file_t *dfiles = calloc(plan->n_tasks + 1, sizeof(ice_data_file_t));
+  ice_data_file_t *dfiles = calloc(plan->n_tasks + plan->n_deletes + 1, sizeof(ice_data_file_t));
   char **written = calloc(plan->n_tasks + 1, sizeof(char *));
   eq_part_t *parts = calloc(plan->n_tasks + 1, sizeof(eq_part_t));
   size_t n_removed = 0, n_ref = 0, n_dfiles = 0, n_written = 0, n_parts = 0;
+  bool use_dv = md->format_version >= 3;
+  dv_out_t *dvs = calloc(plan->n_tasks + plan->n_deletes + 1, sizeof(dv_out_t));
+  size_t n_dvs = 0;
+  ice_pathset_t old_puffins = {0};
+  const char **removed_puffins = NULL;
+  if (!dvs) rc = oom(err);
   if (!rc && (!removed || !referenced || !dfiles || !written || !parts)) rc = oom(err);
   char uuid[37];
   if (!rc) rc = ice_uuid_v4(uuid, err);
@@ -266,7 +334,36 @@ int ice_delete_where(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t 
       for (size_t i = 0; i < c.n_keys; i++) c.keys[i].release(&c.keys[i]);
       continue;
     }
-    if (o->mode == ICE_DELETE_POSITION) {
+    if (o->mode == ICE_DELETE_POSITION && use_dv) {
+      /* V3: the file's deletion vector, merged with the one it has */
+      qsort(c.pos, c.n_pos, sizeof(int64_t), cmp_i64);
+      const ice_scan_task_t *task = &plan->tasks[t];
+      int64_t *merged = NULL;
+      size_t n_merged = 0;
+      for (uint32_t k = 0; k < task->n_deletes && !rc; k++) {
+        const ice_data_file_t *df = &plan->deletes[task->deletes[k]].file;
+        if (df->content != ICE_CONTENT_POSITION_DELETES || strcasecmp(df->file_format, "puffin")) continue;
+        rc = ice_dv_read(io, df, &merged, &n_merged, err);
+        if (!rc && ice_pathset_add(&old_puffins, df->file_path, 1)) rc = oom(err);
+        break; /* at most one DV per data file */
+      }
+      if (rc) {
+        free(merged);
+        break;
+      }
+      int64_t *all = realloc(merged, (n_merged + c.n_pos + 1) * sizeof(int64_t));
+      if (!all) {
+        free(merged);
+        rc = oom(err);
+        break;
+      }
+      memcpy(all + n_merged, c.pos, c.n_pos * sizeof(int64_t));
+      size_t n_all = n_merged + c.n_pos;
+      qsort(all, n_all, sizeof(int64_t), cmp_i64);
+      dvs[n_dvs] = (dv_out_t){f, all, n_all};
+      n_dvs++;
+      referenced[n_ref++] = f->file_path;
+    } else if (o->mode == ICE_DELETE_POSITION) {
       qsort(c.pos, c.n_pos, sizeof(int64_t), cmp_i64);
       prestige_array_builder_t *b = NULL;
       struct ArrowArray batch;
@@ -318,6 +415,12 @@ int ice_delete_where(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t 
       c.n_keys = 0;
     }
   }
+  /* V3: one Puffin file with every new DV, plus the DVs that shared a replaced Puffin file */
+  if (!rc && n_dvs) rc = write_dvs(io, md, plan, uuid, (int)n_written + 1, dvs, &n_dvs, &old_puffins, &arena, dfiles, &n_dfiles,
+                                   written, &n_written, err);
+  for (size_t i = 0; !rc && i < old_puffins.cap; i++)
+    if (old_puffins.slots[i]) removed[n_removed++] = old_puffins.slots[i];
+  (void)removed_puffins;
   /* equality: one file per partition */
   for (size_t i = 0; i < n_parts && !rc; i++) {
     char *loc = NULL;
@@ -367,6 +470,9 @@ int ice_delete_where(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t 
     free(parts[i].key);
   }
   free(parts);
+  for (size_t i = 0; dvs && i < n_dvs; i++) free(dvs[i].pos);
+  free(dvs);
+  ice_pathset_release(&old_puffins);
   free(written);
   free(removed);
   free(referenced);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/log.h"
 #include "iceberg/rewrite.h"
@@ -293,7 +294,7 @@ static int validate_group(rw_t *w, const ice_table_metadata_t *md, const attempt
 
 /* The live delete files that would apply to no live data file once the removals land. */
 static int mark_dangling(rw_t *w, const ice_table_metadata_t *md, attempt_ctx_t *a, int64_t *n_dangling, prestige_error_t *err) {
-  ice_pathset_t live_data = {0}, part_min = {0};
+  ice_pathset_t live_data = {0}, part_min = {0}, candidates = {0}, puffin_keep = {0};
   int64_t global_min = INT64_MAX;
   buf_t key = BUF_INIT;
   int rc = 0;
@@ -335,12 +336,18 @@ static int mark_dangling(rw_t *w, const ice_table_metadata_t *md, attempt_ctx_t 
         }
         dangling = !(seq < d->sequence_number);
       }
-      if (dangling) {
-        if (ice_pathset_add(&a->removed, df->file_path, 1)) rc = oom(err);
-        else (*n_dangling)++;
-      }
+      /* a Puffin file holds several DVs and goes only when every one of them dangles */
+      if (!dangling && !strcasecmp(df->file_format, "puffin") && ice_pathset_add(&puffin_keep, df->file_path, 1)) rc = oom(err);
+      if (dangling && ice_pathset_add(&candidates, df->file_path, 1)) rc = oom(err);
     }
   }
+  for (size_t i = 0; !rc && i < candidates.cap; i++) {
+    if (!candidates.slots[i] || ice_pathset_get(&puffin_keep, candidates.slots[i], NULL)) continue;
+    if (ice_pathset_add(&a->removed, candidates.slots[i], 1)) rc = oom(err);
+    else (*n_dangling)++;
+  }
+  ice_pathset_release(&candidates);
+  ice_pathset_release(&puffin_keep);
   buf_release(&key);
   ice_pathset_release(&live_data);
   ice_pathset_release(&part_min);

@@ -293,4 +293,43 @@ TEST(options_and_nothing_to_do) {
   tt_close(&x);
 }
 
-TEST_MAIN(RUN(dedup_sort_and_deletes_match_duckdb); RUN(races_with_appends_and_deletes); RUN(options_and_nothing_to_do); tt_duck_check();)
+/* V3: deletion vectors are applied by compaction and removed with the files they masked. */
+TEST(v3_deletion_vectors_compacted) {
+  tt_table_t x;
+  int crc = tt_create(&x, "v3dv", KEYED, BUCKET, BY_ID, 3, NULL, &err);
+  CHECK_MSG(crc == 0, "create: %s", err.message);
+  if (crc) return;
+  tt_seed(33);
+  struct ArrowArray b[3];
+  for (int k = 0; k < 3; k++) {
+    CHECK_OK(tt_batch(&x.arrow, 300, 0.1, &b[k], &err));
+    int64_t *id = (int64_t *)b[k].children[0]->buffers[1];
+    for (int64_t r = 0; r < 300; r++) id[r] = k * 1000 + r;
+    CHECK_OK(tt_append(&x, &x.arrow, &b[k], 1, NULL, NULL, &err));
+  }
+  const char *preds[] = {"i < 0", "name >= 'kappa'"};
+  for (int d = 0; d < 2; d++) {
+    ice_delete_options_t o = ICE_DELETE_OPTIONS_INIT;
+    o.where = preds[d];
+    ice_delete_result_t r;
+    CHECK_OK(ice_delete_where(&x.cat->base, &x.ident, x.io, &x.t, &o, &r, &err));
+    CHECK(r.deleted_rows > 0 && r.delete_files > 0);
+  }
+  const ice_snapshot_t *s = ice_metadata_current_snapshot(x.t.metadata);
+  CHECK(summary_i64(s, "total-delete-files") > 0);
+  int64_t before = scan_to(&x, "v3-before.parquet");
+  ice_compact_options_t co = ICE_COMPACT_OPTIONS_INIT;
+  co.min_files = 2;
+  ice_compact_result_t cr;
+  CHECK_OK(ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err));
+  CHECK_EQ_INT(cr.rows_written, before);
+  s = ice_metadata_current_snapshot(x.t.metadata);
+  CHECK_EQ_INT(summary_i64(s, "total-delete-files"), 0);
+  CHECK_EQ_INT(scan_to(&x, "v3-after.parquet"), before);
+  tt_duck_expect_same(tt_path("v3-before.parquet"), tt_path("v3-after.parquet"), "*", NULL, "V3 compaction keeps the live rows");
+  for (int k = 0; k < 3; k++) b[k].release(&b[k]);
+  tt_close(&x);
+  tt_duck_check();
+}
+
+TEST_MAIN(RUN(v3_deletion_vectors_compacted); RUN(dedup_sort_and_deletes_match_duckdb); RUN(races_with_appends_and_deletes); RUN(options_and_nothing_to_do); tt_duck_check();)
