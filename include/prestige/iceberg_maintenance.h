@@ -78,6 +78,14 @@ typedef struct prestige_iceberg_delete_result {
 PRESTIGE_API int prestige_iceberg_delete(prestige_iceberg_table_t *t, const prestige_iceberg_delete_options_t *o,
                                          prestige_iceberg_delete_result_t *res, prestige_error_t *err);
 
+/* Equality deletes by key (the upsert building block: delete the keys, then append the new rows):
+ * keys has exactly the table's identifier columns, matched by name (takes ownership of *keys,
+ * released also on error). One equality delete file per partition of the table's spec, whose
+ * source columns must all be identifier columns (EUNSUPPORTED otherwise). The rows they match
+ * are not counted (deleted_rows 0); one "delete" snapshot. */
+PRESTIGE_API int prestige_iceberg_delete_keys(prestige_iceberg_table_t *t, const struct ArrowSchema *schema, struct ArrowArray *keys,
+                                              prestige_iceberg_delete_result_t *res, prestige_error_t *err);
+
 /* ---- compaction --------------------------------------------------------------------------------- */
 #define PRESTIGE_ICEBERG_COMPACT_OPTIONS_VERSION 1
 typedef struct prestige_iceberg_compact_options {

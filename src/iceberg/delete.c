@@ -7,7 +7,9 @@
 
 #include "core/arena.h"
 #include "core/log.h"
+#include "iceberg/arrow_conform.h"
 #include "iceberg/arrow_map.h"
+#include "iceberg/arrow_value.h"
 #include "iceberg/datafile.h"
 #include "iceberg/delete_write.h"
 #include "iceberg/puffin.h"
@@ -485,5 +487,166 @@ int ice_delete_where(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t 
   ice_schema_free(dschema);
   arena_release(&arena);
   ice_scan_plan_free(plan);
+  return rc;
+}
+
+/* ---- equality deletes by key batches (the upsert building block) -------------------------------------- */
+int ice_delete_keys(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t *io, ice_loaded_table_t *table,
+                    const struct ArrowSchema *schema, struct ArrowArray *keys, const char *what_name, ice_delete_result_t *res,
+                    prestige_error_t *err) {
+  memset(res, 0, sizeof(*res));
+  res->snapshot_id = -1;
+  const char *name = what_name ? what_name : "table";
+  char what[512];
+  snprintf(what, sizeof what, "delete keys from %s", name);
+  const ice_table_metadata_t *md = table->metadata;
+  const ice_schema_t *ts = ice_metadata_current_schema(md);
+  const ice_partition_spec_t *spec = ice_metadata_default_spec(md);
+  ice_schema_t *ks = NULL;
+  struct ArrowSchema karrow;
+  memset(&karrow, 0, sizeof karrow);
+  ice_conform_t *conf = NULL;
+  struct ArrowArray batch;
+  memset(&batch, 0, sizeof batch);
+  int rc = 0;
+  if (md->format_version < 2) rc = prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: format version 1 tables have no row-level deletes", what);
+  if (!rc && (!ts || !spec)) rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: no current schema or spec", what);
+  if (!rc) rc = equality_schema(ts, &ks, &karrow, err);
+  if (!rc) rc = ice_conform_plan(&karrow, schema, ICE_MATCH_BY_NAME, "keys", &conf, err);
+  if (!rc) {
+    rc = ice_conform_apply(conf, keys, &batch, err);
+    keys = NULL;
+  }
+  if (keys && keys->release) keys->release(keys);
+  if (rc) prestige_error_prefix(err, "%s", what);
+  /* the partition of each key row: every partition source must be a key column */
+  bool partitioned = spec && !ice_partition_spec_is_unpartitioned(spec);
+  ice_col_path_t *src = NULL;
+  ice_value_t *sv = NULL, *pv = NULL;
+  if (!rc && partitioned) {
+    src = calloc(spec->n_fields, sizeof(*src));
+    sv = calloc(spec->n_fields, sizeof(*sv));
+    pv = calloc(spec->n_fields, sizeof(*pv));
+    if (!src || !sv || !pv) rc = oom(err);
+    for (size_t k = 0; !rc && k < spec->n_fields; k++)
+      if (ice_col_path_find(ks, spec->fields[k].source_id, &src[k], NULL))
+        rc = prestige_error_set(err, PRESTIGE_EUNSUPPORTED,
+                                "%s: the table is partitioned by %s, which is not an identifier field (equality deletes apply "
+                                "within one partition: delete by predicate instead)",
+                                what, spec->fields[k].name);
+  }
+  /* rows grouped by partition */
+  int64_t n_rows = batch.release ? batch.length : 0;
+  char **pkeys = NULL;
+  int64_t *row_part = NULL;
+  size_t n_p = 0;
+  arena_t arena = ARENA_INIT;
+  ice_data_file_t *likes = NULL, *dfiles = NULL;
+  char **written = NULL;
+  size_t n_written = 0;
+  buf_t kb = BUF_INIT;
+  if (!rc && n_rows) {
+    pkeys = calloc((size_t)n_rows + 1, sizeof(char *));
+    row_part = calloc((size_t)n_rows + 1, sizeof(int64_t));
+    likes = calloc((size_t)n_rows + 1, sizeof(*likes));
+    if (!pkeys || !row_part || !likes) rc = oom(err);
+  }
+  for (int64_t r = 0; !rc && r < n_rows; r++) {
+    ice_data_file_t f;
+    memset(&f, 0, sizeof f);
+    f.spec_id = spec->spec_id;
+    if (partitioned) {
+      for (size_t k = 0; k < spec->n_fields; k++) ice_col_value(&src[k], &batch, r, &sv[k]);
+      if ((rc = ice_partition_apply(spec, ts, sv, pv, err))) break;
+      f.partition = pv;
+      f.n_partition = (uint32_t)spec->n_fields;
+    }
+    if ((rc = ice_partition_key(md, &f, &kb, err))) break;
+    size_t i = 0;
+    while (i < n_p && strcmp(pkeys[i], (const char *)kb.data)) i++;
+    if (i == n_p) {
+      if (!(pkeys[n_p] = strdup((const char *)kb.data))) {
+        rc = oom(err);
+        break;
+      }
+      likes[n_p] = f;
+      if (partitioned) {
+        likes[n_p].partition = arena_calloc(&arena, spec->n_fields, sizeof(ice_value_t));
+        if (!likes[n_p].partition) {
+          rc = oom(err);
+          break;
+        }
+        for (size_t k = 0; k < spec->n_fields; k++) {
+          likes[n_p].partition[k] = pv[k];
+          if (pv[k].ptr) { /* strings and binaries: copied out of the batch */
+            uint8_t *c = arena_alloc(&arena, pv[k].len + 1);
+            if (!c) {
+              rc = oom(err);
+              break;
+            }
+            memcpy(c, pv[k].ptr, pv[k].len);
+            likes[n_p].partition[k].ptr = c;
+          }
+        }
+      }
+      n_p++;
+    }
+    row_part[r] = (int64_t)i;
+  }
+  char uuid[37];
+  if (!rc && n_p) rc = ice_uuid_v4(uuid, err);
+  if (!rc && n_p) {
+    dfiles = calloc(n_p, sizeof(*dfiles));
+    written = calloc(n_p, sizeof(char *));
+    if (!dfiles || !written) rc = oom(err);
+  }
+  uint8_t *sel = n_rows ? malloc((size_t)(n_rows + 7) / 8 + 1) : NULL;
+  if (!rc && n_rows && !sel) rc = oom(err);
+  for (size_t i = 0; !rc && i < n_p; i++) {
+    memset(sel, 0, (size_t)(n_rows + 7) / 8 + 1);
+    int64_t k = 0;
+    for (int64_t r = 0; r < n_rows; r++)
+      if (row_part[r] == (int64_t)i) sel[r >> 3] |= (uint8_t)(1u << (r & 7)), k++;
+    struct ArrowArray part;
+    if ((rc = prestige_array_filter(&batch, &karrow, sel, k, &part, err))) break;
+    char *loc = NULL;
+    rc = ice_delete_location(md, partitioned ? &likes[i] : NULL, uuid, (int)i + 1, "parquet", &loc, err);
+    if (!rc) written[n_written++] = loc;
+    if (!rc) rc = ice_write_delete_parquet(io, md, loc, ks, &karrow, &part, 1, &arena, &dfiles[i], err);
+    part.release(&part);
+    if (rc) break;
+    dfiles[i].content = ICE_CONTENT_EQUALITY_DELETES;
+    dfiles[i].spec_id = spec->spec_id;
+    dfiles[i].partition = likes[i].partition;
+    dfiles[i].n_partition = likes[i].n_partition;
+    dfiles[i].equality_ids = ks->identifier_ids;
+    dfiles[i].n_equality_ids = (uint32_t)ks->n_identifier_ids;
+    dfiles[i].split_offsets = NULL, dfiles[i].n_split_offsets = 0;
+  }
+  if (!rc && n_p) {
+    ice_rewrite_group_t g;
+    memset(&g, 0, sizeof g);
+    g.add_deletes = dfiles, g.n_add_deletes = n_p;
+    ice_rewrite_options_t ro = ICE_REWRITE_OPTIONS_INIT;
+    ro.operation = "delete";
+    ro.base_snapshot_id = md->current_snapshot_id;
+    ro.what = what;
+    ice_rewrite_result_t rr;
+    rc = ice_rewrite_commit(catalog, ident, io, table, &g, 1, &ro, &rr, err);
+    res->attempts = rr.attempts;
+    if (!rc) res->snapshot_id = rr.snapshot_id, res->delete_files = (int64_t)n_p;
+    ice_rewrite_result_release(&rr);
+  }
+  if (rc)
+    for (size_t i = 0; i < n_written; i++) ice_io_delete(io, written[i], NULL);
+  for (size_t i = 0; i < n_written; i++) free(written[i]);
+  for (size_t i = 0; pkeys && i < n_p; i++) free(pkeys[i]);
+  free(written), free(dfiles), free(likes), free(pkeys), free(row_part), free(sel), free(src), free(sv), free(pv);
+  buf_release(&kb);
+  arena_release(&arena);
+  if (batch.release) batch.release(&batch);
+  ice_conform_free(conf);
+  if (karrow.release) karrow.release(&karrow);
+  ice_schema_free(ks);
   return rc;
 }

@@ -41,6 +41,23 @@ int prestige_iceberg_delete(prestige_iceberg_table_t *t, const prestige_iceberg_
   return 0;
 }
 
+int prestige_iceberg_delete_keys(prestige_iceberg_table_t *t, const struct ArrowSchema *schema, struct ArrowArray *keys,
+                                 prestige_iceberg_delete_result_t *res, prestige_error_t *err) {
+  if (!t || !schema || !keys || !res) {
+    if (keys && keys->release) keys->release(keys);
+    return prestige_error_set(err, PRESTIGE_EINVAL, "delete keys: table, schema, keys and result are required");
+  }
+  memset(res, 0, sizeof(*res));
+  res->snapshot_id = -1;
+  ice_delete_result_t r;
+  int rc = ice_delete_keys(t->catalog, &t->ident, t->io, &t->loaded, schema, keys, t->ident_text, &r, err);
+  touched(t);
+  if (rc) return rc;
+  res->snapshot_id = r.snapshot_id;
+  res->delete_files = r.delete_files;
+  return 0;
+}
+
 static void compact_opts(const prestige_iceberg_compact_options_t *o, const char *what, ice_compact_options_t *co) {
   ice_compact_options_t d = ICE_COMPACT_OPTIONS_INIT;
   *co = d;

@@ -38,6 +38,7 @@
 
 #include "iceberg/catalog.h"
 #include "iceberg/io.h"
+#include "prestige/arrow.h"
 #include "prestige/error.h"
 #include "prestige/parquet_writer.h"
 
@@ -60,6 +61,14 @@ typedef struct ice_delete_result {
 
 int ice_delete_where(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t *io, ice_loaded_table_t *table,
                      const ice_delete_options_t *o, ice_delete_result_t *res, prestige_error_t *err);
+
+/* Equality deletes for the rows whose identifier fields equal a key row's (the upsert building
+ * block): keys holds exactly the identifier columns, by name (moved in; released also on error).
+ * One equality delete file per partition of the default spec (whose sources must all be
+ * identifier fields: EUNSUPPORTED otherwise); deleted_rows is not counted (-: 0). */
+int ice_delete_keys(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t *io, ice_loaded_table_t *table,
+                    const struct ArrowSchema *schema, struct ArrowArray *keys, const char *what, ice_delete_result_t *res,
+                    prestige_error_t *err);
 
 typedef struct ice_compact_options {
   int64_t target_file_size_bytes; /* 0: write.target-file-size-bytes (512 MiB) */
