@@ -97,7 +97,7 @@ check "[ \"\$(echo '$last' | json 'd[\"operation\"]')\" = replace ]"
 check "[ \"\$(echo '$last' | json 'd[\"summary\"][\"total-delete-files\"]')\" = 0 ]"
 # each data file sorted by id
 unsorted=0
-live=$(ls -t $(find "$T/wh/db/t/data" -name '*.parquet' ! -name '*deletes*') | head -3)
+live=$(ls -t $(find "$T/wh/db/t/data" -name '*.parquet' ! -name "*deletes*") | sed -n 1,3p)
 for f in $live; do
   n=$(duckn "SELECT count(*) FROM (SELECT id, lag(id) OVER () AS p FROM read_parquet('$f')) WHERE p > id")
   [ "$n" = 0 ] || unsorted=$((unsorted + 1))
@@ -161,7 +161,7 @@ check "[ \"\$(echo '$out' | json 'd[\"deleted\"]')\" = 1 ] && [ ! -e '$T/wh/db/t
 d=$(duckn "SELECT (SELECT count(*) FROM (SELECT * FROM read_parquet('$T/m0.parquet') EXCEPT ALL SELECT * FROM read_parquet('$T/m1.parquet'))) +
     (SELECT count(*) FROM (SELECT * FROM read_parquet('$T/m1.parquet') EXCEPT ALL SELECT * FROM read_parquet('$T/m0.parquet')))")
 check "[ '$d' = 0 ]"
-prev=$($P iceberg snapshots db.t "${C[@]}" | head -1 | json 'd["snapshot_id"]')
+prev=$($P iceberg snapshots db.t "${C[@]}" | sed -n 1p | json 'd["snapshot_id"]')
 check "'$D' scan '$URI' '$WH' db.t '$T/tt.parquet' $prev >/dev/null"
 
 # the scheduler: --max-runs 1 compacts the partitions past the threshold
