@@ -27,5 +27,6 @@
 #include "prestige/iceberg_catalog.h"
 #include "prestige/iceberg.h"
 #include "prestige/iceberg_rest.h"
+#include "prestige/iceberg_maintenance.h"
 
 #endif /* PRESTIGE_PRESTIGE_H */
