@@ -99,6 +99,7 @@ int main(int argc, char **argv) {
   prestige_iceberg_sink_options_t so = PRESTIGE_ICEBERG_SINK_OPTIONS_INIT;
   so.auto_commit = true;
   so.max_rows = PER_COMMIT;
+  so.batch_size = 250;
   so.roll_time_ms = 30 * 1000;
   so.manifest_dir = manifests;
   prestige_iceberg_sink_t *sink;
