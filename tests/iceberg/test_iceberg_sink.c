@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <time.h>
 
 #include "file_catalog.h"
 #include "iceberg/scan.h"
@@ -338,6 +339,52 @@ TEST(write_audit_publish) {
   prestige_iceberg_catalog_close(cat);
 }
 
+/* A slow catalog (150 ms before each swap): the writer keeps sealing while commits land, so the
+ * in-flight gauge reaches max_pending_commits, and the commits still land in order. */
+static void slow_swap(void *user) {
+  (void)user;
+  struct timespec ts = {0, 150000000L};
+  nanosleep(&ts, NULL);
+}
+static int64_t last_seq_seen;
+static bool in_order = true;
+static void on_commit_order(void *ud, const prestige_iceberg_sink_commit_info_t *info) {
+  on_commit(ud, info);
+  if (info->commit_seq != last_seq_seen + 1) in_order = false;
+  last_seq_seen = info->commit_seq;
+}
+
+TEST(pipelined_commits_with_a_slow_catalog) {
+  char db[600], wh[600];
+  snprintf(db, sizeof db, "sqlite:%s/slow.db", test_tmpdir());
+  snprintf(wh, sizeof wh, "%s/slowwh", test_tmpdir());
+  prestige_iceberg_catalog_options_t co = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
+  co.uri = db;
+  co.warehouse = wh;
+  prestige_iceberg_catalog_t *cat;
+  CHECK_OK(prestige_iceberg_catalog_open(&cat, &co, &err));
+  prestige_iceberg_sink_options_t o = PRESTIGE_ICEBERG_SINK_OPTIONS_INIT;
+  o.max_rows = 200;
+  o.batch_size = 100;
+  o.max_pending_commits = 3;
+  o.on_commit = on_commit_order;
+  prestige_iceberg_sink_t *s;
+  CHECK_OK(prestige_iceberg_sink_open(&s, cat, &o, reading_record(), NULL, &err));
+  if (!s) return;
+  max_inflight_seen = 0;
+  ice_catalog_sql_before_swap = slow_swap;
+  prestige_iceberg_sink_commit_result_t r;
+  CHECK_OK(write_rows(s, 0, 3000, &r)); /* 15 commits */
+  ice_catalog_sql_before_swap = NULL;
+  CHECK_EQ_INT(r.rows, 3000);
+  CHECK_EQ_INT(r.commits, 15);
+  prestige_iceberg_sink_commit_result_release(&r);
+  CHECK_EQ_INT(max_inflight_seen, 3);
+  CHECK(in_order);
+  CHECK_OK(prestige_iceberg_sink_close(s, NULL, &err));
+  prestige_iceberg_catalog_close(cat);
+}
+
 TEST(bad_options) {
   char db[600];
   snprintf(db, sizeof db, "sqlite:%s/bad.db", test_tmpdir());
@@ -368,4 +415,5 @@ TEST(bad_options) {
   prestige_iceberg_catalog_close(cat);
 }
 
-TEST_MAIN(RUN(four_producers_exactly_once); RUN(unknown_outcomes_and_recovery); RUN(write_audit_publish); RUN(bad_options);)
+TEST_MAIN(RUN(four_producers_exactly_once); RUN(unknown_outcomes_and_recovery); RUN(write_audit_publish);
+          RUN(pipelined_commits_with_a_slow_catalog); RUN(bad_options);)
