@@ -1,6 +1,6 @@
 // Reads a table's current snapshot with icebird (an independent Iceberg reader; fetch is shimmed
 // for file:// and plain paths) and prints one JSON object: rows, the sorted values of COLUMN,
-// the live data files and how many of them are referenced more than once.
+// the live data files (count and paths) and how many of them are referenced more than once.
 //   node icebird_rows.mjs METADATA_LOCATION COLUMN
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -33,4 +33,4 @@ for (const f of files) seen.set(f, (seen.get(f) || 0) + 1)
 const dupFiles = [...seen.values()].filter(n => n > 1).length
 const rows = await icebergRead({ tableUrl, metadata })
 const values = rows.map(r => Number(r[column])).sort((a, b) => a - b)
-console.log(JSON.stringify({ rows: rows.length, values, files: files.length, dup_files: dupFiles }))
+console.log(JSON.stringify({ rows: rows.length, values, files: files.length, dup_files: dupFiles, paths: files }))

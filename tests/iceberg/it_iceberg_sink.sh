@@ -4,7 +4,8 @@
 #   - SIGKILL campaign: the sink (pipelined commits, --manifest-dir) killed at random moments, on a
 #     local warehouse and on s3rver, restarted on the same manifest dir each round, then a recovery
 #     run: every acknowledged row (printed input_rows) is in the table exactly once, checked by
-#     icebird (an independent reader) and by a full replay of the poller; no data file referenced
+#     icebird (an independent reader), by DuckDB over the data files the manifests list, and by a
+#     full replay of the poller; no data file referenced
 #     twice; no (writer-id, commit-seq) in two snapshots; recovered lines name real snapshots;
 #   - streaming behind a FIFO that stays open: a commit every --commit-every rows (latency printed),
 #     --roll-time commits while idle, SIGTERM: a final commit, exit 0;
@@ -62,6 +63,12 @@ missing = [b + i for b, n in ack for i in range(n) if (b + i) not in c]
 print(f"{sys.argv[4]}: icebird reads {d['rows']} rows from {d['files']} data files ({d['dup_files']} referenced twice), {len(dups)} duplicated ids, {len(missing)} acknowledged ids missing, same rows as prestige: {d['values'] == ours}")
 sys.exit(1 if dups or missing or d["dup_files"] or d["values"] != ours else 0)
 EOF
+    # DuckDB over the data files the manifests list: the same rows, no id twice
+    local list; list=$("$PY" -c 'import json,sys; print(",".join("\x27" + p.replace("file://", "") + "\x27" for p in json.load(open(sys.argv[1]))["paths"]))' "$T/icebird.json")
+    local got; got=$(duck "SELECT count(*)::VARCHAR c, count(DISTINCT id)::VARCHAR d FROM read_parquet([$list])")
+    local want; want=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["values"]))' "$T/icebird.json")
+    echo "$label: DuckDB over the listed data files: $got"
+    check "echo '$got' | grep -q '\"c\":\"$want\",\"d\":\"$want\"'"
   fi
   # every (writer-id, commit-seq) once among the snapshots
   $P iceberg snapshots "$table" "${C[@]}" > "$T/snaps.jsonl"
