@@ -3,7 +3,7 @@
 # SQLite catalog:
 #   - SIGKILL campaign: the sink (pipelined commits, --manifest-dir) killed at random moments, on a
 #     local warehouse and on s3rver, restarted on the same manifest dir each round, then a recovery
-#     run: every acknowledged row (printed input_rows) is in the table exactly once, checked by
+#     run (uploads to s3rver slowed by the fault proxy, so some kills land during them): every acknowledged row (printed input_rows) is in the table exactly once, checked by
 #     icebird (an independent reader), by DuckDB over the data files the manifests list, and by a
 #     full replay of the poller; no data file referenced
 #     twice; no (writer-id, commit-seq) in two snapshots; recovered lines name real snapshots;
@@ -89,7 +89,7 @@ EOF
 # with SIGKILL after a random delay (seeded); a final run with empty input recovers what is left.
 campaign() {
   local table=$1 rounds=$2 label=$3; shift 3
-  local md="$T/man-$label" ackf="$T/acked-$label" during_commit=0 recovered_lines=0
+  local md="$T/man-$label" ackf="$T/acked-$label" during_commit=0 recovered_lines=0 during_upload=0
   : > "$ackf"
   RANDOM=42
   for round in $(seq 1 "$rounds"); do
@@ -99,6 +99,13 @@ campaign() {
       < "$T/in.jsonl" > "$T/out-$label.$round" 2>> "$T/err-$label.log" &
     local pid=$!
     sleep "0.$(printf '%03d' $((RANDOM % 900 + 50)))"
+    if [ -n "${PROXY_ENDPOINT:-}" ]; then # a kill while an upload is in flight: a PUT without a status yet
+      local inflight
+      inflight=$(curl -s "$PROXY_ENDPOINT/__proxy/log" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const l=JSON.parse(s);console.log(l.filter(e=>e.method==="PUT"&&e.status===null).length)})')
+      [ "${inflight:-0}" -gt 0 ] && during_upload=$((during_upload + 1))
+      curl -sf -X POST "$PROXY_ENDPOINT/__proxy/reset" >/dev/null
+      curl -sf -X POST "$PROXY_ENDPOINT/__proxy/faults" -d '[{"match":{"method":"PUT"},"times":-1,"action":{"type":"delay","ms":40}}]' >/dev/null
+    fi
     kill -9 $pid 2>/dev/null || true
     wait $pid 2>/dev/null || true
     echo "$base $(acked "$T/out-$label.$round")" >> "$ackf"
@@ -126,8 +133,9 @@ for l in sys.stdin:
     except Exception: continue
     if snaps.get(d["snapshot_id"]) != str(d["commit_seq"]): bad += 1
 sys.exit(1 if bad else 0)' "$T/snaps.jsonl" && ok || bad "$label: a printed line names a snapshot without its commit seq"
-  echo "$label: $rounds rounds, $during_commit killed with a commit in flight, $recovered_lines recovered commits printed"
+  echo "$label: $rounds rounds, $during_commit killed with a commit in flight, $during_upload during an upload, $recovered_lines recovered commits printed"
   check "[ $during_commit -gt 0 ]"
+  [ -z "${PROXY_ENDPOINT:-}" ] || check "[ $during_upload -gt 0 ]"
 }
 
 t0=$(now_ms)
@@ -136,12 +144,16 @@ verify db.crash "$T/acked-local" local icebird
 echo "local campaign: $(( ($(now_ms) - t0) / 1000 )) s"
 
 s3rver_start "$T/s3" lake >/dev/null
+proxy_start "$S3_ENDPOINT"   # uploads slowed (40 ms a PUT) so that kills land during them
+export AWS_ENDPOINT_URL="$PROXY_ENDPOINT"
+curl -sf -X POST "$PROXY_ENDPOINT/__proxy/faults" -d '[{"match":{"method":"PUT"},"times":-1,"action":{"type":"delay","ms":40}}]' >/dev/null
 t0=$(now_ms)
 C=(--catalog "sqlite:$T/cat.db" --warehouse "s3://lake/wh")
 $P iceberg create-namespace s3db "${C[@]}" >/dev/null
 campaign s3db.crash "${ICE_CRASH_ROUNDS_S3:-12}" s3
 verify s3db.crash "$T/acked-s3" s3
 echo "s3 campaign: $(( ($(now_ms) - t0) / 1000 )) s"
+export AWS_ENDPOINT_URL="$S3_ENDPOINT"; unset PROXY_ENDPOINT
 C=(--catalog "sqlite:$T/cat.db" --warehouse "$T/wh")
 
 # ---- streaming behind a FIFO --------------------------------------------------------------------------
