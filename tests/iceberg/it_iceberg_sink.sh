@@ -11,7 +11,8 @@
 #     --roll-time commits while idle, SIGTERM: a final commit, exit 0;
 #   - WAP: staged commits invisible on main (poller delivers nothing), publish by fast-forward and
 #     by cherry-pick after main moved, publishing twice adds nothing, auto-publish;
-#   - poller: checkpoints per consumer, resume exactly after the last ack after SIGKILL;
+#   - poller: checkpoints per consumer (SQLite and PostgreSQL state stores), resume exactly after
+#     the last ack after SIGKILL;
 #   - two sinks appending to one table at once (catalog conflicts retried): both exactly once.
 source "$(dirname "$0")/../common/prologue.sh"
 PY=/usr/bin/python3
@@ -254,6 +255,14 @@ ok = before[:i + 1] + after == allsn
 print(f"poll resume: {len(before)} delivered before the kill, last ack #{i + 1}, {len(after)} after the restart, {len(allsn)} snapshots")
 sys.exit(0 if ok else 1)
 EOF
+
+# checkpoints in PostgreSQL: the same resume
+pg_start >/dev/null
+PGS=(--state "$PG_URL")
+check "[ \$($P iceberg poll db.poll --process pg1 ${PGS[*]} --once ${C[*]} | wc -l) -eq 30 ]"
+gen 8000 3 | $P iceberg sink db.poll --schema "$SCHEMA" "${C[@]}" > /dev/null || bad "poll: sink 4"
+$P iceberg poll db.poll --process pg1 "${PGS[@]}" --once "${C[@]}" > "$T/pg1.jsonl"
+check "[ \$(wc -l < '$T/pg1.jsonl') -eq 3 ] && grep -q '\"id\": *8002' '$T/pg1.jsonl'"
 
 # ---- two sinks on one table at once: conflicts retried, both exactly once ---------------------------------
 gen 800000 3000 > "$T/a.jsonl"; gen 900000 3000 > "$T/b.jsonl"
