@@ -185,7 +185,7 @@ echo "0 0" > "$T/acked-stream"; echo "1 11" >> "$T/acked-stream"
 verify db.stream "$T/acked-stream" stream icebird
 # --roll-time: commits while the input is idle
 rm -f "$T/fifo"; mkfifo "$T/fifo"
-$P iceberg sink db.roll --schema "$SCHEMA" --roll-time 1s "${C[@]}" < "$T/fifo" > "$T/roll.jsonl" 2> "$T/roll.err" &
+$P iceberg sink db.roll --schema "$SCHEMA" --roll-time 1s --metrics 127.0.0.1:0 "${C[@]}" < "$T/fifo" > "$T/roll.jsonl" 2> "$T/roll.err" &
 spid=$!
 exec 7> "$T/fifo"
 gen 1 3 >&7
@@ -193,6 +193,9 @@ ts=$(now_ms)
 check "wait_for 15 \"grep -q '\\\"input_rows\\\": *3' '$T/roll.jsonl'\""
 echo "roll-time 1s: commit while idle after $(( $(now_ms) - ts )) ms"
 check "kill -0 $spid"
+murl=$(grep -o 'http://127.0.0.1:[0-9]*/metrics' "$T/roll.err" | head -1)
+curl -s "$murl" > "$T/metrics.txt" || true
+check "grep -q 'prestige_iceberg_sink_commits_total{sink=\"db.roll\"} 1' '$T/metrics.txt' && grep -q 'prestige_iceberg_sink_records_written_total{sink=\"db.roll\"} 3' '$T/metrics.txt' && grep -q 'prestige_iceberg_sink_commits_in_flight{sink=\"db.roll\"} 0' '$T/metrics.txt'"
 exec 7>&-
 wait $spid; rc=$?
 check "[ $rc -eq 0 ] && [ \$(wc -l < '$T/roll.jsonl') -eq 1 ]"
