@@ -128,33 +128,24 @@ static void wfail(prestige_iceberg_sink_t *s, int rc, const prestige_error_t *e)
   if (s->cur) drop_cur(s);
 }
 
-/* Seals the open append: its files closed, its manifest durable, handed to the commit thread
- * once fewer than max_pending_commits are in flight. */
+/* Seals the open append: handed to the commit thread once fewer than max_pending_commits are in
+ * flight. */
 static int seal(prestige_iceberg_sink_t *s, prestige_error_t *err) {
   if (!s->cur) return 0;
   if (!s->cur_rows) {
     drop_cur(s);
     return 0;
   }
-  int64_t t0 = prestige_now_ms();
-  int rc = ice_append_finish_files(s->cur, err);
-  if (rc) return rc;
+  /* the files are closed (footers, fsyncs) and the recovery manifest written on the commit
+   * thread, so the writer goes on with the next commit's rows meanwhile */
   isink_job_t *j = calloc(1, sizeof *j);
   if (!j) return oom(err);
   j->kind = ISINK_JOB_DATA;
   j->seq = s->next_seq++;
   j->w = s->cur;
   j->rows = s->cur_rows;
-  prestige_label_t l[1] = {{"sink", s->label}};
-  prestige_metrics_counter_add("prestige.iceberg_sink.files_created", l, 1, (uint64_t)s->cur->n_files);
   s->cur = NULL;
   s->cur_rows = s->cur_bytes = 0;
-  if (s->mio && (rc = isink_write_manifest(s, j->seq, j->w, &j->manifest_path, err))) {
-    ice_append_free(j->w);
-    free(j);
-    return rc;
-  }
-  prestige_metrics_histogram_record("prestige.iceberg_sink.write_duration_ms", l, 1, (double)(prestige_now_ms() - t0));
   pthread_mutex_lock(&s->mu);
   while (s->inflight >= s->o.max_pending_commits) pthread_cond_wait(&s->cv, &s->mu);
   s->inflight++;

@@ -187,10 +187,20 @@ void *isink_commit_thread(void *arg) {
     }
     if (j->kind == ISINK_JOB_DATA) {
       int rc = s->cfail_rc;
-      if (!rc) {
+      if (!rc) { /* the files closed, then the recovery manifest made durable, then the commit */
         int64_t sid = -1;
         int attempts = 0;
-        rc = isink_commit_files(s, j->seq, j->w, NULL, 0, &sid, &attempts, &e);
+        prestige_label_t l[1] = {{"sink", s->label}};
+        int64_t t0 = prestige_now_ms();
+        rc = ice_append_finish_files(j->w, &e);
+        if (!rc) prestige_metrics_counter_add("prestige.iceberg_sink.files_created", l, 1, (uint64_t)j->w->n_files);
+        if (!rc && s->mio) rc = isink_write_manifest(s, j->seq, j->w, &j->manifest_path, &e);
+        if (!rc) {
+          prestige_metrics_histogram_record("prestige.iceberg_sink.write_duration_ms", l, 1, (double)(prestige_now_ms() - t0));
+          rc = isink_commit_files(s, j->seq, j->w, NULL, 0, &sid, &attempts, &e);
+        } else {
+          j->w->failed = true;
+        }
         if (rc) {
           LOG_ERROR("%s", e.message);
           s->cfail_rc = rc;
@@ -208,6 +218,9 @@ void *isink_commit_thread(void *arg) {
             }
           }
         }
+      } else if (s->mio && !j->manifest_path) { /* skipped after an earlier failure: left for recovery */
+        prestige_error_t ke;
+        if (!ice_append_finish_files(j->w, &ke)) isink_write_manifest(s, j->seq, j->w, &j->manifest_path, &ke);
       }
       /* committed: the files are the table's; failed: kept for recovery when a manifest names them */
       j->w->outcome_unknown = !rc || j->manifest_path || rc == PRESTIGE_EUNKNOWN_STATE;
