@@ -25,6 +25,7 @@
 #include "prestige/source.h"
 #include "prestige/poller.h"
 #include "prestige/iceberg_catalog.h"
+#include "prestige/iceberg.h"
 #include "prestige/iceberg_sink.h"
 #include "prestige/iceberg_poller.h"
 

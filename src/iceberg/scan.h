@@ -102,4 +102,15 @@ void ice_scan_plan_free(ice_scan_plan_t *p);
 int ice_scan_stream(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_t *o, struct ArrowArrayStream *out,
                     prestige_error_t *err);
 
+/* Counters a stream adds to as its workers open data files (atomically; read them after the
+ * stream has reported its end, or with atomic loads). */
+typedef struct ice_scan_read_stats {
+  _Atomic int64_t files_read;
+  _Atomic int64_t row_groups;        /* row groups read (after pruning) */
+  _Atomic int64_t row_groups_pruned; /* ruled out by the filter on statistics */
+} ice_scan_read_stats_t;
+/* ice_scan_stream, counting into stats (may be NULL; must outlive the stream). */
+int ice_scan_stream_counted(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_t *o, ice_scan_read_stats_t *stats,
+                            struct ArrowArrayStream *out, prestige_error_t *err);
+
 #endif

@@ -1,11 +1,13 @@
 /* Scan reading: the planned files as one ArrowArrayStream (see scan.h). */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arrow/predicate_internal.h"
+#include "arrow/stream.h"
 #include "core/log.h"
 #include "core/queue.h"
 #include "iceberg/arrow_conform.h"
@@ -49,7 +51,7 @@ typedef struct scan_stream {
   pthread_cond_t cv;
   size_t next, cur, window;
   bool cancel;
-  char last_error[PRESTIGE_ERROR_MESSAGE_SIZE];
+  ice_scan_read_stats_t *stats; /* may be NULL */
 } scan_stream_t;
 
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "scan: out of memory"); }
@@ -471,6 +473,11 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
   bool pushed = false;
   /* positions must be exact: no row pruning then */
   if (!rc) rc = open_by_id(s, t, !positions, &r, &ren, &pushed, err);
+  if (!rc && s->stats) {
+    atomic_fetch_add(&s->stats->files_read, 1);
+    atomic_fetch_add(&s->stats->row_groups, prestige_parquet_reader_num_row_groups(r));
+    atomic_fetch_add(&s->stats->row_groups_pruned, prestige_parquet_reader_pruned_row_groups(r));
+  }
   struct ArrowSchema fs;
   memset(&fs, 0, sizeof fs);
   ice_conform_t *c = NULL;
@@ -493,9 +500,9 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
     pthread_mutex_unlock(&s->mu);
     if (cancel) break;
     struct ArrowArray b, rb;
-    if (st.get_next(&st, &b)) {
-      const char *m = st.get_last_error(&st);
-      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s", m ? m : "read failed");
+    int src = st.get_next(&st, &b);
+    if (src) {
+      rc = arrow_stream_fail(&st, src, NULL, err);
       break;
     }
     if (!b.release) break;
@@ -602,14 +609,13 @@ static void *worker(void *arg) {
 }
 
 /* ---- the stream ---------------------------------------------------------------------------------------- */
-static int s_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out) {
-  scan_stream_t *s = st->private_data;
-  return prestige_schema_copy(out, &s->plan->out, NULL) ? ENOMEM : 0;
+static int s_get_schema(void *state, struct ArrowSchema *out, prestige_error_t *err) {
+  scan_stream_t *s = state;
+  return prestige_schema_copy(out, &s->plan->out, err);
 }
 
-static int s_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
-  scan_stream_t *s = st->private_data;
-  memset(out, 0, sizeof *out);
+static int s_get_next(void *state, struct ArrowArray *out, prestige_error_t *err) {
+  scan_stream_t *s = state;
   for (;;) {
     if (s->cur >= s->plan->n_tasks) return 0;
     void *p;
@@ -625,19 +631,13 @@ static int s_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     if (it->rc) {
-      snprintf(s->last_error, sizeof s->last_error, "%s", it->err.message);
-      int code = it->rc == PRESTIGE_ENOMEM ? ENOMEM : it->rc == PRESTIGE_ENOTFOUND ? ENOENT : EIO;
+      int code = prestige_error_set(err, it->rc, "%s", it->err.message);
       free(it);
       s->cur = s->plan->n_tasks; /* the stream ends with the error */
       return code;
     }
     free(it);
   }
-}
-
-static const char *s_last_error(struct ArrowArrayStream *st) {
-  scan_stream_t *s = st->private_data;
-  return s->last_error;
 }
 
 static void stream_free(scan_stream_t *s) {
@@ -670,11 +670,9 @@ static void stream_free(scan_stream_t *s) {
   free(s);
 }
 
-static void s_release(struct ArrowArrayStream *st) {
-  if (!st->release) return;
-  stream_free(st->private_data);
-  st->release = NULL;
-}
+static void s_free(void *state) { stream_free(state); }
+
+static const arrow_stream_ops_t scan_stream_ops = {s_get_schema, s_get_next, s_free};
 
 /* The read schema: the output columns plus those the filter and equality deletes need. */
 static int build_read_schema(scan_stream_t *s, prestige_error_t *err) {
@@ -725,6 +723,11 @@ static int build_read_schema(scan_stream_t *s, prestige_error_t *err) {
 
 int ice_scan_stream(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_t *o, struct ArrowArrayStream *out,
                     prestige_error_t *err) {
+  return ice_scan_stream_counted(io, plan, o, NULL, out, err);
+}
+
+int ice_scan_stream_counted(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_t *o, ice_scan_read_stats_t *stats,
+                            struct ArrowArrayStream *out, prestige_error_t *err) {
   memset(out, 0, sizeof *out);
   scan_stream_t *s = calloc(1, sizeof *s);
   if (!s) {
@@ -735,6 +738,7 @@ int ice_scan_stream(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_
   pthread_cond_init(&s->cv, NULL);
   s->io = io;
   s->plan = plan;
+  s->stats = stats;
   s->batch_rows = o && o->batch_rows > 0 ? o->batch_rows : 8192;
   int threads = o && o->files_in_flight > 0 ? o->files_in_flight : 2;
   if (threads > SCAN_MAX_THREADS) threads = SCAN_MAX_THREADS;
@@ -756,10 +760,5 @@ int ice_scan_stream(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_
     stream_free(s);
     return rc;
   }
-  out->get_schema = s_get_schema;
-  out->get_next = s_get_next;
-  out->get_last_error = s_last_error;
-  out->release = s_release;
-  out->private_data = s;
-  return 0;
+  return arrow_stream_make(out, &scan_stream_ops, s, err);
 }
