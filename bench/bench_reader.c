@@ -3,7 +3,8 @@
  * length, booleans counted. Times open + scan of the whole file (best of REPS runs).
  * With WHERE, the reader prunes by it (row groups and pages) and only the rows satisfying it are
  * counted and summed, as DuckDB's SELECT count(*), sum(..) ... WHERE does.
- * usage: bench_reader FILE [REPS] [BATCH_ROWS] [COLUMNS|-] [WHERE]
+ * usage: [THREADS=n] bench_reader FILE [REPS] [BATCH_ROWS] [COLUMNS|-] [WHERE]
+ *   THREADS: the reader's decoding threads (default 1)
  *   -> {"rows":..,"seconds":..,"rows_per_s":..,"check":..} */
 #include <inttypes.h>
 #include <math.h>
@@ -84,6 +85,7 @@ int main(int argc, char **argv) {
   prestige_parquet_reader_options_t o;
   prestige_parquet_reader_options_init(&o);
   if (argc > 3) o.batch_rows = atoll(argv[3]);
+  if (getenv("THREADS")) o.threads = atoi(getenv("THREADS"));
   const char *cols[16];
   char colbuf[512] = "";
   if (argc > 4 && strcmp(argv[4], "-")) {
