@@ -178,6 +178,13 @@ expect_fail 1 "$(basename "$mf")" $P iceberg scan db.tc "${C[@]}"
 cp "$T/saved.json" "$mf"
 check "[ \$($P iceberg scan db.tc ${C[*]} | wc -l) -eq 1000 ]"
 
+# the README's "Iceberg tables" examples run: the CLI block (with the ASan CLI) and the library one
+mkdir -p "$T/readme/bin" && ln -s "$P" "$T/readme/bin/prestige"
+sed -n '/iceberg-cli:begin/,/iceberg-cli:end/p' README.md | grep -v -e '^<!--' -e '^```' > "$T/readme/cli.sh"
+check "[ \$(wc -l < $T/readme/cli.sh) -ge 8 ] && (cd $T/readme && PATH=$T/readme/bin:\$PATH bash -e cli.sh > out 2> err) && grep -qF '{\"ts\":\"2024-01-03T11:00:00.000000Z\",\"id\":2}' $T/readme/out"
+mkdir -p "$T/example"
+check "build/release/examples/iceberg_table $T/example | grep -qF 'filtered scan: 224 rows'"
+
 # concurrent appends: 2 processes x 20 appends at once, on SQLite and PostgreSQL
 concurrent() {
   local label="$1"; shift
