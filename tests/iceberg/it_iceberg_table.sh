@@ -54,19 +54,19 @@ spans=('192 900' '1440 900' '12 60')
 for k in 0 1 2; do
   t=${tables[$k]}
   $P iceberg create db.$t --schema "$SCHEMA" --partition "${parts[$k]}" "${C[@]}" >/dev/null
-  gen $((k * 10 + 1)) 400 $((k * 100000)) ${spans[$k]} > "$T/$t-1.csv"
-  gen $((k * 10 + 2)) 300 $((k * 100000 + 1000)) ${spans[$k]} > "$T/$t-2.csv"
-  gen $((k * 10 + 3)) 300 $((k * 100000 + 2000)) ${spans[$k]} > "$T/$t-3.csv"
+  gen $((k * 10 + 1)) 240 $((k * 100000)) ${spans[$k]} > "$T/$t-1.csv"
+  gen $((k * 10 + 2)) 180 $((k * 100000 + 1000)) ${spans[$k]} > "$T/$t-2.csv"
+  gen $((k * 10 + 3)) 180 $((k * 100000 + 2000)) ${spans[$k]} > "$T/$t-3.csv"
   # the same rows as Parquet (the appended truth) and as JSON lines
   for j in 1 2 3; do $PR convert "$T/$t-$j.csv" "$T/$t-$j.parquet" --schema "${SCHEMA//!/}" --quiet; done
   $PR convert "$T/$t-2.parquet" "$T/$t-2.jsonl" --quiet
   s1=$($P iceberg append db.$t "$T/$t-1.csv" "${C[@]}" | jget snapshot_id)
   out=$($P iceberg append db.$t "$T/$t-2.jsonl" "${C[@]}")
-  check "[ \"\$(echo '$out' | jget added_records)\" = 300 ] && [ \"\$(echo '$out' | jget rows)\" = 300 ]"
+  check "[ \"\$(echo '$out' | jget added_records)\" = 180 ] && [ \"\$(echo '$out' | jget rows)\" = 180 ]"
   s2=$(echo "$out" | jget snapshot_id)
   # stdin, Parquet: one commit
   $P iceberg append db.$t "$T/$t-3.parquet" "${C[@]}" > "$T/a3" < /dev/null
-  check "[ \"\$(jget added_records < $T/a3)\" = 300 ]"
+  check "[ \"\$(jget added_records < $T/a3)\" = 180 ]"
   eval "S1_$t=$s1 S2_$t=$s2"
 done
 
@@ -92,7 +92,7 @@ def expr(depth=0):
     op = r.choice(["AND", "OR", "AND NOT"])
     return "(%s %s %s)" % (expr(depth + 1), op, expr(depth + 1))
 cols = ["id", "i", "ts", "d", "s", "price", "f", "b"]
-for n in range(10):
+for n in range(8):
     c = r.sample(cols, r.randrange(1, 5)) if r.random() < 0.7 else ["*"]
     print(",".join(c) + "\t" + expr())
 EOF
@@ -150,7 +150,7 @@ for t in "${tables[@]}"; do
 import json,sys
 for l in sys.stdin:
     d=json.loads(l); print(json.dumps({"id":str(d["id"]),"s":d["s"],"i":d["i"]}, ensure_ascii=False, separators=(",",":")))' | sort > "$T/our-$t"
-  check "[ \$(wc -l < $T/ib-$t) -eq 1000 ] && cmp -s $T/ib-$t $T/our-$t"
+  check "[ \$(wc -l < $T/ib-$t) -eq 600 ] && cmp -s $T/ib-$t $T/our-$t"
 done
 
 # bad input: nothing committed, the message names the problem
@@ -176,7 +176,7 @@ ml=$($P iceberg describe db.tc "${C[@]}" | jget metadata_location); mf=${ml#file
 cp "$mf" "$T/saved.json"; head -c 200 "$T/saved.json" > "$mf"
 expect_fail 1 "$(basename "$mf")" $P iceberg scan db.tc "${C[@]}"
 cp "$T/saved.json" "$mf"
-check "[ \$($P iceberg scan db.tc ${C[*]} | wc -l) -eq 1000 ]"
+check "[ \$($P iceberg scan db.tc ${C[*]} | wc -l) -eq 600 ]"
 
 # the README's "Iceberg tables" examples run: the CLI block (with the ASan CLI) and the library one
 mkdir -p "$T/readme/bin" && ln -s "$P" "$T/readme/bin/prestige"
@@ -190,7 +190,9 @@ concurrent() {
   local label="$1"; shift
   local CC=("$@")
   $PR iceberg create-namespace c "${CC[@]}" >/dev/null
-  $PR iceberg create c.t --schema 'w:int32,k:int32' --partition 'w' "${CC[@]}" >/dev/null
+  # a loaded machine can make one writer lose the compare-and-set more than Java's default 4
+  # retries allow: the test table allows more (the point here is that nothing is lost)
+  $PR iceberg create c.t --schema 'w:int32,k:int32' --partition 'w' --property commit.retry.num-retries=20 "${CC[@]}" >/dev/null
   local pids=()
   for w in 1 2; do
     (for k in $(seq 1 20); do printf 'w,k\n%d,%d\n%d,%d\n' $w $k $w $k > "$T/c-$label-$w-$k.csv"
@@ -198,7 +200,7 @@ concurrent() {
     pids+=($!)
   done
   wait "${pids[@]}" # not a bare wait: the PostgreSQL server is a background job too
-  check "[ ! -s $T/c-$label-1.log ] && [ ! -s $T/c-$label-2.log ]"
+  if [ ! -s "$T/c-$label-1.log" ] && [ ! -s "$T/c-$label-2.log" ]; then ok; else bad "$label appends failed: $(head -c 600 "$T/c-$label-1.log" "$T/c-$label-2.log")"; fi
   check "[ \$($PR iceberg snapshots c.t ${CC[*]} | wc -l) -eq 40 ]"
   check "[ \$($PR iceberg scan c.t ${CC[*]} --format csv | tail -n +2 | sort -u | wc -l) -eq 40 ] && [ \$($PR iceberg scan c.t ${CC[*]} | wc -l) -eq 80 ]"
 }
