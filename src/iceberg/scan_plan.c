@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "iceberg/arrow_map.h"
 #include "iceberg/scan.h"
@@ -217,11 +218,13 @@ static int match_deletes(ice_scan_plan_t *p, const ice_table_metadata_t *md, pre
         applies = task->data_sequence_number < del->data_sequence_number && (global || same_partition(md, &task->file, df));
       }
       if (!applies) continue;
-      if (df->content == ICE_CONTENT_POSITION_DELETES && strcmp(df->file_format, "parquet") &&
-          strcmp(df->file_format, "PARQUET"))
-        return prestige_error_set(err, PRESTIGE_EUNSUPPORTED,
-                                  "scan of %s: delete file %s is %s (deletion vectors and non-Parquet deletes are not "
-                                  "supported yet)",
+      bool dv = !strcasecmp(df->file_format, "puffin");
+      if (dv && !df->referenced_data_file)
+        return prestige_error_set(err, PRESTIGE_ECORRUPT, "scan of %s: deletion vector in %s names no referenced_data_file",
+                                  p->table, df->file_path);
+      if (df->content == ICE_CONTENT_POSITION_DELETES && !dv && strcasecmp(df->file_format, "parquet"))
+        return prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "scan of %s: delete file %s is %s (position deletes are read from "
+                                  "Parquet files and Puffin deletion vectors)",
                                   p->table, df->file_path, df->file_format);
       if (df->content == ICE_CONTENT_EQUALITY_DELETES && strcmp(df->file_format, "parquet") &&
           strcmp(df->file_format, "PARQUET"))

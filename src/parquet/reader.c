@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "arrow/ipc_schema.h"
+#include "arrow/stream.h"
 #include "parquet/reader_internal.h"
 
 struct prestige_parquet_reader {
@@ -1116,54 +1117,45 @@ typedef struct rstream {
   holder_t *cur;
   int64_t next_row;
   int32_t next_rg;
-  prestige_error_t err;
 } rstream_t;
 
-static int rs_get_schema(struct ArrowArrayStream *s, struct ArrowSchema *out) {
-  rstream_t *st = s->private_data;
-  return prestige_parquet_reader_schema(st->r, out, &st->err) ? 12 : 0;
+static int rs_get_schema(void *state, struct ArrowSchema *out, prestige_error_t *err) {
+  rstream_t *st = state;
+  return prestige_parquet_reader_schema(st->r, out, err);
 }
 
-static int rs_get_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
-  rstream_t *st = s->private_data;
-  memset(out, 0, sizeof(*out));
+static int rs_get_next(void *state, struct ArrowArray *out, prestige_error_t *err) {
+  rstream_t *st = state;
   while (!st->cur || st->next_row >= st->cur->rg.length) {
     if (st->cur) holder_unref(st->cur);
     st->cur = NULL;
     if (st->next_rg >= st->r->n_rgs) return 0;
     holder_t *h = calloc(1, sizeof(*h));
-    if (!h) {
-      prestige_error_set(&st->err, PRESTIGE_ENOMEM, "out of memory");
-      return 12;
-    }
+    if (!h) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
     atomic_init(&h->refs, 1);
-    int rc = prestige_parquet_reader_read_row_group(st->r, st->next_rg++, &h->rg, &st->err);
+    int rc = prestige_parquet_reader_read_row_group(st->r, st->next_rg++, &h->rg, err);
     if (rc) {
       free(h);
-      return rc == PRESTIGE_ENOMEM ? 12 : 5; /* ENOMEM / EIO */
+      return rc;
     }
     st->cur = h;
     st->next_row = 0;
   }
   int64_t len = st->cur->rg.length - st->next_row;
   if (len > st->r->opts.batch_rows) len = st->r->opts.batch_rows;
-  if (make_slice(st->cur, st->next_row, len, out)) {
-    prestige_error_set(&st->err, PRESTIGE_ENOMEM, "out of memory");
-    return 12;
-  }
+  if (make_slice(st->cur, st->next_row, len, out)) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   st->next_row += len;
   return 0;
 }
 
-static const char *rs_last_error(struct ArrowArrayStream *s) { return ((rstream_t *)s->private_data)->err.message; }
-
-static void rs_release(struct ArrowArrayStream *s) {
-  rstream_t *st = s->private_data;
+static void rs_free(void *state) {
+  rstream_t *st = state;
   if (st->cur) holder_unref(st->cur);
   prestige_parquet_reader_close(st->r);
   free(st);
-  s->release = NULL;
 }
+
+static const arrow_stream_ops_t reader_stream_ops = {rs_get_schema, rs_get_next, rs_free};
 
 int prestige_parquet_reader_stream(prestige_parquet_reader_t *r, struct ArrowArrayStream *out, prestige_error_t *err) {
   rstream_t *st = calloc(1, sizeof(*st));
@@ -1172,10 +1164,5 @@ int prestige_parquet_reader_stream(prestige_parquet_reader_t *r, struct ArrowArr
     return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   }
   st->r = r;
-  out->get_schema = rs_get_schema;
-  out->get_next = rs_get_next;
-  out->get_last_error = rs_last_error;
-  out->release = rs_release;
-  out->private_data = st;
-  return 0;
+  return arrow_stream_make(out, &reader_stream_ops, st, err);
 }

@@ -1,44 +1,36 @@
-// Reads an Iceberg table's current snapshot with icebird (an independent reader) and prints the
-// given columns of every row as JSON lines (BigInt as strings, Dates as ISO text).
-//   node icebird_rows.mjs METADATA_LOCATION col1,col2,...
-// fetch is shimmed for file:// URLs and plain paths: HEAD gives the length, Range reads a slice.
-import { open, readFile } from 'node:fs/promises'
-import { icebergRead } from 'icebird'
+// Reads a table's current snapshot with icebird (an independent Iceberg reader; fetch is shimmed
+// for file:// and plain paths) and prints one JSON object: rows, the sorted values of COLUMN,
+// the live data files (count and paths) and how many of them are referenced more than once.
+//   node icebird_rows.mjs METADATA_LOCATION COLUMN
+import { readFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
+import { icebergMetadata, icebergManifests, icebergRead } from 'icebird'
 
 const realFetch = globalThis.fetch
-globalThis.fetch = async (url, init = {}) => {
+globalThis.fetch = async (url, init) => {
   const u = String(url)
-  if (!u.startsWith('file:') && !u.startsWith('/')) return realFetch(url, init)
-  const path = u.startsWith('file://') ? u.slice(7) : u // as stored: partition directories keep their %XX
-  try {
-    if ((init.method || 'GET') === 'HEAD') {
-      const fh = await open(path)
-      const { size } = await fh.stat()
-      await fh.close()
-      return new Response(null, { status: 200, headers: { 'content-length': String(size) } })
+  if (u.startsWith('file:') || u.startsWith('/')) {
+    try {
+      const data = await readFile(u.startsWith('file:') ? fileURLToPath(u) : u)
+      return new Response(data, { status: 200 })
+    } catch {
+      return new Response('not found', { status: 404, statusText: 'Not Found' })
     }
-    const range = init.headers && (init.headers.Range || init.headers.range || (init.headers.get && init.headers.get('range')))
-    const data = await readFile(path)
-    if (range) {
-      const m = /bytes=(\d+)-(\d*)/.exec(range)
-      const start = Number(m[1]), end = m[2] ? Number(m[2]) + 1 : data.length
-      return new Response(data.subarray(start, end), { status: 206, headers: { 'content-length': String(end - start) } })
-    }
-    return new Response(data, { status: 200, headers: { 'content-length': String(data.length) } })
-  } catch {
-    return new Response('not found', { status: 404, statusText: 'Not Found' })
   }
+  return realFetch(url, init)
 }
 
-const [metadataLocation, cols] = process.argv.slice(2)
+const [metadataLocation, column] = process.argv.slice(2)
 const cut = metadataLocation.lastIndexOf('/metadata/')
 const tableUrl = metadataLocation.slice(0, cut)
 const metadataFileName = metadataLocation.slice(cut + '/metadata/'.length)
-const rows = await icebergRead({ tableUrl, metadataFileName })
-const names = cols.split(',')
-const norm = v => (typeof v === 'bigint' ? v.toString() : v instanceof Date ? v.toISOString() : v === undefined ? null : v)
-for (const r of rows) {
-  const o = {}
-  for (const n of names) o[n] = norm(r[n])
-  process.stdout.write(JSON.stringify(o) + '\n')
-}
+const metadata = await icebergMetadata({ tableUrl, metadataFileName })
+const manifests = await icebergManifests(metadata)
+const files = []
+for (const { entries } of manifests) for (const e of entries) if (e.status !== 2 && !e.data_file.content) files.push(e.data_file.file_path)
+const seen = new Map()
+for (const f of files) seen.set(f, (seen.get(f) || 0) + 1)
+const dupFiles = [...seen.values()].filter(n => n > 1).length
+const rows = await icebergRead({ tableUrl, metadata })
+const values = rows.map(r => Number(r[column])).sort((a, b) => a - b)
+console.log(JSON.stringify({ rows: rows.length, values, files: files.length, dup_files: dupFiles, paths: files }))

@@ -6,33 +6,13 @@
 
 #include "prestige/poller.h"
 #include "prestige/store.h"
+#include "pg_test.h"
 #include "test.h"
 
-static char pg_dir[1024], pg_url[256];
+static pg_test_server_t pg_server;
 
-/* PostgreSQL through tests/common/pg_env.sh: the cluster lives outside the checkout (which the
- * postgres user may not be able to enter) and is reached over TCP; paths go through the
- * environment, not the command line, so any checkout path works. */
-static void pg_up(void) {
-  char env[1100];
-  snprintf(env, sizeof env, "%s/tests/common/pg_env.sh", test_root());
-  setenv("PRESTIGE_PG_ENV", env, 1);
-  FILE *f = popen("bash -c 'source \"$PRESTIGE_PG_ENV\" && pg_start >&2 && echo \"$PG_DIR\" && echo \"$PG_URL\"'", "r");
-  if (f && fgets(pg_dir, sizeof pg_dir, f) && fgets(pg_url, sizeof pg_url, f)) {
-    pg_dir[strcspn(pg_dir, "\n")] = 0;
-    pg_url[strcspn(pg_url, "\n")] = 0;
-  } else {
-    pg_dir[0] = pg_url[0] = 0;
-  }
-  if (f) pclose(f);
-}
-
-static void pg_down(void) {
-  if (!pg_dir[0]) return;
-  setenv("PG_STOP_DIR", pg_dir, 1);
-  if (system("bash -c 'source \"$PRESTIGE_PG_ENV\" && pg_stop \"$PG_STOP_DIR\"'") != 0)
-    fprintf(stderr, "stopping PostgreSQL failed\n");
-}
+static void pg_up(void) { (void)pg_test_start(&pg_server); }
+static void pg_down(void) { pg_test_stop(&pg_server); }
 
 static void put(prestige_store_t *st, int64_t ts) {
   char key[128];
@@ -134,8 +114,8 @@ TEST(sqlite_store) {
 
 TEST(postgresql_store) {
   pg_up();
-  CHECK_MSG(pg_url[0] != 0, "PostgreSQL did not start");
-  if (pg_url[0]) run_with(pg_url, "pg");
+  CHECK_MSG(pg_server.url[0] != 0, "PostgreSQL did not start");
+  if (pg_server.url[0]) run_with(pg_server.url, "pg");
   pg_down();
 }
 

@@ -8,28 +8,17 @@
 
 #include "prestige/core.h"
 #include "sql/sql.h"
+#include "pg_test.h"
 #include "test.h"
 
-static char pg_dir[1024], pg_url[256];
+static pg_test_server_t pg_server;
 
-static void pg_up(void) {
-  snprintf(pg_dir, sizeof pg_dir, "%s/pg", test_tmpdir());
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "bash -c 'source %s/tests/common/pg_env.sh && pg_start %s >&2 && echo $PG_URL'", test_root(), pg_dir);
-  FILE *f = popen(cmd, "r");
-  if (f && fgets(pg_url, sizeof pg_url, f)) pg_url[strcspn(pg_url, "\n")] = 0;
-  if (f) pclose(f);
-}
-
-static void pg_down(void) {
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "bash -c 'source %s/tests/common/pg_env.sh && _pg_dir=%s && pg_stop'", test_root(), pg_dir);
-  if (system(cmd) != 0) fprintf(stderr, "stopping PostgreSQL failed\n");
-}
+static void pg_up(void) { (void)pg_test_start(&pg_server); }
+static void pg_down(void) { pg_test_stop(&pg_server); }
 
 static const char *uri_of(const char *tag) {
   static char u[1200];
-  if (!strcmp(tag, "pg")) return pg_url;
+  if (!strcmp(tag, "pg")) return pg_server.url;
   snprintf(u, sizeof u, "sqlite:%s/test.db", test_tmpdir());
   return u;
 }
@@ -252,7 +241,7 @@ static void suite(const char *tag) {
 TEST(sqlite) { suite("sqlite"); }
 
 TEST(postgresql) {
-  if (!pg_url[0]) {
+  if (!pg_server.url[0]) {
     CHECK_MSG(0, "PostgreSQL did not start (see the log above)");
     return;
   }
@@ -260,8 +249,8 @@ TEST(postgresql) {
   /* a killed backend: the next statement outside a transaction reconnects */
   prestige_error_t err;
   sql_db_t *a, *b;
-  CHECK_OK(sql_open(&a, pg_url, NULL, &err));
-  CHECK_OK(sql_open(&b, pg_url, NULL, &err));
+  CHECK_OK(sql_open(&a, pg_server.url, NULL, &err));
+  CHECK_OK(sql_open(&b, pg_server.url, NULL, &err));
   if (!a || !b) return;
   int64_t pid = scalar(a, "SELECT pg_backend_pid()");
   char kill[128];
@@ -307,5 +296,5 @@ TEST_MAIN(
   RUN(sqlite);
   RUN(postgresql);
   RUN(open_errors);
-  if (pg_url[0]) pg_down();
+  if (pg_server.url[0]) pg_down();
 )
