@@ -145,7 +145,7 @@ check "[ \"\$(sort $T/tb1.csv | md5sum)\" = \"\$(sort $T/tb1-cat.csv | md5sum)\"
 # icebird reads every table (current snapshot) with the same rows
 for t in "${tables[@]}"; do
   ml=$($P iceberg describe db.$t "${C[@]}" | jget metadata_location)
-  node tests/iceberg/icebird_rows.mjs "$ml" id,s,i | sort > "$T/ib-$t"
+  node tests/iceberg/icebird_table_rows.mjs "$ml" id,s,i | sort > "$T/ib-$t"
   $P iceberg scan db.$t --columns id,s,i "${C[@]}" | "$PY" -c '
 import json,sys
 for l in sys.stdin:
