@@ -45,6 +45,7 @@ typedef enum prestige_int96_unit {
 } prestige_int96_unit_t;
 
 typedef struct prestige_parquet_reader_options {
+  unsigned int version;        /* PRESTIGE_PARQUET_READER_OPTIONS_VERSION (set by the init) */
   int64_t batch_rows;          /* default 8192 */
   int64_t footer_prefetch;     /* default 64 KiB */
   bool verify_checksums;       /* default true: a page CRC mismatch is ECORRUPT */
@@ -74,10 +75,26 @@ typedef struct prestige_parquet_reader_options {
    * Independently of it, a page whose header claims more than its compressed bytes can hold under
    * its codec (SNAPPY 21:1, LZ4 255:1, GZIP 1032:1, ZSTD its frames' sizes) is ECORRUPT. */
   int64_t max_page_bytes;
+  /* Decoding threads (version 2; default 1: everything on the caller's thread). With n > 1 the
+   * columns of a row group are decoded and assembled in parallel on a pool of n - 1 threads plus
+   * the caller, and a stream decodes up to n row groups ahead of the batch it hands out (memory:
+   * at most n + 1 row groups of the projected columns). Batches, rows and errors come out in the
+   * same order as with 1 thread. 1..PRESTIGE_PARQUET_READER_MAX_THREADS, else EINVAL. */
+  int threads;
 } prestige_parquet_reader_options_t;
+
+#define PRESTIGE_PARQUET_READER_OPTIONS_VERSION 2u
+#define PRESTIGE_PARQUET_READER_MAX_THREADS 256
+/* The defaults, as prestige_parquet_reader_options_init sets them. */
+#define PRESTIGE_PARQUET_READER_OPTIONS_INIT                                                              \
+  {.version = PRESTIGE_PARQUET_READER_OPTIONS_VERSION, .batch_rows = 8192, .footer_prefetch = 64 * 1024, \
+   .verify_checksums = true, .use_arrow_schema = true, .columns = NULL, .n_columns = 0, .row_groups = NULL, \
+   .n_row_groups = 0, .filter = NULL, .use_page_index = true, .filter_rows = true,                        \
+   .int96_unit = PRESTIGE_INT96_MICROS, .max_page_bytes = PRESTIGE_PARQUET_MAX_PAGE_BYTES, .threads = 1}
 
 #define PRESTIGE_PARQUET_MAX_PAGE_BYTES (((int64_t)1 << 30) + ((int64_t)1 << 20))
 
+/* Sets every option to its default (and the version); call it before setting any. */
 PRESTIGE_API void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o);
 
 typedef struct prestige_parquet_reader prestige_parquet_reader_t;

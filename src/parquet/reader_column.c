@@ -8,12 +8,33 @@
 #include "parquet/reader_internal.h"
 
 void rcolumn_release(rcolumn_t *c) {
-  free(c->def);
-  free(c->rep);
-  free(c->offsets);
-  buf_release(&c->values);
-  buf_release(&c->data);
+  bufpool_t *pool = c->pool;
+  bufpool_put(pool, c->def);
+  bufpool_put(pool, c->rep);
+  bufpool_put(pool, c->offsets);
+  bufpool_put(pool, c->values.data);
+  bufpool_put(pool, c->data.data);
   memset(c, 0, sizeof(*c));
+  c->pool = pool;
+}
+
+/* Gives b storage for `need` bytes from the pool when it has none yet (buf_reserve grows it from
+ * there as usual). */
+static int seed_buf(bufpool_t *pool, buf_t *b, size_t need) {
+  if (b->data || !pool || need < BUFPOOL_MIN_BLOCK) return 0;
+  size_t cap;
+  b->data = bufpool_get(pool, need, &cap);
+  if (!b->data) return PRESTIGE_ENOMEM;
+  b->cap = cap;
+  b->len = 0;
+  return 0;
+}
+
+/* realloc, with a pooled block for the first allocation. */
+static void *grow_block(bufpool_t *pool, void *old, size_t n) {
+  if (old || !pool) return realloc(old, n);
+  size_t cap;
+  return bufpool_get(pool, n, &cap);
 }
 
 typedef struct dict {
@@ -71,12 +92,12 @@ static int grow_levels(ctx_t *x, int64_t need) {
   int64_t cap = x->cap_levels ? x->cap_levels : 1024;
   while (cap < c->n_levels + need) cap *= 2;
   if (x->leaf->def > 0) {
-    int16_t *d = realloc(c->def, (size_t)cap * 2);
+    int16_t *d = grow_block(c->pool, c->def, (size_t)cap * 2);
     if (!d) return PRESTIGE_ENOMEM;
     c->def = d;
   }
   if (x->leaf->max_rep > 0) {
-    int16_t *r = realloc(c->rep, (size_t)cap * 2);
+    int16_t *r = grow_block(c->pool, c->rep, (size_t)cap * 2);
     if (!r) return PRESTIGE_ENOMEM;
     c->rep = r;
   }
@@ -90,7 +111,7 @@ static int reserve_offsets(ctx_t *x, int64_t more) {
   if (c->n_values + more + 1 <= x->cap_values_off) return 0;
   int64_t cap = x->cap_values_off ? x->cap_values_off * 2 : 1024;
   while (cap < c->n_values + more + 1) cap *= 2;
-  int64_t *o = realloc(c->offsets, (size_t)cap * 8);
+  int64_t *o = grow_block(c->pool, c->offsets, (size_t)cap * 8);
   if (!o) return PRESTIGE_ENOMEM;
   if (!c->offsets) o[0] = 0;
   c->offsets = o;
@@ -648,7 +669,10 @@ static int to_arrow_layout(rcolumn_t *c, const rnode_t *leaf, const rpage_sel_t 
 int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *meta, const uint8_t *chunk, size_t len,
                    int64_t num_rows, bool spaced, buf_t *page, rpage_sel_t *sel, bool verify_crc, int64_t max_page_bytes,
                    pq_codec_ctx_t *codec, const char *where, prestige_error_t *err) {
+  bufpool_t *pool = c->pool;
+  size_t data_hint = c->data_hint;
   memset(c, 0, sizeof(*c));
+  c->pool = pool;
   c->width = fixed_width(leaf);
   c->spaced = spaced && leaf->max_rep == 0 && leaf->physical != PRESTIGE_PHYSICAL_BOOLEAN;
   ctx_t x = {.c = c, .leaf = leaf, .where = where, .err = err, .spaced = c->spaced, .page = page,
@@ -659,7 +683,15 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
   if (leaf->max_rep == 0 && expect > num_rows) expect = num_rows;
   if (expect > 0 && expect <= (int64_t)1 << 26) {
     if (grow_levels(&x, expect)) return prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", where);
-    if (c->width > 0 && buf_reserve(&c->values, (size_t)expect * (size_t)c->width + 8))
+    if (c->width > 0 && (seed_buf(pool, &c->values, (size_t)expect * (size_t)c->width + 8) ||
+                         buf_reserve(&c->values, (size_t)expect * (size_t)c->width + 8)))
+      return prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", where);
+    /* string bytes: what the last chunk of this column held, or the chunk's uncompressed size
+     * (what PLAIN pages hold) when more */
+    size_t guess = meta->total_uncompressed_size > 0 && meta->total_uncompressed_size <= ((int64_t)1 << 28)
+                       ? (size_t)meta->total_uncompressed_size : 0;
+    if (data_hint > guess && data_hint <= ((size_t)1 << 28)) guess = data_hint;
+    if (c->width == 0 && seed_buf(pool, &c->data, guess + 16))
       return prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", where);
     if (c->width == 0 && reserve_offsets(&x, expect)) return prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", where);
   }
@@ -784,10 +816,9 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
     if (!c->offsets) rc = PRESTIGE_ENOMEM;
   }
   if (!rc) rc = to_arrow_layout(c, leaf, sel, where, err);
-  free(x.dict.offsets);
-  buf_release(&x.dict.fixed);
-  buf_release(&x.dict.data);
-  buf_release(x.page);
+  bufpool_put(pool, x.dict.offsets);
+  bufpool_put(pool, x.dict.fixed.data);
+  bufpool_put(pool, x.dict.data.data);
   if (rc) rcolumn_release(c);
   return rc;
 }

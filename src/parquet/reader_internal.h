@@ -3,8 +3,12 @@
 #ifndef PRESTIGE_PARQUET_READER_INTERNAL_H
 #define PRESTIGE_PARQUET_READER_INTERNAL_H
 
+#include <pthread.h>
+
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/bufpool.h"
+#include "core/workers.h"
 #include "parquet/codec.h"
 #include "parquet/metadata.h"
 #include "arrow/predicate_internal.h"
@@ -64,6 +68,9 @@ typedef struct rcolumn {
   int32_t width;      /* fixed width in bytes, 0 for byte arrays */
   bool spaced;        /* values/offsets per slot (n_values == n_levels), nulls zero or empty: the
                          layout of a flat optional Arrow column, so it is handed over as is */
+  bufpool_t *pool;    /* set by the caller (may be NULL): where the buffers come from and go back
+                         to (rcolumn_decode keeps it) */
+  size_t data_hint;   /* set by the caller: the byte-array bytes expected (the last row group's) */
 } rcolumn_t;
 
 void rcolumn_release(rcolumn_t *c);
@@ -111,5 +118,72 @@ bool pq_filter_row_group_may_match(const prestige_bound_predicate_t *b, const pq
  * column index; columns without one select every row). */
 int pq_filter_page_ranges(const prestige_bound_predicate_t *b, const pq_filter_leaves_t *f, const pq_page_index_t *idx,
                           int32_t n_leaves, int64_t num_rows, row_ranges_t *out);
+
+/* ---- the reader object (reader.c opens it; the files below read it) ----------------------- */
+/* Scratch of one decoding thread (one per pool slot, slot 0 the reader's caller): the column
+ * chunk's bytes, one decompressed page and a decompression context, reused across chunks and
+ * row groups (beyond 64 MiB they are given back after each column). */
+typedef struct rscratch {
+  buf_t page;
+  uint8_t *chunk;
+  size_t chunk_cap;
+  pq_codec_ctx_t *codec;
+} rscratch_t;
+
+struct prestige_parquet_reader {
+  prestige_parquet_reader_options_t opts;
+  prestige_input_t in;
+  uint64_t size;
+  arena_t arena; /* footer */
+  uint8_t *footer;
+  pq_file_metadata_t meta;
+  rschema_t rs;
+  rnode_t **proj; /* projected top-level nodes */
+  int32_t n_proj;
+  int32_t *rgs;   /* selected row groups */
+  int32_t n_rgs;
+  int32_t n_pruned; /* row groups skipped by the filter */
+  struct ArrowSchema schema;
+  prestige_bound_predicate_t *fbound; /* the filter bound to the file's columns: pruning */
+  pq_filter_leaves_t fleaves;          /* its columns' leaves */
+  prestige_bound_predicate_t *rbound; /* bound to the columns read: row filtering (NULL: prune only) */
+  rnode_t **rproj;  /* columns read: the projection plus what the row filter needs (== proj when same) */
+  int32_t n_rproj;
+  int64_t rows_filtered; /* rows the row filter dropped */
+  int64_t pages_pruned, rows_pruned; /* by the column indexes */
+  workers_t *pool;       /* threads > 1: the decode pool (NULL: everything on the caller) */
+  rscratch_t *scratch;   /* one per pool slot */
+  int32_t n_scratch;
+  pthread_mutex_t io_mu; /* the input is read by one thread at a time */
+  bufpool_t *bufs;       /* decoded buffers recycled between row groups (streams) */
+  _Atomic size_t *data_hint; /* by leaf: byte-array bytes of its last chunk decoded */
+};
+
+/* ---- assembly (reader_assemble.c): decoded levels and values -> Arrow arrays ----------------- */
+/* Builds the Arrow array of node n from the decoded columns of its leaves (cols by file column
+ * index); the buffers of flat leaves move into the array. */
+int rassemble_build(const rnode_t *n, rcolumn_t *cols, struct ArrowArray *a, const char *where, prestige_error_t *err);
+/* Nonzero when top-level leaf n maps onto Arrow as its decoded buffers (decode it spaced then). */
+int rassemble_flat_class(const rnode_t *n);
+
+/* ---- page selection (reader_pages.c): page indexes and the rows a filter may match ----------- */
+int rpages_read_index(prestige_parquet_reader_t *r, int64_t off, int32_t len, bool column_index, arena_t *a, void *out,
+                      const char *where, prestige_error_t *err);
+bool rpages_offset_index_fits(const pq_offset_index_t *oi, int64_t start, int64_t len, int64_t num_rows);
+int rpages_ranges(prestige_parquet_reader_t *r, const pq_row_group_t *rg, int32_t g, arena_t *a, row_ranges_t *keep,
+                  bool *all, pq_page_index_t **idx_out, prestige_error_t *err);
+
+/* ---- row groups (reader_rowgroup.c) ------------------------------------------------------ */
+/* One row group being read: its columns are decoded and assembled as tasks, one per top-level
+ * column read, on the reader's pool (or at once on the caller without one). start never fails
+ * but for ENOMEM: what goes wrong is reported by finish, in the order the row groups are finished. */
+typedef struct rgjob rgjob_t;
+int rgjob_start(prestige_parquet_reader_t *r, int32_t i, rgjob_t **out, prestige_error_t *err);
+/* Waits for the job's tasks, then hands out its batch (filtered and projected) and frees it. */
+int rgjob_finish(rgjob_t *j, struct ArrowArray *out, prestige_error_t *err);
+/* Waits for the job's tasks and frees it, its batch unread. */
+void rgjob_discard(rgjob_t *j);
+/* Locked read of the reader's input (the pool's threads share it). */
+int rreader_read_at(prestige_parquet_reader_t *r, uint64_t off, void *dst, size_t len, prestige_error_t *err);
 
 #endif

@@ -54,6 +54,9 @@ struct prestige_predicate;
  * (CLI_USAGE_ERROR). *reader (may be NULL) gets the reader, owned by the stream and valid until
  * it is released, for its pruning counters. */
 struct prestige_parquet_reader;
+/* Decoding threads of the Parquet readers cli_open_parquet_stream opens: --threads of cat and
+ * scan; 0 (the default) is the number of online cores. */
+extern int cli_reader_threads;
 int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int64_t batch_rows,
                             const struct prestige_predicate *filter, struct prestige_parquet_reader **reader, struct ArrowArrayStream *st,
                             struct ArrowSchema *schema);

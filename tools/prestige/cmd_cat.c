@@ -19,7 +19,7 @@
 
 static const char CAT_USAGE[] =
     "usage: prestige cat FILE... [--columns a,b] [--where FILTER] [--limit N] [--format jsonl|csv]\n"
-    "                   [--unordered] [--read-ahead N]\n"
+    "                   [--unordered] [--read-ahead N] [--threads N]\n"
     "\n"
     "Prints the rows of Parquet files, one JSON object per line (default) or as CSV with a header.\n"
     "FILE may be a local file, a directory or s3://bucket/prefix/ (every .parquet under it, in key\n"
@@ -30,7 +30,8 @@ static const char CAT_USAGE[] =
     "exactly, binary as hexadecimal, lists as JSON arrays, structs and maps as JSON objects (in CSV,\n"
     "nested values are their JSON text). --where prints only the rows matching FILTER, which may\n"
     "name columns --columns leaves out (see `prestige scan --help`); row groups and pages whose\n"
-    "statistics rule it out are not read.\n";
+    "statistics rule it out are not read. --threads N decodes the columns of a file's row groups on\n"
+    "N threads (default: the number of cores); the rows come out in the same order.\n";
 
 static const char SCHEMA_USAGE[] =
     "usage: prestige schema FILE\n"
@@ -135,6 +136,12 @@ static int run_cat(int argc, char **argv) {
     }
     else if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
     else if (!strcmp(argv[i], "--where") && i + 1 < argc) where = argv[++i];
+    else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+      int64_t th;
+      if (cli_opt_int(v, argv[i], argv[i + 1], 1, 256, &th)) return free(args), CLI_USAGE_ERROR;
+      cli_reader_threads = (int)th;
+      i++;
+    }
     else if (!strcmp(argv[i], "--unordered")) unordered = true;
     else if (!strcmp(argv[i], "--read-ahead") && i + 1 < argc) {
       if (cli_opt_int(v, argv[i], argv[i + 1], 1, 256, &read_ahead)) return free(args), CLI_USAGE_ERROR;

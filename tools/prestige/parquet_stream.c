@@ -1,9 +1,18 @@
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "prestige/io.h"
 #include "prestige/parquet_reader.h"
+
+int cli_reader_threads = 0;
+
+static int reader_threads(void) {
+  if (cli_reader_threads > 0) return cli_reader_threads;
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
 
 int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int64_t batch_rows,
                             const struct prestige_predicate *filter, struct prestige_parquet_reader **reader, struct ArrowArrayStream *st,
@@ -11,6 +20,7 @@ int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int6
   prestige_parquet_reader_options_t o;
   prestige_parquet_reader_options_init(&o);
   o.filter = filter;
+  o.threads = reader_threads();
   if (batch_rows > 0) o.batch_rows = batch_rows;
   const char *names[256];
   int n_names = 0;

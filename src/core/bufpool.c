@@ -1,0 +1,79 @@
+/* Block cache for decoded buffers; see core/bufpool.h. */
+#include "core/bufpool.h"
+
+#include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define BUFPOOL_MAX_BLOCKS 256
+
+struct bufpool {
+  pthread_mutex_t mu;
+  atomic_int refs;
+  size_t max_bytes, bytes;
+  int n;
+  struct block {
+    void *p;
+    size_t size;
+  } b[BUFPOOL_MAX_BLOCKS];
+};
+
+bufpool_t *bufpool_new(size_t max_bytes) {
+  bufpool_t *p = calloc(1, sizeof(*p));
+  if (!p) return NULL;
+  pthread_mutex_init(&p->mu, NULL);
+  atomic_init(&p->refs, 1);
+  p->max_bytes = max_bytes;
+  return p;
+}
+
+void bufpool_ref(bufpool_t *p) {
+  if (p) atomic_fetch_add(&p->refs, 1);
+}
+
+void bufpool_unref(bufpool_t *p) {
+  if (!p || atomic_fetch_sub(&p->refs, 1) != 1) return;
+  for (int i = 0; i < p->n; i++) free(p->b[i].p);
+  pthread_mutex_destroy(&p->mu);
+  free(p);
+}
+
+void *bufpool_get(bufpool_t *p, size_t n, size_t *cap) {
+  if (p && n >= BUFPOOL_MIN_BLOCK) {
+    pthread_mutex_lock(&p->mu);
+    int best = -1;
+    for (int i = 0; i < p->n; i++) /* the smallest block that holds n, wasting at most n */
+      if (p->b[i].size >= n && p->b[i].size / 2 <= n && (best < 0 || p->b[i].size < p->b[best].size)) best = i;
+    if (best >= 0) {
+      void *b = p->b[best].p;
+      *cap = p->b[best].size;
+      p->bytes -= p->b[best].size;
+      p->b[best] = p->b[--p->n];
+      pthread_mutex_unlock(&p->mu);
+      return b;
+    }
+    pthread_mutex_unlock(&p->mu);
+  }
+  size_t m = (n + 63) & ~(size_t)63;
+  void *b = NULL;
+  if (posix_memalign(&b, 64, m ? m : 64)) return NULL;
+  *cap = malloc_usable_size(b);
+  return b;
+}
+
+void bufpool_put(bufpool_t *p, void *b) {
+  if (!b) return;
+  size_t size = p ? malloc_usable_size(b) : 0;
+  if (p && size >= BUFPOOL_MIN_BLOCK) {
+    pthread_mutex_lock(&p->mu);
+    if (p->n < BUFPOOL_MAX_BLOCKS && p->bytes + size <= p->max_bytes) {
+      p->b[p->n++] = (struct block){b, size};
+      p->bytes += size;
+      b = NULL;
+    }
+    pthread_mutex_unlock(&p->mu);
+  }
+  free(b);
+}
