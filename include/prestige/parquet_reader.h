@@ -8,12 +8,22 @@
  * row groups and pages by their statistics and drops the rows that do not match.
  *
  *   prestige_parquet_reader_t *r;
- *   if (prestige_parquet_reader_open_file(&r, "in.parquet", NULL, &err)) ...
+ *   if (prestige_parquet_reader_open_file(&r, "in.parquet", NULL, &err)) return err.code;
  *   struct ArrowArrayStream s;
- *   prestige_parquet_reader_stream(r, &s, &err);           // the stream now owns r
- *   struct ArrowSchema schema; s.get_schema(&s, &schema);
- *   for (;;) { struct ArrowArray b; if (s.get_next(&s, &b)) ...; if (!b.release) break; ...; b.release(&b); }
+ *   if (prestige_parquet_reader_stream(r, &s, &err)) return err.code;   // the stream now owns r
+ *   struct ArrowSchema schema;
+ *   if (s.get_schema(&s, &schema) == 0) schema.release(&schema);
+ *   for (;;) {
+ *     struct ArrowArray b;
+ *     if (s.get_next(&s, &b)) { fprintf(stderr, "%s\n", s.get_last_error(&s)); break; }
+ *     if (!b.release) break;                                          // end of the file
+ *     printf("%lld rows\n", (long long)b.length);
+ *     b.release(&b);
+ *   }
  *   s.release(&s);
+ *
+ * Thread safety: a reader (and its stream) is used by one thread at a time; different readers
+ * are independent, even over the same file.
  */
 #ifndef PRESTIGE_PARQUET_READER_H
 #define PRESTIGE_PARQUET_READER_H
@@ -44,7 +54,9 @@ typedef enum prestige_int96_unit {
   PRESTIGE_INT96_SECONDS = 3 /* timestamp[s] */
 } prestige_int96_unit_t;
 
+#define PRESTIGE_PARQUET_READER_OPTIONS_VERSION 1
 typedef struct prestige_parquet_reader_options {
+  unsigned int version;        /* PRESTIGE_PARQUET_READER_OPTIONS_VERSION */
   int64_t batch_rows;          /* default 8192 */
   int64_t footer_prefetch;     /* default 64 KiB */
   bool verify_checksums;       /* default true: a page CRC mismatch is ECORRUPT */
@@ -78,11 +90,23 @@ typedef struct prestige_parquet_reader_options {
 
 #define PRESTIGE_PARQUET_MAX_PAGE_BYTES (((int64_t)1 << 30) + ((int64_t)1 << 20))
 
+#define PRESTIGE_PARQUET_READER_OPTIONS_INIT                                                              \
+  {                                                                                                       \
+    .version = PRESTIGE_PARQUET_READER_OPTIONS_VERSION, .batch_rows = 8192, .footer_prefetch = 64 * 1024, \
+    .verify_checksums = true, .use_arrow_schema = true, .columns = NULL, .n_columns = 0,                  \
+    .row_groups = NULL, .n_row_groups = 0, .filter = NULL, .use_page_index = true, .filter_rows = true,   \
+    .int96_unit = PRESTIGE_INT96_MICROS, .max_page_bytes = PRESTIGE_PARQUET_MAX_PAGE_BYTES               \
+  }
+
+/* Same as PRESTIGE_PARQUET_READER_OPTIONS_INIT. */
 PRESTIGE_API void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o);
 
 typedef struct prestige_parquet_reader prestige_parquet_reader_t;
 
-/* Takes ownership of *in. */
+/* Takes ownership of *in from the call on: on success the reader closes it; on any failure
+ * (bad options included) open has closed it already, so the caller never closes *in itself.
+ * Options are validated (EINVAL naming the field, or the struct for an unknown version); NULL
+ * means defaults. */
 PRESTIGE_API int prestige_parquet_reader_open(prestige_parquet_reader_t **r, prestige_input_t *in,
                                               const prestige_parquet_reader_options_t *opts, prestige_error_t *err);
 PRESTIGE_API int prestige_parquet_reader_open_file(prestige_parquet_reader_t **r, const char *path,
@@ -104,7 +128,8 @@ PRESTIGE_API bool prestige_parquet_reader_metadata(const prestige_parquet_reader
  * filter, only its matching rows (possibly none). */
 PRESTIGE_API int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t i, struct ArrowArray *out,
                                                         prestige_error_t *err);
-/* A stream of record batches over the selected row groups. The stream takes ownership of r. */
+/* A stream of record batches over the selected row groups. The stream takes ownership of r
+ * (also on failure: r is closed then). */
 PRESTIGE_API int prestige_parquet_reader_stream(prestige_parquet_reader_t *r, struct ArrowArrayStream *out, prestige_error_t *err);
 PRESTIGE_API void prestige_parquet_reader_close(prestige_parquet_reader_t *r);
 

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/errno_map.h"
 #include "prestige/arrow.h"
 
 static char owned_marker;
@@ -26,6 +27,7 @@ static void array_release(struct ArrowArray *a) {
 }
 
 int prestige_array_init(struct ArrowArray *a, int64_t n_buffers, int64_t n_children, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   memset(a, 0, sizeof(*a));
   if (n_buffers < 0 || n_children < 0) return prestige_error_set(err, PRESTIGE_EINVAL, "array_init: negative count");
   a->buffers = calloc((size_t)(n_buffers ? n_buffers : 1), sizeof(void *));
@@ -46,6 +48,7 @@ oom:
 }
 
 int prestige_array_allocate_dictionary(struct ArrowArray *a, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (a->private_data != &owned_marker || a->dictionary)
     return prestige_error_set(err, PRESTIGE_EINVAL, "allocate_dictionary: array not made by prestige_array_init");
   a->dictionary = calloc(1, sizeof(struct ArrowArray));
@@ -143,6 +146,7 @@ static int validate(const struct ArrowArray *a, const struct ArrowSchema *s, pre
 }
 
 int prestige_array_validate(const struct ArrowArray *a, const struct ArrowSchema *s, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (!s) return prestige_error_set(err, PRESTIGE_EINVAL, "schema is NULL");
   return validate(a, s, err);
 }
@@ -157,7 +161,7 @@ typedef struct batch_stream {
 
 static int bs_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out) {
   batch_stream_t *b = st->private_data;
-  return prestige_schema_copy(out, &b->schema, &b->err) ? 12 : 0;
+  return code_to_errno(prestige_schema_copy(out, &b->schema, &b->err));
 }
 
 static int bs_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
@@ -183,6 +187,7 @@ static void bs_release(struct ArrowArrayStream *st) {
 
 int prestige_array_stream_from_batches(struct ArrowArrayStream *out, struct ArrowSchema *schema,
                                        struct ArrowArray *batches, int64_t n, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   batch_stream_t *b = calloc(1, sizeof(*b));
   if (!b || !(b->batches = calloc((size_t)(n > 0 ? n : 1), sizeof(struct ArrowArray)))) {
     free(b);

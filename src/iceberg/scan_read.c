@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/errno_map.h"
 #include "arrow/predicate_internal.h"
 #include "core/log.h"
 #include "core/queue.h"
@@ -331,8 +332,9 @@ static int load_position_deletes(scan_stream_t *s, const ice_data_file_t *data, 
   size_t plen = strlen(data->file_path);
   for (;;) {
     struct ArrowArray b;
-    if (st.get_next(&st, &b)) {
-      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "delete file %s: %s", df->file_path, st.get_last_error(&st));
+    int ge = st.get_next(&st, &b);
+    if (ge) {
+      rc = prestige_error_set(err, errno_to_code(ge), "delete file %s: %s", df->file_path, st.get_last_error(&st));
       break;
     }
     if (!b.release) break;
@@ -397,8 +399,9 @@ static int load_equality_deletes(scan_stream_t *s, const ice_data_file_t *df, eq
   buf_t key = BUF_INIT, tmp = BUF_INIT;
   while (!rc) {
     struct ArrowArray b, t;
-    if (st.get_next(&st, &b)) {
-      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "delete file %s: %s", df->file_path, st.get_last_error(&st));
+    int ge = st.get_next(&st, &b);
+    if (ge) {
+      rc = prestige_error_set(err, errno_to_code(ge), "delete file %s: %s", df->file_path, st.get_last_error(&st));
       break;
     }
     if (!b.release) break;
@@ -493,9 +496,10 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
     pthread_mutex_unlock(&s->mu);
     if (cancel) break;
     struct ArrowArray b, rb;
-    if (st.get_next(&st, &b)) {
+    int ge = st.get_next(&st, &b);
+    if (ge) {
       const char *m = st.get_last_error(&st);
-      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s", m ? m : "read failed");
+      rc = prestige_error_set(err, errno_to_code(ge), "%s", m ? m : "read failed");
       break;
     }
     if (!b.release) break;
@@ -626,7 +630,7 @@ static int s_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
     pthread_mutex_unlock(&s->mu);
     if (it->rc) {
       snprintf(s->last_error, sizeof s->last_error, "%s", it->err.message);
-      int code = it->rc == PRESTIGE_ENOMEM ? ENOMEM : it->rc == PRESTIGE_ENOTFOUND ? ENOENT : EIO;
+      int code = code_to_errno(it->rc);
       free(it);
       s->cur = s->plan->n_tasks; /* the stream ends with the error */
       return code;

@@ -5,17 +5,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/errno_map.h"
 #include "prestige/records.h"
 
 enum { RECORD_BATCH = 65536 };
 
 int prestige_record_write_file(const prestige_record_desc_t *d, const char *path, const void *records, size_t n,
                                const prestige_parquet_writer_options_t *opts, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   struct ArrowSchema schema;
   PRESTIGE_TRY(prestige_record_schema(d, &schema, err));
   char tmp[4096];
   snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
-  prestige_parquet_writer_t *w;
+  prestige_parquet_writer_t *w = NULL;
   int rc = prestige_parquet_writer_open_file(&w, tmp, &schema, opts, err);
   for (size_t i = 0; !rc && i < n; i += RECORD_BATCH) {
     size_t k = n - i < RECORD_BATCH ? n - i : RECORD_BATCH;
@@ -41,7 +43,13 @@ int prestige_record_write_file(const prestige_record_desc_t *d, const char *path
 
 int prestige_record_read_file(const prestige_record_desc_t *d, const char *path, const prestige_record_read_options_t *opts,
                               prestige_records_t *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   PRESTIGE_TRY(prestige_record_validate(d, err));
+  if (opts && opts->version != PRESTIGE_RECORD_READ_OPTIONS_VERSION)
+    return prestige_error_set(err, PRESTIGE_EINVAL,
+                              "prestige_record_read_options_t: version %u not supported (this library knows %u); start from "
+                              "PRESTIGE_RECORD_READ_OPTIONS_INIT",
+                              opts->version, PRESTIGE_RECORD_READ_OPTIONS_VERSION);
   prestige_parquet_reader_t *r;
   PRESTIGE_TRY(prestige_parquet_reader_open_file(&r, path, NULL, err));
   /* read only the record's columns: those missing from the file are reported by from_arrow */
@@ -64,11 +72,13 @@ int prestige_record_read_file(const prestige_record_desc_t *d, const char *path,
   struct ArrowArrayStream st = {0};
   if (!rc) rc = prestige_parquet_reader_stream(r, &st, err);
   struct ArrowSchema schema = {0};
-  if (!rc && st.get_schema(&st, &schema)) rc = prestige_error_set(err, PRESTIGE_EIO, "%s", st.get_last_error(&st));
+  int se = rc ? 0 : st.get_schema(&st, &schema);
+  if (se) rc = prestige_error_set(err, errno_to_code(se), "%s", st.get_last_error(&st));
   while (!rc) {
     struct ArrowArray b;
-    if (st.get_next(&st, &b)) {
-      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s", st.get_last_error(&st));
+    int e = st.get_next(&st, &b);
+    if (e) {
+      rc = prestige_error_set(err, errno_to_code(e), "%s", st.get_last_error(&st));
       break;
     }
     if (!b.release) break;

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/errno_map.h"
+#include "core/options.h"
 #include "core/arena.h"
 #include "prestige/records.h"
 
@@ -12,7 +14,7 @@ typedef struct records_private {
 } records_private_t;
 
 void prestige_record_read_options_init(prestige_record_read_options_t *opts) {
-  memset(opts, 0, sizeof(*opts));
+  if (opts) *opts = (prestige_record_read_options_t)PRESTIGE_RECORD_READ_OPTIONS_INIT;
 }
 
 void prestige_records_release(prestige_records_t *r) {
@@ -254,12 +256,14 @@ nomem:
 int prestige_record_from_arrow(const prestige_record_desc_t *d, const struct ArrowSchema *schema,
                                const struct ArrowArray *batch, const prestige_record_read_options_t *opts,
                                prestige_records_t *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   PRESTIGE_TRY(prestige_record_validate(d, err));
   prestige_record_read_options_t defaults;
   if (!opts) {
     prestige_record_read_options_init(&defaults);
     opts = &defaults;
   }
+  PRESTIGE_TRY(OPTIONS_CHECK_VERSION(opts, PRESTIGE_RECORD_READ_OPTIONS, "prestige_record_read_options_t", err));
   if (!schema || strcmp(schema->format, "+s") != 0 || batch->n_children != schema->n_children)
     return prestige_error_set(err, PRESTIGE_ETYPE, "record %s: input is not a record batch (struct array)", d->name);
   PRESTIGE_TRY(prestige_array_validate(batch, schema, err));
@@ -322,7 +326,7 @@ typedef struct record_stream {
 
 static int rs_get_schema(struct ArrowArrayStream *s, struct ArrowSchema *out) {
   record_stream_t *r = s->private_data;
-  return prestige_record_schema(r->desc, out, &r->err) ? 22 /* EINVAL */ : 0;
+  return code_to_errno(prestige_record_schema(r->desc, out, &r->err));
 }
 
 static int rs_get_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
@@ -332,7 +336,8 @@ static int rs_get_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
     return 0;
   }
   size_t k = r->n - r->next < r->batch_rows ? r->n - r->next : r->batch_rows;
-  if (prestige_record_to_arrow(r->desc, r->records + r->next * r->desc->size, k, out, &r->err)) return 12; /* ENOMEM */
+  int rc = prestige_record_to_arrow(r->desc, r->records + r->next * r->desc->size, k, out, &r->err);
+  if (rc) return code_to_errno(rc);
   r->next += k;
   return 0;
 }
@@ -349,6 +354,7 @@ static void rs_release(struct ArrowArrayStream *s) {
 
 int prestige_record_stream(const prestige_record_desc_t *d, const void *records, size_t n, size_t batch_rows,
                            struct ArrowArrayStream *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   PRESTIGE_TRY(prestige_record_validate(d, err));
   record_stream_t *r = calloc(1, sizeof(*r));
   if (!r) return prestige_error_set(err, PRESTIGE_ENOMEM, "record stream: out of memory");
