@@ -84,9 +84,13 @@ $(A)/prestige: $(TOOL_SRCS:%.c=$(A)/%.o) $(A)/libprestige.a
 $(A)/tests/%.o: tests/%.c build/flags.list
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) -Itests/common -c $< -o $@
+# tests/core/test_oom fails the Nth allocation: every allocation of the library's own code goes
+# through its __wrap_* functions (the static library is linked into it), for that binary only.
+OOM_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup,--wrap=posix_memalign,--wrap=aligned_alloc
+$(A)/tests/core/test_oom: TEST_LDFLAGS := $(OOM_WRAP)
 $(A)/tests/%: $(A)/tests/%.o $(TEST_COMMON:%.c=$(A)/%.o) $(A)/libprestige.a
 	@mkdir -p $(dir $@)
-	$(CC) -pthread -fsanitize=address,undefined -o $@ $(filter %.o,$^) $(A)/libprestige.a $(PKG_LIBS)
+	$(CC) -pthread -fsanitize=address,undefined $(TEST_LDFLAGS) -o $@ $(filter %.o,$^) $(A)/libprestige.a $(PKG_LIBS)
 
 $(R)/examples/%: $(R)/examples/%.o $(R)/libprestige.a
 	$(CC) -pthread -o $@ $< $(R)/libprestige.a $(PKG_LIBS)

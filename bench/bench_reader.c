@@ -82,8 +82,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   int reps = argc > 2 ? atoi(argv[2]) : 3;
-  prestige_parquet_reader_options_t o;
-  prestige_parquet_reader_options_init(&o);
+  prestige_parquet_reader_options_t o = PRESTIGE_PARQUET_READER_OPTIONS_INIT;
   if (argc > 3) o.batch_rows = atoll(argv[3]);
   if (getenv("THREADS")) o.threads = atoi(getenv("THREADS"));
   const char *cols[16];

@@ -21,8 +21,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < n; i++)
     rows[i] = (sensor_data_t){1700000000000ULL + i * 10, {ids[(i * 7919) % 1000], 11}, (float)((i * 37) % 4000) / 100.0f};
   prestige_error_t err;
-  prestige_parquet_writer_options_t o;
-  prestige_parquet_writer_options_init(&o);
+  prestige_parquet_writer_options_t o = PRESTIGE_PARQUET_WRITER_OPTIONS_INIT;
   o.compression = PRESTIGE_COMPRESSION_ZSTD;
   int64_t t0 = prestige_monotonic_ns();
   if (prestige_record_write_file(sensor_data_record(), path, rows, n, &o, &err)) return fprintf(stderr, "%s\n", err.message), 1;

@@ -44,8 +44,7 @@ int main(int argc, char **argv) {
   int threads = atoi(argv[1]);
   int64_t n = atoll(argv[2]);
   prestige_error_t err;
-  prestige_sink_options_t o;
-  prestige_sink_options_init(&o);
+  prestige_sink_options_t o = PRESTIGE_SINK_OPTIONS_INIT;
   o.name = "sensor_data";
   o.dir = argv[3];
   o.max_rows = 100000;

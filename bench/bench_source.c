@@ -21,8 +21,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s\n", err.message);
     return 1;
   }
-  prestige_source_options_t o;
-  prestige_source_options_init(&o);
+  prestige_source_options_t o = PRESTIGE_SOURCE_OPTIONS_INIT;
   o.unordered = !strcmp(argv[3], "unordered");
   struct ArrowArrayStream s;
   if (prestige_source_s3_files(&s, st, files, n, &o, &err)) {

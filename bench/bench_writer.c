@@ -141,8 +141,7 @@ int main(int argc, char **argv) {
   bool wide = !strcmp(argv[1], "wide");
   int64_t rows = atoll(argv[2]);
   prestige_error_t err;
-  prestige_parquet_writer_options_t o;
-  prestige_parquet_writer_options_init(&o);
+  prestige_parquet_writer_options_t o = PRESTIGE_PARQUET_WRITER_OPTIONS_INIT;
   if (prestige_compression_parse(argv[3], &o.compression, &err)) {
     fprintf(stderr, "%s\n", err.message);
     return 2;

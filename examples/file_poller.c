@@ -36,8 +36,7 @@ int main(int argc, char **argv) {
   if (prestige_store_open(&store, bucket, NULL, &err)) return fail("bucket", &err);
   if (prestige_state_store_open(&state, state_spec, &err)) return fail("state store", &err);
 
-  prestige_poller_config_t c;
-  prestige_poller_config_init(&c);
+  prestige_poller_config_t c = PRESTIGE_POLLER_CONFIG_INIT;
   c.store = store;
   c.file_type = "sensor_data/";
   c.poll_interval_ms = 200; /* the reference polls every 60 s; faster for the example */

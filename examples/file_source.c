@@ -75,8 +75,7 @@ int main(int argc, char **argv) {
   if (prestige_list_files(store, "sensor_data/", INT64_MIN, INT64_MAX, &metas, &n, &err)) return fail("list_files", &err);
   if (prestige_source_s3_files(&s, store, metas, n, NULL, &err)) return fail("source_s3_files", &err);
   int64_t b = count_rows(&s, "bucket, in order");
-  prestige_source_options_t o;
-  prestige_source_options_init(&o);
+  prestige_source_options_t o = PRESTIGE_SOURCE_OPTIONS_INIT;
   o.unordered = true; /* source_s3_files_unordered */
   const char *cols[] = {"temperature"};
   o.columns = cols;

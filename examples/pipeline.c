@@ -37,14 +37,12 @@ int main(int argc, char **argv) {
   if (prestige_store_open(&store, bucket, NULL, &err)) return fail("bucket", &err);
 
   /* 1. land records */
-  prestige_upload_options_t uo;
-  prestige_upload_options_init(&uo);
+  prestige_upload_options_t uo = PRESTIGE_UPLOAD_OPTIONS_INIT;
   uo.key_prefix = "pipeline/";
   uo.remove_local = true;
   prestige_file_upload_t *up;
   if (prestige_file_upload_new(&up, store, &uo, &err)) return fail("upload", &err);
-  prestige_sink_options_t o;
-  prestige_sink_options_init(&o);
+  prestige_sink_options_t o = PRESTIGE_SINK_OPTIONS_INIT;
   o.name = "readings";
   o.dir = out_dir;
   o.upload = up;
@@ -83,8 +81,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < n; i++) {
     prestige_input_t in;
     if (prestige_store_open_input(store, files[i].key, files[i].size, &in, &err)) return fail("open", &err);
-    prestige_parquet_reader_options_t ro;
-    prestige_parquet_reader_options_init(&ro);
+    prestige_parquet_reader_options_t ro = PRESTIGE_PARQUET_READER_OPTIONS_INIT;
     const char *cols[] = {"temperature"};
     ro.columns = cols;
     ro.n_columns = 1;

@@ -32,8 +32,7 @@ int main(int argc, char **argv) {
                               .temperature = 15.0f + (float)(i % 200) / 10.0f};
   }
   prestige_error_t err;
-  prestige_parquet_writer_options_t o;
-  prestige_parquet_writer_options_init(&o);
+  prestige_parquet_writer_options_t o = PRESTIGE_PARQUET_WRITER_OPTIONS_INIT;
   o.compression = PRESTIGE_COMPRESSION_ZSTD;
   if (prestige_record_write_file(sensor_data_record(), path, rows, N, &o, &err)) {
     fprintf(stderr, "write: %s\n", err.message);

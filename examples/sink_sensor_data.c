@@ -41,15 +41,13 @@ int main(int argc, char **argv) {
   prestige_error_t err;
   prestige_store_t *store;
   if (prestige_store_open(&store, bucket, NULL, &err)) return fail("opening the bucket", &err);
-  prestige_upload_options_t uo;
-  prestige_upload_options_init(&uo);
+  prestige_upload_options_t uo = PRESTIGE_UPLOAD_OPTIONS_INIT;
   uo.key_prefix = "sensor_data/";
   uo.remove_local = true;
   prestige_file_upload_t *file_upload;
   if (prestige_file_upload_new(&file_upload, store, &uo, &err)) return fail("file upload", &err);
 
-  prestige_sink_options_t o;
-  prestige_sink_options_init(&o);
+  prestige_sink_options_t o = PRESTIGE_SINK_OPTIONS_INIT;
   o.name = "sensor_data";
   o.dir = out_dir;
   o.upload = file_upload;

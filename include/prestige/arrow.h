@@ -12,12 +12,15 @@
  *   prestige_schema_init(schema.children[1], "u", "name", ARROW_FLAG_NULLABLE, &err);
  *
  *   prestige_array_builder_t *b;
- *   prestige_array_builder_new(&b, &schema, &err);
+ *   if (prestige_array_builder_new(&b, &schema, &err)) return err.code;
  *   prestige_array_builder_append_int(prestige_array_builder_child(b, 0), 7, &err);
  *   prestige_array_builder_append_null(prestige_array_builder_child(b, 1), &err);
  *   prestige_array_builder_append_struct(b, &err);   // closes row 0
  *   struct ArrowArray batch;
- *   prestige_array_builder_finish(b, &batch, &err);  // batch.release frees everything
+ *   if (prestige_array_builder_finish(b, &batch, &err) == 0)  // batch.release frees everything
+ *     batch.release(&batch);
+ *   prestige_array_builder_free(b);
+ *   schema.release(&schema);
  */
 #ifndef PRESTIGE_ARROW_H
 #define PRESTIGE_ARROW_H

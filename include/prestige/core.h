@@ -10,9 +10,10 @@
  *   prestige_log_set_callback(on_log, NULL, PRESTIGE_LOG_INFO);
  *
  *   prestige_shutdown_t *stop = prestige_shutdown_new();
- *   ... pass `stop` to sinks and pollers; from a signal-handling thread: ...
+ *   // pass `stop` to sinks and pollers (options .shutdown); from a signal-handling thread:
  *   prestige_shutdown_trigger(stop);
- *   ... join components, then prestige_shutdown_free(stop);
+ *   // join the components, then:
+ *   prestige_shutdown_free(stop);
  */
 #ifndef PRESTIGE_CORE_H
 #define PRESTIGE_CORE_H

@@ -8,10 +8,12 @@
  *
  *   prestige_error_t err;
  *   prestige_error_init(&err);
- *   if (prestige_parquet_writer_open(&w, path, &schema, &opts, &err) != PRESTIGE_OK) {
+ *   prestige_parquet_reader_t *r;
+ *   if (prestige_parquet_reader_open_file(&r, "in.parquet", NULL, &err) != PRESTIGE_OK) {
  *     fprintf(stderr, "%s: %s\n", prestige_code_name(err.code), err.message);
  *     return 1;
  *   }
+ *   prestige_parquet_reader_close(r);
  */
 #ifndef PRESTIGE_ERROR_H
 #define PRESTIGE_ERROR_H
@@ -43,10 +45,11 @@ typedef enum prestige_code {
   PRESTIGE_ECANCELED = 15,   /* operation canceled by the caller */
   PRESTIGE_ECONFLICT = 16,   /* concurrent modification (optimistic commit lost) */
   PRESTIGE_EINTERNAL = 17,   /* a bug in prestige: an invariant did not hold */
-  PRESTIGE_EUNKNOWN_STATE = 18 /* a commit's outcome is unknown (the server failed or the connection dropped after
+  PRESTIGE_EUNKNOWN_STATE = 18, /* a commit's outcome is unknown (the server failed or the connection dropped after
                                   the request was sent); Java's CommitStateUnknownException. Iceberg operations
                                   resolve it themselves by reloading the table; it reaches the caller only when
                                   that resolution also fails. */
+  PRESTIGE_EBUSY = 19          /* the object is still in use (a sink closed while clients are alive) */
 } prestige_code_t;
 
 #define PRESTIGE_ERROR_MESSAGE_SIZE 1024
@@ -68,8 +71,8 @@ PRESTIGE_API int prestige_error_set(prestige_error_t *err, int code, const char 
                  __attribute__((format(printf, 3, 4)));
 PRESTIGE_API int prestige_error_setv(prestige_error_t *err, int code, const char *fmt, va_list ap);
 
-/* Prepends context to an existing message: "<context>: <old message>". Returns err->code
- * (or PRESTIGE_EINTERNAL when err is NULL). Use when propagating outward. */
+/* Prepends context to an existing message: "<context>: <old message>". Returns err->code (when
+ * err is NULL: the code of the last error set on this thread). Use when propagating outward. */
 PRESTIGE_API int prestige_error_prefix(prestige_error_t *err, const char *fmt, ...)
                  __attribute__((format(printf, 2, 3)));
 
@@ -80,6 +83,17 @@ PRESTIGE_API int prestige_error_prefix(prestige_error_t *err, const char *fmt, .
     if (prestige_try_rc_ != 0)     \
       return prestige_try_rc_;     \
   } while (0)
+
+/* For the library's own entry points: when err is NULL, points it at a local error (code and
+ * message set to OK and ""), so that everything below may read err->code and err->message and
+ * the function still returns the real code. */
+#define PRESTIGE_ERR_LOCAL(err)                        \
+  prestige_error_t prestige_err_local_##err##_;        \
+  if (!(err)) {                                        \
+    prestige_err_local_##err##_.code = PRESTIGE_OK;    \
+    prestige_err_local_##err##_.message[0] = '\0';     \
+    (err) = &prestige_err_local_##err##_;              \
+  }
 
 #ifdef __cplusplus
 }

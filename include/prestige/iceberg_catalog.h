@@ -13,14 +13,18 @@
  *   o.uri = "sqlite:/var/lib/app/catalog.db";
  *   o.warehouse = "s3://lake/warehouse";              // new tables: <warehouse>/<ns>/<table>
  *   prestige_iceberg_catalog_t *cat;
- *   prestige_iceberg_catalog_open(&cat, &o, &err);
+ *   if (prestige_iceberg_catalog_open(&cat, &o, &err)) return err.code;
  *   prestige_iceberg_namespace_create(cat, "telemetry", NULL, 0, &err);
+ *   struct ArrowSchema arrow_schema;
+ *   prestige_text_parse_schema("ts:timestamp(us,UTC),sensor_id:string,value:double", &arrow_schema, &err);
  *   prestige_iceberg_create_options_t co = PRESTIGE_ICEBERG_CREATE_OPTIONS_INIT;
  *   co.partition = "day(ts),bucket(16,sensor_id)"; co.sort = "ts desc";
  *   prestige_iceberg_table_t *t;
- *   prestige_iceberg_table_create(cat, "telemetry.readings", &arrow_schema, &co, &t, &err);
- *   printf("%s\n", prestige_iceberg_table_metadata_location(t));
- *   prestige_iceberg_table_free(t);
+ *   if (prestige_iceberg_table_create(cat, "telemetry.readings", &arrow_schema, &co, &t, &err) == 0) {
+ *     printf("%s\n", prestige_iceberg_table_metadata_location(t));
+ *     prestige_iceberg_table_free(t);
+ *   }
+ *   arrow_schema.release(&arrow_schema);
  *   prestige_iceberg_catalog_close(cat);
  *
  * Errors: ENOTFOUND no such namespace or table (named); EEXISTS it already exists, or a

@@ -4,14 +4,16 @@
  * random-access input (Parquet reader ← local file, S3 ranged GET, memory).
  *
  *   prestige_output_t out;
- *   if (prestige_output_open_file(&out, "x.parquet.tmp", &err)) return err.code;
- *   ... writer writes through out.write ...
- *   rc = out.close(out.ctx, &err);           // flushes and fsyncs; frees ctx
+ *   if (prestige_output_open_file(&out, "x.bin.tmp", &err)) return err.code;
+ *   if (out.write(out.ctx, "PAR1", 4, &err)) { out.abort(out.ctx); return err.code; }
+ *   int rc = out.close(out.ctx, &err);           // flushes and fsyncs; frees ctx
+ *   if (rc) return rc;
  *
  *   prestige_input_t in;
- *   prestige_input_open_file(&in, "x.parquet", &err);
- *   uint64_t size; in.size(in.ctx, &size, &err);
- *   in.read_at(in.ctx, size - 8, tail, 8, &err);
+ *   if (prestige_input_open_file(&in, "x.bin.tmp", &err)) return err.code;
+ *   uint64_t size = 0;
+ *   uint8_t tail[4];
+ *   if (!in.size(in.ctx, &size, &err) && size >= 4) in.read_at(in.ctx, size - 4, tail, 4, &err);
  *   in.close(in.ctx);
  */
 #ifndef PRESTIGE_IO_H

@@ -15,10 +15,8 @@
  *
  *   prestige_metrics_use_registry();
  *   prestige_metrics_serve_at("0.0.0.0", 9464, NULL, &err);   // GET http://HOST:9464/metrics
- *   ...
  *   prestige_label_t l[] = {{"status", "success"}};
  *   prestige_metrics_counter_add("prestige.file_upload.count", l, 1, 1);
- *   ...
  *   prestige_metrics_serve_stop();
  */
 #ifndef PRESTIGE_METRICS_H

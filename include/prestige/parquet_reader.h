@@ -8,12 +8,22 @@
  * row groups and pages by their statistics and drops the rows that do not match.
  *
  *   prestige_parquet_reader_t *r;
- *   if (prestige_parquet_reader_open_file(&r, "in.parquet", NULL, &err)) ...
+ *   if (prestige_parquet_reader_open_file(&r, "in.parquet", NULL, &err)) return err.code;
  *   struct ArrowArrayStream s;
- *   prestige_parquet_reader_stream(r, &s, &err);           // the stream now owns r
- *   struct ArrowSchema schema; s.get_schema(&s, &schema);
- *   for (;;) { struct ArrowArray b; if (s.get_next(&s, &b)) ...; if (!b.release) break; ...; b.release(&b); }
+ *   if (prestige_parquet_reader_stream(r, &s, &err)) return err.code;   // the stream now owns r
+ *   struct ArrowSchema schema;
+ *   if (s.get_schema(&s, &schema) == 0) schema.release(&schema);
+ *   for (;;) {
+ *     struct ArrowArray b;
+ *     if (s.get_next(&s, &b)) { fprintf(stderr, "%s\n", s.get_last_error(&s)); break; }
+ *     if (!b.release) break;                                          // end of the file
+ *     printf("%lld rows\n", (long long)b.length);
+ *     b.release(&b);
+ *   }
  *   s.release(&s);
+ *
+ * Thread safety: a reader (and its stream) is used by one thread at a time; different readers
+ * are independent, even over the same file.
  */
 #ifndef PRESTIGE_PARQUET_READER_H
 #define PRESTIGE_PARQUET_READER_H
@@ -99,7 +109,10 @@ PRESTIGE_API void prestige_parquet_reader_options_init(prestige_parquet_reader_o
 
 typedef struct prestige_parquet_reader prestige_parquet_reader_t;
 
-/* Takes ownership of *in. */
+/* Takes ownership of *in from the call on: on success the reader closes it; on any failure
+ * (bad options included) open has closed it already, so the caller never closes *in itself.
+ * Options are validated (EINVAL naming the field, or the struct for an unknown version); NULL
+ * means defaults. */
 PRESTIGE_API int prestige_parquet_reader_open(prestige_parquet_reader_t **r, prestige_input_t *in,
                                               const prestige_parquet_reader_options_t *opts, prestige_error_t *err);
 PRESTIGE_API int prestige_parquet_reader_open_file(prestige_parquet_reader_t **r, const char *path,
@@ -121,7 +134,8 @@ PRESTIGE_API bool prestige_parquet_reader_metadata(const prestige_parquet_reader
  * filter, only its matching rows (possibly none). */
 PRESTIGE_API int prestige_parquet_reader_read_row_group(prestige_parquet_reader_t *r, int32_t i, struct ArrowArray *out,
                                                         prestige_error_t *err);
-/* A stream of record batches over the selected row groups. The stream takes ownership of r. */
+/* A stream of record batches over the selected row groups. The stream takes ownership of r
+ * (also on failure: r is closed then). */
 PRESTIGE_API int prestige_parquet_reader_stream(prestige_parquet_reader_t *r, struct ArrowArrayStream *out, prestige_error_t *err);
 PRESTIGE_API void prestige_parquet_reader_close(prestige_parquet_reader_t *r);
 

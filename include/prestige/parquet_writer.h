@@ -9,16 +9,29 @@
  * annotations; interval month_day_nano becomes INTERVAL (unsigned months, days, milliseconds:
  * other values are refused, naming the column and row, before the batch is taken).
  *
- *   prestige_parquet_writer_options_t o;
- *   prestige_parquet_writer_options_init(&o);
+ *   struct ArrowSchema schema;
+ *   prestige_text_parse_schema("id:int64,name:string", &schema, &err);
+ *   prestige_parquet_writer_options_t o = PRESTIGE_PARQUET_WRITER_OPTIONS_INIT;
  *   o.compression = PRESTIGE_COMPRESSION_ZSTD;
  *   prestige_parquet_writer_t *w;
  *   if (prestige_parquet_writer_open_file(&w, "out.parquet", &schema, &o, &err)) return err.code;
- *   for (each batch) if (prestige_parquet_writer_write(w, &batch, &err)) { prestige_parquet_writer_abort(w); ... }
+ *   prestige_array_builder_t *bld;                                  // batches: from a builder, a text reader...
+ *   struct ArrowArray batch;
+ *   if (prestige_array_builder_new(&bld, &schema, &err)) return err.code;
+ *   int rc = prestige_array_builder_finish(bld, &batch, &err);     // (an empty one here)
+ *   prestige_array_builder_free(bld);
+ *   if (!rc && prestige_parquet_writer_write(w, &batch, &err)) {
+ *     prestige_parquet_writer_abort(w);                             // frees w
+ *     return err.code;
+ *   }
+ *   if (batch.release) batch.release(&batch);                       // the writer does not keep it
  *   prestige_parquet_file_summary_t s;
- *   rc = prestige_parquet_writer_close(w, &s, &err);     // frees w whatever happens
- *   ... s.rows, s.file_size, s.columns[i].null_count ...
+ *   if (prestige_parquet_writer_close(w, &s, &err)) return err.code; // frees w whatever happens
+ *   printf("%lld rows, %lld bytes\n", (long long)s.rows, (long long)s.file_size);
  *   prestige_parquet_file_summary_release(&s);
+ *   schema.release(&schema);
+ *
+ * Thread safety: a writer is used by one thread at a time; different writers are independent.
  */
 #ifndef PRESTIGE_PARQUET_WRITER_H
 #define PRESTIGE_PARQUET_WRITER_H
@@ -38,7 +51,9 @@ extern "C" {
 #endif
 
 /* Per-column overrides; -1 (or PRESTIGE_ENCODING_DEFAULT) keeps the file-wide setting. */
+#define PRESTIGE_PARQUET_COLUMN_OPTIONS_VERSION 1
 typedef struct prestige_parquet_column_options {
+  unsigned int version;           /* PRESTIGE_PARQUET_COLUMN_OPTIONS_VERSION */
   const char *path;               /* dotted path of a leaf or of any ancestor ("a", "a.b", "tags") */
   prestige_encoding_t encoding;   /* PLAIN, DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY,
                                      DELTA_BYTE_ARRAY, BYTE_STREAM_SPLIT, or DEFAULT */
@@ -48,9 +63,18 @@ typedef struct prestige_parquet_column_options {
   int statistics;                 /* 1 on, 0 off, -1 default */
 } prestige_parquet_column_options_t;
 
+#define PRESTIGE_PARQUET_COLUMN_OPTIONS_INIT                                                              \
+  {                                                                                                       \
+    .version = PRESTIGE_PARQUET_COLUMN_OPTIONS_VERSION, .path = NULL, .encoding = PRESTIGE_ENCODING_DEFAULT, \
+    .compression = -1, .compression_level = INT32_MIN, .dictionary = -1, .statistics = -1                 \
+  }
+
+/* Same as PRESTIGE_PARQUET_COLUMN_OPTIONS_INIT with path set. */
 PRESTIGE_API void prestige_parquet_column_options_init(prestige_parquet_column_options_t *c, const char *path);
 
+#define PRESTIGE_PARQUET_WRITER_OPTIONS_VERSION 1
 typedef struct prestige_parquet_writer_options {
+  unsigned int version;           /* PRESTIGE_PARQUET_WRITER_OPTIONS_VERSION */
   int64_t row_group_rows;         /* default 1,048,576 rows */
   int64_t row_group_bytes;        /* default 128 MiB of encoded data */
   int64_t data_page_bytes;        /* default 1 MiB (uncompressed, before the page is cut) */
@@ -71,6 +95,17 @@ typedef struct prestige_parquet_writer_options {
   int64_t n_columns;
 } prestige_parquet_writer_options_t;
 
+#define PRESTIGE_PARQUET_WRITER_OPTIONS_INIT                                                              \
+  {                                                                                                       \
+    .version = PRESTIGE_PARQUET_WRITER_OPTIONS_VERSION, .row_group_rows = 1024 * 1024,                    \
+    .row_group_bytes = (int64_t)128 << 20, .data_page_bytes = 1 << 20, .dictionary_page_bytes = 1 << 20,  \
+    .compression = PRESTIGE_COMPRESSION_SNAPPY, .compression_level = INT32_MIN, .dictionary = true,       \
+    .statistics = true, .page_index = true, .page_checksums = false, .data_page_version = 1,              \
+    .max_statistics_bytes = 64, .store_arrow_schema = true, .created_by = NULL, .metadata = NULL,         \
+    .n_metadata = 0, .columns = NULL, .n_columns = 0                                                      \
+  }
+
+/* Same as PRESTIGE_PARQUET_WRITER_OPTIONS_INIT. */
 PRESTIGE_API void prestige_parquet_writer_options_init(prestige_parquet_writer_options_t *o);
 
 typedef struct prestige_parquet_column_summary {
@@ -100,7 +135,9 @@ PRESTIGE_API void prestige_parquet_file_summary_release(prestige_parquet_file_su
 typedef struct prestige_parquet_writer prestige_parquet_writer_t;
 
 /* Takes ownership of *out (closed or aborted by the writer). The schema must be a struct
- * ("+s"); it is copied. Options are validated; NULL means defaults. */
+ * ("+s"); it is copied. Options are validated (EINVAL naming the field, or naming the struct for
+ * a version this library does not know); NULL means defaults. On failure *out is closed (aborted):
+ * the writer owns it from the call on. */
 PRESTIGE_API int prestige_parquet_writer_open(prestige_parquet_writer_t **w, const struct ArrowSchema *schema, prestige_output_t *out,
                                               const prestige_parquet_writer_options_t *opts, prestige_error_t *err);
 PRESTIGE_API int prestige_parquet_writer_open_file(prestige_parquet_writer_t **w, const char *path, const struct ArrowSchema *schema,

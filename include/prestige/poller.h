@@ -4,20 +4,24 @@
  * timestamp order, through a bounded queue; and the state stores that make a restarted poller
  * neither skip nor repeat files.
  *
+ *   prestige_store_t *bucket;
+ *   if (prestige_store_open(&bucket, "s3://my-bucket/", NULL, &err)) return err.code;
  *   prestige_state_store_t *state;
- *   prestige_state_store_open(&state, "sqlite:/var/lib/app/poller.db", &err);   // or "postgresql://..."
- *   prestige_poller_config_t c;
- *   prestige_poller_config_init(&c);
+ *   if (prestige_state_store_open(&state, "sqlite:/var/lib/app/poller.db", &err)) return err.code; // or "postgresql://..."
+ *   prestige_poller_config_t c = PRESTIGE_POLLER_CONFIG_INIT;
  *   c.store = bucket; c.file_type = "sensor_data/"; c.poll_interval_ms = 60000;
  *   c.lookback = PRESTIGE_LOOKBACK_DURATION; c.lookback_ms = 24 * 3600 * 1000; c.process_name = "loader";
  *   prestige_poller_t *p;
- *   prestige_poller_start(&p, &c, state, &err);
+ *   if (prestige_poller_start(&p, &c, state, &err)) return err.code;
  *   prestige_file_meta_t f;
  *   while (prestige_poller_next(p, &f, -1, &err) == 0) {
- *     ... handle f.key ...
+ *     printf("new file %s\n", f.key);
  *     prestige_poller_mark_processed(p, &f, "success", &err);   // at-least-once: unmarked files come again
  *     prestige_file_meta_clear(&f);
  *   }
+ *   prestige_poller_free(p);
+ *   prestige_state_store_free(state);
+ *   prestige_store_free(bucket);
  *
  * Delivery is at-least-once: a file is delivered once per poller run, and again after a restart
  * unless it was marked processed. Several pollers with different process names share one store.
@@ -69,7 +73,9 @@ typedef enum prestige_lookback {
   PRESTIGE_LOOKBACK_TIMESTAMP = 2  /* files from lookback_from_ms on */
 } prestige_lookback_t;
 
+#define PRESTIGE_POLLER_CONFIG_VERSION 1
 typedef struct prestige_poller_config {
+  unsigned int version;         /* PRESTIGE_POLLER_CONFIG_VERSION */
   prestige_store_t *store;      /* the bucket or local directory (required; must outlive the poller) */
   const char *file_type;        /* key prefix, e.g. "sensor_data/" (required) */
   int64_t poll_interval_ms;     /* default 60000 */
@@ -81,8 +87,16 @@ typedef struct prestige_poller_config {
   prestige_shutdown_t *shutdown; /* optional shared token */
 } prestige_poller_config_t;
 
+#define PRESTIGE_POLLER_CONFIG_INIT                                                                       \
+  {                                                                                                       \
+    .version = PRESTIGE_POLLER_CONFIG_VERSION, .store = NULL, .file_type = NULL, .poll_interval_ms = 60000, \
+    .lookback = PRESTIGE_LOOKBACK_NONE, .lookback_ms = 0, .lookback_from_ms = 0, .process_name = NULL,    \
+    .queue_capacity = 1000, .shutdown = NULL                                                              \
+  }
+
 typedef struct prestige_poller prestige_poller_t;
 
+/* Same as PRESTIGE_POLLER_CONFIG_INIT. */
 PRESTIGE_API void prestige_poller_config_init(prestige_poller_config_t *c);
 /* Starts the polling thread (the first poll happens at once). state may be NULL (no memory across
  * restarts). */

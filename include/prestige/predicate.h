@@ -3,15 +3,22 @@
  * to an Arrow schema, then evaluated on record batches (which rows match) and on column
  * statistics (whether a row group, a page, a file or a manifest entry can hold a matching row).
  *
+ *   struct ArrowSchema schema;
+ *   prestige_text_parse_schema("ts:timestamp(us,UTC),level:string", &schema, &err);
  *   prestige_predicate_t *p;
- *   prestige_predicate_parse("ts >= '2024-01-02' AND NOT level IN ('debug', 'trace')", &p, &err);
+ *   if (prestige_predicate_parse("ts >= '2024-01-02' AND NOT level IN ('debug', 'trace')", &p, &err)) return err.code;
  *   prestige_bound_predicate_t *b;
- *   if (prestige_predicate_bind(p, &schema, &b, &err)) ...   // EINVAL: unknown column, bad literal
- *   struct ArrowArray kept;
- *   prestige_bound_predicate_filter(b, &batch, &kept, &err);  // batch moved in, matching rows out
- *   ...
+ *   if (prestige_predicate_bind(p, &schema, &b, &err)) return err.code;   // EINVAL: unknown column, bad literal
+ *   prestige_array_builder_t *bld;                                       // batch: rows of that schema
+ *   struct ArrowArray batch, kept;
+ *   if (prestige_array_builder_new(&bld, &schema, &err)) return err.code;
+ *   int rc = prestige_array_builder_finish(bld, &batch, &err);
+ *   prestige_array_builder_free(bld);
+ *   if (!rc && prestige_bound_predicate_filter(b, &batch, &kept, &err) == 0)  // batch moved in, matching rows out
+ *     kept.release(&kept);
  *   prestige_bound_predicate_free(b);
  *   prestige_predicate_free(p);
+ *   schema.release(&schema);
  *
  * Grammar (keywords in any case):
  *   expr   := term { OR term } ;  term := factor { AND factor } ;  factor := NOT factor | ( expr ) | test

@@ -13,15 +13,21 @@
  *     F(ts, TIMESTAMP(MICRO, "UTC"), .partition = PRESTIGE_PARTITION_DAY, .sort_order = 1)
  *   PRESTIGE_RECORD(sensor_data, SENSOR_DATA, .table = "sensor_readings", .namespace_ = "telemetry")
  *
- *   sensor_data_t rows[2] = {{.timestamp = 1, .sensor_id = PRESTIGE_STR("a"), .temperature = 20.5f}, ...};
+ *   sensor_data_t rows[2] = {{.timestamp = 1, .sensor_id = PRESTIGE_STR("a"), .temperature = 20.5f},
+ *                            {.timestamp = 2, .sensor_id = PRESTIGE_STR("b"), .humidity = {true, 0.4}}};
  *   const prestige_record_desc_t *desc = sensor_data_record();
- *   struct ArrowSchema schema; struct ArrowArray batch;
- *   prestige_record_schema(desc, &schema, &err);
- *   prestige_record_to_arrow(desc, rows, 2, &batch, &err);
- *   prestige_record_write_file(desc, "s.parquet", rows, 2, NULL, &err);
+ *   struct ArrowSchema schema;
+ *   struct ArrowArray batch;
+ *   if (prestige_record_schema(desc, &schema, &err)) return err.code;
+ *   if (prestige_record_to_arrow(desc, rows, 2, &batch, &err)) return err.code;
+ *   batch.release(&batch);
+ *   schema.release(&schema);
+ *   if (prestige_record_write_file(desc, "s.parquet", rows, 2, NULL, &err)) return err.code;
  *   prestige_records_t back = {0};                   // items + the memory their strings live in
- *   prestige_record_read_file(desc, "s.parquet", NULL, &back, &err);
- *   const sensor_data_t *r = back.items;  ...  prestige_records_release(&back);
+ *   if (prestige_record_read_file(desc, "s.parquet", NULL, &back, &err)) return err.code;
+ *   const sensor_data_t *r = back.items;
+ *   printf("%zu rows, first %.*s\n", back.n, (int)r[0].sensor_id.len, r[0].sensor_id.ptr);
+ *   prestige_records_release(&back);
  *
  * Field kinds (the second X-macro argument) and their Arrow types:
  *   BOOL bool | I8 I16 I32 I64 int8..int64 | U8 U16 U32 U64 uint8..uint64 | F32 float | F64 double
@@ -204,16 +210,23 @@ typedef struct prestige_record_desc {
 #define PRESTIGE__D_LIST(k) .kind = PRESTIGE_KIND_LIST, .element_kind = PRESTIGE_KIND_##k
 #define PRESTIGE__D_OPTIONAL(k) PRESTIGE__D_##k, .optional = true, .value_offset = _Alignof(PRESTIGE__CT_##k)
 
-#define PRESTIGE__MEMBER(fname_, kind, ...) PRESTIGE__CT_##kind fname_ PRESTIGE__SX_##kind;
+/* Every variadic macro here takes its arguments through (...) and hands them on with an empty
+ * argument appended, so that F(name, KIND) without attributes, PRESTIGE_RECORD(NAME, FIELDS) and
+ * PRESTIGE_FIELD(T, member, KIND) compile without warnings under -std=c11 -pedantic (ISO C wants
+ * at least one argument for a "..." parameter). */
+#define PRESTIGE__MEMBER(...) PRESTIGE__MEMBER_(__VA_ARGS__, )
+#define PRESTIGE__MEMBER_(fname_, kind, ...) PRESTIGE__CT_##kind fname_ PRESTIGE__SX_##kind;
 /* Used inside the generated NAME_record() function, where prestige__record_t names the type. */
-#define PRESTIGE__FIELD(fname_, kind, ...)                                                        \
+#define PRESTIGE__FIELD(...) PRESTIGE__FIELD_(__VA_ARGS__, )
+#define PRESTIGE__FIELD_(fname_, kind, ...)                                                       \
   {.name = #fname_, PRESTIGE__D_##kind, .offset = offsetof(prestige__record_t, fname_),           \
    .size = sizeof(((prestige__record_t *)0)->fname_), __VA_ARGS__},
 
 /* Defines `typedef struct NAME {...} NAME_t;` and `const prestige_record_desc_t *NAME_record(void)`
  * returning its descriptor (static storage). Trailing arguments are designated initializers of
  * the record descriptor (.table, .namespace_). */
-#define PRESTIGE_RECORD(NAME, FIELDS, ...)                                                        \
+#define PRESTIGE_RECORD(...) PRESTIGE__RECORD_(__VA_ARGS__, )
+#define PRESTIGE__RECORD_(NAME, FIELDS, ...)                                                      \
   typedef struct NAME { FIELDS(PRESTIGE__MEMBER) } NAME##_t;                                      \
   __attribute__((unused)) static const prestige_record_desc_t *NAME##_record(void) {             \
     typedef NAME##_t prestige__record_t;                                                          \
@@ -233,7 +246,8 @@ typedef struct prestige_record_desc {
  *     PRESTIGE_FIELD(my_t, id, U64), PRESTIGE_FIELD(my_t, name, STRING, .flags = PRESTIGE_IDENTIFIER)};
  *   static const prestige_record_desc_t my_record = PRESTIGE_RECORD_DESC(my_t, my_fields);
  */
-#define PRESTIGE_FIELD(T, member, kind, ...)                                                        \
+#define PRESTIGE_FIELD(...) PRESTIGE__FIELD_OF_(__VA_ARGS__, )
+#define PRESTIGE__FIELD_OF_(T, member, kind, ...)                                                   \
   {.name = #member, PRESTIGE__D_##kind, .offset = offsetof(T, member),                               \
    .size = sizeof(((T *)0)->member) +                                                                \
            0 * sizeof(struct { int member_size_must_match_kind : (sizeof(((T *)0)->member) ==        \
@@ -273,9 +287,13 @@ PRESTIGE_API void prestige_records_release(prestige_records_t *records);
  * Columns are matched by name, in any order; extra columns are ignored. A missing column, a
  * type that does not match the field kind, or a nullable column for a non-optional field gives
  * ETYPE naming the column (set allow_nullable to accept nullable columns that hold no nulls). */
+#define PRESTIGE_RECORD_READ_OPTIONS_VERSION 1
 typedef struct prestige_record_read_options {
-  bool allow_nullable; /* default false */
+  unsigned int version; /* PRESTIGE_RECORD_READ_OPTIONS_VERSION */
+  bool allow_nullable;  /* default false */
 } prestige_record_read_options_t;
+#define PRESTIGE_RECORD_READ_OPTIONS_INIT { .version = PRESTIGE_RECORD_READ_OPTIONS_VERSION, .allow_nullable = false }
+/* Same as PRESTIGE_RECORD_READ_OPTIONS_INIT. */
 PRESTIGE_API void prestige_record_read_options_init(prestige_record_read_options_t *opts);
 PRESTIGE_API int prestige_record_from_arrow(const prestige_record_desc_t *desc, const struct ArrowSchema *schema,
                                             const struct ArrowArray *batch, const prestige_record_read_options_t *opts,

@@ -3,15 +3,15 @@
  * (environment, AWS_PROFILE with ~/.aws/credentials and ~/.aws/config, AWS_ENDPOINT_URL), SigV4
  * signing, connection reuse, retries. Stores (prestige/store.h) and uploaders share one client.
  *
- *   prestige_s3_config_t cfg;
- *   prestige_s3_config_init(&cfg);
+ *   prestige_s3_config_t cfg = PRESTIGE_S3_CONFIG_INIT;
  *   cfg.endpoint = "http://127.0.0.1:9000";     // MinIO; NULL: AWS_ENDPOINT_URL or AWS itself
  *   prestige_s3_client_t *c;
- *   if (prestige_s3_client_new(&c, &cfg, &err)) ...   // AWS_PROFILE=typo fails here, naming it
+ *   if (prestige_s3_client_new(&c, &cfg, &err)) return err.code;   // AWS_PROFILE=typo fails here, naming it
  *   prestige_store_t *st;
- *   prestige_store_open_s3(&st, c, "my-bucket", "events/", &err);   // takes a reference
+ *   int rc = prestige_store_open_s3(&st, c, "my-bucket", "events/", &err);   // takes a reference
  *   prestige_s3_client_free(c);
- *   ... use st ...
+ *   if (rc) return rc;
+ *   prestige_store_put(st, "hello.txt", "hi", 2, &err);
  *   prestige_store_free(st);
  *
  * A client is thread-safe: any number of stores and threads may use it at once.
@@ -43,7 +43,9 @@ extern "C" {
  *                (https://s3.<region>.amazonaws.com, virtual-hosted addressing)
  * A custom endpoint uses path-style addressing (http://host:port/bucket/key) unless
  * force_path_style is 0. TLS certificates are verified unless the endpoint is plain http. */
+#define PRESTIGE_S3_CONFIG_VERSION 1
 typedef struct prestige_s3_config {
+  unsigned int version;       /* PRESTIGE_S3_CONFIG_VERSION */
   const char *region;
   const char *endpoint;
   const char *access_key;
@@ -61,9 +63,19 @@ typedef struct prestige_s3_config {
   bool sign_payload;          /* hash bodies even over TLS (default: UNSIGNED-PAYLOAD over https) */
 } prestige_s3_config_t;
 
+#define PRESTIGE_S3_CONFIG_INIT                                                                           \
+  {                                                                                                       \
+    .version = PRESTIGE_S3_CONFIG_VERSION, .region = NULL, .endpoint = NULL, .access_key = NULL,          \
+    .secret_key = NULL, .session_token = NULL, .profile = NULL, .force_path_style = -1,                   \
+    .part_size = 8 << 20, .concurrency = 4, .max_retries = 6, .retry_base_ms = 100,                       \
+    .retry_max_ms = 10000, .connect_timeout_ms = 10000, .stall_timeout_ms = 30000, .sign_payload = false  \
+  }
+
 typedef struct prestige_s3_client prestige_s3_client_t;
 
+/* Same as PRESTIGE_S3_CONFIG_INIT. */
 PRESTIGE_API void prestige_s3_config_init(prestige_s3_config_t *cfg);
+/* cfg NULL: every default. A version this library does not know is EINVAL naming the struct. */
 PRESTIGE_API int prestige_s3_client_new(prestige_s3_client_t **out, const prestige_s3_config_t *cfg, prestige_error_t *err);
 /* The reference's new_client(region, endpoint, access_key, secret_key); each may be NULL. */
 PRESTIGE_API int prestige_s3_new_client(prestige_s3_client_t **out, const char *region, const char *endpoint,

@@ -4,11 +4,17 @@
  *
  *   const char *paths[] = {"data/file1.parquet", "data/file2.parquet"};
  *   struct ArrowArrayStream s;
- *   prestige_source(&s, paths, 2, NULL, &err);                    // the reference's source(paths, ..)
+ *   if (prestige_source(&s, paths, 2, NULL, &err) == 0)             // the reference's source(paths, ..)
+ *     s.release(&s);                                                 // after get_next as in parquet_reader.h
  *
+ *   prestige_store_t *store;
+ *   if (prestige_store_open(&store, "s3://my-bucket/", NULL, &err)) return err.code;
  *   prestige_file_meta_t *metas; size_t n;
- *   prestige_list_files(store, "sensor_data/", INT64_MIN, INT64_MAX, &metas, &n, &err);
- *   prestige_source_s3_files(&s, store, metas, n, NULL, &err);     // source_s3_files(client, bucket, metas, ..)
+ *   if (prestige_list_files(store, "sensor_data/", INT64_MIN, INT64_MAX, &metas, &n, &err) == 0) {
+ *     if (prestige_source_s3_files(&s, store, metas, n, NULL, &err) == 0) s.release(&s);  // source_s3_files(..)
+ *     prestige_file_metas_free(metas, n);
+ *   }
+ *   prestige_store_free(store);
  *
  * Ordered sources yield file after file, reading up to read_ahead files concurrently (default 2);
  * unordered sources (options.unordered, the reference's source_s3_files_unordered) yield batches as
@@ -36,7 +42,9 @@
 extern "C" {
 #endif
 
+#define PRESTIGE_SOURCE_OPTIONS_VERSION 1
 typedef struct prestige_source_options {
+  unsigned int version;             /* PRESTIGE_SOURCE_OPTIONS_VERSION */
   int64_t batch_rows;               /* rows per batch (0: the reader's default, 65536) */
   const char *const *columns;       /* projection (top-level names or dotted paths); NULL = all */
   int64_t n_columns;
@@ -53,6 +61,14 @@ typedef struct prestige_source_options {
   const struct prestige_predicate *filter;
 } prestige_source_options_t;
 
+#define PRESTIGE_SOURCE_OPTIONS_INIT                                                                      \
+  {                                                                                                       \
+    .version = PRESTIGE_SOURCE_OPTIONS_VERSION, .batch_rows = 0, .columns = NULL, .n_columns = 0,         \
+    .unordered = false, .read_ahead = 2, .concurrency = 4, .skip_errors = false, .on_file_error = NULL,   \
+    .user_data = NULL, .filter = NULL                                                                     \
+  }
+
+/* Same as PRESTIGE_SOURCE_OPTIONS_INIT. */
 PRESTIGE_API void prestige_source_options_init(prestige_source_options_t *o);
 
 /* Local files (paths are copied). */

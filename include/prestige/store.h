@@ -3,13 +3,15 @@
  * MinIO, LocalStack, Ceph, R2 and other S3-compatible stores), behind one interface.
  *
  *   prestige_store_t *st;
- *   if (prestige_store_open(&st, "s3://my-bucket/events/", NULL, &err)) ...   // or "file:///data/bucket"
- *   prestige_store_put(st, "a/b.parquet", data, len, &err);
+ *   if (prestige_store_open(&st, "s3://my-bucket/events/", NULL, &err)) return err.code;   // or "file:///data/bucket"
+ *   const char data[] = "hello";
+ *   prestige_store_put(st, "a/b.txt", data, sizeof data - 1, &err);
  *   prestige_store_list_t *it;
- *   prestige_store_list_open(st, "a/", NULL, &it, &err);
- *   const prestige_object_meta_t *m;
- *   while (prestige_store_list_next(it, &m, &err) == 0 && m) printf("%s %llu\n", m->key, ...);
- *   prestige_store_list_free(it);
+ *   if (prestige_store_list_open(st, "a/", NULL, &it, &err) == 0) {
+ *     const prestige_object_meta_t *m;
+ *     while (prestige_store_list_next(it, &m, &err) == 0 && m) printf("%s %llu\n", m->key, (unsigned long long)m->size);
+ *     prestige_store_list_free(it);
+ *   }
  *   prestige_store_free(st);
  *
  * Keys are relative to the store's root (the directory, or the bucket plus the URL's prefix). They

@@ -2,16 +2,16 @@
  * prestige/text.h — CSV and JSON-lines input as Arrow record batches, with schema inference.
  * Behind `prestige convert` and the sink's stdin mode.
  *
- *   prestige_text_options_t o;
- *   prestige_text_options_init(&o);            // CSV with a header row, types inferred
+ *   prestige_text_options_t o = PRESTIGE_TEXT_OPTIONS_INIT;   // CSV with a header row, types inferred
  *   prestige_text_reader_t *r;
- *   if (prestige_text_reader_open(&r, "in.csv", &o, &err)) ...
+ *   if (prestige_text_reader_open(&r, "in.csv", &o, &err)) return err.code;
  *   const struct ArrowSchema *schema = prestige_text_reader_schema(r);
+ *   printf("%lld columns\n", (long long)schema->n_children);
  *   for (;;) {
  *     struct ArrowArray batch;
- *     if (prestige_text_reader_next(r, &batch, &err)) ...     // names file, line and column
+ *     if (prestige_text_reader_next(r, &batch, &err)) break;   // err names file, line and column
  *     if (!batch.release) break;                               // end of input
- *     ...; batch.release(&batch);
+ *     batch.release(&batch);
  *   }
  *   prestige_text_reader_close(r);
  *
@@ -55,7 +55,9 @@ extern "C" {
 
 typedef enum prestige_text_format { PRESTIGE_TEXT_CSV = 0, PRESTIGE_TEXT_JSONL = 1 } prestige_text_format_t;
 
+#define PRESTIGE_TEXT_OPTIONS_VERSION 1
 typedef struct prestige_text_options {
+  unsigned int version;          /* PRESTIGE_TEXT_OPTIONS_VERSION */
   prestige_text_format_t format; /* default CSV */
   char delimiter;                /* CSV: default ',' */
   bool header;                   /* CSV: first row names the columns (default true) */
@@ -74,6 +76,14 @@ typedef struct prestige_text_options {
   void *user_data;
 } prestige_text_options_t;
 
+#define PRESTIGE_TEXT_OPTIONS_INIT                                                                        \
+  {                                                                                                       \
+    .version = PRESTIGE_TEXT_OPTIONS_VERSION, .format = PRESTIGE_TEXT_CSV, .delimiter = ',', .header = true, \
+    .batch_rows = 65536, .infer_rows = 10000, .schema = NULL, .streaming = false, .strict = false,       \
+    .on_ignored = NULL, .user_data = NULL                                                                 \
+  }
+
+/* Same as PRESTIGE_TEXT_OPTIONS_INIT. */
 PRESTIGE_API void prestige_text_options_init(prestige_text_options_t *o);
 /* Guesses the format from a file name (.csv/.tsv → CSV, .jsonl/.ndjson/.json → JSONL). */
 PRESTIGE_API int prestige_text_format_from_path(const char *path, prestige_text_format_t *f, char *delimiter);

@@ -9,16 +9,21 @@
  * Shutdown waits for queued and in-flight uploads, or (after its timeout) returns those not done:
  * nothing is dropped silently.
  *
- *   prestige_upload_options_t o;
- *   prestige_upload_options_init(&o);
+ *   prestige_store_t *store;
+ *   if (prestige_store_open(&store, "s3://my-bucket/", NULL, &err)) return err.code;
+ *   prestige_upload_options_t o = PRESTIGE_UPLOAD_OPTIONS_INIT;
  *   o.key_prefix = "sensor_data/";
  *   prestige_file_upload_t *up;
- *   prestige_file_upload_new(&up, store, &o, &err);
+ *   if (prestige_file_upload_new(&up, store, &o, &err)) return err.code;
  *   uint64_t t;
- *   prestige_file_upload_submit(up, "/data/out/sensor.1732000000000.parquet", NULL, &t, &err);
- *   prestige_file_upload_wait(up, t, -1, &err);           // optional
+ *   if (prestige_file_upload_submit(up, "/data/out/sensor.1732000000000.parquet", NULL, &t, &err) == 0)
+ *     prestige_file_upload_wait(up, t, -1, &err);           // optional
  *   prestige_file_upload_shutdown(up, 30000, NULL, NULL, &err);
  *   prestige_file_upload_free(up);
+ *   prestige_store_free(store);
+ *
+ * Thread safety: submit, status, wait, flush and counts may be called from any number of
+ * threads at once; shutdown and free once, after the other calls have returned.
  */
 #ifndef PRESTIGE_UPLOAD_H
 #define PRESTIGE_UPLOAD_H
@@ -56,21 +61,31 @@ typedef struct prestige_upload_result {
 
 typedef void (*prestige_upload_callback_fn)(void *user_data, const prestige_upload_result_t *result);
 
+#define PRESTIGE_UPLOAD_OPTIONS_VERSION 1
 typedef struct prestige_upload_options {
-  int workers;             /* upload threads; default 2 */
-  size_t queue_capacity;   /* submissions waiting; submit blocks when full (backpressure); default 1024 */
+  unsigned int version;    /* PRESTIGE_UPLOAD_OPTIONS_VERSION */
+  int workers;             /* upload threads, 1..64; default 2 */
+  size_t queue_capacity;   /* submissions waiting, >= 1; submit blocks when full (backpressure); default 1024 */
   const char *key_prefix;  /* key = key_prefix + file name when submit gets no key; default "" */
   bool remove_local;       /* delete the local file after a confirmed upload; default false */
-  int max_attempts;        /* whole-file attempts (each with the client's request retries); default 3 */
-  int64_t retry_delay_ms;  /* pause between whole-file attempts; default 1000 */
+  int max_attempts;        /* whole-file attempts (each with the client's request retries), >= 1; default 3 */
+  int64_t retry_delay_ms;  /* pause between whole-file attempts, >= 0; default 1000 */
   prestige_upload_callback_fn on_done; /* called from a worker thread; may be NULL */
   void *user_data;
 } prestige_upload_options_t;
 
+#define PRESTIGE_UPLOAD_OPTIONS_INIT                                                                      \
+  {                                                                                                       \
+    .version = PRESTIGE_UPLOAD_OPTIONS_VERSION, .workers = 2, .queue_capacity = 1024, .key_prefix = "",   \
+    .remove_local = false, .max_attempts = 3, .retry_delay_ms = 1000, .on_done = NULL, .user_data = NULL  \
+  }
+
 typedef struct prestige_file_upload prestige_file_upload_t;
 
+/* Same as PRESTIGE_UPLOAD_OPTIONS_INIT. */
 PRESTIGE_API void prestige_upload_options_init(prestige_upload_options_t *o);
-/* Takes a reference on nothing: store must outlive the uploader. */
+/* Takes a reference on nothing: store must outlive the uploader. Options (NULL: defaults) are
+ * validated: EINVAL naming the field out of range, or the struct for an unknown version. */
 PRESTIGE_API int prestige_file_upload_new(prestige_file_upload_t **out, prestige_store_t *store, const prestige_upload_options_t *o,
                                           prestige_error_t *err);
 /* Queues path for upload under key (NULL: key_prefix + basename). Returns at once unless the queue

@@ -27,6 +27,7 @@ static void array_release(struct ArrowArray *a) {
 }
 
 int prestige_array_init(struct ArrowArray *a, int64_t n_buffers, int64_t n_children, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   memset(a, 0, sizeof(*a));
   if (n_buffers < 0 || n_children < 0) return prestige_error_set(err, PRESTIGE_EINVAL, "array_init: negative count");
   a->buffers = calloc((size_t)(n_buffers ? n_buffers : 1), sizeof(void *));
@@ -47,6 +48,7 @@ oom:
 }
 
 int prestige_array_allocate_dictionary(struct ArrowArray *a, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (a->private_data != &owned_marker || a->dictionary)
     return prestige_error_set(err, PRESTIGE_EINVAL, "allocate_dictionary: array not made by prestige_array_init");
   a->dictionary = calloc(1, sizeof(struct ArrowArray));
@@ -144,6 +146,7 @@ static int validate(const struct ArrowArray *a, const struct ArrowSchema *s, pre
 }
 
 int prestige_array_validate(const struct ArrowArray *a, const struct ArrowSchema *s, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (!s) return prestige_error_set(err, PRESTIGE_EINVAL, "schema is NULL");
   return validate(a, s, err);
 }
@@ -178,6 +181,7 @@ static const arrow_stream_ops_t batch_stream_ops = {bs_get_schema, bs_get_next, 
 
 int prestige_array_stream_from_batches(struct ArrowArrayStream *out, struct ArrowSchema *schema,
                                        struct ArrowArray *batches, int64_t n, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   batch_stream_t *b = calloc(1, sizeof(*b));
   if (!b || !(b->batches = calloc((size_t)(n > 0 ? n : 1), sizeof(struct ArrowArray)))) {
     free(b);

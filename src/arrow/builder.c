@@ -97,6 +97,7 @@ static int node_new(prestige_array_builder_t **out, const struct ArrowSchema *s,
 }
 
 int prestige_array_builder_new(prestige_array_builder_t **out, const struct ArrowSchema *schema, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   PRESTIGE_TRY(prestige_schema_validate(schema, err));
   struct ArrowSchema copy;
   PRESTIGE_TRY(prestige_schema_copy(&copy, schema, err));
@@ -145,6 +146,7 @@ static int commit_valid(prestige_array_builder_t *b, prestige_error_t *err) {
 }
 
 int prestige_array_builder_append_null(prestige_array_builder_t *b, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   int rc = 0;
   switch (b->t.type) {
     case PRESTIGE_ARROW_NA: break;
@@ -179,6 +181,7 @@ static int range_err(prestige_error_t *err, const prestige_array_builder_t *b, l
 }
 
 int prestige_array_builder_append_int(prestige_array_builder_t *b, int64_t v, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   switch (b->t.type) {
     case PRESTIGE_ARROW_INT8: if (v < INT8_MIN || v > INT8_MAX) return range_err(err, b, v); return put_fixed(b, &(int8_t){(int8_t)v}, 1, err);
     case PRESTIGE_ARROW_INT16: if (v < INT16_MIN || v > INT16_MAX) return range_err(err, b, v); return put_fixed(b, &(int16_t){(int16_t)v}, 2, err);
@@ -197,6 +200,7 @@ int prestige_array_builder_append_int(prestige_array_builder_t *b, int64_t v, pr
 }
 
 int prestige_array_builder_append_uint(prestige_array_builder_t *b, uint64_t v, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   switch (b->t.type) {
     case PRESTIGE_ARROW_UINT8: if (v > UINT8_MAX) return range_err(err, b, (long long)v); return put_fixed(b, &(uint8_t){(uint8_t)v}, 1, err);
     case PRESTIGE_ARROW_UINT16: if (v > UINT16_MAX) return range_err(err, b, (long long)v); return put_fixed(b, &(uint16_t){(uint16_t)v}, 2, err);
@@ -229,6 +233,7 @@ static uint16_t float_to_half(float f) {
 }
 
 int prestige_array_builder_append_double(prestige_array_builder_t *b, double v, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   switch (b->t.type) {
     case PRESTIGE_ARROW_FLOAT: return put_fixed(b, &(float){(float)v}, 4, err);
     case PRESTIGE_ARROW_DOUBLE: return put_fixed(b, &v, 8, err);
@@ -238,12 +243,14 @@ int prestige_array_builder_append_double(prestige_array_builder_t *b, double v, 
 }
 
 int prestige_array_builder_append_bool(prestige_array_builder_t *b, bool v, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (b->t.type != PRESTIGE_ARROW_BOOL) return type_err(err, b, "a boolean");
   if (append_bit(&b->values, b->length, v)) return oom(err, b);
   return commit_valid(b, err);
 }
 
 int prestige_array_builder_append_bytes(prestige_array_builder_t *b, const void *data, int64_t len, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (len < 0) return prestige_error_set(err, PRESTIGE_EINVAL, "negative length");
   switch (b->t.type) {
     case PRESTIGE_ARROW_STRING: case PRESTIGE_ARROW_LARGE_STRING: case PRESTIGE_ARROW_BINARY:
@@ -264,6 +271,7 @@ int prestige_array_builder_append_bytes(prestige_array_builder_t *b, const void 
 
 int prestige_array_builder_append_interval(prestige_array_builder_t *b, int32_t months, int32_t days, int64_t nanos,
                                            prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   const char *name = b->schema->name ? b->schema->name : "";
   switch (b->t.type) {
     case PRESTIGE_ARROW_INTERVAL_MONTHS:
@@ -288,11 +296,13 @@ int prestige_array_builder_append_interval(prestige_array_builder_t *b, int32_t 
 }
 
 int prestige_array_builder_append_decimal(prestige_array_builder_t *b, const uint8_t *le, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (b->t.type != PRESTIGE_ARROW_DECIMAL128 && b->t.type != PRESTIGE_ARROW_DECIMAL256) return type_err(err, b, "a decimal");
   return put_fixed(b, le, (size_t)b->t.byte_width, err);
 }
 
 int prestige_array_builder_append_struct(prestige_array_builder_t *b, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (b->t.type != PRESTIGE_ARROW_STRUCT) return type_err(err, b, "a struct row");
   for (int64_t i = 0; i < b->n_children; i++)
     if (b->children[i]->length != b->length + 1)
@@ -303,6 +313,7 @@ int prestige_array_builder_append_struct(prestige_array_builder_t *b, prestige_e
 }
 
 int prestige_array_builder_append_list(prestige_array_builder_t *b, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   switch (b->t.type) {
     case PRESTIGE_ARROW_LIST: case PRESTIGE_ARROW_LARGE_LIST: case PRESTIGE_ARROW_MAP:
       if (push_offset(b, b->children[0]->length)) return prestige_error_set(err, PRESTIGE_EINVAL, "list offsets overflow int32");
@@ -357,5 +368,6 @@ static int finish_node(prestige_array_builder_t *b, struct ArrowArray *out, pres
 }
 
 int prestige_array_builder_finish(prestige_array_builder_t *b, struct ArrowArray *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   return finish_node(b, out, err);
 }

@@ -27,6 +27,7 @@ const char *prestige_arrow_extension_name(prestige_arrow_extension_t kind) {
 }
 
 int prestige_schema_extension(const struct ArrowSchema *s, prestige_arrow_extension_t *kind, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   *kind = PRESTIGE_ARROW_EXT_NONE;
   const char *name;
   int32_t len;
@@ -49,6 +50,7 @@ int prestige_schema_extension(const struct ArrowSchema *s, prestige_arrow_extens
 
 int prestige_schema_set_extension(struct ArrowSchema *s, const char *name, const char *ext_metadata,
                                   prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (!name) {
     PRESTIGE_TRY(prestige_schema_metadata_put(s, PRESTIGE_EXTENSION_NAME_KEY, NULL, 0, err));
     return prestige_schema_metadata_put(s, PRESTIGE_EXTENSION_METADATA_KEY, NULL, 0, err);

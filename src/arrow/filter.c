@@ -229,6 +229,7 @@ static int filter_rec(const struct ArrowArray *a, const struct ArrowSchema *s, i
 
 int prestige_array_filter(const struct ArrowArray *array, const struct ArrowSchema *schema, const uint8_t *selection,
                           int64_t n_selected, struct ArrowArray *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   memset(out, 0, sizeof(*out));
   if (!array || !schema || !selection || n_selected < 0 || n_selected > array->length)
     return prestige_error_set(err, PRESTIGE_EINVAL, "array_filter: bad arguments");

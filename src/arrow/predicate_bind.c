@@ -551,6 +551,7 @@ void prestige_bound_predicate_free(prestige_bound_predicate_t *b) {
 
 int prestige_predicate_bind(const prestige_predicate_t *p, const struct ArrowSchema *schema,
                             prestige_bound_predicate_t **out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   *out = NULL;
   if (!p || !schema || !schema->format || strcmp(schema->format, "+s") != 0)
     return prestige_error_set(err, PRESTIGE_EINVAL, "filter: binding needs a predicate and a struct schema");

@@ -394,6 +394,7 @@ static int eval_node(evalctx_t *e, const bnode_t *nd, uint64_t **T, uint64_t **F
 
 int prestige_bound_predicate_select(const prestige_bound_predicate_t *b, const struct ArrowArray *batch, uint8_t *selection,
                                     int64_t *n_selected, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   *n_selected = 0;
   if (!b || !batch || !selection || batch->length < 0)
     return prestige_error_set(err, PRESTIGE_EINVAL, "filter: select needs a bound predicate, a batch and a selection");
@@ -419,6 +420,7 @@ int prestige_bound_predicate_select(const prestige_bound_predicate_t *b, const s
 
 int prestige_bound_predicate_filter(const prestige_bound_predicate_t *b, struct ArrowArray *batch, struct ArrowArray *out,
                                     prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   memset(out, 0, sizeof(*out));
   if (!batch || !batch->release) return prestige_error_set(err, PRESTIGE_EINVAL, "filter: no batch");
   uint8_t *sel = malloc((size_t)(batch->length + 7) / 8 + 1);

@@ -343,6 +343,7 @@ static int parse_binary(parser_t *ps, pnode_t **out, bool is_or) {
 static int parse_or(parser_t *ps, pnode_t **out) { return parse_binary(ps, out, true); }
 
 int prestige_predicate_parse(const char *text, prestige_predicate_t **out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   *out = NULL;
   if (!text) return prestige_error_set(err, PRESTIGE_EINVAL, "filter: no text");
   prestige_predicate_t *pr = calloc(1, sizeof(*pr));

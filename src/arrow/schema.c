@@ -28,6 +28,7 @@ static int parse_int(const char *s, int32_t *out, const char **end) {
 }
 
 int prestige_arrow_type_parse(const char *format, prestige_arrow_type_info_t *t, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   memset(t, 0, sizeof(*t));
   t->timezone = "";
   if (!format || !format[0]) return prestige_error_set(err, PRESTIGE_EINVAL, "empty Arrow format string");
@@ -134,6 +135,7 @@ unsupported:
 
 int prestige_arrow_schema_type(const struct ArrowSchema *schema, prestige_arrow_type_info_t *info,
                                prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (!schema || !schema->format) return prestige_error_set(err, PRESTIGE_EINVAL, "schema without a format");
   PRESTIGE_TRY(prestige_arrow_type_parse(schema->format, info, err));
   if (schema->dictionary) {
@@ -188,6 +190,7 @@ static void schema_release(struct ArrowSchema *s) {
 
 int prestige_schema_init(struct ArrowSchema *s, const char *format, const char *name, int64_t flags,
                          prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   memset(s, 0, sizeof(*s));
   s->format = strdup(format ? format : "n");
   s->name = name ? strdup(name) : NULL;
@@ -202,6 +205,7 @@ int prestige_schema_init(struct ArrowSchema *s, const char *format, const char *
 }
 
 int prestige_schema_allocate_children(struct ArrowSchema *s, int64_t n, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (s->private_data != &owned_marker || s->children)
     return prestige_error_set(err, PRESTIGE_EINVAL, "allocate_children: schema not made by prestige_schema_init or already has children");
   if (n < 0) return prestige_error_set(err, PRESTIGE_EINVAL, "allocate_children: negative count");
@@ -219,6 +223,7 @@ int prestige_schema_allocate_children(struct ArrowSchema *s, int64_t n, prestige
 }
 
 int prestige_schema_allocate_dictionary(struct ArrowSchema *s, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (s->private_data != &owned_marker || s->dictionary)
     return prestige_error_set(err, PRESTIGE_EINVAL, "allocate_dictionary: schema not made by prestige_schema_init");
   s->dictionary = calloc(1, sizeof(struct ArrowSchema));
@@ -234,6 +239,7 @@ static int32_t rd32(const char *p) {
 }
 
 int prestige_schema_set_metadata(struct ArrowSchema *s, const prestige_kv_t *pairs, int64_t n, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (s->private_data != &owned_marker)
     return prestige_error_set(err, PRESTIGE_EINVAL, "set_metadata: schema not made by prestige_schema_init");
   free((char *)s->metadata);
@@ -266,6 +272,7 @@ int prestige_schema_set_metadata(struct ArrowSchema *s, const prestige_kv_t *pai
 
 int prestige_schema_metadata_put(struct ArrowSchema *s, const char *key, const char *value, int32_t value_len,
                                  prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (s->private_data != &owned_marker)
     return prestige_error_set(err, PRESTIGE_EINVAL, "metadata_put: schema not made by prestige_schema_init");
   int32_t n = prestige_metadata_count(s->metadata);
@@ -349,6 +356,7 @@ int64_t prestige_metadata_size(const char *metadata) {
 
 /* ---- copy and validate ----------------------------------------------------------------------- */
 int prestige_schema_copy(struct ArrowSchema *dst, const struct ArrowSchema *src, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   PRESTIGE_TRY(prestige_schema_init(dst, src->format, src->name, src->flags, err));
   int rc = 0;
   if (src->metadata) {
@@ -391,6 +399,7 @@ static int expected_children(const prestige_arrow_type_info_t *t, int64_t n, con
 }
 
 int prestige_schema_validate(const struct ArrowSchema *s, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (!s || !s->release) return prestige_error_set(err, PRESTIGE_EINVAL, "schema is released or NULL");
   prestige_arrow_type_info_t t;
   int rc = prestige_arrow_type_parse(s->format, &t, err);

@@ -24,6 +24,7 @@ static int hex_digit(char c) {
 }
 
 int prestige_uuid_parse(const char *text, size_t len, uint8_t out[16], prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   const char *p = text;
   size_t n = len;
   if (n >= 2 && p[0] == '{' && p[n - 1] == '}') p++, n -= 2;

@@ -13,12 +13,17 @@ const char *prestige_code_name(int code) {
   static const char *const names[] = {
       "OK",     "EINVAL",    "ENOMEM",     "EIO",      "ENOTFOUND", "ECORRUPT",
       "EUNSUPPORTED", "ETYPE", "EEXISTS",  "ENET",     "EHTTP",     "EAUTH",
-      "ESHUTDOWN", "ETIMEOUT", "ENOSPC",   "ECANCELED", "ECONFLICT", "EINTERNAL", "EUNKNOWN_STATE"};
+      "ESHUTDOWN", "ETIMEOUT", "ENOSPC",   "ECANCELED", "ECONFLICT", "EINTERNAL", "EUNKNOWN_STATE", "EBUSY"};
   if (code < 0 || (size_t)code >= sizeof(names) / sizeof(names[0])) return "EUNKNOWN";
   return names[code];
 }
 
+/* The code of the last error set on this thread, for prestige_error_prefix(NULL, ...): a caller
+ * that passed no error still gets the real code back. */
+static _Thread_local int last_code;
+
 int prestige_error_setv(prestige_error_t *err, int code, const char *fmt, va_list ap) {
+  last_code = code;
   if (err) {
     err->code = code;
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
@@ -35,7 +40,7 @@ int prestige_error_set(prestige_error_t *err, int code, const char *fmt, ...) {
 }
 
 int prestige_error_prefix(prestige_error_t *err, const char *fmt, ...) {
-  if (!err) return PRESTIGE_EINTERNAL;
+  if (!err) return last_code != PRESTIGE_OK ? last_code : PRESTIGE_EINTERNAL;
   char ctx[PRESTIGE_ERROR_MESSAGE_SIZE];
   va_list ap;
   va_start(ap, fmt);

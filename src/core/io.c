@@ -99,6 +99,7 @@ int io_file_output_sync(void *ctx, prestige_error_t *err) {
 }
 
 int prestige_output_open_file(prestige_output_t *out, const char *path, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   file_out_t *f = calloc(1, sizeof(*f));
   if (!f || !(f->path = strdup(path))) {
     free(f);
@@ -141,6 +142,7 @@ static void mem_out_abort(void *ctx) {
 static uint64_t mem_out_tell(void *ctx) { return ((mem_out_t *)ctx)->b.len; }
 
 int prestige_output_open_memory(prestige_output_t *out, uint8_t **data, size_t *len, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   mem_out_t *m = calloc(1, sizeof(*m));
   if (!m) return prestige_error_set(err, PRESTIGE_ENOMEM, "memory output: out of memory");
   m->data = data;
@@ -194,6 +196,7 @@ static void file_in_close(void *ctx) {
 }
 
 int prestige_input_open_file(prestige_input_t *in, const char *path, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   file_in_t *f = calloc(1, sizeof(*f));
   if (!f || !(f->path = strdup(path))) {
     free(f);
@@ -243,6 +246,7 @@ static void mem_in_close(void *ctx) {
 
 int prestige_input_open_memory(prestige_input_t *in, const void *data, size_t len, const char *name,
                                prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   mem_in_t *m = calloc(1, sizeof(*m));
   if (!m || !(m->name = strdup(name ? name : "<memory>"))) {
     free(m);

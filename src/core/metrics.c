@@ -213,6 +213,7 @@ void prestige_metrics_registry_reset(void) {
 
 int prestige_metrics_value(const char *name, const prestige_label_t *labels, size_t n, double *value, double *sum,
                            prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   pthread_mutex_lock(&reg_mu);
   series_t *s = lookup(PRESTIGE_METRIC_COUNTER, name, labels, n, false);
   if (s) {
@@ -323,6 +324,7 @@ static void bucket_labels(buf_t *b, const series_t *s, double le) {
 }
 
 int prestige_metrics_render_prometheus(char **out, size_t *len, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   buf_t b = BUF_INIT;
   pthread_mutex_lock(&reg_mu);
   size_t n = 0;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/errno_map.h"
 #include "core/log.h"
 #include "iceberg/append_internal.h"
 #include "iceberg/arrow_map.h"
@@ -640,9 +641,10 @@ int ice_append_write_stream(ice_append_t *a, struct ArrowArrayStream *in, presti
   }
   for (;;) {
     struct ArrowArray b;
-    if (in->get_next(in, &b)) {
+    int e = in->get_next(in, &b);
+    if (e) {
       const char *m = in->get_last_error ? in->get_last_error(in) : NULL;
-      rc = prestige_error_set(err, PRESTIGE_EIO, "append to %s: reading the input: %s", a->ident_text, m ? m : "failed");
+      rc = prestige_error_set(err, errno_to_code(e), "append to %s: reading the input: %s", a->ident_text, m ? m : "failed");
       break;
     }
     if (!b.release) break;

@@ -114,6 +114,7 @@ static int kvs_to_map(const prestige_kv_t *kv, int64_t n, ice_strmap_t *m, prest
 
 int prestige_iceberg_catalog_open(prestige_iceberg_catalog_t **out, const prestige_iceberg_catalog_options_t *o,
                                   prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (!out) return null_arg("prestige_iceberg_catalog_open", "out", err);
   *out = NULL;
   PRESTIGE_TRY(validate_catalog_options(o, err));
@@ -178,6 +179,7 @@ static int idents_to_names(ice_ident_t *ids, size_t n, char ***names, prestige_e
 
 int prestige_iceberg_namespace_create(prestige_iceberg_catalog_t *cat, const char *ns, const prestige_kv_t *props,
                                       int64_t n_props, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_CAT("prestige_iceberg_namespace_create");
   PRESTIGE_TRY(check_kvs("namespace properties", props, n_props, err));
   ice_ident_t id;
@@ -192,6 +194,7 @@ int prestige_iceberg_namespace_create(prestige_iceberg_catalog_t *cat, const cha
 
 int prestige_iceberg_namespace_list(prestige_iceberg_catalog_t *cat, const char *parent, char ***names, size_t *n,
                                     prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_CAT("prestige_iceberg_namespace_list");
   if (!names || !n) return null_arg("prestige_iceberg_namespace_list", "names or n", err);
   *names = NULL;
@@ -209,6 +212,7 @@ int prestige_iceberg_namespace_list(prestige_iceberg_catalog_t *cat, const char 
 }
 
 int prestige_iceberg_namespace_exists(prestige_iceberg_catalog_t *cat, const char *ns, bool *exists, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_CAT("prestige_iceberg_namespace_exists");
   if (!exists) return null_arg("prestige_iceberg_namespace_exists", "exists", err);
   *exists = false;
@@ -221,6 +225,7 @@ int prestige_iceberg_namespace_exists(prestige_iceberg_catalog_t *cat, const cha
 
 int prestige_iceberg_namespace_properties(prestige_iceberg_catalog_t *cat, const char *ns, prestige_iceberg_props_t *out,
                                           prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_CAT("prestige_iceberg_namespace_properties");
   if (!out) return null_arg("prestige_iceberg_namespace_properties", "out", err);
   memset(out, 0, sizeof *out);
@@ -248,6 +253,7 @@ int prestige_iceberg_namespace_properties(prestige_iceberg_catalog_t *cat, const
 int prestige_iceberg_namespace_update_properties(prestige_iceberg_catalog_t *cat, const char *ns, const prestige_kv_t *set,
                                                  int64_t n_set, const char *const *remove, int64_t n_remove,
                                                  prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_CAT("prestige_iceberg_namespace_update_properties");
   PRESTIGE_TRY(check_kvs("namespace properties", set, n_set, err));
   if (n_remove < 0 || (n_remove > 0 && !remove))
@@ -265,6 +271,7 @@ int prestige_iceberg_namespace_update_properties(prestige_iceberg_catalog_t *cat
 }
 
 int prestige_iceberg_namespace_drop(prestige_iceberg_catalog_t *cat, const char *ns, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_CAT("prestige_iceberg_namespace_drop");
   ice_ident_t id;
   PRESTIGE_TRY(ice_ident_parse(ns, false, &id, err));
@@ -335,6 +342,7 @@ static int create_with(prestige_iceberg_catalog_t *cat, const ice_ident_t *id, c
 int prestige_iceberg_table_create(prestige_iceberg_catalog_t *cat, const char *ident, const struct ArrowSchema *schema,
                                   const prestige_iceberg_create_options_t *o, prestige_iceberg_table_t **out,
                                   prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_CAT("prestige_iceberg_table_create");
   if (!out || !schema) return null_arg("prestige_iceberg_table_create", "out or schema", err);
   *out = NULL;
@@ -400,6 +408,7 @@ static int check_record_fits(const ice_schema_t *table, const ice_schema_t *rec,
 int prestige_iceberg_table_create_for_record(prestige_iceberg_catalog_t *cat, const prestige_record_desc_t *desc,
                                              const prestige_iceberg_create_options_t *o, prestige_iceberg_table_t **out,
                                              prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_CAT("prestige_iceberg_table_create_for_record");
   if (!out || !desc) return null_arg("prestige_iceberg_table_create_for_record", "out or desc", err);
   *out = NULL;
@@ -464,6 +473,7 @@ int prestige_iceberg_table_create_for_record(prestige_iceberg_catalog_t *cat, co
 
 int prestige_iceberg_table_load(prestige_iceberg_catalog_t *cat, const char *ident, prestige_iceberg_table_t **out,
                                 prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_CAT("prestige_iceberg_table_load");
   if (!out) return null_arg("prestige_iceberg_table_load", "out", err);
   *out = NULL;
@@ -478,6 +488,7 @@ int prestige_iceberg_table_load(prestige_iceberg_catalog_t *cat, const char *ide
 }
 
 int prestige_iceberg_table_exists(prestige_iceberg_catalog_t *cat, const char *ident, bool *exists, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_CAT("prestige_iceberg_table_exists");
   if (!exists) return null_arg("prestige_iceberg_table_exists", "exists", err);
   *exists = false;
@@ -489,6 +500,7 @@ int prestige_iceberg_table_exists(prestige_iceberg_catalog_t *cat, const char *i
 }
 
 int prestige_iceberg_table_list(prestige_iceberg_catalog_t *cat, const char *ns, char ***names, size_t *n, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_CAT("prestige_iceberg_table_list");
   if (!names || !n) return null_arg("prestige_iceberg_table_list", "names or n", err);
   *names = NULL;
@@ -506,6 +518,7 @@ int prestige_iceberg_table_list(prestige_iceberg_catalog_t *cat, const char *ns,
 }
 
 int prestige_iceberg_table_rename(prestige_iceberg_catalog_t *cat, const char *from, const char *to, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_CAT("prestige_iceberg_table_rename");
   ice_ident_t a, b;
   PRESTIGE_TRY(ice_ident_parse(from, true, &a, err));
@@ -519,6 +532,7 @@ int prestige_iceberg_table_rename(prestige_iceberg_catalog_t *cat, const char *f
 }
 
 int prestige_iceberg_table_drop(prestige_iceberg_catalog_t *cat, const char *ident, bool purge, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_CAT("prestige_iceberg_table_drop");
   ice_ident_t id;
   PRESTIGE_TRY(ice_ident_parse(ident, true, &id, err));
@@ -529,6 +543,7 @@ int prestige_iceberg_table_drop(prestige_iceberg_catalog_t *cat, const char *ide
 
 int prestige_iceberg_table_register(prestige_iceberg_catalog_t *cat, const char *ident, const char *metadata_location,
                                     prestige_iceberg_table_t **out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_CAT("prestige_iceberg_table_register");
   if (!metadata_location || !*metadata_location) return null_arg("prestige_iceberg_table_register", "metadata_location", err);
   if (out) *out = NULL;
@@ -543,6 +558,7 @@ int prestige_iceberg_table_register(prestige_iceberg_catalog_t *cat, const char 
 }
 
 int prestige_iceberg_table_refresh(prestige_iceberg_table_t *t, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (!t) return null_arg("prestige_iceberg_table_refresh", "table", err);
   ice_loaded_table_t loaded = {0};
   PRESTIGE_TRY(t->catalog->ops->table_load(t->catalog, &t->ident, &loaded, err));
@@ -564,6 +580,7 @@ void prestige_iceberg_table_free(prestige_iceberg_table_t *t) {
 
 int prestige_iceberg_table_update_properties(prestige_iceberg_table_t *t, const prestige_kv_t *set, int64_t n_set,
                                              const char *const *remove, int64_t n_remove, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (!t) return null_arg("prestige_iceberg_table_update_properties", "table", err);
   PRESTIGE_TRY(check_kvs("table properties", set, n_set, err));
   if (n_remove < 0 || (n_remove > 0 && !remove))

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/errno_map.h"
 #include "arrow/predicate_internal.h"
 #include "arrow/stream.h"
 #include "core/log.h"
@@ -340,8 +341,9 @@ static int load_position_deletes(scan_stream_t *s, const ice_data_file_t *data, 
   size_t plen = strlen(data->file_path);
   for (;;) {
     struct ArrowArray b;
-    if (st.get_next(&st, &b)) {
-      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "delete file %s: %s", df->file_path, st.get_last_error(&st));
+    int ge = st.get_next(&st, &b);
+    if (ge) {
+      rc = prestige_error_set(err, errno_to_code(ge), "delete file %s: %s", df->file_path, st.get_last_error(&st));
       break;
     }
     if (!b.release) break;
@@ -426,8 +428,9 @@ static int load_equality_deletes(scan_stream_t *s, const ice_data_file_t *df, eq
   buf_t key = BUF_INIT, tmp = BUF_INIT;
   while (!rc) {
     struct ArrowArray b, t;
-    if (st.get_next(&st, &b)) {
-      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "delete file %s: %s", df->file_path, st.get_last_error(&st));
+    int ge = st.get_next(&st, &b);
+    if (ge) {
+      rc = prestige_error_set(err, errno_to_code(ge), "delete file %s: %s", df->file_path, st.get_last_error(&st));
       break;
     }
     if (!b.release) break;

@@ -154,6 +154,7 @@ const char *prestige_iceberg_table_property(const prestige_iceberg_table_t *t, c
 }
 
 int prestige_iceberg_table_schema(const prestige_iceberg_table_t *t, struct ArrowSchema *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (!out) return prestige_error_set(err, PRESTIGE_EINVAL, "table schema: out is NULL");
   const ice_schema_t *s = ice_metadata_current_schema(t->loaded.metadata);
   if (!s) return prestige_error_set(err, PRESTIGE_ECORRUPT, "table %s has no current schema", t->ident_text);
@@ -213,12 +214,14 @@ int64_t prestige_iceberg_table_snapshots(prestige_iceberg_table_t *t, const pres
 
 int prestige_iceberg_snapshot_at_timestamp(const prestige_iceberg_table_t *t, int64_t ts_ms, int64_t *snapshot_id,
                                            prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   int rc = ice_table_snapshot_as_of(t->loaded.metadata, ts_ms, snapshot_id, err);
   if (rc && err) prestige_error_prefix(err, "table %s", t->ident_text);
   return rc;
 }
 
 int prestige_iceberg_earliest_snapshot(const prestige_iceberg_table_t *t, int64_t *snapshot_id, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   int rc = ice_table_oldest_ancestor(t->loaded.metadata, snapshot_id, err);
   if (rc && err) prestige_error_prefix(err, "table %s", t->ident_text);
   return rc;
@@ -226,6 +229,7 @@ int prestige_iceberg_earliest_snapshot(const prestige_iceberg_table_t *t, int64_
 
 int prestige_iceberg_ref_snapshot(const prestige_iceberg_table_t *t, const char *ref, int64_t *snapshot_id,
                                   prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (!ref || !*ref) return prestige_error_set(err, PRESTIGE_EINVAL, "table %s: empty ref name", t->ident_text);
   const ice_snapshot_ref_t *r = ice_metadata_ref(t->loaded.metadata, ref);
   if (!r) return prestige_error_set(err, PRESTIGE_ENOTFOUND, "table %s has no branch or tag \"%s\"", t->ident_text, ref);
@@ -248,6 +252,7 @@ static json_t *strmap_json(const ice_strmap_t *m) {
 static int set(json_t *o, const char *key, json_t *v) { return !v || json_object_set_new(o, key, v); }
 
 int prestige_iceberg_table_describe(const prestige_iceberg_table_t *t, char **json, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (!json) return prestige_error_set(err, PRESTIGE_EINVAL, "describe: json is NULL");
   *json = NULL;
   const ice_table_metadata_t *md = t->loaded.metadata;

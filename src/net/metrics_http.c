@@ -21,6 +21,7 @@ static int get_metrics(void *ud, http_req_t *rq, prestige_error_t *err) {
 }
 
 int prestige_metrics_serve_at(const char *bind_address, uint16_t port, uint16_t *bound_port, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   pthread_mutex_lock(&serve_mu);
   int rc = 0;
   if (server) {
@@ -49,6 +50,7 @@ out:
 }
 
 int prestige_metrics_serve(uint16_t port, uint16_t *bound_port, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   return prestige_metrics_serve_at(NULL, port, bound_port, err);
 }
 

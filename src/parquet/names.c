@@ -17,6 +17,7 @@ const char *prestige_compression_name(prestige_compression_t c) {
 }
 
 int prestige_compression_parse(const char *name, prestige_compression_t *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   static const struct {
     const char *name;
     prestige_compression_t c;

@@ -4,21 +4,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/errno_map.h"
 #include "arrow/ipc_schema.h"
+#include "core/options.h"
 #include "parquet/reader_internal.h"
 
 
 void prestige_parquet_reader_options_init(prestige_parquet_reader_options_t *o) {
-  memset(o, 0, sizeof(*o));
-  o->version = PRESTIGE_PARQUET_READER_OPTIONS_VERSION;
-  o->threads = 1;
-  o->batch_rows = 8192;
-  o->footer_prefetch = 64 * 1024;
-  o->verify_checksums = true;
-  o->use_arrow_schema = true;
-  o->use_page_index = true;
-  o->filter_rows = true;
-  o->max_page_bytes = PRESTIGE_PARQUET_MAX_PAGE_BYTES;
+  if (o) *o = (prestige_parquet_reader_options_t)PRESTIGE_PARQUET_READER_OPTIONS_INIT;
+}
+
+static int validate_reader_options(const prestige_parquet_reader_options_t *o, prestige_error_t *err) {
+#define BAD(field, why, v) \
+  return prestige_error_set(err, PRESTIGE_EINVAL, "parquet reader option %s %s (got %lld)", field, why, (long long)(v))
+  PRESTIGE_TRY(OPTIONS_CHECK_VERSION(o, PRESTIGE_PARQUET_READER_OPTIONS, "prestige_parquet_reader_options_t", err));
+  if (o->batch_rows < 1) BAD("batch_rows", "must be at least 1", o->batch_rows);
+  if (o->footer_prefetch < 0) BAD("footer_prefetch", "must not be negative", o->footer_prefetch);
+  if (o->n_columns < 0 || (o->n_columns && !o->columns)) BAD("columns", "count and pointer disagree", o->n_columns);
+  for (int64_t i = 0; i < o->n_columns; i++)
+    if (!o->columns[i]) BAD("columns[]", "holds a NULL name at index", i);
+  if (o->n_row_groups < 0 || (o->n_row_groups && !o->row_groups)) BAD("row_groups", "count and pointer disagree", o->n_row_groups);
+  if ((int)o->int96_unit < PRESTIGE_INT96_MICROS || (int)o->int96_unit > PRESTIGE_INT96_SECONDS)
+    BAD("int96_unit", "is not a prestige_int96_unit_t", (int)o->int96_unit);
+  if (o->max_page_bytes < 1) BAD("max_page_bytes", "must be positive", o->max_page_bytes);
+  if (o->max_page_bytes > INT32_MAX) BAD("max_page_bytes", "must be at most 2^31 - 1", o->max_page_bytes);
+  if (o->threads < 1 || o->threads > PRESTIGE_PARQUET_READER_MAX_THREADS)
+    BAD("threads", "must be 1..PRESTIGE_PARQUET_READER_MAX_THREADS (256)", o->threads);
+  return 0;
+#undef BAD
 }
 
 /* ---- schema ------------------------------------------------------------------------------- */
@@ -318,28 +331,22 @@ void prestige_parquet_reader_close(prestige_parquet_reader_t *r) {
 
 int prestige_parquet_reader_open(prestige_parquet_reader_t **out, prestige_input_t *in,
                                  const prestige_parquet_reader_options_t *opts, prestige_error_t *err) {
-  *out = NULL;
-  prestige_parquet_reader_t *r = calloc(1, sizeof(*r));
+  PRESTIGE_ERR_LOCAL(err);
+  if (out) *out = NULL;
+  if (!out || !in) {
+    if (in && in->close) in->close(in->ctx);
+    return prestige_error_set(err, PRESTIGE_EINVAL, "prestige_parquet_reader_open: %s is NULL", out ? "in" : "out");
+  }
+  int rc = opts ? validate_reader_options(opts, err) : 0;
+  prestige_parquet_reader_t *r = rc ? NULL : calloc(1, sizeof(*r));
   if (!r) {
     in->close(in->ctx);
-    return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    return rc ? rc : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   }
   prestige_parquet_reader_options_init(&r->opts);
   if (opts) r->opts = *opts;
-  if (r->opts.batch_rows < 1) r->opts.batch_rows = 8192;
   r->in = *in;
   pthread_mutex_init(&r->io_mu, NULL);
-  int rc = 0;
-  if (opts && opts->version != PRESTIGE_PARQUET_READER_OPTIONS_VERSION)
-    rc = prestige_error_set(err, PRESTIGE_EINVAL, "reader options version %u is not one this library knows (%u): "
-                            "initialise them with prestige_parquet_reader_options_init", opts->version,
-                            PRESTIGE_PARQUET_READER_OPTIONS_VERSION);
-  if (!rc && (r->opts.threads < 1 || r->opts.threads > PRESTIGE_PARQUET_READER_MAX_THREADS))
-    rc = prestige_error_set(err, PRESTIGE_EINVAL, "reader option threads must be 1..%d (got %d)",
-                            PRESTIGE_PARQUET_READER_MAX_THREADS, r->opts.threads);
-  if (!rc && r->opts.max_page_bytes < 1)
-    rc = prestige_error_set(err, PRESTIGE_EINVAL, "reader option max_page_bytes must be positive (got %lld)",
-                            (long long)r->opts.max_page_bytes);
   if (!rc) rc = read_footer(r, err);
   if (!rc) rc = rschema_build(&r->rs, &r->meta, err);
   if (!rc) rc = rschema_set_int96_unit(&r->rs, r->opts.int96_unit, err);
@@ -399,12 +406,15 @@ int prestige_parquet_reader_open(prestige_parquet_reader_t **out, prestige_input
 
 int prestige_parquet_reader_open_file(prestige_parquet_reader_t **r, const char *path,
                                       const prestige_parquet_reader_options_t *opts, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
+  if (r) *r = NULL;
   prestige_input_t in;
   PRESTIGE_TRY(prestige_input_open_file(&in, path, err));
   return prestige_parquet_reader_open(r, &in, opts, err);
 }
 
 int prestige_parquet_reader_schema(const prestige_parquet_reader_t *r, struct ArrowSchema *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   return prestige_schema_copy(out, &r->schema, err);
 }
 int64_t prestige_parquet_reader_num_rows(const prestige_parquet_reader_t *r) { return r->meta.num_rows; }

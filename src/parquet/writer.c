@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/errno_map.h"
 #include "arrow/ipc_schema.h"
 #include "arrow/stream.h"
 #include "core/log.h"
+#include "core/options.h"
 #include "parquet/writer_internal.h"
 #include "prestige/core.h"
 
@@ -32,29 +34,13 @@ struct prestige_parquet_writer {
 };
 
 void prestige_parquet_column_options_init(prestige_parquet_column_options_t *c, const char *path) {
-  memset(c, 0, sizeof(*c));
+  if (!c) return;
+  *c = (prestige_parquet_column_options_t)PRESTIGE_PARQUET_COLUMN_OPTIONS_INIT;
   c->path = path;
-  c->encoding = PRESTIGE_ENCODING_DEFAULT;
-  c->compression = -1;
-  c->compression_level = INT32_MIN;
-  c->dictionary = -1;
-  c->statistics = -1;
 }
 
 void prestige_parquet_writer_options_init(prestige_parquet_writer_options_t *o) {
-  memset(o, 0, sizeof(*o));
-  o->row_group_rows = 1024 * 1024;
-  o->row_group_bytes = 128LL << 20;
-  o->data_page_bytes = 1 << 20;
-  o->dictionary_page_bytes = 1 << 20;
-  o->compression = PRESTIGE_COMPRESSION_SNAPPY;
-  o->compression_level = INT32_MIN;
-  o->dictionary = true;
-  o->statistics = true;
-  o->page_index = true;
-  o->data_page_version = 1;
-  o->max_statistics_bytes = 64;
-  o->store_arrow_schema = true;
+  if (o) *o = (prestige_parquet_writer_options_t)PRESTIGE_PARQUET_WRITER_OPTIONS_INIT;
 }
 
 /* The levels each codec defines (zstd's negative levels are its fast modes); a level out of range
@@ -69,8 +55,9 @@ static bool level_ok(int codec, int level) {
   }
 }
 
-static int validate_options(const prestige_parquet_writer_options_t *o, prestige_error_t *err) {
+int pqw_options_validate(const prestige_parquet_writer_options_t *o, prestige_error_t *err) {
 #define BAD(field, why) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer option %s %s", field, why)
+  PRESTIGE_TRY(OPTIONS_CHECK_VERSION(o, PRESTIGE_PARQUET_WRITER_OPTIONS, "prestige_parquet_writer_options_t", err));
   if (o->row_group_rows < 1) BAD("row_group_rows", "must be at least 1");
   if (o->row_group_bytes < 1) BAD("row_group_bytes", "must be at least 1");
   if (o->data_page_bytes < 1 || o->data_page_bytes > (1LL << 30)) BAD("data_page_bytes", "must be between 1 and 1 GiB");
@@ -88,6 +75,12 @@ static int validate_options(const prestige_parquet_writer_options_t *o, prestige
   if (o->n_metadata < 0 || (o->n_metadata && !o->metadata)) BAD("metadata", "count and pointer disagree");
   if (o->n_columns < 0 || (o->n_columns && !o->columns)) BAD("columns", "count and pointer disagree");
   for (int64_t i = 0; i < o->n_columns; i++) {
+    if (o->columns[i].version != PRESTIGE_PARQUET_COLUMN_OPTIONS_VERSION)
+      return prestige_error_set(err, PRESTIGE_EINVAL,
+                                "prestige_parquet_column_options_t (parquet writer option columns[%lld]): version %u not "
+                                "supported (this library knows %u); start from PRESTIGE_PARQUET_COLUMN_OPTIONS_INIT or "
+                                "prestige_parquet_column_options_init",
+                                (long long)i, o->columns[i].version, PRESTIGE_PARQUET_COLUMN_OPTIONS_VERSION);
     if (!o->columns[i].path) BAD("columns[].path", "is NULL");
     int codec = o->columns[i].compression >= 0 ? o->columns[i].compression : (int)o->compression;
     if (o->columns[i].compression_level != INT32_MIN && !level_ok(codec, o->columns[i].compression_level))
@@ -144,13 +137,18 @@ static void writer_free(prestige_parquet_writer_t *w) {
 
 int prestige_parquet_writer_open(prestige_parquet_writer_t **wp, const struct ArrowSchema *schema, prestige_output_t *out,
                                  const prestige_parquet_writer_options_t *opts, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
+  if (!wp || !out) {
+    if (out && out->abort) out->abort(out->ctx);
+    return prestige_error_set(err, PRESTIGE_EINVAL, "prestige_parquet_writer_open: %s is NULL", wp ? "out" : "w");
+  }
   *wp = NULL;
   prestige_parquet_writer_options_t defaults;
   if (!opts) {
     prestige_parquet_writer_options_init(&defaults);
     opts = &defaults;
   }
-  int rc = validate_options(opts, err);
+  int rc = pqw_options_validate(opts, err);
   prestige_parquet_writer_t *w = NULL;
   if (!rc) rc = prestige_schema_validate(schema, err);
   if (!rc && !(w = calloc(1, sizeof(*w)))) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
@@ -178,6 +176,8 @@ int prestige_parquet_writer_open(prestige_parquet_writer_t **wp, const struct Ar
 
 int prestige_parquet_writer_open_file(prestige_parquet_writer_t **w, const char *path, const struct ArrowSchema *schema,
                                       const prestige_parquet_writer_options_t *opts, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
+  if (w) *w = NULL;
   prestige_output_t out;
   PRESTIGE_TRY(prestige_output_open_file(&out, path, err));
   return prestige_parquet_writer_open(w, schema, &out, opts, err);
@@ -197,6 +197,7 @@ static int fail(prestige_parquet_writer_t *w, int rc) {
 }
 
 int prestige_parquet_writer_flush_row_group(prestige_parquet_writer_t *w, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (w->failed) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer: an earlier error left the file unusable");
   if (w->rg_rows == 0) return 0;
   if (w->n_rgs == w->cap_rgs) {
@@ -255,11 +256,13 @@ int prestige_parquet_writer_flush_row_group(prestige_parquet_writer_t *w, presti
 }
 
 int prestige_parquet_writer_write(prestige_parquet_writer_t *w, const struct ArrowArray *batch, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   return prestige_parquet_writer_write_slice(w, batch, 0, batch->length, err);
 }
 
 int prestige_parquet_writer_write_slice(prestige_parquet_writer_t *w, const struct ArrowArray *batch, int64_t row0,
                                         int64_t n_rows, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (w->failed) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer: an earlier error left the file unusable");
   int rc = prestige_array_validate(batch, &w->schema, err);
   if (rc) return prestige_error_prefix(err, "writing %s", w->out.name);
@@ -300,6 +303,7 @@ int pqw_write_validated(prestige_parquet_writer_t *w, const struct ArrowArray *b
 
 int prestige_parquet_writer_write_stream(prestige_parquet_writer_t *w, struct ArrowArrayStream *stream,
                                          prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   for (;;) {
     struct ArrowArray a;
     int rc = stream->get_next(stream, &a);
@@ -395,6 +399,7 @@ static int encode_tail(prestige_parquet_writer_t *w, int64_t at, buf_t *out, pre
 
 int prestige_parquet_writer_checkpoint(prestige_parquet_writer_t *w, uint8_t **tail, size_t *tail_len, int64_t *data_len,
                                        prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   *tail = NULL;
   *tail_len = 0;
   *data_len = 0;
@@ -476,6 +481,7 @@ void prestige_parquet_file_summary_release(prestige_parquet_file_summary_t *s) {
 
 int prestige_parquet_writer_close(prestige_parquet_writer_t *w, prestige_parquet_file_summary_t *summary,
                                   prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (summary) memset(summary, 0, sizeof(*summary));
   int rc = w->failed ? prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer: an earlier error left %s unusable", w->out.name) : 0;
   if (!rc) rc = prestige_parquet_writer_flush_row_group(w, err);

@@ -131,10 +131,11 @@ static inline bool is_nan(const pqw_leaf_t *l, const uint8_t *v) {
 
 static inline int stats_update(pqw_stats_t *s, const pqw_leaf_t *l, const uint8_t *v, size_t len) {
   if (!s->has) {
-    s->has = true;
     buf_clear(&s->min);
     buf_clear(&s->max);
-    return buf_append(&s->min, v, len) | buf_append(&s->max, v, len);
+    if (buf_append(&s->min, v, len) | buf_append(&s->max, v, len)) return PRESTIGE_ENOMEM;
+    s->has = true; /* only with both bounds held: a failed append leaves no half-set bounds behind */
+    return 0;
   }
   if (pqw_compare_inline(l->sort, l->physical, v, len, s->min.data, s->min.len) < 0) {
     buf_clear(&s->min);

@@ -62,6 +62,9 @@ typedef struct pqw_schema {
 int pqw_schema_build(pqw_schema_t *s, const struct ArrowSchema *schema, const prestige_parquet_writer_options_t *o,
                      prestige_error_t *err);
 void pqw_schema_release(pqw_schema_t *s);
+/* The writer's option checks (EINVAL naming the field), for callers that take writer options
+ * inside their own (the sink) and must refuse them at their own open. */
+int pqw_options_validate(const prestige_parquet_writer_options_t *o, prestige_error_t *err);
 
 /* Page index entry kept until the end of the file. */
 typedef struct pqw_page_entry {

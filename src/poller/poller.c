@@ -1,4 +1,5 @@
 /* File poller: lists new timestamp-named files and queues them in order; see prestige/poller.h. */
+#include "core/options.h"
 #include "prestige/poller.h"
 
 #include <errno.h>
@@ -79,10 +80,7 @@ struct prestige_poller {
 };
 
 void prestige_poller_config_init(prestige_poller_config_t *c) {
-  memset(c, 0, sizeof *c);
-  c->poll_interval_ms = 60000;
-  c->process_name = "default";
-  c->queue_capacity = 1000;
+  if (c) *c = (prestige_poller_config_t)PRESTIGE_POLLER_CONFIG_INIT;
 }
 
 void prestige_file_meta_clear(prestige_file_meta_t *f) {
@@ -104,6 +102,7 @@ static bool stopping(prestige_poller_t *p) {
 }
 
 int prestige_poller_poll_once(prestige_poller_t *p, size_t *queued, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (queued) *queued = 0;
   pthread_mutex_lock(&p->mu);
   prestige_file_meta_t *files = NULL;
@@ -183,13 +182,21 @@ static void *poll_thread(void *arg) {
 
 int prestige_poller_start(prestige_poller_t **out, const prestige_poller_config_t *c, prestige_state_store_t *state,
                           prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
+  if (!out) return prestige_error_set(err, PRESTIGE_EINVAL, "prestige_poller_start: out is NULL");
   *out = NULL;
-  if (!c || !c->store || !c->file_type)
+  if (!c) return prestige_error_set(err, PRESTIGE_EINVAL, "file poller: config is NULL");
+  PRESTIGE_TRY(OPTIONS_CHECK_VERSION(c, PRESTIGE_POLLER_CONFIG, "prestige_poller_config_t", err));
+  if (!c->store || !c->file_type)
     return prestige_error_set(err, PRESTIGE_EINVAL, "file poller: a store and a file type (key prefix) are required");
+  if (c->queue_capacity < 1) return prestige_error_set(err, PRESTIGE_EINVAL, "file poller option queue_capacity must be at least 1");
+  if ((int)c->lookback < PRESTIGE_LOOKBACK_NONE || (int)c->lookback > PRESTIGE_LOOKBACK_TIMESTAMP)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "file poller option lookback %d is not a prestige_lookback_t", (int)c->lookback);
+  if (c->lookback == PRESTIGE_LOOKBACK_DURATION && c->lookback_ms < 0)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "file poller option lookback_ms must not be negative");
   prestige_poller_t *p = calloc(1, sizeof *p);
   if (!p) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   p->c = *c;
-  if (!p->c.queue_capacity) p->c.queue_capacity = 1000;
   p->prefix = strdup(c->file_type);
   p->process = strdup(c->process_name ? c->process_name : "default");
   p->state = state;
@@ -219,6 +226,7 @@ int prestige_poller_start(prestige_poller_t **out, const prestige_poller_config_
 }
 
 int prestige_poller_next(prestige_poller_t *p, prestige_file_meta_t *file, int64_t timeout_ms, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   memset(file, 0, sizeof *file);
   void *item;
   int rc = queue_pop(p->q, &item, timeout_ms);
@@ -239,6 +247,7 @@ int prestige_poller_next(prestige_poller_t *p, prestige_file_meta_t *file, int64
 
 int prestige_poller_mark_processed(prestige_poller_t *p, const prestige_file_meta_t *file, const char *status,
                                    prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   const char *st = status ? status : "success";
   if (p->state) PRESTIGE_TRY(prestige_state_store_mark(p->state, p->process, p->prefix, file->key, file->timestamp_ms, st, err));
   prestige_label_t l[3];

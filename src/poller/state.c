@@ -29,6 +29,7 @@ static int create_table(sql_db_t *db, prestige_error_t *err) {
 }
 
 int prestige_state_store_open(prestige_state_store_t **out, const char *spec, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   *out = NULL;
   if (!spec || !*spec) return prestige_error_set(err, PRESTIGE_EINVAL, "state store: empty specification");
   prestige_state_store_t *s = calloc(1, sizeof *s);
@@ -74,6 +75,7 @@ static int run(sql_stmt_t *st, const char *process, const char *prefix, const ch
 
 int prestige_state_store_mark(prestige_state_store_t *s, const char *process, const char *prefix, const char *key,
                               int64_t ts, const char *status, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   pthread_mutex_lock(&s->mu);
   bool row;
   int rc = sql_reset(s->mark, err);
@@ -91,6 +93,7 @@ int prestige_state_store_mark(prestige_state_store_t *s, const char *process, co
 
 int prestige_state_store_is_processed(prestige_state_store_t *s, const char *process, const char *prefix, const char *key,
                                       prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   pthread_mutex_lock(&s->mu);
   bool row = false;
   int rc = run(s->is, process, prefix, key, &row, err);
@@ -102,6 +105,7 @@ int prestige_state_store_is_processed(prestige_state_store_t *s, const char *pro
 
 int prestige_state_store_latest(prestige_state_store_t *s, const char *process, const char *prefix, int64_t *ts,
                                 prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   *ts = INT64_MIN;
   pthread_mutex_lock(&s->mu);
   bool row = false;

@@ -12,11 +12,12 @@ enum { RECORD_BATCH = 65536 };
 
 int prestige_record_write_file(const prestige_record_desc_t *d, const char *path, const void *records, size_t n,
                                const prestige_parquet_writer_options_t *opts, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   struct ArrowSchema schema;
   PRESTIGE_TRY(prestige_record_schema(d, &schema, err));
   char tmp[4096];
   snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid());
-  prestige_parquet_writer_t *w;
+  prestige_parquet_writer_t *w = NULL;
   int rc = prestige_parquet_writer_open_file(&w, tmp, &schema, opts, err);
   for (size_t i = 0; !rc && i < n; i += RECORD_BATCH) {
     size_t k = n - i < RECORD_BATCH ? n - i : RECORD_BATCH;
@@ -42,7 +43,13 @@ int prestige_record_write_file(const prestige_record_desc_t *d, const char *path
 
 int prestige_record_read_file(const prestige_record_desc_t *d, const char *path, const prestige_record_read_options_t *opts,
                               prestige_records_t *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   PRESTIGE_TRY(prestige_record_validate(d, err));
+  if (opts && opts->version != PRESTIGE_RECORD_READ_OPTIONS_VERSION)
+    return prestige_error_set(err, PRESTIGE_EINVAL,
+                              "prestige_record_read_options_t: version %u not supported (this library knows %u); start from "
+                              "PRESTIGE_RECORD_READ_OPTIONS_INIT",
+                              opts->version, PRESTIGE_RECORD_READ_OPTIONS_VERSION);
   prestige_parquet_reader_t *r;
   PRESTIGE_TRY(prestige_parquet_reader_open_file(&r, path, NULL, err));
   /* read only the record's columns: those missing from the file are reported by from_arrow */

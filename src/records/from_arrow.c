@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "arrow/stream.h"
+#include "core/options.h"
 #include "core/arena.h"
 #include "prestige/records.h"
 
@@ -13,7 +14,7 @@ typedef struct records_private {
 } records_private_t;
 
 void prestige_record_read_options_init(prestige_record_read_options_t *opts) {
-  memset(opts, 0, sizeof(*opts));
+  if (opts) *opts = (prestige_record_read_options_t)PRESTIGE_RECORD_READ_OPTIONS_INIT;
 }
 
 void prestige_records_release(prestige_records_t *r) {
@@ -255,12 +256,14 @@ nomem:
 int prestige_record_from_arrow(const prestige_record_desc_t *d, const struct ArrowSchema *schema,
                                const struct ArrowArray *batch, const prestige_record_read_options_t *opts,
                                prestige_records_t *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   PRESTIGE_TRY(prestige_record_validate(d, err));
   prestige_record_read_options_t defaults;
   if (!opts) {
     prestige_record_read_options_init(&defaults);
     opts = &defaults;
   }
+  PRESTIGE_TRY(OPTIONS_CHECK_VERSION(opts, PRESTIGE_RECORD_READ_OPTIONS, "prestige_record_read_options_t", err));
   if (!schema || strcmp(schema->format, "+s") != 0 || batch->n_children != schema->n_children)
     return prestige_error_set(err, PRESTIGE_ETYPE, "record %s: input is not a record batch (struct array)", d->name);
   PRESTIGE_TRY(prestige_array_validate(batch, schema, err));
@@ -338,6 +341,7 @@ static const arrow_stream_ops_t record_stream_ops = {rs_get_schema, rs_get_next,
 
 int prestige_record_stream(const prestige_record_desc_t *d, const void *records, size_t n, size_t batch_rows,
                            struct ArrowArrayStream *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   PRESTIGE_TRY(prestige_record_validate(d, err));
   record_stream_t *r = calloc(1, sizeof(*r));
   if (!r) return prestige_error_set(err, PRESTIGE_ENOMEM, "record stream: out of memory");

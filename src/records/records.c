@@ -60,6 +60,7 @@ static const char *scalar_format(prestige_field_kind_t k) {
 }
 
 int prestige_record_validate(const prestige_record_desc_t *d, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (!d || !d->fields || d->n_fields == 0)
     return prestige_error_set(err, PRESTIGE_EINVAL, "record descriptor %s has no fields", d && d->name ? d->name : "?");
   for (size_t i = 0; i < d->n_fields; i++) {
@@ -171,6 +172,7 @@ static int field_schema(struct ArrowSchema *s, const prestige_field_desc_t *f, i
 }
 
 int prestige_record_schema(const prestige_record_desc_t *d, struct ArrowSchema *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   PRESTIGE_TRY(prestige_record_validate(d, err));
   int rc = prestige_schema_init(out, "+s", "", 0, err);
   if (rc) return rc;
@@ -430,6 +432,7 @@ static int to_arrow(const prestige_record_desc_t *d, const void *records, size_t
 
 int prestige_record_to_arrow(const prestige_record_desc_t *d, const void *records, size_t n, struct ArrowArray *out,
                              prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   return to_arrow(d, records, n, true, out, err);
 }
 

@@ -19,6 +19,7 @@
 #include "core/arena.h"
 #include "core/io_file.h"
 #include "core/log.h"
+#include "core/options.h"
 #include "core/queue.h"
 #include "core/tsname.h"
 #include "parquet/writer_internal.h"
@@ -29,12 +30,20 @@
 #include "sink/sink_internal.h"
 
 void prestige_sink_options_init(prestige_sink_options_t *o) {
-  memset(o, 0, sizeof *o);
-  o->batch_size = 8192;
-  o->max_rows = 1000000;
-  o->auto_commit = true;
-  o->queue_capacity = 16;
-  prestige_parquet_writer_options_init(&o->writer);
+  if (o) *o = (prestige_sink_options_t)PRESTIGE_SINK_OPTIONS_INIT;
+}
+
+static int validate_sink_options(const prestige_sink_options_t *o, prestige_error_t *err) {
+#define BAD(field, why, v) \
+  return prestige_error_set(err, PRESTIGE_EINVAL, "sink %s: option %s %s (got %lld)", o->name, field, why, (long long)(v))
+  if (o->max_rows < 0) BAD("max_rows", "must not be negative (0: no limit)", o->max_rows);
+  if (o->max_size_bytes < 0) BAD("max_size_bytes", "must not be negative (0: no limit)", o->max_size_bytes);
+  if (o->rotation_interval_ms < 0) BAD("rotation_interval_ms", "must not be negative (0: never)", o->rotation_interval_ms);
+  if (o->batch_size < 1 || o->batch_size > (1 << 24)) BAD("batch_size", "must be between 1 and 16777216", o->batch_size);
+  if (o->queue_capacity < 1 || o->queue_capacity > 65536) BAD("queue_capacity", "must be between 1 and 65536", o->queue_capacity);
+#undef BAD
+  int rc = pqw_options_validate(&o->writer, err);
+  return rc ? prestige_error_prefix(err, "sink %s: option writer", o->name) : 0;
 }
 
 /* ---- helpers ------------------------------------------------------------------------------------- */
@@ -245,6 +254,7 @@ static void answer(reply_t *r, int rc, const prestige_error_t *e, prestige_sink_
 /* ---- the sink thread --------------------------------------------------------------------------------- */
 
 int prestige_sink_run(prestige_sink_t *s, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   pthread_mutex_lock(&s->run_mu);
   if (s->running || s->stopped) {
     pthread_mutex_unlock(&s->run_mu);
@@ -336,6 +346,7 @@ static void *sink_thread(void *arg) {
 }
 
 int prestige_sink_start(prestige_sink_t *s, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (s->started) return prestige_error_set(err, PRESTIGE_EINVAL, "sink %s already started", s->name);
   if (pthread_create(&s->th, NULL, sink_thread, s) != 0)
     return prestige_error_set(err, PRESTIGE_EINTERNAL, "sink %s: cannot start its thread", s->name);
@@ -377,18 +388,19 @@ static void sink_free(prestige_sink_t *s) {
 
 int prestige_sink_open(prestige_sink_t **out, const prestige_sink_options_t *o, const prestige_record_desc_t *desc,
                        const struct ArrowSchema *schema, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
+  if (!out) return prestige_error_set(err, PRESTIGE_EINVAL, "prestige_sink_open: out is NULL");
   *out = NULL;
-  if (!o || !o->name || !*o->name || strchr(o->name, '/'))
-    return prestige_error_set(err, PRESTIGE_EINVAL, "sink: a name without '/' is required");
-  if (!o->dir || !*o->dir) return prestige_error_set(err, PRESTIGE_EINVAL, "sink %s: an output directory is required", o->name);
+  if (!o) return prestige_error_set(err, PRESTIGE_EINVAL, "sink: options are required (start from PRESTIGE_SINK_OPTIONS_INIT)");
+  PRESTIGE_TRY(OPTIONS_CHECK_VERSION(o, PRESTIGE_SINK_OPTIONS, "prestige_sink_options_t", err));
+  if (!o->name || !*o->name || strchr(o->name, '/'))
+    return prestige_error_set(err, PRESTIGE_EINVAL, "sink: option name is required, without '/'");
+  if (!o->dir || !*o->dir) return prestige_error_set(err, PRESTIGE_EINVAL, "sink %s: option dir (the output directory) is required", o->name);
   if (!desc && !schema) return prestige_error_set(err, PRESTIGE_EINVAL, "sink %s: a record type or an Arrow schema is required", o->name);
-  if (o->max_rows < 0 || o->max_size_bytes < 0 || o->rotation_interval_ms < 0 || o->batch_size < 0)
-    return prestige_error_set(err, PRESTIGE_EINVAL, "sink %s: negative limits", o->name);
+  PRESTIGE_TRY(validate_sink_options(o, err));
   prestige_sink_t *s = calloc(1, sizeof *s);
   if (!s) return sink_oom(err);
   s->o = *o;
-  if (s->o.batch_size <= 0) s->o.batch_size = 8192;
-  if (!s->o.queue_capacity) s->o.queue_capacity = 16;
   s->name = strdup(o->name);
   s->dir = strdup(o->dir);
   s->label = strdup(o->metrics_label ? o->metrics_label : o->name);
@@ -484,10 +496,20 @@ static int send_and_wait(prestige_sink_t *s, int kind, prestige_sink_manifest_t 
 }
 
 int prestige_sink_close(prestige_sink_t *s, prestige_sink_manifest_t *final, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (final) memset(final, 0, sizeof *final);
   if (!s) return 0;
   int rc = 0;
   pthread_mutex_lock(&s->run_mu);
+  if (s->n_clients) {
+    size_t n = s->n_clients;
+    pthread_mutex_unlock(&s->run_mu);
+    return prestige_error_set(err, PRESTIGE_EBUSY,
+                              "sink %s: close while %zu client%s alive; free every client (prestige_sink_client_free) "
+                              "first: the sink is still open",
+                              s->name, n, n == 1 ? " is" : "s are");
+  }
+  s->closing = true;
   bool live = s->running || (s->started && !s->stopped);
   pthread_mutex_unlock(&s->run_mu);
   if (live && !atomic_load(&s->closed)) {
@@ -541,18 +563,24 @@ int prestige_sink_close(prestige_sink_t *s, prestige_sink_manifest_t *final, pre
 /* ---- clients ------------------------------------------------------------------------------------------------ */
 
 prestige_sink_client_t *prestige_sink_client_new(prestige_sink_t *s) {
+  if (!s) return NULL;
   prestige_sink_client_t *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->sink = s;
-  pthread_mutex_init(&c->mu, NULL);
-  if (s->desc) {
-    c->stage = malloc((size_t)s->o.batch_size * s->desc->size);
-    if (!c->stage) {
-      pthread_mutex_destroy(&c->mu);
-      free(c);
-      return NULL;
-    }
+  if (s->desc && !(c->stage = malloc((size_t)s->o.batch_size * s->desc->size))) {
+    free(c);
+    return NULL;
   }
+  pthread_mutex_lock(&s->run_mu);
+  bool ok = !s->closing && !atomic_load(&s->closed);
+  if (ok) s->n_clients++;
+  pthread_mutex_unlock(&s->run_mu);
+  if (!ok) {
+    free(c->stage);
+    free(c);
+    return NULL;
+  }
+  pthread_mutex_init(&c->mu, NULL);
   return c;
 }
 
@@ -584,6 +612,7 @@ static int flush_locked(prestige_sink_client_t *c, prestige_error_t *err) {
 }
 
 int prestige_sink_write_many(prestige_sink_client_t *c, const void *records, size_t n, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   prestige_sink_t *s = c->sink;
   if (!s->desc) return prestige_error_set(err, PRESTIGE_EINVAL, "sink %s takes Arrow batches (it has no record type)", s->name);
   if (atomic_load(&s->closed)) return prestige_error_set(err, PRESTIGE_ESHUTDOWN, "sink %s is shut down", s->name);
@@ -606,21 +635,31 @@ int prestige_sink_write_many(prestige_sink_client_t *c, const void *records, siz
 }
 
 int prestige_sink_write(prestige_sink_client_t *c, const void *record, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   return prestige_sink_write_many(c, record, 1, err);
 }
 
 int prestige_sink_write_batch(prestige_sink_client_t *c, struct ArrowArray *batch, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
+  if (!c || !batch || !batch->release) {
+    if (batch && batch->release) batch->release(batch);
+    return prestige_error_set(err, PRESTIGE_EINVAL, "prestige_sink_write_batch: %s", !c ? "client is NULL" : !batch ? "batch is NULL" : "batch is already released");
+  }
   prestige_sink_t *s = c->sink;
   int rc = prestige_array_validate(batch, &s->schema, err);
-  if (rc) return prestige_error_prefix(err, "sink %s: batch does not match the schema", s->name);
-  pthread_mutex_lock(&c->mu);
-  rc = flush_locked(c, err);
-  if (!rc) rc = push_batch(s, batch, err);
-  pthread_mutex_unlock(&c->mu);
+  if (rc) rc = prestige_error_prefix(err, "sink %s: batch does not match the schema", s->name);
+  if (!rc) {
+    pthread_mutex_lock(&c->mu);
+    rc = flush_locked(c, err);
+    if (!rc) rc = push_batch(s, batch, err); /* moves the batch, also on failure */
+    pthread_mutex_unlock(&c->mu);
+  }
+  if (batch->release) batch->release(batch); /* moved: released on failure too */
   return rc;
 }
 
 int prestige_sink_commit(prestige_sink_client_t *c, prestige_sink_manifest_t *manifest, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (manifest) memset(manifest, 0, sizeof *manifest);
   pthread_mutex_lock(&c->mu);
   int rc = flush_locked(c, err);
@@ -630,6 +669,7 @@ int prestige_sink_commit(prestige_sink_client_t *c, prestige_sink_manifest_t *ma
 }
 
 int prestige_sink_checkpoint(prestige_sink_client_t *c, prestige_sink_manifest_t *manifest, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (manifest) memset(manifest, 0, sizeof *manifest);
   pthread_mutex_lock(&c->mu);
   int rc = flush_locked(c, err);
@@ -639,13 +679,18 @@ int prestige_sink_checkpoint(prestige_sink_client_t *c, prestige_sink_manifest_t
 }
 
 int prestige_sink_client_free(prestige_sink_client_t *c, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (!c) return 0;
   pthread_mutex_lock(&c->mu);
   int rc = flush_locked(c, err);
   pthread_mutex_unlock(&c->mu);
+  prestige_sink_t *s = c->sink;
   arena_release(&c->arena);
   free(c->stage);
   pthread_mutex_destroy(&c->mu);
   free(c);
+  pthread_mutex_lock(&s->run_mu);
+  s->n_clients--;
+  pthread_mutex_unlock(&s->run_mu);
   return rc;
 }

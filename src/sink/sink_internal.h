@@ -50,6 +50,8 @@ struct prestige_sink {
   pthread_mutex_t run_mu;
   pthread_cond_t run_cv;
   bool running, stopped;
+  size_t n_clients; /* alive clients (under run_mu): close refuses while any is */
+  bool closing;     /* close has begun (under run_mu): no new clients */
   atomic_bool closed;
   int run_rc;
   prestige_error_t run_err;

@@ -1,4 +1,6 @@
 /* File source: Parquet files (local or objects) as one ArrowArrayStream; see prestige/source.h. */
+#include "core/errno_map.h"
+#include "core/options.h"
 #include "prestige/source.h"
 
 #include <pthread.h>
@@ -43,9 +45,21 @@ typedef struct src {
 } src_t;
 
 void prestige_source_options_init(prestige_source_options_t *o) {
-  memset(o, 0, sizeof *o);
-  o->read_ahead = 2;
-  o->concurrency = 4;
+  if (o) *o = (prestige_source_options_t)PRESTIGE_SOURCE_OPTIONS_INIT;
+}
+
+static int validate_source_options(const prestige_source_options_t *o, prestige_error_t *err) {
+#define BAD(field, why, v) \
+  return prestige_error_set(err, PRESTIGE_EINVAL, "source option %s %s (got %lld)", field, why, (long long)(v))
+  PRESTIGE_TRY(OPTIONS_CHECK_VERSION(o, PRESTIGE_SOURCE_OPTIONS, "prestige_source_options_t", err));
+  if (o->batch_rows < 0) BAD("batch_rows", "must not be negative (0: the reader's default)", o->batch_rows);
+  if (o->n_columns < 0 || (o->n_columns && !o->columns)) BAD("columns", "count and pointer disagree", o->n_columns);
+  for (int64_t i = 0; i < o->n_columns; i++)
+    if (!o->columns[i]) BAD("columns[]", "holds a NULL name at index", i);
+  if (o->read_ahead < 1) BAD("read_ahead", "must be at least 1", o->read_ahead);
+  if (o->concurrency < 1) BAD("concurrency", "must be at least 1", o->concurrency);
+  return 0;
+#undef BAD
 }
 
 static int open_reader(src_t *s, size_t f, prestige_parquet_reader_t **r, prestige_error_t *err) {
@@ -233,23 +247,27 @@ static const arrow_stream_ops_t source_stream_ops = {s_get_schema, s_get_next, s
 
 static int open_source(struct ArrowArrayStream *out, prestige_store_t *store, const char *const *names, const uint64_t *sizes,
                        size_t n, const prestige_source_options_t *o, prestige_error_t *err) {
+  if (!out) return prestige_error_set(err, PRESTIGE_EINVAL, "file source: out is NULL");
   memset(out, 0, sizeof *out);
+  if (n && !names) return prestige_error_set(err, PRESTIGE_EINVAL, "file source: %zu files but no list", n);
+  for (size_t i = 0; i < n; i++)
+    if (!names[i]) return prestige_error_set(err, PRESTIGE_EINVAL, "file source: file %zu is NULL", i);
+  if (o) PRESTIGE_TRY(validate_source_options(o, err));
   src_t *s = calloc(1, sizeof *s);
   if (!s) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
   if (o) s->o = *o;
   else prestige_source_options_init(&s->o);
-  if (s->o.read_ahead <= 0) s->o.read_ahead = 2;
-  if (s->o.concurrency <= 0) s->o.concurrency = 4;
   s->store = store;
   s->n = n;
   s->files = calloc(n ? n : 1, sizeof *s->files);
   int rc = s->files ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   if (!rc && s->o.columns && s->o.n_columns > 0) {
     s->cols = calloc((size_t)s->o.n_columns, sizeof *s->cols);
-    for (int64_t i = 0; s->cols && i < s->o.n_columns; i++) s->cols[i] = strdup(s->o.columns[i]);
-    if (!s->cols) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+    bool ok = s->cols != NULL;
+    for (int64_t i = 0; ok && i < s->o.n_columns; i++) ok = (s->cols[i] = strdup(s->o.columns[i])) != NULL;
+    if (!ok) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   } else {
     s->o.n_columns = 0;
   }
@@ -290,11 +308,13 @@ static int open_source(struct ArrowArrayStream *out, prestige_store_t *store, co
 
 int prestige_source(struct ArrowArrayStream *out, const char *const *paths, size_t n, const prestige_source_options_t *o,
                     prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   return open_source(out, NULL, paths, NULL, n, o, err);
 }
 
 int prestige_source_s3_files(struct ArrowArrayStream *out, prestige_store_t *store, const prestige_file_meta_t *files,
                              size_t n, const prestige_source_options_t *o, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   const char **names = calloc(n ? n : 1, sizeof *names);
   uint64_t *sizes = calloc(n ? n : 1, sizeof *sizes);
   int rc = names && sizes ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");

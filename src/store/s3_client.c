@@ -15,6 +15,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/options.h"
 #include "core/log.h"
 #include "store/aws_config.h"
 #include "store/s3_internal.h"
@@ -23,15 +24,23 @@
 /* ---- configuration --------------------------------------------------------------------------- */
 
 void prestige_s3_config_init(prestige_s3_config_t *cfg) {
-  memset(cfg, 0, sizeof *cfg);
-  cfg->force_path_style = -1;
-  cfg->part_size = 8u << 20;
-  cfg->concurrency = 4;
-  cfg->max_retries = 6;
-  cfg->retry_base_ms = 100;
-  cfg->retry_max_ms = 10000;
-  cfg->connect_timeout_ms = 10000;
-  cfg->stall_timeout_ms = 30000;
+  if (cfg) *cfg = (prestige_s3_config_t)PRESTIGE_S3_CONFIG_INIT;
+}
+
+static int validate_s3_config(const prestige_s3_config_t *c, prestige_error_t *err) {
+#define BAD(field, v) \
+  return prestige_error_set(err, PRESTIGE_EINVAL, "S3 config %s must not be negative (got %lld)", field, (long long)(v))
+  PRESTIGE_TRY(OPTIONS_CHECK_VERSION(c, PRESTIGE_S3_CONFIG, "prestige_s3_config_t", err));
+  if (c->concurrency < 0) BAD("concurrency", c->concurrency);
+  if (c->max_retries < 0) BAD("max_retries", c->max_retries);
+  if (c->retry_base_ms < 0) BAD("retry_base_ms", c->retry_base_ms);
+  if (c->retry_max_ms < 0) BAD("retry_max_ms", c->retry_max_ms);
+  if (c->connect_timeout_ms < 0) BAD("connect_timeout_ms", c->connect_timeout_ms);
+  if (c->stall_timeout_ms < 0) BAD("stall_timeout_ms", c->stall_timeout_ms);
+  if (c->force_path_style < -1 || c->force_path_style > 1)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "S3 config force_path_style must be -1, 0 or 1 (got %d)", c->force_path_style);
+  return 0;
+#undef BAD
 }
 
 static const char *env_nonempty(const char *name) {
@@ -103,10 +112,13 @@ static int make_http(prestige_s3_client_t *c, const prestige_s3_config_t *cfg, p
 }
 
 int prestige_s3_client_new(prestige_s3_client_t **out, const prestige_s3_config_t *cfg_in, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
+  if (!out) return prestige_error_set(err, PRESTIGE_EINVAL, "prestige_s3_client_new: out is NULL");
   *out = NULL;
   prestige_s3_config_t defaults;
   prestige_s3_config_init(&defaults);
   const prestige_s3_config_t *cfg = cfg_in ? cfg_in : &defaults;
+  PRESTIGE_TRY(validate_s3_config(cfg, err));
   aws_config_explicit_t ex = {.profile = cfg->profile,
                               .region = cfg->region,
                               .endpoint = cfg->endpoint,
@@ -156,6 +168,7 @@ fail:
 
 int prestige_s3_new_client(prestige_s3_client_t **out, const char *region, const char *endpoint,
                            const char *access_key, const char *secret_key, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   prestige_s3_config_t cfg;
   prestige_s3_config_init(&cfg);
   cfg.region = region;

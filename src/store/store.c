@@ -72,17 +72,20 @@ static int validate_key(bool local, size_t root_len, const char *key, prestige_e
 }
 
 int prestige_store_validate_key(const prestige_store_t *st, const char *key, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   return validate_key(st->local_dir != NULL, st->key_root_len, key, err);
 }
 
 /* ---- opening ------------------------------------------------------------------------------------ */
 
 int prestige_store_open_local(prestige_store_t **out, const char *dir, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   return store_local_open(out, dir, err);
 }
 
 int prestige_store_open_s3(prestige_store_t **out, prestige_s3_client_t *client, const char *bucket, const char *prefix,
                            prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   *out = NULL;
   if (!bucket || !*bucket) return prestige_error_set(err, PRESTIGE_EINVAL, "S3 store needs a bucket name");
   size_t bl = strlen(bucket);
@@ -92,6 +95,7 @@ int prestige_store_open_s3(prestige_store_t **out, prestige_s3_client_t *client,
 }
 
 int prestige_s3_url_split(const char *url, char *bucket, size_t cap, const char **rest, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (!url || strncmp(url, "s3://", 5)) return prestige_error_set(err, PRESTIGE_EINVAL, "\"%s\" is not an s3:// URL", url ? url : "");
   const char *b = url + 5, *sl = strchr(b, '/');
   size_t bl = sl ? (size_t)(sl - b) : strlen(b);
@@ -103,6 +107,7 @@ int prestige_s3_url_split(const char *url, char *bucket, size_t cap, const char 
 }
 
 int prestige_store_open(prestige_store_t **out, const char *url, prestige_s3_client_t *s3, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   *out = NULL;
   if (!url || !*url) return prestige_error_set(err, PRESTIGE_EINVAL, "empty store URL");
   if (!strncmp(url, "s3://", 5)) {
@@ -134,56 +139,68 @@ const char *prestige_store_local_dir(const prestige_store_t *st) { return st->lo
 #define CHECK_KEY(st, key) PRESTIGE_TRY(prestige_store_validate_key(st, key, err))
 
 int prestige_store_put(prestige_store_t *st, const char *key, const void *data, size_t len, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_KEY(st, key);
   return st->ops->put(st, key, data, len, false, err);
 }
 int prestige_store_put_if_absent(prestige_store_t *st, const char *key, const void *data, size_t len,
                                  prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_KEY(st, key);
   return st->ops->put(st, key, data, len, true, err);
 }
 int prestige_store_put_file(prestige_store_t *st, const char *key, const char *path, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_KEY(st, key);
   return st->ops->put_file(st, key, path, err);
 }
 int prestige_store_open_output(prestige_store_t *st, const char *key, prestige_output_t *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_KEY(st, key);
   return st->ops->open_output(st, key, out, err);
 }
 int prestige_store_get(prestige_store_t *st, const char *key, uint8_t **data, size_t *len, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_KEY(st, key);
   return st->ops->get(st, key, data, len, err);
 }
 int prestige_store_get_range(prestige_store_t *st, const char *key, uint64_t offset, size_t len, void *dst,
                              prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_KEY(st, key);
   if (len == 0) return 0;
   return st->ops->get_range(st, key, offset, len, dst, err);
 }
 int prestige_store_get_file(prestige_store_t *st, const char *key, const char *path, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_KEY(st, key);
   return st->ops->get_file(st, key, path, NULL, NULL, err);
 }
 int prestige_store_get_file_progress(prestige_store_t *st, const char *key, const char *path,
                                      prestige_progress_fn progress, void *user_data, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_KEY(st, key);
   return st->ops->get_file(st, key, path, progress, user_data, err);
 }
 int prestige_store_open_input(prestige_store_t *st, const char *key, uint64_t known_size, prestige_input_t *in,
                               prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_KEY(st, key);
   return st->ops->open_input(st, key, known_size, in, err);
 }
 int prestige_store_head(prestige_store_t *st, const char *key, prestige_object_meta_t *meta, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   memset(meta, 0, sizeof *meta);
   CHECK_KEY(st, key);
   return st->ops->head(st, key, meta, err);
 }
 int prestige_store_delete(prestige_store_t *st, const char *key, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   CHECK_KEY(st, key);
   return st->ops->del(st, key, err);
 }
 int prestige_store_delete_many(prestige_store_t *st, const char *const *keys, size_t n, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   for (size_t i = 0; i < n; i++) CHECK_KEY(st, keys[i]);
   if (n == 0) return 0;
   return st->ops->del_many(st, keys, n, err);
@@ -285,6 +302,7 @@ static void list_clear_page(prestige_store_list_t *it) {
 
 int prestige_store_list_open(prestige_store_t *st, const char *prefix, const char *start_after,
                              prestige_store_list_t **out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   *out = NULL;
   prestige_store_list_t *it = calloc(1, sizeof *it);
   if (!it) return oom(err);
@@ -300,6 +318,7 @@ int prestige_store_list_open(prestige_store_t *st, const char *prefix, const cha
 }
 
 int prestige_store_list_next(prestige_store_list_t *it, const prestige_object_meta_t **meta, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   *meta = NULL;
   while (it->pos == it->n) {
     if (it->done) return 0;
@@ -343,6 +362,7 @@ void prestige_file_metas_free(prestige_file_meta_t *files, size_t n) {
 
 int prestige_list_files(prestige_store_t *st, const char *prefix, int64_t after_ms, int64_t before_ms,
                         prestige_file_meta_t **files, size_t *n, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   *files = NULL;
   *n = 0;
   prestige_store_list_t *it;

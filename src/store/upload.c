@@ -2,6 +2,7 @@
  * FileUpload: a FIFO of files, worker threads that upload them with retries, per-ticket results,
  * metrics and an orderly shutdown. See prestige/upload.h.
  */
+#include "core/options.h"
 #include "prestige/upload.h"
 
 #include <errno.h>
@@ -46,12 +47,20 @@ struct prestige_file_upload {
 };
 
 void prestige_upload_options_init(prestige_upload_options_t *o) {
-  memset(o, 0, sizeof *o);
-  o->workers = 2;
-  o->queue_capacity = 1024;
-  o->key_prefix = "";
-  o->max_attempts = 3;
-  o->retry_delay_ms = 1000;
+  if (o) *o = (prestige_upload_options_t)PRESTIGE_UPLOAD_OPTIONS_INIT;
+}
+
+static int validate_upload_options(const prestige_upload_options_t *o, prestige_error_t *err) {
+#define BAD(field, why, v) \
+  return prestige_error_set(err, PRESTIGE_EINVAL, "file upload option %s %s (got %lld)", field, why, (long long)(v))
+  PRESTIGE_TRY(OPTIONS_CHECK_VERSION(o, PRESTIGE_UPLOAD_OPTIONS, "prestige_upload_options_t", err));
+  if (o->workers < 1 || o->workers > 64) BAD("workers", "must be between 1 and 64", o->workers);
+  if (o->queue_capacity < 1 || o->queue_capacity > ((size_t)1 << 24))
+    BAD("queue_capacity", "must be between 1 and 16777216", o->queue_capacity);
+  if (o->max_attempts < 1) BAD("max_attempts", "must be at least 1", o->max_attempts);
+  if (o->retry_delay_ms < 0) BAD("retry_delay_ms", "must not be negative", o->retry_delay_ms);
+  return 0;
+#undef BAD
 }
 
 void prestige_strings_free(char **s, size_t n) {
@@ -170,20 +179,18 @@ static void *worker(void *arg) {
 
 int prestige_file_upload_new(prestige_file_upload_t **out, prestige_store_t *store, const prestige_upload_options_t *o,
                              prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
+  if (!out) return prestige_error_set(err, PRESTIGE_EINVAL, "prestige_file_upload_new: out is NULL");
   *out = NULL;
   if (!store) return prestige_error_set(err, PRESTIGE_EINVAL, "file upload needs a store");
   prestige_upload_options_t def;
   prestige_upload_options_init(&def);
   if (!o) o = &def;
+  PRESTIGE_TRY(validate_upload_options(o, err));
   prestige_file_upload_t *up = calloc(1, sizeof *up);
   if (!up) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   up->store = store;
   up->o = *o;
-  if (up->o.workers <= 0) up->o.workers = 2;
-  if (up->o.workers > 64) up->o.workers = 64;
-  if (!up->o.queue_capacity) up->o.queue_capacity = 1024;
-  if (up->o.max_attempts <= 0) up->o.max_attempts = 3;
-  if (up->o.retry_delay_ms < 0) up->o.retry_delay_ms = 0;
   up->key_prefix = strdup(o->key_prefix ? o->key_prefix : "");
   up->o.key_prefix = up->key_prefix;
   int qrc = ring_init(&up->q, up->o.queue_capacity);
@@ -213,6 +220,7 @@ int prestige_file_upload_new(prestige_file_upload_t **out, prestige_store_t *sto
 
 int prestige_file_upload_submit(prestige_file_upload_t *up, const char *path, const char *key, uint64_t *ticket,
                                 prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (ticket) *ticket = 0;
   if (!path || !*path) return prestige_error_set(err, PRESTIGE_EINVAL, "upload: empty path");
   up_job_t *j = calloc(1, sizeof *j);
@@ -268,6 +276,7 @@ static up_job_t *find_locked(prestige_file_upload_t *up, uint64_t ticket) {
 
 prestige_upload_status_t prestige_file_upload_status(prestige_file_upload_t *up, uint64_t ticket,
                                                      prestige_error_t *failure) {
+  PRESTIGE_ERR_LOCAL(failure);
   pthread_mutex_lock(&up->mu);
   up_job_t *j = find_locked(up, ticket);
   prestige_upload_status_t st = j ? j->status : PRESTIGE_UPLOAD_UNKNOWN;
@@ -277,6 +286,7 @@ prestige_upload_status_t prestige_file_upload_status(prestige_file_upload_t *up,
 }
 
 int prestige_file_upload_wait(prestige_file_upload_t *up, uint64_t ticket, int64_t timeout_ms, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   struct timespec dl;
   if (timeout_ms >= 0) abs_deadline(&dl, timeout_ms);
   pthread_mutex_lock(&up->mu);
@@ -315,6 +325,7 @@ int prestige_file_upload_wait(prestige_file_upload_t *up, uint64_t ticket, int64
 }
 
 int prestige_file_upload_flush(prestige_file_upload_t *up, int64_t timeout_ms, size_t *failed, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   struct timespec dl;
   if (timeout_ms >= 0) abs_deadline(&dl, timeout_ms);
   int rc = 0;
@@ -345,6 +356,7 @@ void prestige_file_upload_counts(prestige_file_upload_t *up, size_t *queued, siz
 
 int prestige_file_upload_shutdown(prestige_file_upload_t *up, int64_t timeout_ms, char ***not_done, size_t *n_not_done,
                                   prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   if (not_done) *not_done = NULL;
   if (n_not_done) *n_not_done = 0;
   pthread_mutex_lock(&up->mu);

@@ -1,4 +1,5 @@
 /* CSV (RFC 4180) and JSON-lines readers producing Arrow batches, with type inference. */
+#include "core/options.h"
 #include "prestige/text.h"
 
 #include <ctype.h>
@@ -245,6 +246,7 @@ static int type_format(const char *t, char *fmt, size_t n) {
 }
 
 int prestige_text_parse_schema(const char *spec, struct ArrowSchema *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   /* split on commas outside parentheses */
   char *copy = strdup(spec);
   if (!copy) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
@@ -325,11 +327,20 @@ struct prestige_text_reader {
 };
 
 void prestige_text_options_init(prestige_text_options_t *o) {
-  memset(o, 0, sizeof(*o));
-  o->delimiter = ',';
-  o->header = true;
-  o->batch_rows = 65536;
-  o->infer_rows = 10000;
+  if (o) *o = (prestige_text_options_t)PRESTIGE_TEXT_OPTIONS_INIT;
+}
+
+static int validate_text_options(const prestige_text_options_t *o, prestige_error_t *err) {
+  PRESTIGE_TRY(OPTIONS_CHECK_VERSION(o, PRESTIGE_TEXT_OPTIONS, "prestige_text_options_t", err));
+  if (o->format != PRESTIGE_TEXT_CSV && o->format != PRESTIGE_TEXT_JSONL)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "text option format %d is not CSV (0) or JSONL (1)", (int)o->format);
+  if (o->batch_rows < 1)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "text option batch_rows must be at least 1 (got %lld)", (long long)o->batch_rows);
+  if (o->infer_rows < 1)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "text option infer_rows must be at least 1 (got %lld)", (long long)o->infer_rows);
+  if (o->format == PRESTIGE_TEXT_CSV && (o->delimiter == '\n' || o->delimiter == '\r' || o->delimiter == '"' || !o->delimiter))
+    return prestige_error_set(err, PRESTIGE_EINVAL, "text option delimiter cannot be a quote, a line break or NUL");
+  return 0;
 }
 
 int prestige_text_format_from_path(const char *path, prestige_text_format_t *f, char *delimiter) {
@@ -446,7 +457,7 @@ static int csv_record(prestige_text_reader_t *r, prestige_error_t *err) {
               break;
             }
             if (p + 1 < r->in.len && r->in.data[p + 1] == '"') {
-              buf_append_u8(&rec->text, '"');
+              if (buf_append_u8(&rec->text, '"')) return -prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", r->path);
               p += 2;
               continue;
             }
@@ -454,7 +465,7 @@ static int csv_record(prestige_text_reader_t *r, prestige_error_t *err) {
             break;
           }
           if (ch == '\n') lines++;
-          buf_append_u8(&rec->text, (uint8_t)ch);
+          if (buf_append_u8(&rec->text, (uint8_t)ch)) return -prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", r->path);
           p++;
         }
         if (need_more) break;
@@ -463,7 +474,7 @@ static int csv_record(prestige_text_reader_t *r, prestige_error_t *err) {
           if (r->in.data[p] == '"')
             return -prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld, column %d: quote inside an unquoted field",
                                       r->path, (long long)(rec->line + lines), rec->n + 1);
-          buf_append_u8(&rec->text, r->in.data[p]);
+          if (buf_append_u8(&rec->text, r->in.data[p])) return -prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", r->path);
           p++;
         }
         if (p >= r->in.len && !r->eof) {
@@ -473,7 +484,7 @@ static int csv_record(prestige_text_reader_t *r, prestige_error_t *err) {
       }
       c.len = (uint32_t)(rec->text.len - c.off);
       if (!quoted && c.len == 0) c.kind = CELL_NULL;
-      buf_append_u8(&rec->text, 0); /* NUL-terminate each field for the parsers */
+      if (buf_append_u8(&rec->text, 0)) return -prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", r->path); /* NUL-terminate each field for the parsers */
       if (record_push(rec, c)) return -prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
       if (p < r->in.len && r->in.data[p] == d) {
         p++;
@@ -617,13 +628,17 @@ static int json_record(prestige_text_reader_t *r, bool may_add_columns, prestige
       if (c.kind == CELL_REAL) tl = (size_t)snprintf(num, sizeof(num), "%.17g", c.d), t = num;
       c.off = (uint32_t)rec->text.len;
       c.len = (uint32_t)tl;
-      if (t) buf_append(&rec->text, t, tl);
-      buf_append_u8(&rec->text, 0);
+      bool nomem = (t && buf_append(&rec->text, t, tl)) || buf_append_u8(&rec->text, 0);
       free(dump);
+      if (nomem) {
+        json_decref(obj);
+        return -prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", r->path);
+      }
       rec->cells[idx] = c;
     }
     json_decref(obj);
-    while (rec->n < r->n_cols) record_push(rec, (cell_t){.kind = CELL_NULL});
+    while (rec->n < r->n_cols)
+      if (record_push(rec, (cell_t){.kind = CELL_NULL})) return -prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", r->path);
     return 1;
   }
 }
@@ -667,8 +682,8 @@ static int read_header(prestige_text_reader_t *r, prestige_error_t *err) {
   int got = csv_record(r, err);
   if (got < 0) return -got;
   if (got == 0) return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: empty input (no header row)", r->path);
-  r->n_cols = r->n_fields = r->rec.n;
-  if (!(r->names = calloc((size_t)r->n_cols, sizeof(char *)))) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  if (!(r->names = calloc((size_t)r->rec.n + 1, sizeof(char *)))) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  r->n_cols = r->n_fields = r->rec.n; /* after the allocation: close frees n_cols names */
   for (int32_t c = 0; c < r->n_cols; c++) {
     const cell_t *cell = &r->rec.cells[c];
     const char *t = (const char *)r->rec.text.data + cell->off;
@@ -761,13 +776,14 @@ static int infer_schema(prestige_text_reader_t *r, prestige_error_t *err) {
 
 int prestige_text_reader_open(prestige_text_reader_t **out, const char *path, const prestige_text_options_t *o,
                               prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
+  if (!out || !path) return prestige_error_set(err, PRESTIGE_EINVAL, "prestige_text_reader_open: %s is NULL", out ? "path" : "out");
   *out = NULL;
+  if (o) PRESTIGE_TRY(validate_text_options(o, err));
   prestige_text_reader_t *r = calloc(1, sizeof(*r));
   if (!r) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   prestige_text_options_init(&r->o);
   if (o) r->o = *o;
-  if (r->o.batch_rows < 1) r->o.batch_rows = 65536;
-  if (r->o.infer_rows < 1) r->o.infer_rows = 1;
   r->fd = -1;
   r->deadline_ns = -1;
   r->path = strdup(strcmp(path, "-") ? path : "<stdin>");
@@ -821,6 +837,7 @@ int64_t prestige_text_reader_rows(const prestige_text_reader_t *r) { return r->r
 /* c: the schema column; the message numbers the column as the input has it (the CSV field). */
 static int bad_value(prestige_text_reader_t *r, const record_t *rec, int32_t c, const char *text, const char *want,
                      prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld, column %d (\"%s\"): \"%.60s\" is not %s", r->path,
                             (long long)rec->line, r->field_of[c] + 1, r->schema.children[c]->name, text, want);
 }
@@ -880,14 +897,14 @@ static int append_cell(prestige_text_reader_t *r, const record_t *rec, int32_t c
       if (cell->kind == CELL_INT) v = cell->i;
       else if (cell->kind != CELL_TEXT || !parse_i64(text, n, &v)) return bad_value(r, rec, c, text, "an integer", err);
       int rc = prestige_array_builder_append_int(b, v, err);
-      return rc ? bad_value(r, rec, c, text, "in range", err) : 0;
+      return rc == PRESTIGE_ENOMEM ? rc : rc ? bad_value(r, rec, c, text, "in range", err) : 0;
     }
     case PRESTIGE_ARROW_UINT8: case PRESTIGE_ARROW_UINT16: case PRESTIGE_ARROW_UINT32: case PRESTIGE_ARROW_UINT64: {
       uint64_t v;
       if (cell->kind == CELL_INT && cell->i >= 0) v = (uint64_t)cell->i;
       else if (!parse_u64(text, n, &v)) return bad_value(r, rec, c, text, "an unsigned integer", err);
       int rc = prestige_array_builder_append_uint(b, v, err);
-      return rc ? bad_value(r, rec, c, text, "in range", err) : 0;
+      return rc == PRESTIGE_ENOMEM ? rc : rc ? bad_value(r, rec, c, text, "in range", err) : 0;
     }
     case PRESTIGE_ARROW_FLOAT: case PRESTIGE_ARROW_DOUBLE: {
       double v;
@@ -951,6 +968,7 @@ static int append_record(prestige_text_reader_t *r, const record_t *rec, prestig
 
 int prestige_text_reader_next_wait(prestige_text_reader_t *r, struct ArrowArray *out, int64_t max_rows, int64_t timeout_ms,
                                    prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   out->release = NULL;
   r->deadline_ns = timeout_ms < 0 ? -1 : prestige_monotonic_ns() + timeout_ms * 1000000;
   int64_t limit = max_rows > 0 && max_rows < r->o.batch_rows ? max_rows : r->o.batch_rows;
@@ -986,5 +1004,6 @@ int prestige_text_reader_next_wait(prestige_text_reader_t *r, struct ArrowArray 
 }
 
 int prestige_text_reader_next(prestige_text_reader_t *r, struct ArrowArray *out, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
   return prestige_text_reader_next_wait(r, out, 0, -1, err);
 }
