@@ -5,7 +5,7 @@
  * A catalog maps table names to their current metadata file. Backends, chosen by the URI:
  *   "sqlite:PATH"          the SQL catalog in an embedded SQLite file (Java's JDBC catalog schema)
  *   "postgresql://..."     the same schema on PostgreSQL (several processes or hosts share it)
- *   "http(s)://host/..."   a REST catalog (EUNSUPPORTED until the REST client is built)
+ *   "http(s)://host/..."   a REST catalog (the Iceberg REST OpenAPI; see prestige/iceberg_rest.h for a server)
  * Tables are named "namespace.table" ("a.b.events" for the nested namespace a.b); their files
  * live on any store (s3://bucket/prefix, file:///dir, /dir).
  *

@@ -25,5 +25,10 @@
 #include "prestige/source.h"
 #include "prestige/poller.h"
 #include "prestige/iceberg_catalog.h"
+#include "prestige/iceberg.h"
+#include "prestige/iceberg_rest.h"
+#include "prestige/iceberg_maintenance.h"
+#include "prestige/iceberg_sink.h"
+#include "prestige/iceberg_poller.h"
 
 #endif /* PRESTIGE_PRESTIGE_H */

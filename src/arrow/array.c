@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/stream.h"
 #include "prestige/arrow.h"
 
 static char owned_marker;
@@ -152,34 +153,28 @@ typedef struct batch_stream {
   struct ArrowSchema schema;
   struct ArrowArray *batches;
   int64_t n, next;
-  prestige_error_t err;
 } batch_stream_t;
 
-static int bs_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out) {
-  batch_stream_t *b = st->private_data;
-  return prestige_schema_copy(out, &b->schema, &b->err) ? 12 : 0;
+static int bs_get_schema(void *state, struct ArrowSchema *out, prestige_error_t *err) {
+  batch_stream_t *b = state;
+  return prestige_schema_copy(out, &b->schema, err);
 }
 
-static int bs_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
-  batch_stream_t *b = st->private_data;
-  if (b->next >= b->n) {
-    memset(out, 0, sizeof(*out));
-    return 0;
-  }
-  prestige_array_move(&b->batches[b->next++], out);
+static int bs_get_next(void *state, struct ArrowArray *out, prestige_error_t *err) {
+  batch_stream_t *b = state;
+  if (b->next < b->n) prestige_array_move(&b->batches[b->next++], out);
   return 0;
 }
 
-static const char *bs_last_error(struct ArrowArrayStream *st) { return ((batch_stream_t *)st->private_data)->err.message; }
-
-static void bs_release(struct ArrowArrayStream *st) {
-  batch_stream_t *b = st->private_data;
+static void bs_free(void *state) {
+  batch_stream_t *b = state;
   for (int64_t i = b->next; i < b->n; i++) prestige_array_release(&b->batches[i]);
   free(b->batches);
   prestige_schema_release(&b->schema);
   free(b);
-  st->release = NULL;
 }
+
+static const arrow_stream_ops_t batch_stream_ops = {bs_get_schema, bs_get_next, bs_free};
 
 int prestige_array_stream_from_batches(struct ArrowArrayStream *out, struct ArrowSchema *schema,
                                        struct ArrowArray *batches, int64_t n, prestige_error_t *err) {
@@ -191,10 +186,5 @@ int prestige_array_stream_from_batches(struct ArrowArrayStream *out, struct Arro
   prestige_schema_move(schema, &b->schema);
   for (int64_t i = 0; i < n; i++) prestige_array_move(&batches[i], &b->batches[i]);
   b->n = n;
-  out->get_schema = bs_get_schema;
-  out->get_next = bs_get_next;
-  out->get_last_error = bs_last_error;
-  out->release = bs_release;
-  out->private_data = b;
-  return 0;
+  return arrow_stream_make(out, &batch_stream_ops, b, err);
 }

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "arrow/predicate_internal.h"
+#include "core/calendar.h"
 
 typedef __int128 i128;
 #define I128_MAX ((i128)(((unsigned __int128)1 << 127) - 1))
@@ -123,15 +124,6 @@ static int int_normalize(cmp_op_t *op, i128 *k, bool integral, int overflow, i12
 }
 
 /* ---- dates and times ------------------------------------------------------------------------ */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;
-  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 static int read_digits(const char **p, int min, int max, int64_t *v) {
   int n = 0;
   *v = 0;
@@ -144,11 +136,8 @@ static bool parse_date(const char **p, int64_t *days) {
   if (read_digits(p, 4, 6, &y) < 0 || *(*p)++ != '-' || read_digits(p, 1, 2, &m) < 0 || *(*p)++ != '-' ||
       read_digits(p, 1, 2, &d) < 0)
     return false;
-  static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m < 1 || m > 12 || d < 1) return false;
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (d > mdays[m - 1] + (m == 2 && leap)) return false;
-  *days = days_from_civil(y, m, d);
+  if (m < 1 || m > 12 || d < 1 || d > cal_days_in_month(y, (unsigned)m)) return false;
+  *days = cal_days_from_civil(y, (unsigned)m, (unsigned)d);
   return true;
 }
 

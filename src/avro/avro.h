@@ -213,6 +213,26 @@ static inline const avro_node_t *avro_datum_type(const avro_node_t *t, const avr
 static inline bool avro_datum_is_null(const avro_node_t *t, const avro_datum_t *d) {
   return t->type == AVRO_NULL || (t->type == AVRO_UNION && d->branch == t->null_branch);
 }
+/* Field idx of record datum d (record type rec) as a long, from an int or long (optional or not):
+ * false when idx < 0, the value is null, or it is of another type. */
+static inline bool avro_record_long(const avro_node_t *rec, const avro_datum_t *d, int32_t idx, int64_t *out) {
+  if (idx < 0) return false;
+  const avro_node_t *t = rec->fields[idx].type;
+  const avro_datum_t *v = &d->v.items[idx];
+  if (avro_datum_is_null(t, v)) return false;
+  const avro_node_t *n = avro_datum_type(t, v);
+  if (n->type == AVRO_LONG) *out = v->v.i64;
+  else if (n->type == AVRO_INT) *out = v->v.i32;
+  else return false;
+  return true;
+}
+/* The same as an int: false also when the value does not fit. */
+static inline bool avro_record_int(const avro_node_t *rec, const avro_datum_t *d, int32_t idx, int32_t *out) {
+  int64_t v;
+  if (!avro_record_long(rec, d, idx, &v) || v < INT32_MIN || v > INT32_MAX) return false;
+  *out = (int32_t)v;
+  return true;
+}
 /* For an optional (union) value: select the null branch / the first non-null branch. */
 static inline void avro_set_null(avro_datum_t *d, const avro_node_t *t) {
   d->branch = t->type == AVRO_UNION ? t->null_branch : 0;

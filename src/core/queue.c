@@ -10,21 +10,33 @@ struct queue {
   pthread_mutex_t mu;
   pthread_cond_t not_empty;
   pthread_cond_t not_full;
-  void **items;
-  size_t cap, head, count;
+  ring_t r;
   bool closed;
 };
+
+int ring_init(ring_t *r, size_t capacity) {
+  r->head = r->count = 0;
+  r->cap = capacity;
+  r->items = NULL;
+  if (capacity == 0) return PRESTIGE_EINVAL;
+  r->items = calloc(capacity, sizeof(void *));
+  return r->items ? 0 : PRESTIGE_ENOMEM;
+}
+
+void ring_release(ring_t *r) {
+  free(r->items);
+  r->items = NULL;
+  r->cap = r->head = r->count = 0;
+}
 
 queue_t *queue_new(size_t capacity) {
   if (capacity == 0) return NULL;
   queue_t *q = calloc(1, sizeof(*q));
   if (!q) return NULL;
-  q->items = calloc(capacity, sizeof(void *));
-  if (!q->items) {
+  if (ring_init(&q->r, capacity)) {
     free(q);
     return NULL;
   }
-  q->cap = capacity;
   pthread_mutex_init(&q->mu, NULL);
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);
@@ -40,7 +52,7 @@ void queue_free(queue_t *q) {
   pthread_cond_destroy(&q->not_empty);
   pthread_cond_destroy(&q->not_full);
   pthread_mutex_destroy(&q->mu);
-  free(q->items);
+  ring_release(&q->r);
   free(q);
 }
 
@@ -70,8 +82,8 @@ int queue_push(queue_t *q, void *item, int64_t timeout_ms) {
     dlp = &dl;
   }
   pthread_mutex_lock(&q->mu);
-  while (!q->closed && q->count == q->cap) {
-    if (wait_on(&q->not_full, &q->mu, dlp) && q->count == q->cap && !q->closed) {
+  while (!q->closed && ring_full(&q->r)) {
+    if (wait_on(&q->not_full, &q->mu, dlp) && ring_full(&q->r) && !q->closed) {
       pthread_mutex_unlock(&q->mu);
       return PRESTIGE_ETIMEOUT;
     }
@@ -80,8 +92,7 @@ int queue_push(queue_t *q, void *item, int64_t timeout_ms) {
     pthread_mutex_unlock(&q->mu);
     return PRESTIGE_ESHUTDOWN;
   }
-  q->items[(q->head + q->count) % q->cap] = item;
-  q->count++;
+  ring_push(&q->r, item);
   pthread_cond_signal(&q->not_empty);
   pthread_mutex_unlock(&q->mu);
   return 0;
@@ -94,19 +105,17 @@ int queue_pop(queue_t *q, void **item, int64_t timeout_ms) {
     dlp = &dl;
   }
   pthread_mutex_lock(&q->mu);
-  while (!q->closed && q->count == 0) {
-    if (wait_on(&q->not_empty, &q->mu, dlp) && q->count == 0 && !q->closed) {
+  while (!q->closed && q->r.count == 0) {
+    if (wait_on(&q->not_empty, &q->mu, dlp) && q->r.count == 0 && !q->closed) {
       pthread_mutex_unlock(&q->mu);
       return PRESTIGE_ETIMEOUT;
     }
   }
-  if (q->count == 0) {
+  if (q->r.count == 0) {
     pthread_mutex_unlock(&q->mu);
     return PRESTIGE_ESHUTDOWN;
   }
-  *item = q->items[q->head];
-  q->head = (q->head + 1) % q->cap;
-  q->count--;
+  *item = ring_pop(&q->r);
   pthread_cond_signal(&q->not_full);
   pthread_mutex_unlock(&q->mu);
   return 0;
@@ -129,7 +138,7 @@ bool queue_closed(queue_t *q) {
 
 size_t queue_size(queue_t *q) {
   pthread_mutex_lock(&q->mu);
-  size_t n = q->count;
+  size_t n = q->r.count;
   pthread_mutex_unlock(&q->mu);
   return n;
 }

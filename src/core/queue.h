@@ -1,5 +1,6 @@
 /*
- * Bounded multi-producer multi-consumer queue of pointers, the backpressure primitive of
+ * A ring of pointers (no locking: the owner's lock guards it), and on top of it a bounded
+ * multi-producer multi-consumer queue of pointers, the backpressure primitive of
  * sinks, uploaders, pollers and read-ahead. push blocks while full, pop blocks while empty;
  * close wakes everyone: after close, push fails with ESHUTDOWN and pop drains what is left
  * and then returns ESHUTDOWN.
@@ -11,6 +12,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* ---- ring: fixed capacity, first in first out ---------------------------------------------- */
+typedef struct ring {
+  void **items;
+  size_t cap, head, count;
+} ring_t;
+
+int ring_init(ring_t *r, size_t capacity); /* PRESTIGE_ENOMEM, or PRESTIGE_EINVAL for capacity 0 */
+void ring_release(ring_t *r);              /* items left inside are not freed */
+static inline bool ring_full(const ring_t *r) { return r->count == r->cap; }
+/* The item i places from the front (i < count). */
+static inline void *ring_at(const ring_t *r, size_t i) { return r->items[(r->head + i) % r->cap]; }
+/* Callers check ring_full / count first. */
+static inline void ring_push(ring_t *r, void *item) { r->items[(r->head + r->count++) % r->cap] = item; }
+static inline void *ring_pop(ring_t *r) {
+  void *it = r->items[r->head];
+  r->head = (r->head + 1) % r->cap;
+  r->count--;
+  return it;
+}
+
+/* ---- blocking queue ------------------------------------------------------------------------ */
 typedef struct queue queue_t;
 
 queue_t *queue_new(size_t capacity);          /* NULL on ENOMEM or capacity 0 */

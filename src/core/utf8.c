@@ -40,3 +40,30 @@ size_t utf8_check(const uint8_t *s, size_t n) {
   }
   return n;
 }
+
+size_t utf8_decode(const uint8_t *p, size_t n, uint32_t *cp) {
+  uint32_t dummy;
+  if (!cp) cp = &dummy;
+  uint8_t c = p[0];
+  if (c < 0x80) return *cp = c, 1;
+  if ((c >> 5) == 6 && n >= 2) return *cp = ((uint32_t)(c & 0x1f) << 6) | (p[1] & 0x3f), 2;
+  if ((c >> 4) == 14 && n >= 3) return *cp = ((uint32_t)(c & 0x0f) << 12) | ((uint32_t)(p[1] & 0x3f) << 6) | (p[2] & 0x3f), 3;
+  if (n >= 4)
+    return *cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(p[1] & 0x3f) << 12) | ((uint32_t)(p[2] & 0x3f) << 6) |
+                 (p[3] & 0x3f),
+           4;
+  return *cp = 0xFFFD, 1;
+}
+
+size_t utf8_encode(uint32_t cp, uint8_t *o) {
+  if (cp < 0x80) return o[0] = (uint8_t)cp, 1;
+  if (cp < 0x800) return o[0] = (uint8_t)(0xc0 | (cp >> 6)), o[1] = (uint8_t)(0x80 | (cp & 0x3f)), 2;
+  if (cp < 0x10000)
+    return o[0] = (uint8_t)(0xe0 | (cp >> 12)), o[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f)),
+           o[2] = (uint8_t)(0x80 | (cp & 0x3f)), 3;
+  o[0] = (uint8_t)(0xf0 | (cp >> 18));
+  o[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+  o[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+  o[3] = (uint8_t)(0x80 | (cp & 0x3f));
+  return 4;
+}

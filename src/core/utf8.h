@@ -11,4 +11,10 @@
  * n bytes are valid. ASCII runs are checked 8 bytes at a time. */
 size_t utf8_check(const uint8_t *s, size_t n);
 
+/* Decodes the code point starting at p (valid UTF-8 assumed; a truncated sequence decodes as
+ * U+FFFD of one byte) into *cp (may be NULL); returns its byte length (1 to 4, at most n). */
+size_t utf8_decode(const uint8_t *p, size_t n, uint32_t *cp);
+/* Encodes cp (at most U+10FFFF) into o (4 bytes of room); returns the byte length. */
+size_t utf8_encode(uint32_t cp, uint8_t *o);
+
 #endif

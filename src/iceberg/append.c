@@ -47,6 +47,10 @@ static int writer_options(ice_append_t *a, const ice_append_options_t *o, presti
     a->wopts.data_page_bytes = prop_i64(md, "write.parquet.page-size-bytes", 1LL << 20);
     a->wopts.dictionary_page_bytes = prop_i64(md, "write.parquet.dict-size-bytes", 2LL << 20);
   }
+  if (o && o->set_compression) {
+    a->wopts.compression = (prestige_compression_t)o->compression;
+    a->wopts.compression_level = o->compression_level; /* the table's level is for the table's codec */
+  }
   if (ice_metrics_config_any_full(a->mc) && a->wopts.max_statistics_bytes < 4096) a->wopts.max_statistics_bytes = 4096;
   /* the iceberg.schema footer key, as Java's Parquet writer stores it, after the caller's keys */
   size_t n = a->wopts.n_metadata > 0 ? (size_t)a->wopts.n_metadata : 0;

@@ -155,22 +155,15 @@ void ice_catalog_free(ice_catalog_t *c) {
   if (c && c->ops && c->ops->destroy) c->ops->destroy(c);
 }
 
-/* Backends by URI scheme. The REST backend replaces rest_not_built here (catalog_rest.c). */
-
-static int rest_not_built(const prestige_iceberg_catalog_options_t *o, prestige_s3_client_t *s3, ice_catalog_t **out,
-                          prestige_error_t *err) {
-  (void)s3;
-  *out = NULL;
-  return prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "catalog %s: the REST catalog client is not built yet", o->uri);
-}
+/* Backends by URI scheme. */
 
 static const struct {
   const char *prefix;
   ice_catalog_open_fn open;
 } backends[] = {
     {"sqlite:", ice_catalog_sql_open},     {"postgresql://", ice_catalog_sql_open},
-    {"postgres://", ice_catalog_sql_open}, {"http://", rest_not_built},
-    {"https://", rest_not_built},
+    {"postgres://", ice_catalog_sql_open}, {"http://", ice_catalog_rest_open},
+    {"https://", ice_catalog_rest_open},
 };
 
 bool ice_catalog_uri_is_rest(const char *uri) {
@@ -239,7 +232,38 @@ int ice_catalog_table_exists(ice_catalog_t *c, const ice_ident_t *id, bool *exis
 }
 
 int ice_catalog_table_io(const ice_catalog_t *c, const char *location, ice_io_t **out, prestige_error_t *err) {
-  PRESTIGE_TRY(ice_io_new(c->s3, out, err));
+  return ice_catalog_table_io_config(c, location, NULL, out, err);
+}
+
+/* Vended credentials (a REST load-table response's config) make a client of the table's own. */
+static int vended_client(const ice_catalog_t *c, const ice_strmap_t *cfg, prestige_s3_client_t **out, prestige_error_t *err) {
+  *out = NULL;
+  const char *ak = ice_strmap_get(cfg, "s3.access-key-id"), *sk = ice_strmap_get(cfg, "s3.secret-access-key");
+  const char *endpoint = ice_strmap_get(cfg, "s3.endpoint"), *region = ice_strmap_get(cfg, "s3.region");
+  const char *path_style = ice_strmap_get(cfg, "s3.path-style-access");
+  if (!ak && !endpoint && !region) return 0;
+  if ((ak == NULL) != (sk == NULL))
+    return prestige_error_set(err, PRESTIGE_EAUTH, "vended credentials: s3.access-key-id and s3.secret-access-key come in pairs");
+  prestige_s3_config_t sc;
+  prestige_s3_config_init(&sc);
+  sc.region = region ? region : c->s3 ? prestige_s3_client_region(c->s3) : NULL;
+  sc.endpoint = endpoint ? endpoint : c->s3 ? prestige_s3_client_endpoint(c->s3) : NULL;
+  sc.access_key = ak;
+  sc.secret_key = sk;
+  sc.session_token = ice_strmap_get(cfg, "s3.session-token");
+  if (path_style) sc.force_path_style = !strcmp(path_style, "true");
+  int rc = prestige_s3_client_new(out, &sc, err);
+  if (rc && err) prestige_error_prefix(err, "vended credentials");
+  return rc;
+}
+
+int ice_catalog_table_io_config(const ice_catalog_t *c, const char *location, const ice_strmap_t *config, ice_io_t **out,
+                                prestige_error_t *err) {
+  prestige_s3_client_t *own = NULL;
+  if (config && config->n) PRESTIGE_TRY(vended_client(c, config, &own, err));
+  int vrc = ice_io_new(own ? own : c->s3, out, err);
+  prestige_s3_client_free(own); /* the IO holds its own reference */
+  PRESTIGE_TRY(vrc);
   int rc = location ? ice_io_add_root(*out, location, err) : 0;
   if (rc) {
     ice_io_free(*out);

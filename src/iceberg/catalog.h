@@ -146,13 +146,15 @@ typedef int (*ice_catalog_open_fn)(const prestige_iceberg_catalog_options_t *o, 
 /* The backends (one file each; front end only). */
 int ice_catalog_sql_open(const prestige_iceberg_catalog_options_t *o, prestige_s3_client_t *s3, ice_catalog_t **out,
                          prestige_error_t *err);
+int ice_catalog_rest_open(const prestige_iceberg_catalog_options_t *o, prestige_s3_client_t *s3, ice_catalog_t **out,
+                          prestige_error_t *err);
 bool ice_catalog_uri_is_rest(const char *uri);
 /* Tests only: the SQL backend calls this (when set) after a commit's metadata files are
  * written and before the pointers are swapped, so a test can commit in between. */
 extern void (*ice_catalog_sql_before_swap)(void *user);
 extern void *ice_catalog_sql_before_swap_user;
 /* Opens the backend the URI names: "sqlite:..." and "postgresql://..." (also "postgres://")
- * the SQL catalog; "http://" / "https://" the REST catalog (EUNSUPPORTED until it is built). */
+ * the SQL catalog; "http://" / "https://" the REST catalog. */
 int ice_catalog_open(const prestige_iceberg_catalog_options_t *o, prestige_s3_client_t *s3, ice_catalog_t **out,
                      prestige_error_t *err);
 
@@ -175,5 +177,10 @@ int ice_table_purge_files(ice_io_t *io, const ice_table_metadata_t *md, const ch
 /* A new file IO for a table: shares the catalog's S3 client, the table location registered as
  * a root (local atomic writes keep their temporaries inside the table). */
 int ice_catalog_table_io(const ice_catalog_t *c, const char *location, ice_io_t **out, prestige_error_t *err);
+/* The same, with a REST load-table response's config: vended S3 credentials (s3.access-key-id,
+ * s3.secret-access-key, s3.session-token, s3.endpoint, s3.region, s3.path-style-access) give the
+ * table a client of its own. config may be NULL. */
+int ice_catalog_table_io_config(const ice_catalog_t *c, const char *location, const ice_strmap_t *config, ice_io_t **out,
+                                prestige_error_t *err);
 
 #endif

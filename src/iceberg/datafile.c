@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/truncate.h"
+
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "data file: out of memory"); }
 
 /* ---- metrics modes ------------------------------------------------------------------------------ */
@@ -244,20 +246,6 @@ bool ice_value_from_parquet_plain(const ice_type_t *t, prestige_physical_type_t 
   }
 }
 
-/* Length of the longest prefix of p that is whole UTF-8 code points (a byte-truncated bound may
- * end inside one). */
-static size_t utf8_whole(const uint8_t *p, size_t n) {
-  size_t i = 0, last = 0;
-  while (i < n) {
-    uint8_t c = p[i];
-    size_t k = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
-    if (!k || i + k > n) break;
-    i += k;
-    last = i;
-  }
-  return last;
-}
-
 /* Serialized bounds for one column under a metrics mode. Parquet bounds of strings may already be
  * truncated (not exact): the lower is then a prefix of the minimum, the upper a prefix of the
  * maximum with its last byte incremented; both are turned into bounds on whole code points. */
@@ -276,10 +264,10 @@ static int column_bounds(arena_t *a, const ice_type_t *t, const prestige_parquet
   buf_t storage = BUF_INIT, extended = BUF_INIT, out = BUF_INIT;
   int rc = 0;
   if (t->id == ICE_STRING) {
-    if (!c->lower_exact) lv.len = utf8_whole(lv.ptr, lv.len);
+    if (!c->lower_exact) lv.len = trunc_utf8_whole(lv.ptr, lv.len);
     if (!c->upper_exact) {
       /* the maximum starts with upper[0 .. len-1): increment the last whole code point of that */
-      size_t q = utf8_whole(uv.ptr, uv.len ? uv.len - 1 : 0);
+      size_t q = trunc_utf8_whole(uv.ptr, uv.len ? uv.len - 1 : 0);
       size_t cps = 0;
       for (size_t i = 0; i < q; i++) cps += (uv.ptr[i] & 0xC0) != 0x80;
       if (ulimit < 0 || (size_t)ulimit > cps) ulimit = (int32_t)cps;

@@ -504,16 +504,25 @@ static avro_datum_t *df_slot(ice_manifest_writer_t *w, avro_datum_t *rec, int k)
 
 static const avro_node_t *df_type(ice_manifest_writer_t *w, int k) { return w->df->fields[w->df_idx[k]].type; }
 
-static int put_counts(ice_manifest_writer_t *w, avro_datum_t *rec, int k, const ice_counts_t *c) {
+/* A metrics map (Avro array of n key/value records) in data-file field k; *items NULL when the field
+ * stays null (absent from the schema, or present false). */
+static int put_kv_array(ice_manifest_writer_t *w, avro_datum_t *rec, int k, bool present, uint32_t n, avro_datum_t **items) {
+  *items = NULL;
   avro_datum_t *d = df_slot(w, rec, k);
-  if (!d || !c->present) return 0; /* stays null */
+  if (!d || !present) return 0; /* stays null */
   const avro_node_t *t = df_type(w, k);
   avro_set_some(d, t);
   const avro_node_t *arr = avro_datum_type(t, d), *kv = arr->items;
+  if (avro_datum_array(&w->arena, d, n, items)) return PRESTIGE_ENOMEM;
+  for (uint32_t i = 0; i < n; i++)
+    if (avro_datum_record(&w->arena, &(*items)[i], kv)) return PRESTIGE_ENOMEM;
+  return 0;
+}
+
+static int put_counts(ice_manifest_writer_t *w, avro_datum_t *rec, int k, const ice_counts_t *c) {
   avro_datum_t *items;
-  if (avro_datum_array(&w->arena, d, c->n, &items)) return PRESTIGE_ENOMEM;
-  for (uint32_t i = 0; i < c->n; i++) {
-    if (avro_datum_record(&w->arena, &items[i], kv)) return PRESTIGE_ENOMEM;
+  PRESTIGE_TRY(put_kv_array(w, rec, k, c->present, c->n, &items));
+  for (uint32_t i = 0; items && i < c->n; i++) {
     items[i].v.items[0].v.i32 = c->v[i].id;
     items[i].v.items[1].v.i64 = c->v[i].value;
   }
@@ -521,15 +530,9 @@ static int put_counts(ice_manifest_writer_t *w, avro_datum_t *rec, int k, const 
 }
 
 static int put_bounds(ice_manifest_writer_t *w, avro_datum_t *rec, int k, const ice_bounds_t *b) {
-  avro_datum_t *d = df_slot(w, rec, k);
-  if (!d || !b->present) return 0;
-  const avro_node_t *t = df_type(w, k);
-  avro_set_some(d, t);
-  const avro_node_t *arr = avro_datum_type(t, d), *kv = arr->items;
   avro_datum_t *items;
-  if (avro_datum_array(&w->arena, d, b->n, &items)) return PRESTIGE_ENOMEM;
-  for (uint32_t i = 0; i < b->n; i++) {
-    if (avro_datum_record(&w->arena, &items[i], kv)) return PRESTIGE_ENOMEM;
+  PRESTIGE_TRY(put_kv_array(w, rec, k, b->present, b->n, &items));
+  for (uint32_t i = 0; items && i < b->n; i++) {
     items[i].v.items[0].v.i32 = b->v[i].id;
     avro_set_bytes(&items[i].v.items[1], b->v[i].data ? b->v[i].data : (const uint8_t *)"", b->v[i].len);
   }
@@ -680,25 +683,6 @@ void ice_manifest_release(ice_manifest_t *m) {
   memset(m, 0, sizeof(*m));
 }
 
-static bool opt_long(const avro_node_t *rec, const avro_datum_t *d, int32_t idx, int64_t *out) {
-  if (idx < 0) return false;
-  const avro_node_t *t = rec->fields[idx].type;
-  const avro_datum_t *v = &d->v.items[idx];
-  if (avro_datum_is_null(t, v)) return false;
-  const avro_node_t *n = avro_datum_type(t, v);
-  if (n->type == AVRO_LONG) *out = v->v.i64;
-  else if (n->type == AVRO_INT) *out = v->v.i32;
-  else return false;
-  return true;
-}
-
-static bool opt_int(const avro_node_t *rec, const avro_datum_t *d, int32_t idx, int32_t *out) {
-  int64_t v;
-  if (!opt_long(rec, d, idx, &v) || v < INT32_MIN || v > INT32_MAX) return false;
-  *out = (int32_t)v;
-  return true;
-}
-
 /* A metrics map: Avro array of k/v records (or an Avro map with string keys, which some writers
  * used; keys then are decimal ids). */
 static int read_counts(arena_t *a, const avro_node_t *rec, const avro_datum_t *d, int32_t idx, ice_counts_t *out,
@@ -719,7 +703,7 @@ static int read_counts(arena_t *a, const avro_node_t *rec, const avro_datum_t *d
       int32_t k;
       int64_t x;
       const avro_datum_t *it = &v->v.items[i];
-      if (!opt_int(kv, it, 0, &k) || !opt_long(kv, it, 1, &x))
+      if (!avro_record_int(kv, it, 0, &k) || !avro_record_long(kv, it, 1, &x))
         return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: %s entry %u is not an int/long pair", what, name, i);
       out->v[i] = (ice_id_count_t){k, x};
     }
@@ -747,7 +731,7 @@ static int read_bounds(arena_t *a, const avro_node_t *rec, const avro_datum_t *d
   for (uint32_t i = 0; i < v->len; i++) {
     const avro_datum_t *it = &v->v.items[i];
     int32_t k;
-    if (!opt_int(kv, it, 0, &k)) return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: %s entry %u has no int key", what, name, i);
+    if (!avro_record_int(kv, it, 0, &k)) return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: %s entry %u has no int key", what, name, i);
     const avro_datum_t *b = &it->v.items[1];
     uint8_t *c = arena_alloc(a, b->len ? b->len : 1);
     if (!c) return oom(err);
@@ -786,27 +770,27 @@ static int decode_entry(const mreader_t *r, arena_t *a, const avro_datum_t *rec,
   char what[256];
   snprintf(what, sizeof what, "%s: entry %llu", r->what, (unsigned long long)n);
   int32_t status;
-  if (!opt_int(r->root, rec, r->i_status, &status) || status < 0 || status > 2)
+  if (!avro_record_int(r->root, rec, r->i_status, &status) || status < 0 || status > 2)
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: bad status", what);
   e->status = (ice_entry_status_t)status;
-  e->has_snapshot_id = opt_long(r->root, rec, r->i_snap, &e->snapshot_id);
-  e->has_sequence_number = opt_long(r->root, rec, r->i_seq, &e->sequence_number);
-  e->has_file_sequence_number = opt_long(r->root, rec, r->i_fseq, &e->file_sequence_number);
+  e->has_snapshot_id = avro_record_long(r->root, rec, r->i_snap, &e->snapshot_id);
+  e->has_sequence_number = avro_record_long(r->root, rec, r->i_seq, &e->sequence_number);
+  e->has_file_sequence_number = avro_record_long(r->root, rec, r->i_fseq, &e->file_sequence_number);
   const avro_datum_t *df = &rec->v.items[r->i_df];
   const avro_node_t *dft = avro_node_nonnull(r->root->fields[r->i_df].type);
   (void)dft;
   ice_data_file_t *f = &e->file;
   int32_t content = 0;
-  if (r->df_idx[DF_CONTENT] >= 0 && !opt_int(r->df, df, r->df_idx[DF_CONTENT], &content)) content = 0;
+  if (r->df_idx[DF_CONTENT] >= 0 && !avro_record_int(r->df, df, r->df_idx[DF_CONTENT], &content)) content = 0;
   if (content < 0 || content > 2) return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: bad content %d", what, content);
   f->content = (ice_file_content_t)content;
   if (read_string(a, r->df, df, r->df_idx[DF_PATH], &f->file_path, err) || !f->file_path)
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: no file_path", what);
   if (read_string(a, r->df, df, r->df_idx[DF_FORMAT], &f->file_format, err) || !f->file_format)
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s (%s): no file_format", what, f->file_path);
-  if (!opt_long(r->df, df, r->df_idx[DF_RECORDS], &f->record_count) || f->record_count < 0)
+  if (!avro_record_long(r->df, df, r->df_idx[DF_RECORDS], &f->record_count) || f->record_count < 0)
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s (%s): bad record_count", what, f->file_path);
-  if (!opt_long(r->df, df, r->df_idx[DF_SIZE], &f->file_size_in_bytes) || f->file_size_in_bytes < 0)
+  if (!avro_record_long(r->df, df, r->df_idx[DF_SIZE], &f->file_size_in_bytes) || f->file_size_in_bytes < 0)
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s (%s): bad file_size_in_bytes", what, f->file_path);
   /* partition tuple by field id */
   f->n_partition = (uint32_t)r->ptype->n_fields;
@@ -861,12 +845,12 @@ static int decode_entry(const mreader_t *r, arena_t *a, const avro_datum_t *rec,
     for (uint32_t i = 0; i < l->len; i++) f->equality_ids[i] = l->v.items[i].v.i32;
     f->n_equality_ids = l->len;
   }
-  f->has_sort_order_id = opt_int(r->df, df, r->df_idx[DF_SORT], &f->sort_order_id);
-  f->has_first_row_id = opt_long(r->df, df, r->df_idx[DF_FIRST_ROW], &f->first_row_id);
+  f->has_sort_order_id = avro_record_int(r->df, df, r->df_idx[DF_SORT], &f->sort_order_id);
+  f->has_first_row_id = avro_record_long(r->df, df, r->df_idx[DF_FIRST_ROW], &f->first_row_id);
   if (read_string(a, r->df, df, r->df_idx[DF_REF_FILE], &f->referenced_data_file, err))
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: bad referenced_data_file", what);
-  f->has_content_offset = opt_long(r->df, df, r->df_idx[DF_CONTENT_OFFSET], &f->content_offset);
-  f->has_content_size = opt_long(r->df, df, r->df_idx[DF_CONTENT_SIZE], &f->content_size_in_bytes);
+  f->has_content_offset = avro_record_long(r->df, df, r->df_idx[DF_CONTENT_OFFSET], &f->content_offset);
+  f->has_content_size = avro_record_long(r->df, df, r->df_idx[DF_CONTENT_SIZE], &f->content_size_in_bytes);
   if (f->content == ICE_CONTENT_EQUALITY_DELETES && !f->equality_ids)
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s (%s): equality delete file without equality_ids", what,
                               f->file_path);

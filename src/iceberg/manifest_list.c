@@ -164,25 +164,6 @@ void ice_manifest_list_writer_abort(ice_manifest_list_writer_t *w) {
 }
 
 /* ---- reading -------------------------------------------------------------------------------------- */
-static bool get_long(const avro_node_t *rec, const avro_datum_t *d, int32_t idx, int64_t *out) {
-  if (idx < 0) return false;
-  const avro_node_t *t = rec->fields[idx].type;
-  const avro_datum_t *v = &d->v.items[idx];
-  if (avro_datum_is_null(t, v)) return false;
-  const avro_node_t *n = avro_datum_type(t, v);
-  if (n->type == AVRO_LONG) *out = v->v.i64;
-  else if (n->type == AVRO_INT) *out = v->v.i32;
-  else return false;
-  return true;
-}
-
-static bool get_int(const avro_node_t *rec, const avro_datum_t *d, int32_t idx, int32_t *out) {
-  int64_t v;
-  if (!get_long(rec, d, idx, &v) || v < INT32_MIN || v > INT32_MAX) return false;
-  *out = (int32_t)v;
-  return true;
-}
-
 static uint8_t *copy_bytes(const avro_datum_t *d, uint32_t *len) {
   uint8_t *c = malloc(d->len ? d->len : 1);
   if (c && d->len) memcpy(c, d->v.bytes, d->len);
@@ -202,26 +183,26 @@ static int decode(const avro_node_t *root, const int32_t *idx, const avro_datum_
   m->path[p->len] = 0;
   if (strlen(m->path) != p->len || p->len == 0)
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: entry %zu has a bad manifest_path", what, i);
-  if (!get_long(root, rec, idx[ML_LENGTH], &m->length) || m->length < 0)
+  if (!avro_record_long(root, rec, idx[ML_LENGTH], &m->length) || m->length < 0)
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: manifest %s: bad manifest_length", what, m->path);
-  if (!get_int(root, rec, idx[ML_SPEC], &m->spec_id))
+  if (!avro_record_int(root, rec, idx[ML_SPEC], &m->spec_id))
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: manifest %s: bad partition_spec_id", what, m->path);
   int32_t content = 0;
-  if (idx[ML_CONTENT] >= 0 && !get_int(root, rec, idx[ML_CONTENT], &content)) content = 0;
+  if (idx[ML_CONTENT] >= 0 && !avro_record_int(root, rec, idx[ML_CONTENT], &content)) content = 0;
   if (content != 0 && content != 1)
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: manifest %s: bad content %d", what, m->path, content);
   m->content = (ice_manifest_content_t)content;
-  if (!get_long(root, rec, idx[ML_SEQ], &m->sequence_number)) m->sequence_number = 0; /* V1 */
-  if (!get_long(root, rec, idx[ML_MIN_SEQ], &m->min_sequence_number)) m->min_sequence_number = 0;
-  if (!get_long(root, rec, idx[ML_SNAP], &m->added_snapshot_id))
+  if (!avro_record_long(root, rec, idx[ML_SEQ], &m->sequence_number)) m->sequence_number = 0; /* V1 */
+  if (!avro_record_long(root, rec, idx[ML_MIN_SEQ], &m->min_sequence_number)) m->min_sequence_number = 0;
+  if (!avro_record_long(root, rec, idx[ML_SNAP], &m->added_snapshot_id))
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: manifest %s: no added_snapshot_id", what, m->path);
-  m->has_counts = get_int(root, rec, idx[ML_ADDED_FILES], &m->added_files_count) &&
-                  get_int(root, rec, idx[ML_EXISTING_FILES], &m->existing_files_count) &&
-                  get_int(root, rec, idx[ML_DELETED_FILES], &m->deleted_files_count);
+  m->has_counts = avro_record_int(root, rec, idx[ML_ADDED_FILES], &m->added_files_count) &&
+                  avro_record_int(root, rec, idx[ML_EXISTING_FILES], &m->existing_files_count) &&
+                  avro_record_int(root, rec, idx[ML_DELETED_FILES], &m->deleted_files_count);
   if (m->has_counts) {
-    if (!get_long(root, rec, idx[ML_ADDED_ROWS], &m->added_rows_count)) m->added_rows_count = 0;
-    if (!get_long(root, rec, idx[ML_EXISTING_ROWS], &m->existing_rows_count)) m->existing_rows_count = 0;
-    if (!get_long(root, rec, idx[ML_DELETED_ROWS], &m->deleted_rows_count)) m->deleted_rows_count = 0;
+    if (!avro_record_long(root, rec, idx[ML_ADDED_ROWS], &m->added_rows_count)) m->added_rows_count = 0;
+    if (!avro_record_long(root, rec, idx[ML_EXISTING_ROWS], &m->existing_rows_count)) m->existing_rows_count = 0;
+    if (!avro_record_long(root, rec, idx[ML_DELETED_ROWS], &m->deleted_rows_count)) m->deleted_rows_count = 0;
   }
   int32_t k = idx[ML_PARTITIONS];
   if (k >= 0 && !avro_datum_is_null(root->fields[k].type, &rec->v.items[k])) {
@@ -255,7 +236,7 @@ static int decode(const avro_node_t *root, const int32_t *idx, const avro_datum_
   k = idx[ML_KEY];
   if (k >= 0 && !avro_datum_is_null(root->fields[k].type, &rec->v.items[k]))
     if (!(m->key_metadata = copy_bytes(&rec->v.items[k], &m->key_metadata_len))) return oom(err);
-  m->has_first_row_id = get_long(root, rec, idx[ML_FIRST_ROW], &m->first_row_id);
+  m->has_first_row_id = avro_record_long(root, rec, idx[ML_FIRST_ROW], &m->first_row_id);
   return 0;
 }
 

@@ -24,7 +24,7 @@
  * file's own column names, or is applied after conversion when the file lacks one of its
  * columns. files_in_flight files are read at once by worker threads; batches come out in plan
  * order. Delete files (position and equality deletes) are applied with the spec's
- * sequence-number and partition rules; deletion vectors (Puffin) are EUNSUPPORTED naming the file.
+ * sequence-number and partition rules, and so are V3 deletion vectors (puffin.h).
  */
 #ifndef PRESTIGE_ICEBERG_SCAN_H
 #define PRESTIGE_ICEBERG_SCAN_H
@@ -101,5 +101,25 @@ void ice_scan_plan_free(ice_scan_plan_t *p);
 /* Takes ownership of plan (also on error). io must outlive the stream. */
 int ice_scan_stream(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_t *o, struct ArrowArrayStream *out,
                     prestige_error_t *err);
+
+/* Counters a stream adds to as its workers open data files (atomically; read them after the
+ * stream has reported its end, or with atomic loads). */
+typedef struct ice_scan_read_stats {
+  _Atomic int64_t files_read;
+  _Atomic int64_t row_groups;        /* row groups read (after pruning) */
+  _Atomic int64_t row_groups_pruned; /* ruled out by the filter on statistics */
+} ice_scan_read_stats_t;
+/* ice_scan_stream, counting into stats (may be NULL; must outlive the stream). */
+int ice_scan_stream_counted(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_t *o, ice_scan_read_stats_t *stats,
+                            struct ArrowArrayStream *out, prestige_error_t *err);
+
+/* Reads one planned task outside a stream, for rewrites (deletes, compaction): the plan's output
+ * columns (plan it without a column list for every column), the task's deletes applied, the
+ * filter NOT applied; fn gets each non-empty batch (moved: fn releases it) with the positions of
+ * its rows in the data file (valid during the call). A non-zero return from fn stops the read
+ * and is returned. The plan stays the caller's. */
+typedef int (*ice_task_batch_fn)(void *user, struct ArrowArray *batch, const int64_t *positions, prestige_error_t *err);
+int ice_scan_read_task(ice_io_t *io, ice_scan_plan_t *plan, size_t task, int64_t batch_rows, ice_task_batch_fn fn, void *user,
+                       prestige_error_t *err);
 
 #endif

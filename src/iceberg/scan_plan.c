@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "iceberg/arrow_map.h"
 #include "iceberg/scan.h"
@@ -82,22 +83,22 @@ static int pick_snapshot(const ice_table_metadata_t *md, const char *table, cons
 static int project(ice_scan_plan_t *p, const ice_scan_options_t *o, prestige_error_t *err) {
   const struct ArrowSchema *a = &p->arrow;
   if (!o->columns) return prestige_schema_copy(&p->out, a, err);
-  bool *want = calloc((size_t)(a->n_children ? a->n_children : 1), sizeof(bool));
-  if (!want) return oom(err);
+  /* the columns in the order asked for, each once */
+  int64_t *pick = calloc(o->n_columns ? o->n_columns : 1, sizeof(int64_t));
+  if (!pick) return oom(err);
   int rc = 0;
   for (size_t i = 0; i < o->n_columns && !rc; i++) {
     int64_t k = 0;
     while (k < a->n_children && strcmp(a->children[k]->name, o->columns[i])) k++;
     if (k == a->n_children) rc = prestige_error_set(err, PRESTIGE_EINVAL, "scan of %s: no column \"%s\"", p->table, o->columns[i]);
-    else want[k] = true;
+    for (size_t j = 0; j < i && !rc; j++)
+      if (pick[j] == k) rc = prestige_error_set(err, PRESTIGE_EINVAL, "scan of %s: column \"%s\" asked for twice", p->table, o->columns[i]);
+    pick[i] = k;
   }
-  int64_t n = 0;
-  for (int64_t k = 0; k < a->n_children; k++) n += want[k];
   if (!rc) rc = prestige_schema_init(&p->out, "+s", "", 0, err);
-  if (!rc) rc = prestige_schema_allocate_children(&p->out, n, err);
-  for (int64_t k = 0, j = 0; k < a->n_children && !rc; k++)
-    if (want[k]) rc = prestige_schema_copy(p->out.children[j++], a->children[k], err);
-  free(want);
+  if (!rc) rc = prestige_schema_allocate_children(&p->out, (int64_t)o->n_columns, err);
+  for (size_t i = 0; i < o->n_columns && !rc; i++) rc = prestige_schema_copy(p->out.children[i], a->children[pick[i]], err);
+  free(pick);
   return rc;
 }
 
@@ -217,11 +218,13 @@ static int match_deletes(ice_scan_plan_t *p, const ice_table_metadata_t *md, pre
         applies = task->data_sequence_number < del->data_sequence_number && (global || same_partition(md, &task->file, df));
       }
       if (!applies) continue;
-      if (df->content == ICE_CONTENT_POSITION_DELETES && strcmp(df->file_format, "parquet") &&
-          strcmp(df->file_format, "PARQUET"))
-        return prestige_error_set(err, PRESTIGE_EUNSUPPORTED,
-                                  "scan of %s: delete file %s is %s (deletion vectors and non-Parquet deletes are not "
-                                  "supported yet)",
+      bool dv = !strcasecmp(df->file_format, "puffin");
+      if (dv && !df->referenced_data_file)
+        return prestige_error_set(err, PRESTIGE_ECORRUPT, "scan of %s: deletion vector in %s names no referenced_data_file",
+                                  p->table, df->file_path);
+      if (df->content == ICE_CONTENT_POSITION_DELETES && !dv && strcasecmp(df->file_format, "parquet"))
+        return prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "scan of %s: delete file %s is %s (position deletes are read from "
+                                  "Parquet files and Puffin deletion vectors)",
                                   p->table, df->file_path, df->file_format);
       if (df->content == ICE_CONTENT_EQUALITY_DELETES && strcmp(df->file_format, "parquet") &&
           strcmp(df->file_format, "PARQUET"))

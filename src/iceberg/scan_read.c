@@ -1,15 +1,19 @@
 /* Scan reading: the planned files as one ArrowArrayStream (see scan.h). */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arrow/predicate_internal.h"
+#include "arrow/stream.h"
 #include "core/log.h"
 #include "core/queue.h"
 #include "iceberg/arrow_conform.h"
 #include "iceberg/arrow_value.h"
+#include "iceberg/puffin.h"
 #include "iceberg/scan.h"
 #include "prestige/parquet_reader.h"
 
@@ -49,7 +53,12 @@ typedef struct scan_stream {
   pthread_cond_t cv;
   size_t next, cur, window;
   bool cancel;
-  char last_error[PRESTIGE_ERROR_MESSAGE_SIZE];
+  ice_scan_read_stats_t *stats; /* may be NULL */
+  /* ice_scan_read_task: every row read exactly (no filter), batches to fn with their positions */
+  ice_task_batch_fn fn;
+  void *user;
+  int64_t *positions;
+  size_t cap_positions;
 } scan_stream_t;
 
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "scan: out of memory"); }
@@ -359,6 +368,26 @@ static int load_position_deletes(scan_stream_t *s, const ice_data_file_t *data, 
   return rc;
 }
 
+/* A deletion vector (V3): its positions join the file's. */
+static int load_dv(scan_stream_t *s, const ice_data_file_t *df, task_deletes_t *d, prestige_error_t *err) {
+  int64_t *pos = NULL;
+  size_t n = 0;
+  PRESTIGE_TRY(ice_dv_read(s->io, df, &pos, &n, err));
+  if (d->n_pos + n > d->cap_pos) {
+    size_t nc = d->n_pos + n;
+    int64_t *g = realloc(d->pos, nc * sizeof(*g));
+    if (!g) {
+      free(pos);
+      return oom(err);
+    }
+    d->pos = g, d->cap_pos = nc;
+  }
+  memcpy(d->pos + d->n_pos, pos, n * sizeof(int64_t));
+  d->n_pos += n;
+  free(pos);
+  return 0;
+}
+
 static int load_equality_deletes(scan_stream_t *s, const ice_data_file_t *df, eq_set_t *set, prestige_error_t *err) {
   memset(set, 0, sizeof(*set));
   set->ids = malloc(df->n_equality_ids * sizeof(int32_t));
@@ -452,7 +481,10 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
   bool positions = false;
   for (uint32_t k = 0; k < t->n_deletes && !rc; k++) {
     const ice_data_file_t *df = &s->plan->deletes[t->deletes[k]].file;
-    if (df->content == ICE_CONTENT_POSITION_DELETES) {
+    if (df->content == ICE_CONTENT_POSITION_DELETES && !strcasecmp(df->file_format, "puffin")) {
+      positions = true;
+      rc = load_dv(s, df, &d, err);
+    } else if (df->content == ICE_CONTENT_POSITION_DELETES) {
       positions = true;
       rc = load_position_deletes(s, &t->file, df, &d, err);
     } else {
@@ -470,7 +502,12 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
   renamed_t *ren = NULL;
   bool pushed = false;
   /* positions must be exact: no row pruning then */
-  if (!rc) rc = open_by_id(s, t, !positions, &r, &ren, &pushed, err);
+  if (!rc) rc = open_by_id(s, t, !positions && !s->fn, &r, &ren, &pushed, err);
+  if (!rc && s->stats) {
+    atomic_fetch_add(&s->stats->files_read, 1);
+    atomic_fetch_add(&s->stats->row_groups, prestige_parquet_reader_num_row_groups(r));
+    atomic_fetch_add(&s->stats->row_groups_pruned, prestige_parquet_reader_pruned_row_groups(r));
+  }
   struct ArrowSchema fs;
   memset(&fs, 0, sizeof fs);
   ice_conform_t *c = NULL;
@@ -493,14 +530,28 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
     pthread_mutex_unlock(&s->mu);
     if (cancel) break;
     struct ArrowArray b, rb;
-    if (st.get_next(&st, &b)) {
-      const char *m = st.get_last_error(&st);
-      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s", m ? m : "read failed");
+    int src = st.get_next(&st, &b);
+    if (src) {
+      rc = arrow_stream_fail(&st, src, NULL, err);
       break;
     }
     if (!b.release) break;
     if ((rc = ice_conform_apply(c, &b, &rb, err))) break;
     int64_t n = rb.length;
+    if (s->fn && (size_t)n > s->cap_positions) {
+      int64_t *g = realloc(s->positions, (size_t)n * sizeof(int64_t));
+      if (!g) {
+        rb.release(&rb);
+        rc = oom(err);
+        break;
+      }
+      s->positions = g;
+      s->cap_positions = (size_t)n;
+    }
+    if (s->fn && !d.n_pos && !d.n_eq) {
+      for (int64_t i = 0; i < n; i++) s->positions[i] = position + i;
+      position += n;
+    }
     /* deleted rows out */
     if (d.n_pos || d.n_eq) {
       uint8_t *g = realloc(sel, (size_t)(n + 7) / 8 + 1);
@@ -520,7 +571,11 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
           rc = row_key(&d.eq[k], &rb, i, &key, &tmp);
           del = !rc && eq_has(&d.eq[k], &key);
         }
-        if (!del) sel[i >> 3] |= (uint8_t)(1u << (i & 7)), kept++;
+        if (!del) {
+          sel[i >> 3] |= (uint8_t)(1u << (i & 7));
+          if (s->fn) s->positions[kept] = p;
+          kept++;
+        }
       }
       position += n;
       if (rc) {
@@ -537,7 +592,7 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
       }
     }
     /* the filter, when the reader could not apply it */
-    if (s->post && !pushed) {
+    if (s->post && !pushed && !s->fn) {
       struct ArrowArray f;
       if ((rc = prestige_bound_predicate_filter(s->post, &rb, &f, err))) {
         rb.release(&rb);
@@ -547,6 +602,12 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
     }
     if (rb.length == 0) {
       rb.release(&rb);
+      continue;
+    }
+    if (s->fn) {
+      struct ArrowArray ob;
+      if ((rc = to_output(s, &rb, &ob, err))) break;
+      if ((rc = s->fn(s->user, &ob, s->positions, err))) break;
       continue;
     }
     item_t *it = calloc(1, sizeof *it);
@@ -602,14 +663,13 @@ static void *worker(void *arg) {
 }
 
 /* ---- the stream ---------------------------------------------------------------------------------------- */
-static int s_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out) {
-  scan_stream_t *s = st->private_data;
-  return prestige_schema_copy(out, &s->plan->out, NULL) ? ENOMEM : 0;
+static int s_get_schema(void *state, struct ArrowSchema *out, prestige_error_t *err) {
+  scan_stream_t *s = state;
+  return prestige_schema_copy(out, &s->plan->out, err);
 }
 
-static int s_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
-  scan_stream_t *s = st->private_data;
-  memset(out, 0, sizeof *out);
+static int s_get_next(void *state, struct ArrowArray *out, prestige_error_t *err) {
+  scan_stream_t *s = state;
   for (;;) {
     if (s->cur >= s->plan->n_tasks) return 0;
     void *p;
@@ -625,19 +685,13 @@ static int s_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     if (it->rc) {
-      snprintf(s->last_error, sizeof s->last_error, "%s", it->err.message);
-      int code = it->rc == PRESTIGE_ENOMEM ? ENOMEM : it->rc == PRESTIGE_ENOTFOUND ? ENOENT : EIO;
+      int code = prestige_error_set(err, it->rc, "%s", it->err.message);
       free(it);
       s->cur = s->plan->n_tasks; /* the stream ends with the error */
       return code;
     }
     free(it);
   }
-}
-
-static const char *s_last_error(struct ArrowArrayStream *st) {
-  scan_stream_t *s = st->private_data;
-  return s->last_error;
 }
 
 static void stream_free(scan_stream_t *s) {
@@ -659,6 +713,7 @@ static void stream_free(scan_stream_t *s) {
     if (s->q[i]) queue_free(s->q[i]);
   }
   free(s->q);
+  free(s->positions);
   prestige_schema_release(&s->read);
   free(s->read_out);
   free((void *)s->read_names);
@@ -670,11 +725,9 @@ static void stream_free(scan_stream_t *s) {
   free(s);
 }
 
-static void s_release(struct ArrowArrayStream *st) {
-  if (!st->release) return;
-  stream_free(st->private_data);
-  st->release = NULL;
-}
+static void s_free(void *state) { stream_free(state); }
+
+static const arrow_stream_ops_t scan_stream_ops = {s_get_schema, s_get_next, s_free};
 
 /* The read schema: the output columns plus those the filter and equality deletes need. */
 static int build_read_schema(scan_stream_t *s, prestige_error_t *err) {
@@ -725,6 +778,11 @@ static int build_read_schema(scan_stream_t *s, prestige_error_t *err) {
 
 int ice_scan_stream(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_t *o, struct ArrowArrayStream *out,
                     prestige_error_t *err) {
+  return ice_scan_stream_counted(io, plan, o, NULL, out, err);
+}
+
+int ice_scan_stream_counted(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_t *o, ice_scan_read_stats_t *stats,
+                            struct ArrowArrayStream *out, prestige_error_t *err) {
   memset(out, 0, sizeof *out);
   scan_stream_t *s = calloc(1, sizeof *s);
   if (!s) {
@@ -735,6 +793,7 @@ int ice_scan_stream(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_
   pthread_cond_init(&s->cv, NULL);
   s->io = io;
   s->plan = plan;
+  s->stats = stats;
   s->batch_rows = o && o->batch_rows > 0 ? o->batch_rows : 8192;
   int threads = o && o->files_in_flight > 0 ? o->files_in_flight : 2;
   if (threads > SCAN_MAX_THREADS) threads = SCAN_MAX_THREADS;
@@ -756,10 +815,30 @@ int ice_scan_stream(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_options_
     stream_free(s);
     return rc;
   }
-  out->get_schema = s_get_schema;
-  out->get_next = s_get_next;
-  out->get_last_error = s_last_error;
-  out->release = s_release;
-  out->private_data = s;
-  return 0;
+  return arrow_stream_make(out, &scan_stream_ops, s, err);
+}
+
+int ice_scan_read_task(ice_io_t *io, ice_scan_plan_t *plan, size_t task, int64_t batch_rows, ice_task_batch_fn fn, void *user,
+                       prestige_error_t *err) {
+  if (task >= plan->n_tasks) return prestige_error_set(err, PRESTIGE_EINVAL, "scan of %s: no task %zu", plan->table, task);
+  scan_stream_t *s = calloc(1, sizeof *s);
+  if (!s) return oom(err);
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  s->io = io;
+  s->plan = plan;
+  s->batch_rows = batch_rows > 0 ? batch_rows : 8192;
+  s->fn = fn;
+  s->user = user;
+  int rc = build_read_schema(s, err);
+  if (!rc) {
+    rc = read_task(s, task, err);
+    if (rc) {
+      const char *path = plan->tasks[task].file.file_path;
+      if (err && !strstr(err->message, path)) prestige_error_prefix(err, "data file %s", path);
+    }
+  }
+  s->plan = NULL; /* the caller's */
+  stream_free(s);
+  return rc;
 }

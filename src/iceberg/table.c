@@ -29,7 +29,7 @@ int ice_table_new(prestige_iceberg_catalog_t *owner, const ice_ident_t *ident, i
   t->catalog = owner->catalog;
   int rc = ice_ident_copy(ident, &t->ident, err);
   if (!rc && !(t->ident_text = ice_ident_format(ident))) rc = oom(err);
-  if (!rc) rc = ice_catalog_table_io(t->catalog, loaded->metadata->location, &t->io, err);
+  if (!rc) rc = ice_catalog_table_io_config(t->catalog, loaded->metadata->location, &loaded->config, &t->io, err);
   if (rc) {
     prestige_iceberg_table_free(t);
     return rc;
@@ -43,7 +43,7 @@ int ice_table_new(prestige_iceberg_catalog_t *owner, const ice_ident_t *ident, i
 int ice_table_replace(prestige_iceberg_table_t *t, ice_loaded_table_t *loaded, prestige_error_t *err) {
   if (strcmp(loaded->metadata->location, t->loaded.metadata->location)) {
     ice_io_t *io;
-    PRESTIGE_TRY(ice_catalog_table_io(t->catalog, loaded->metadata->location, &io, err));
+    PRESTIGE_TRY(ice_catalog_table_io_config(t->catalog, loaded->metadata->location, &loaded->config, &io, err));
     ice_io_free(t->io);
     t->io = io;
   }

@@ -61,8 +61,11 @@ typedef struct ice_append_options {
   int max_open_files;                 /* 0: 64 files open at once */
   int64_t sort_buffer_bytes;          /* 0: 256 MiB of rows buffered for sorting (sorted tables) */
   const char *operation_id;           /* NULL: a random uuid (names the data files) */
+  bool set_compression;               /* true: compression/compression_level below win over the table's */
+  int compression;                    /* prestige_compression_t */
+  int compression_level;              /* INT32_MIN: the codec's default */
 } ice_append_options_t;
-#define ICE_APPEND_OPTIONS_INIT {NULL, 0, NULL, NULL, 0, 0, 0, NULL}
+#define ICE_APPEND_OPTIONS_INIT {NULL, 0, NULL, NULL, 0, 0, 0, NULL, false, 0, INT32_MIN}
 
 typedef struct ice_commit_result {
   int64_t snapshot_id;

@@ -9,70 +9,15 @@
 #include <string.h>
 
 #include "core/calendar.h"
+#include "core/truncate.h"
+#include "core/utf8.h"
 
 static const char *tname(const ice_type_t *t, char *b, size_t n) { return ice_type_to_string(t, b, n); }
 
-/* ---- UTF-8 ------------------------------------------------------------------------------ */
-/* Decodes one code point at p (valid UTF-8 assumed); returns its byte length. */
-static size_t utf8_decode(const uint8_t *p, size_t n, uint32_t *cp) {
-  uint8_t c = p[0];
-  if (c < 0x80) return *cp = c, 1;
-  if ((c >> 5) == 6 && n >= 2) return *cp = ((uint32_t)(c & 0x1f) << 6) | (p[1] & 0x3f), 2;
-  if ((c >> 4) == 14 && n >= 3) return *cp = ((uint32_t)(c & 0x0f) << 12) | ((uint32_t)(p[1] & 0x3f) << 6) | (p[2] & 0x3f), 3;
-  if (n >= 4)
-    return *cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(p[1] & 0x3f) << 12) | ((uint32_t)(p[2] & 0x3f) << 6) |
-                 (p[3] & 0x3f),
-           4;
-  return *cp = 0xFFFD, 1;
-}
+/* ---- UTF-8 (core/utf8.c, core/truncate.c) ------------------------------------------------ */
+bool ice_utf8_valid(const uint8_t *p, size_t n) { return utf8_check(p, n) == n; }
 
-static size_t utf8_encode(uint32_t cp, uint8_t *o) {
-  if (cp < 0x80) return o[0] = (uint8_t)cp, 1;
-  if (cp < 0x800) return o[0] = (uint8_t)(0xc0 | (cp >> 6)), o[1] = (uint8_t)(0x80 | (cp & 0x3f)), 2;
-  if (cp < 0x10000)
-    return o[0] = (uint8_t)(0xe0 | (cp >> 12)), o[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f)),
-           o[2] = (uint8_t)(0x80 | (cp & 0x3f)), 3;
-  o[0] = (uint8_t)(0xf0 | (cp >> 18));
-  o[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-  o[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-  o[3] = (uint8_t)(0x80 | (cp & 0x3f));
-  return 4;
-}
-
-bool ice_utf8_valid(const uint8_t *p, size_t n) {
-  size_t i = 0;
-  while (i < n) {
-    uint8_t c = p[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    size_t len;
-    uint32_t cp, min;
-    if ((c >> 5) == 6) len = 2, cp = c & 0x1f, min = 0x80;
-    else if ((c >> 4) == 14) len = 3, cp = c & 0x0f, min = 0x800;
-    else if ((c >> 3) == 30) len = 4, cp = c & 0x07, min = 0x10000;
-    else return false;
-    if (n - i < len) return false;
-    for (size_t k = 1; k < len; k++) {
-      if ((p[i + k] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3f);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
-}
-
-size_t ice_utf8_prefix(const uint8_t *p, size_t n, size_t max_cp) {
-  size_t i = 0, k = 0;
-  while (i < n && k < max_cp) {
-    uint32_t cp;
-    i += utf8_decode(p + i, n - i, &cp);
-    k++;
-  }
-  return i > n ? n : i;
-}
+size_t ice_utf8_prefix(const uint8_t *p, size_t n, size_t max_cp) { return trunc_lower_utf8(p, n, max_cp); }
 
 /* ---- uuid --------------------------------------------------------------------------------- */
 void ice_uuid_format(const uint8_t u[16], char out[37]) {
@@ -688,7 +633,7 @@ ice_value_t ice_bound_lower(const ice_type_t *t, const ice_value_t *v, int32_t n
   ice_value_t r = *v;
   if (v->is_null || n < 0) return r;
   if (t->id == ICE_STRING) r.len = ice_utf8_prefix(v->ptr, v->len, (size_t)n);
-  else if (t->id == ICE_BINARY && v->len > (size_t)n) r.len = (size_t)n;
+  else if (t->id == ICE_BINARY) r.len = trunc_lower_bytes(v->len, (size_t)n);
   return r;
 }
 
@@ -698,39 +643,13 @@ int ice_bound_upper(const ice_type_t *t, const ice_value_t *v, int32_t n, buf_t 
   *has_upper = true;
   if (v->is_null || n < 0 || (t->id != ICE_STRING && t->id != ICE_BINARY)) return 0;
   buf_clear(storage);
-  if (t->id == ICE_BINARY) {
-    if (v->len <= (size_t)n) return 0;
-    if (buf_append(storage, v->ptr, (size_t)n)) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-    for (size_t i = (size_t)n; i > 0; i--) {
-      if (storage->data[i - 1] != 0xff) {
-        storage->data[i - 1]++;
-        out->ptr = storage->data, out->len = i;
-        return 0;
-      }
-    }
-    *has_upper = false;
-    return 0;
-  }
-  size_t prefix = ice_utf8_prefix(v->ptr, v->len, (size_t)n);
-  if (prefix == v->len) return 0;
-  size_t end = prefix;
-  while (end > 0) {
-    size_t at = end - 1;
-    while (at > 0 && (v->ptr[at] & 0xc0) == 0x80) at--;
-    uint32_t cp;
-    utf8_decode(v->ptr + at, end - at, &cp);
-    if (cp == 0x10FFFF) { /* no larger code point: carry left */
-      end = at;
-      continue;
-    }
-    uint32_t next = cp == 0xD7FF ? 0xE000 : cp + 1; /* skip the surrogates */
-    uint8_t enc[4];
-    size_t el = utf8_encode(next, enc);
-    if (buf_append(storage, v->ptr, at) || buf_append(storage, enc, el))
-      return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-    out->ptr = storage->data, out->len = storage->len;
-    return 0;
-  }
-  *has_upper = false;
+  bool bin = t->id == ICE_BINARY;
+  size_t room = bin ? (v->len < (size_t)n ? v->len : (size_t)n) : trunc_lower_utf8(v->ptr, v->len, (size_t)n) + 1;
+  if (buf_reserve(storage, room)) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  size_t len = 0;
+  trunc_result_t r = bin ? trunc_upper_bytes(v->ptr, v->len, (size_t)n, storage->data, &len)
+                         : trunc_upper_utf8(v->ptr, v->len, (size_t)n, storage->data, &len);
+  if (r == TRUNC_CUT) storage->len = len, out->ptr = storage->data, out->len = len;
+  *has_upper = r != TRUNC_NONE;
   return 0;
 }

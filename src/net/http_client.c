@@ -430,6 +430,10 @@ int http_exchange(http_client_t *c, const http_request_t *rq, http_response_t *r
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+  /* A request that must not be sent twice gets a new connection: on a reused connection the
+   * server may already have closed, curl re-sends the request by itself, unseen by the retry
+   * policy (an Iceberg commit POST would then land twice). */
+  if (!http_request_idempotent(rq)) curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
   if (rq->out.fd >= 0 || (rq->out.mem && rq->out.mem_len >= (1u << 20))) curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 512L * 1024);
   if (rq->has_body && rq->body.len >= (1u << 20)) curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
   curl_easy_setopt(h, CURLOPT_USERAGENT, c->o.user_agent);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/calendar.h"
 #include "parquet/encoding.h"
 #include "parquet/reader_internal.h"
 
@@ -559,21 +560,6 @@ static bool value_present(const rcolumn_t *c, const rnode_t *leaf, int64_t vi) {
   return !c->spaced || !c->def || c->def[vi] >= leaf->def; /* spaced: null slots hold zeros */
 }
 
-static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
-
-/* Proleptic Gregorian date of a day count from 1970-01-01 (days_from_civil inverted). */
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d) {
-  z += 719468;
-  int64_t era = floor_div(z, 146097);
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2);
-}
-
 #define JULIAN_DAY_OF_UNIX_EPOCH 2440588 /* Julian day number of 1970-01-01 */
 #define NS_PER_DAY 86400000000000LL
 #define US_PER_DAY 86400000000LL
@@ -619,10 +605,10 @@ static int int96_to_timestamps(rcolumn_t *c, const rnode_t *leaf, const rpage_se
         int64_t day = (int64_t)(ns / NS_PER_DAY), tod = (int64_t)(ns % NS_PER_DAY);
         if (tod < 0) tod += NS_PER_DAY, day--;
         int64_t y;
-        int mo, d;
-        civil_from_days(day, &y, &mo, &d);
+        unsigned mo, d;
+        cal_civil_from_days(day, &y, &mo, &d);
         return prestige_error_set(err, PRESTIGE_ETYPE,
-                                  "%s: INT96 value %04lld-%02d-%02d %02lld:%02lld:%02lld.%09lld (Julian day %d, %lld ns "
+                                  "%s: INT96 value %04lld-%02u-%02u %02lld:%02lld:%02lld.%09lld (Julian day %d, %lld ns "
                                   "into the day) at row %lld does not fit timestamp[%s] (64-bit %s since 1970)%s",
                                   where, (long long)y, mo, d, (long long)(tod / 3600000000000LL),
                                   (long long)(tod / 60000000000LL % 60), (long long)(tod / 1000000000LL % 60),

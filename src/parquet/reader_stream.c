@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/stream.h"
 #include "parquet/reader_internal.h"
 
 /* ---- stream: zero-copy slices of each row group ----------------------------------------- */
@@ -92,24 +93,22 @@ typedef struct rstream {
   rgjob_t **ahead;  /* ring of the row groups started, oldest first */
   int32_t n_ahead, head, window;
   void (*owned_release)(struct ArrowArray *);
-  prestige_error_t err;
 } rstream_t;
 
-static int rs_get_schema(struct ArrowArrayStream *s, struct ArrowSchema *out) {
-  rstream_t *st = s->private_data;
-  return prestige_parquet_reader_schema(st->r, out, &st->err) ? 12 : 0;
+static int rs_get_schema(void *state, struct ArrowSchema *out, prestige_error_t *err) {
+  rstream_t *st = state;
+  return prestige_parquet_reader_schema(st->r, out, err);
 }
 
-static int rs_get_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
-  rstream_t *st = s->private_data;
-  memset(out, 0, sizeof(*out));
+static int rs_get_next(void *state, struct ArrowArray *out, prestige_error_t *err) {
+  rstream_t *st = state;
   while (!st->cur || st->next_row >= st->cur->rg.length) {
     if (st->cur) holder_unref(st->cur);
     st->cur = NULL;
     /* keep `window` row groups started: with a pool they decode while this one is handed out */
     while (st->n_ahead < st->window && st->next_rg < st->r->n_rgs) {
       rgjob_t *j;
-      if (rgjob_start(st->r, st->next_rg, &j, &st->err)) return 12;
+      PRESTIGE_TRY(rgjob_start(st->r, st->next_rg, &j, err));
       st->next_rg++;
       st->ahead[(st->head + st->n_ahead++) % st->window] = j;
     }
@@ -120,43 +119,38 @@ static int rs_get_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
     holder_t *h = calloc(1, sizeof(*h));
     if (!h) {
       rgjob_discard(j);
-      prestige_error_set(&st->err, PRESTIGE_ENOMEM, "out of memory");
-      return 12;
+      return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
     }
     atomic_init(&h->refs, 1);
     h->bufs = st->r->bufs;
     bufpool_ref(h->bufs); /* batches may outlive the reader */
     h->owned_release = st->owned_release;
-    int rc = rgjob_finish(j, &h->rg, &st->err);
+    int rc = rgjob_finish(j, &h->rg, err);
     if (rc) {
       bufpool_unref(h->bufs);
       free(h);
-      return rc == PRESTIGE_ENOMEM ? 12 : 5; /* ENOMEM / EIO */
+      return rc;
     }
     st->cur = h;
     st->next_row = 0;
   }
   int64_t len = st->cur->rg.length - st->next_row;
   if (len > st->r->opts.batch_rows) len = st->r->opts.batch_rows;
-  if (make_slice(st->cur, st->next_row, len, out)) {
-    prestige_error_set(&st->err, PRESTIGE_ENOMEM, "out of memory");
-    return 12;
-  }
+  if (make_slice(st->cur, st->next_row, len, out)) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   st->next_row += len;
   return 0;
 }
 
-static const char *rs_last_error(struct ArrowArrayStream *s) { return ((rstream_t *)s->private_data)->err.message; }
-
-static void rs_release(struct ArrowArrayStream *s) {
-  rstream_t *st = s->private_data;
+static void rs_free(void *state) {
+  rstream_t *st = state;
   if (st->cur) holder_unref(st->cur);
   for (; st->n_ahead > 0; st->n_ahead--, st->head = (st->head + 1) % st->window) rgjob_discard(st->ahead[st->head]);
   free(st->ahead);
   prestige_parquet_reader_close(st->r);
   free(st);
-  s->release = NULL;
 }
+
+static const arrow_stream_ops_t reader_stream_ops = {rs_get_schema, rs_get_next, rs_free};
 
 int prestige_parquet_reader_stream(prestige_parquet_reader_t *r, struct ArrowArrayStream *out, prestige_error_t *err) {
   rstream_t *st = calloc(1, sizeof(*st));
@@ -178,10 +172,5 @@ int prestige_parquet_reader_stream(prestige_parquet_reader_t *r, struct ArrowArr
     st->owned_release = probe.release;
     probe.release(&probe);
   }
-  out->get_schema = rs_get_schema;
-  out->get_next = rs_get_next;
-  out->get_last_error = rs_last_error;
-  out->release = rs_release;
-  out->private_data = st;
-  return 0;
+  return arrow_stream_make(out, &reader_stream_ops, st, err);
 }

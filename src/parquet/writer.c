@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "arrow/ipc_schema.h"
+#include "arrow/stream.h"
 #include "core/log.h"
 #include "parquet/writer_internal.h"
 #include "prestige/core.h"
@@ -262,6 +263,13 @@ int prestige_parquet_writer_write_slice(prestige_parquet_writer_t *w, const stru
   if (w->failed) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer: an earlier error left the file unusable");
   int rc = prestige_array_validate(batch, &w->schema, err);
   if (rc) return prestige_error_prefix(err, "writing %s", w->out.name);
+  return pqw_write_validated(w, batch, row0, n_rows, err);
+}
+
+int pqw_write_validated(prestige_parquet_writer_t *w, const struct ArrowArray *batch, int64_t row0, int64_t n_rows,
+                        prestige_error_t *err) {
+  int rc;
+  if (w->failed) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer: an earlier error left the file unusable");
   if (row0 < 0 || n_rows < 0 || row0 > batch->length || n_rows > batch->length - row0)
     return prestige_error_set(err, PRESTIGE_EINVAL, "writing %s: rows [%lld, +%lld) lie outside a batch of %lld", w->out.name,
                               (long long)row0, (long long)n_rows, (long long)batch->length);
@@ -295,10 +303,7 @@ int prestige_parquet_writer_write_stream(prestige_parquet_writer_t *w, struct Ar
   for (;;) {
     struct ArrowArray a;
     int rc = stream->get_next(stream, &a);
-    if (rc) {
-      const char *m = stream->get_last_error ? stream->get_last_error(stream) : NULL;
-      return prestige_error_set(err, PRESTIGE_EIO, "reading the input stream: %s", m ? m : "error");
-    }
+    if (rc) return arrow_stream_fail(stream, rc, "reading the input stream", err);
     if (!a.release) return 0;
     rc = prestige_parquet_writer_write(w, &a, err);
     a.release(&a);
@@ -406,32 +411,16 @@ int prestige_parquet_writer_checkpoint(prestige_parquet_writer_t *w, uint8_t **t
   return 0;
 }
 
-static void truncate_bound(const buf_t *v, bool var, size_t limit, bool is_max, uint8_t **out, int32_t *len, bool *exact) {
-  size_t n = v->len;
-  *exact = true;
-  *out = NULL;
+/* A summary bound: a copy of the value, cut for byte arrays (pqw_stat_bound). */
+static void summary_bound(const buf_t *v, bool var, size_t limit, bool is_max, uint8_t **out, int32_t *len, bool *exact) {
   *len = 0;
-  if (var && n > limit) {
-    if (!is_max) {
-      n = limit;
-      *exact = false;
-    } else {
-      size_t k = limit;
-      while (k > 0 && v->data[k - 1] == 0xff) k--;
-      if (k > 0) {
-        *out = malloc(k);
-        if (!*out) return;
-        memcpy(*out, v->data, k);
-        (*out)[k - 1]++;
-        *len = (int32_t)k;
-        *exact = false;
-        return;
-      }
-    }
-  }
-  *out = malloc(n ? n : 1);
+  *exact = true;
+  *out = malloc(v->len ? v->len : 1);
   if (!*out) return;
-  if (n) memcpy(*out, v->data, n);
+  const uint8_t *p;
+  size_t n;
+  pqw_stat_bound(v->data, v->len, var ? limit : SIZE_MAX, is_max, *out, &p, &n, exact);
+  if (p != *out && n) memcpy(*out, p, n);
   *len = (int32_t)n;
 }
 
@@ -462,8 +451,8 @@ static int build_summary(prestige_parquet_writer_t *w, prestige_parquet_file_sum
     if (l->statistics && c->file_stats.has) {
       bool var = l->physical == PRESTIGE_PHYSICAL_BYTE_ARRAY;
       buf_t mn = c->file_stats.min, mx = c->file_stats.max;
-      truncate_bound(&mn, var, (size_t)w->opts.max_statistics_bytes, false, &cs->lower, &cs->lower_len, &cs->lower_exact);
-      truncate_bound(&mx, var, (size_t)w->opts.max_statistics_bytes, true, &cs->upper, &cs->upper_len, &cs->upper_exact);
+      summary_bound(&mn, var, (size_t)w->opts.max_statistics_bytes, false, &cs->lower, &cs->lower_len, &cs->lower_exact);
+      summary_bound(&mx, var, (size_t)w->opts.max_statistics_bytes, true, &cs->upper, &cs->upper_len, &cs->upper_exact);
       if (!cs->lower || !cs->upper) return prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory for the summary");
       cs->has_bounds = true;
     }

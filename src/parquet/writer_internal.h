@@ -139,7 +139,19 @@ typedef struct pqw_chunk_out {
 int pqw_column_finish_chunk(pqw_column_t *c, prestige_output_t *out, int64_t offset, arena_t *arena,
                             pqw_chunk_out_t *chunk, prestige_error_t *err);
 
+/* prestige_parquet_writer_write_slice for a batch its caller has already checked with
+ * prestige_array_validate against the writer's schema (the sink validates a batch once, then
+ * writes it in slices). */
+int pqw_write_validated(prestige_parquet_writer_t *w, const struct ArrowArray *batch, int64_t row0, int64_t n_rows,
+                        prestige_error_t *err);
+
 /* Statistics helpers shared with the summary. */
 int pqw_compare(pqw_sort_t sort, int32_t physical, const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+/* A statistics bound of the len-byte value v cut to limit bytes (core/truncate.h): a minimum to
+ * its prefix, a maximum to a prefix with its last byte below 0xFF incremented; a maximum with no
+ * such byte is kept whole (Parquet has no "no bound"). *out is v or tmp (room for limit bytes);
+ * *exact is false when the bound was cut. */
+void pqw_stat_bound(const uint8_t *v, size_t len, size_t limit, bool is_max, uint8_t *tmp, const uint8_t **out,
+                    size_t *out_len, bool *exact);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arrow/stream.h"
 #include "prestige/records.h"
 
 enum { RECORD_BATCH = 65536 };
@@ -64,11 +65,12 @@ int prestige_record_read_file(const prestige_record_desc_t *d, const char *path,
   struct ArrowArrayStream st = {0};
   if (!rc) rc = prestige_parquet_reader_stream(r, &st, err);
   struct ArrowSchema schema = {0};
-  if (!rc && st.get_schema(&st, &schema)) rc = prestige_error_set(err, PRESTIGE_EIO, "%s", st.get_last_error(&st));
+  int src = rc ? 0 : st.get_schema(&st, &schema);
+  if (src) rc = arrow_stream_fail(&st, src, NULL, err);
   while (!rc) {
     struct ArrowArray b;
-    if (st.get_next(&st, &b)) {
-      rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s", st.get_last_error(&st));
+    if ((src = st.get_next(&st, &b))) {
+      rc = arrow_stream_fail(&st, src, NULL, err);
       break;
     }
     if (!b.release) break;

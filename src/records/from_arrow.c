@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/stream.h"
 #include "core/arena.h"
 #include "prestige/records.h"
 
@@ -317,35 +318,23 @@ typedef struct record_stream {
   const prestige_record_desc_t *desc;
   const uint8_t *records;
   size_t n, next, batch_rows;
-  prestige_error_t err;
 } record_stream_t;
 
-static int rs_get_schema(struct ArrowArrayStream *s, struct ArrowSchema *out) {
-  record_stream_t *r = s->private_data;
-  return prestige_record_schema(r->desc, out, &r->err) ? 22 /* EINVAL */ : 0;
+static int rs_get_schema(void *state, struct ArrowSchema *out, prestige_error_t *err) {
+  record_stream_t *r = state;
+  return prestige_record_schema(r->desc, out, err);
 }
 
-static int rs_get_next(struct ArrowArrayStream *s, struct ArrowArray *out) {
-  record_stream_t *r = s->private_data;
-  if (r->next >= r->n) {
-    out->release = NULL;
-    return 0;
-  }
+static int rs_get_next(void *state, struct ArrowArray *out, prestige_error_t *err) {
+  record_stream_t *r = state;
+  if (r->next >= r->n) return 0;
   size_t k = r->n - r->next < r->batch_rows ? r->n - r->next : r->batch_rows;
-  if (prestige_record_to_arrow(r->desc, r->records + r->next * r->desc->size, k, out, &r->err)) return 12; /* ENOMEM */
+  PRESTIGE_TRY(prestige_record_to_arrow(r->desc, r->records + r->next * r->desc->size, k, out, err));
   r->next += k;
   return 0;
 }
 
-static const char *rs_last_error(struct ArrowArrayStream *s) {
-  record_stream_t *r = s->private_data;
-  return r->err.message;
-}
-
-static void rs_release(struct ArrowArrayStream *s) {
-  free(s->private_data);
-  s->release = NULL;
-}
+static const arrow_stream_ops_t record_stream_ops = {rs_get_schema, rs_get_next, free};
 
 int prestige_record_stream(const prestige_record_desc_t *d, const void *records, size_t n, size_t batch_rows,
                            struct ArrowArrayStream *out, prestige_error_t *err) {
@@ -356,10 +345,5 @@ int prestige_record_stream(const prestige_record_desc_t *d, const void *records,
   r->records = records;
   r->n = n;
   r->batch_rows = batch_rows ? batch_rows : 8192;
-  out->get_schema = rs_get_schema;
-  out->get_next = rs_get_next;
-  out->get_last_error = rs_last_error;
-  out->release = rs_release;
-  out->private_data = r;
-  return 0;
+  return arrow_stream_make(out, &record_stream_ops, r, err);
 }

@@ -1,12 +1,12 @@
 /* File source: Parquet files (local or objects) as one ArrowArrayStream; see prestige/source.h. */
 #include "prestige/source.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/stream.h"
 #include "core/queue.h"
 #include "prestige/parquet_reader.h"
 
@@ -40,7 +40,6 @@ typedef struct src {
   pthread_cond_t cv;
   size_t next_file, cur, finished;
   bool cancel;
-  char last_error[PRESTIGE_ERROR_MESSAGE_SIZE];
 } src_t;
 
 void prestige_source_options_init(prestige_source_options_t *o) {
@@ -116,7 +115,7 @@ static void read_file(src_t *s, size_t f) {
     it->file = (int)f;
     int src = st.get_next(&st, &it->batch);
     if (src) {
-      rc = prestige_error_set(&end->err, src == ENOMEM ? PRESTIGE_ENOMEM : PRESTIGE_ECORRUPT, "%s", st.get_last_error(&st));
+      rc = arrow_stream_fail(&st, src, NULL, &end->err);
       free(it);
       break;
     }
@@ -153,22 +152,19 @@ static void *worker(void *arg) {
 
 /* ---- the stream ------------------------------------------------------------------------------------ */
 
-static int s_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out) {
-  src_t *s = st->private_data;
-  prestige_error_t e;
-  return prestige_schema_copy(out, &s->schema, &e) ? ENOMEM : 0;
+static int s_get_schema(void *state, struct ArrowSchema *out, prestige_error_t *err) {
+  src_t *s = state;
+  return prestige_schema_copy(out, &s->schema, err);
 }
 
-static int fail_item(src_t *s, item_t *it) {
-  snprintf(s->last_error, sizeof s->last_error, "%s", it->err.message);
-  int code = it->rc == PRESTIGE_ENOMEM ? ENOMEM : it->rc == PRESTIGE_ENOTFOUND ? ENOENT : EIO;
+static int fail_item(item_t *it, prestige_error_t *err) {
+  int code = prestige_error_set(err, it->rc, "%s", it->err.message);
   free(it);
   return code;
 }
 
-static int s_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
-  src_t *s = st->private_data;
-  memset(out, 0, sizeof *out);
+static int s_get_next(void *state, struct ArrowArray *out, prestige_error_t *err) {
+  src_t *s = state;
   for (;;) {
     void *p;
     if (s->o.unordered) {
@@ -190,16 +186,11 @@ static int s_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     if (it->rc) {
-      if (!s->o.skip_errors) return fail_item(s, it);
+      if (!s->o.skip_errors) return fail_item(it, err);
       if (s->o.on_file_error) s->o.on_file_error(s->o.user_data, s->files[it->file].name, &it->err);
     }
     free(it);
   }
-}
-
-static const char *s_last_error(struct ArrowArrayStream *st) {
-  src_t *s = st->private_data;
-  return s->last_error;
 }
 
 static void drain(queue_t *q) {
@@ -236,11 +227,9 @@ static void src_free(src_t *s) {
   free(s);
 }
 
-static void s_release(struct ArrowArrayStream *st) {
-  if (!st->release) return;
-  src_free(st->private_data);
-  st->release = NULL;
-}
+static void s_free(void *state) { src_free(state); }
+
+static const arrow_stream_ops_t source_stream_ops = {s_get_schema, s_get_next, s_free};
 
 static int open_source(struct ArrowArrayStream *out, prestige_store_t *store, const char *const *names, const uint64_t *sizes,
                        size_t n, const prestige_source_options_t *o, prestige_error_t *err) {
@@ -296,12 +285,7 @@ static int open_source(struct ArrowArrayStream *out, prestige_store_t *store, co
     src_free(s);
     return rc;
   }
-  out->get_schema = s_get_schema;
-  out->get_next = s_get_next;
-  out->get_last_error = s_last_error;
-  out->release = s_release;
-  out->private_data = s;
-  return 0;
+  return arrow_stream_make(out, &source_stream_ops, s, err);
 }
 
 int prestige_source(struct ArrowArrayStream *out, const char *const *paths, size_t n, const prestige_source_options_t *o,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/tsname.h"
 #include "store/store_internal.h"
 
 void prestige_object_meta_clear(prestige_object_meta_t *m) {
@@ -327,19 +328,7 @@ void prestige_store_list_free(prestige_store_list_t *it) {
 
 /* ---- timestamped names -------------------------------------------------------------------------- */
 
-int64_t prestige_key_timestamp_ms(const char *key) {
-  const char *base = strrchr(key, '/');
-  base = base ? base + 1 : key;
-  /* "<prefix>.<digits>.<ext>": the last dot starts the extension; the digits sit before it */
-  const char *ext = strrchr(base, '.');
-  if (!ext || ext == base) return -1;
-  const char *d = ext;
-  while (d > base && isdigit((unsigned char)d[-1])) d--;
-  if (d == ext || d - 1 <= base || d[-1] != '.' || ext - d > 18) return -1;
-  int64_t v = 0;
-  for (const char *p = d; p < ext; p++) v = v * 10 + (*p - '0');
-  return v;
-}
+int64_t prestige_key_timestamp_ms(const char *key) { return key ? tsname_key_timestamp(key) : -1; }
 
 static int file_meta_cmp(const void *a, const void *b) {
   const prestige_file_meta_t *x = a, *y = b;

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/queue.h"
+#include "core/tsname.h"
 #include "prestige/core.h"
 #include "prestige/metrics.h"
 
@@ -36,8 +38,7 @@ struct prestige_file_upload {
   up_job_t **recs; /* recs[i] has ticket rec_base + i */
   size_t n_recs, cap_recs;
   uint64_t rec_base, next_ticket;
-  up_job_t **q; /* ring of queued jobs */
-  size_t q_head, q_len, q_cap;
+  ring_t q; /* queued jobs (up_job_t *) */
   size_t n_queued, n_running, n_done, n_failed;
   bool closed, cancel;
   pthread_t th[64];
@@ -102,14 +103,12 @@ static void *worker(void *arg) {
   prestige_file_upload_t *up = arg;
   for (;;) {
     pthread_mutex_lock(&up->mu);
-    while (!up->q_len && !up->closed) pthread_cond_wait(&up->cv_work, &up->mu);
-    if (up->cancel || !up->q_len) {
+    while (!up->q.count && !up->closed) pthread_cond_wait(&up->cv_work, &up->mu);
+    if (up->cancel || !up->q.count) {
       pthread_mutex_unlock(&up->mu);
       return NULL;
     }
-    up_job_t *j = up->q[up->q_head];
-    up->q_head = (up->q_head + 1) % up->q_cap;
-    up->q_len--;
+    up_job_t *j = ring_pop(&up->q);
     up->n_queued--;
     up->n_running++;
     j->status = PRESTIGE_UPLOAD_RUNNING;
@@ -187,13 +186,12 @@ int prestige_file_upload_new(prestige_file_upload_t **out, prestige_store_t *sto
   if (up->o.retry_delay_ms < 0) up->o.retry_delay_ms = 0;
   up->key_prefix = strdup(o->key_prefix ? o->key_prefix : "");
   up->o.key_prefix = up->key_prefix;
-  up->q_cap = up->o.queue_capacity;
-  up->q = calloc(up->q_cap, sizeof *up->q);
+  int qrc = ring_init(&up->q, up->o.queue_capacity);
   up->next_ticket = 1;
   up->rec_base = 1;
-  if (!up->key_prefix || !up->q) {
+  if (!up->key_prefix || qrc) {
     free(up->key_prefix);
-    free(up->q);
+    ring_release(&up->q);
     free(up);
     return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   }
@@ -223,11 +221,7 @@ int prestige_file_upload_submit(prestige_file_upload_t *up, const char *path, co
   if (key) {
     j->key = strdup(key);
   } else {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    size_t n = strlen(up->key_prefix) + strlen(base) + 1;
-    j->key = malloc(n);
-    if (j->key) snprintf(j->key, n, "%s%s", up->key_prefix, base);
+    j->key = tsname_key_for_path(up->key_prefix, path);
   }
   if (!j->path || !j->key) {
     job_free(j);
@@ -240,7 +234,7 @@ int prestige_file_upload_submit(prestige_file_upload_t *up, const char *path, co
   }
   j->status = PRESTIGE_UPLOAD_QUEUED;
   pthread_mutex_lock(&up->mu);
-  while (!up->closed && up->q_len == up->q_cap) pthread_cond_wait(&up->cv_space, &up->mu);
+  while (!up->closed && ring_full(&up->q)) pthread_cond_wait(&up->cv_space, &up->mu);
   if (up->closed) {
     pthread_mutex_unlock(&up->mu);
     job_free(j);
@@ -259,8 +253,7 @@ int prestige_file_upload_submit(prestige_file_upload_t *up, const char *path, co
   }
   j->ticket = up->next_ticket++;
   up->recs[up->n_recs++] = j;
-  up->q[(up->q_head + up->q_len) % up->q_cap] = j;
-  up->q_len++;
+  ring_push(&up->q, j);
   up->n_queued++;
   pthread_cond_signal(&up->cv_work);
   pthread_mutex_unlock(&up->mu);
@@ -372,16 +365,16 @@ int prestige_file_upload_shutdown(prestige_file_upload_t *up, int64_t timeout_ms
   for (int i = 0; i < up->nth; i++) pthread_join(up->th[i], NULL);
   up->nth = 0;
   pthread_mutex_lock(&up->mu);
-  size_t left = up->q_len;
+  size_t left = up->q.count;
   if (left) {
     char **paths = not_done ? calloc(left, sizeof *paths) : NULL;
-    for (size_t i = 0; i < left && paths; i++) paths[i] = strdup(up->q[(up->q_head + i) % up->q_cap]->path);
+    for (size_t i = 0; i < left && paths; i++) paths[i] = strdup(((up_job_t *)ring_at(&up->q, i))->path);
     if (not_done && paths) {
       *not_done = paths;
       if (n_not_done) *n_not_done = left;
     }
     rc = prestige_error_set(err, PRESTIGE_ETIMEOUT, "uploader shut down with %zu files not uploaded (first: %s)", left,
-                            up->q[up->q_head]->path);
+                            ((up_job_t *)ring_at(&up->q, 0))->path);
     if (not_done && paths) rc = 0; /* the caller takes the list */
   }
   pthread_mutex_unlock(&up->mu);
@@ -393,7 +386,7 @@ void prestige_file_upload_free(prestige_file_upload_t *up) {
   if (up->nth) prestige_file_upload_shutdown(up, -1, NULL, NULL, NULL);
   for (size_t i = 0; i < up->n_recs; i++) job_free(up->recs[i]);
   free(up->recs);
-  free(up->q);
+  ring_release(&up->q);
   free(up->key_prefix);
   pthread_mutex_destroy(&up->mu);
   pthread_cond_destroy(&up->cv_work);

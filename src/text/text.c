@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/calendar.h"
 #include "core/utf8.h"
 #include "prestige/core.h"
 
@@ -106,16 +107,6 @@ static bool parse_double(const char *s, size_t n, double *v) {
   return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  unsigned yoe = (unsigned)(y - era * 400);
-  unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + (int64_t)doe - 719468;
-}
-
 static bool digits(const char *s, int n, int *v) {
   int x = 0;
   for (int i = 0; i < n; i++) {
@@ -130,11 +121,8 @@ static bool parse_date_prefix(const char *s, size_t n, int64_t *days) {
   int y, m, d;
   if (n < 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, &y) || !digits(s + 5, 2, &m) || !digits(s + 8, 2, &d))
     return false;
-  static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
-  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  if (m == 2 && d == 29 && !leap) return false;
-  *days = days_from_civil(y, (unsigned)m, (unsigned)d);
+  if (m < 1 || m > 12 || d < 1 || d > cal_days_in_month(y, (unsigned)m)) return false;
+  *days = cal_days_from_civil(y, (unsigned)m, (unsigned)d);
   return true;
 }
 

@@ -8,17 +8,12 @@
 #    avro.schema is the schema text we were given, byte for byte, with every field-id,
 #    element-id, key-id and value-id in it.
 # Values are compared as canonical JSON lines (tests/avro/avro_util.h describes the form).
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-avro.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+source "$(dirname "$0")/../common/prologue.sh"
+set +e # the checks below read exit statuses themselves (ok/bad/check count them)
 TOOL=build/asan/tests/avro/test_avro
 PY=/usr/bin/python3
 PEER=tests/avro/avro_peer.py
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() {
+bad() { # also shows the failed step's log
   fail=$((fail + 1))
   echo "FAIL: $*"
   [ -s "$T/log" ] && sed 's/^/  | /' "$T/log" | head -20
@@ -73,5 +68,4 @@ avro.codec=$c"
     run "$S/$c: our values equal" $PY $PEER cmp "$T/$S.jsonl" "$T/back.jsonl"
   done
 done
-echo "RESULT $pass $fail"
-[ $fail -eq 0 ]
+result

@@ -6,6 +6,7 @@
 // Rule: {"match": {"method", "path" (regex), "query" (substring), "header" (name present)},
 //        "times": N (default 1, -1 forever), "action": {...}} with actions
 //   {"type":"status","status":503,"code":"SlowDown","message":"..."}   reply with an S3 XML error
+//   {"type":"status_after","status":503}                                forward, then reply the status instead
 //   {"type":"drop_request"}                                             close without replying
 //   {"type":"drop_response","after_bytes":K}                            forward, cut the body after K bytes
 //   {"type":"delay","ms":M}                                             wait, then forward
@@ -106,6 +107,12 @@ async function forward(req, res, u, body, entry, action) {
   for (const k of Object.keys(headers)) if (headers[k] === undefined) delete headers[k];
   const up = await upstreamRequest(req.method, u.pathname + u.search, headers, req.method === 'GET' || req.method === 'HEAD' ? null : body);
   entry.status = up.statusCode;
+  if (action && action.type === 'status_after') { // the upstream acted on it; the client sees an error
+    up.resume();
+    entry.status = action.status;
+    entry.upstream_status = up.statusCode;
+    return s3Error(res, action.status, action.code || 'InternalError', action.message || 'injected fault after forwarding');
+  }
   const outHeaders = { ...up.headers };
   delete outHeaders['connection'];
   delete outHeaders['keep-alive'];

@@ -184,7 +184,7 @@ expect_fail 2 "expected one namespace" $P iceberg tables "${C[@]}"
 expect_fail 2 "--property takes K=V" $P iceberg create-namespace x --property novalue "${C[@]}"
 expect_fail 2 "nothing to set" $P iceberg set-properties db.raw.v3 "${C[@]}"
 expect_fail 1 'not one prestige knows' $P iceberg namespaces --catalog mysql://x
-expect_fail 1 'REST catalog client is not built yet' $P iceberg namespaces --catalog http://127.0.0.1:1/
+expect_fail 1 'connecting to the REST catalog' $P iceberg namespaces --catalog http://127.0.0.1:1/
 for v in create-namespace namespaces tables drop drop-namespace create describe snapshots rename register set-properties; do
   check "$P iceberg $v --help | head -1 | grep -q '^usage: prestige iceberg $v'"
 done

@@ -7,18 +7,13 @@
 #    and V3 first-row-id for lists), and finds every field id of the spec in avro.schema;
 #  - avsc (npm, given the raw JSON schema) reads every record with equal values and counts the
 #    same id attributes in the header's avro.schema.
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-manifest.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+source "$(dirname "$0")/../common/prologue.sh"
+set +e # the checks below read exit statuses themselves (ok/bad/check count them)
 TOOL=build/asan/tests/iceberg/test_manifest
 AVRO=build/asan/tests/avro/test_avro
 PY=/usr/bin/python3
 PEER=tests/avro/avro_peer.py
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() {
+bad() { # also shows the failed step's log
   fail=$((fail + 1))
   echo "FAIL: $*"
   [ -s "$T/log" ] && sed 's/^/  | /' "$T/log" | head -20
@@ -118,5 +113,4 @@ sys.stdout.buffer.write(r.get_meta('avro.schema'))" >"$T/schema.avsc"
     if [ "$got_ids" = "$want_ids" ] && [ "$got_ids" -gt 10 ]; then ok; else bad "$kind v$v: avsc found '$got_ids' ids, python3-avro $want_ids"; fi
   done
 done
-echo "RESULT $pass $fail"
-[ $fail -eq 0 ]
+result

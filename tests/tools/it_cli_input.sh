@@ -3,17 +3,8 @@
 # directory, CSV columns matched by header name, duplicate names and keys, keys the schema lacks,
 # invalid UTF-8 (rejected with line and column, or read as binary on request), epoch numbers in
 # timestamp columns. Values written are read back with DuckDB.
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-P=build/asan/prestige
-export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-input.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$1"; then ok; else bad "$1"; fi; }
-duck() { printf '%s' "$1" > "$T/q.sql"; node tests/common/duckdb_query.mjs "$T/q.sql"; }
+source "$(dirname "$0")/../common/prologue.sh"
+set +e # the checks below read exit statuses themselves (ok/bad/check count them)
 # usage ARGS... : must exit 2 with a message naming the option (first argument starting with --)
 usage() {
   local opt="" a
@@ -124,5 +115,4 @@ check "$P convert '$T/ts.csv' '$T/tsc.parquet' --schema 'ts:timestamp(ms,UTC)' -
 got=$(duck "SELECT epoch_ms(ts)::VARCHAR v FROM read_parquet('$T/tsc.parquet')")
 check "echo '$got' | grep -q '\"v\":\"1700000000123\"'"
 
-echo "RESULT $pass $fail"
-[ $fail -eq 0 ]
+result

@@ -4,17 +4,8 @@
 # (exit 2) naming the column; comparisons that must agree with DuckDB's WHERE (timestamps and
 # dates with and without zones, decimals, unsigned above 2^63, NaN), on a file DuckDB wrote and
 # on the same rows rewritten by prestige (whose statistics prune).
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-P=build/asan/prestige
-export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-filters.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$1"; then ok; else bad "$1"; fi; }
-duck() { printf '%s' "$1" > "$T/q.sql"; node tests/common/duckdb_query.mjs "$T/q.sql"; }
+source "$(dirname "$0")/../common/prologue.sh"
+set +e # the checks below read exit statuses themselves (ok/bad/check count them)
 json_field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{let v;try{v=process.argv[1].split(".").reduce((o,k)=>o&&o[k],JSON.parse(s))}catch(e){};console.log(v)})' "$1"; }
 
 # --- §1: the filter's column is not among --columns (cat and scan, one file and many)
@@ -117,5 +108,4 @@ check "[ \"\$($P scan '$T/ours.parquet' --where 'u > 18446744073709551614' | jso
 check "[ \"\$($P scan '$T/ours.parquet' --where \"f < 0\" | json_field row_groups_pruned)\" -eq 10 ]"
 check "[ \"\$($P scan '$T/ours.parquet' --where \"f > 100\" | json_field row_groups_pruned)\" -eq 0 ]" # every group holds NaN
 
-echo "RESULT $pass $fail"
-[ $fail -eq 0 ]
+result

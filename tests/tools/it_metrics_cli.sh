@@ -3,18 +3,11 @@
 # Prometheus exposition while they run; it is scraped live, its counters checked against what the
 # verb did, and the whole text passes `promtool check metrics`. Malformed or unusable addresses
 # are usage errors (exit 2) or errors naming the address (exit 1).
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-P=build/asan/prestige
-export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-metrics.XXXXXX")
+source "$(dirname "$0")/../common/prologue.sh"
+set +e # the checks below read exit statuses themselves (ok/bad/check count them)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$1"; then ok; else bad "$1"; fi; }
+stop_pids() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+at_exit stop_pids
 
 # waits (up to 60 s) for "metrics at http://...:PORT/metrics" on a verb's stderr
 metrics_url() {
@@ -85,5 +78,4 @@ busy=$(cat "$T/port")
 $P poll "$T/bucket" --prefix ev/ --once --metrics "127.0.0.1:$busy" > /dev/null 2> "$T/err"; rc=$?
 check '[ $rc -eq 1 ] && grep -q "cannot listen on 127.0.0.1:$busy" "$T/err"'
 
-echo "RESULT $pass $fail"
-[ "$fail" -eq 0 ]
+result

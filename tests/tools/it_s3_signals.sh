@@ -4,20 +4,13 @@
 # SIGTERM/SIGINT in the middle of a multipart `cp` upload, a `cp` download and a `convert` to S3 leave
 # no temporary file, no object, and no multipart upload in progress (every upload id that received
 # parts was aborted; the in-progress ones are listed from the proxy's log).
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-P=build/asan/prestige
-export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-s3sig.XXXXXX")
-source tests/common/s3_env.sh
+source "$(dirname "$0")/../common/prologue.sh"
+set +e # the checks below read exit statuses themselves (ok/bad/check count them)
 pids=()
-trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"; _s3_cleanup' EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$1"; then ok; else bad "$1"; fi; }
+kill_pids() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; }
+at_exit kill_pids
 now_ms() { date +%s%3N; }
-wait_for() { local end=$(( $(now_ms) + $2 * 1000 )); while [ "$(now_ms)" -lt $end ]; do eval "$1" && return 0; sleep 0.05; done; return 1; }
+wait_until() { local end=$(( $(now_ms) + $2 * 1000 )); while [ "$(now_ms)" -lt $end ]; do eval "$1" && return 0; sleep 0.05; done; return 1; }
 
 s3rver_start "$T/s3" "data" || { echo "FAIL: s3rver"; exit 1; }
 proxy_start "$S3_ENDPOINT" || { echo "FAIL: proxy"; exit 1; }
@@ -72,7 +65,7 @@ for sig in TERM INT; do
   ctl faults '[{"match":{"method":"PUT","query":"uploadId"},"times":-1,"action":{"type":"delay","ms":400}}]'
   $P cp "$T/big.bin" s3://data/up/big-$sig.bin --quiet > /dev/null 2> "$T/err" &
   pid=$!; pids+=($pid)
-  check "wait_for \"curl -s '$PROXY_ENDPOINT/__proxy/log' | grep -q '\\\"method\\\":\\\"PUT\\\",[^}]*uploadId'\" 20"
+  check "wait_until \"curl -s '$PROXY_ENDPOINT/__proxy/log' | grep -q '\\\"method\\\":\\\"PUT\\\",[^}]*uploadId'\" 20"
   sleep 0.2
   kill -$sig $pid
   wait $pid; rc=$?
@@ -92,7 +85,7 @@ mkdir -p "$T/dl"
 ctl faults '[{"match":{"method":"GET","path":"whole.bin"},"times":-1,"action":{"type":"delay","ms":700}}]'
 $P cp s3://data/whole.bin "$T/dl/whole.bin" --quiet > /dev/null 2> "$T/err" &
 pid=$!; pids+=($pid)
-check "wait_for \"ls '$T/dl' | grep -q prestige-tmp\" 20"
+check "wait_until \"ls '$T/dl' | grep -q prestige-tmp\" 20"
 sleep 0.2
 kill -TERM $pid
 wait $pid; rc=$?
@@ -107,7 +100,7 @@ awk 'BEGIN { srand(7); print "id,v,s"; for (i = 0; i < 400000; i++) printf "%d,%
 ctl faults '[{"match":{"method":"PUT","query":"uploadId"},"times":-1,"action":{"type":"delay","ms":600}}]'
 PRESTIGE_S3_PART_SIZE=1M PRESTIGE_S3_CONCURRENCY=1 TMPDIR="$T/tmpdir" $P convert "$T/in.csv" s3://data/conv/out.parquet --compression none --quiet > /dev/null 2> "$T/err" &
 pid=$!; pids+=($pid)
-check "wait_for \"curl -s '$PROXY_ENDPOINT/__proxy/log' | grep -q '\\\"method\\\":\\\"PUT\\\",[^}]*uploadId'\" 60"
+check "wait_until \"curl -s '$PROXY_ENDPOINT/__proxy/log' | grep -q '\\\"method\\\":\\\"PUT\\\",[^}]*uploadId'\" 60"
 kill -TERM $pid
 wait $pid; rc=$?
 check "[ $rc -eq 143 ] && grep -q 'stopped by SIGTERM' '$T/err'"
@@ -117,5 +110,4 @@ check "[ '$started' -ge 1 ] && [ '$open' = 0 ]"
 check "[ -z \"\$(ls -A '$T/tmpdir')\" ] && ! $P ls s3://data/conv/ 2>/dev/null | grep -q out.parquet"
 ctl reset
 
-echo "RESULT $pass $fail"
-[ $fail -eq 0 ]
+result

@@ -4,19 +4,11 @@
 # is waited for up to 10 s on a loaded machine; the latency is printed); the time rotation fires
 # while the input is idle; SIGTERM and SIGINT give a final commit, its manifest and exit 0; the rows
 # read back with DuckDB are exactly those written. `convert` stopped by a signal leaves nothing.
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-P=build/asan/prestige
-export ASAN_OPTIONS="detect_leaks=1:${ASAN_OPTIONS:-}"
-T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-stream.XXXXXX")
+source "$(dirname "$0")/../common/prologue.sh"
+set +e # the checks below read exit statuses themselves (ok/bad/check count them)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; exec 7>&- 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$1"; then ok; else bad "$1"; fi; }
-duck() { printf '%s' "$1" > "$T/q.sql"; node tests/common/duckdb_query.mjs "$T/q.sql"; }
+kill_pids() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; exec 7>&- 2>/dev/null; }
+at_exit kill_pids
 now_ms() { date +%s%3N; }
 # last_field FILE FIELD: FIELD of the last complete manifest line (or -1)
 last_field() { python3 -c '
@@ -26,8 +18,8 @@ for line in open(sys.argv[1]):
     try: v = json.loads(line)[sys.argv[2]]
     except Exception: pass
 print(v)' "$1" "$2"; }
-# wait_for COND SECONDS: polls COND every 50 ms; 0 when it held in time
-wait_for() { local end=$(( $(now_ms) + $2 * 1000 )); while [ "$(now_ms)" -lt $end ]; do eval "$1" && return 0; sleep 0.05; done; return 1; }
+# wait_until COND SECONDS: polls COND every 50 ms; 0 when it held in time
+wait_until() { local end=$(( $(now_ms) + $2 * 1000 )); while [ "$(now_ms)" -lt $end ]; do eval "$1" && return 0; sleep 0.05; done; return 1; }
 line() { printf '{"n":%d,"ts":%d,"msg":"line %d"}\n' "$1" $((1700000000000 + $1)) "$1"; }
 
 # --- --commit-every 2 on a FIFO kept open: a commit for every second line, before the input ends
@@ -41,7 +33,7 @@ for i in $(seq 1 10); do
   line $i >&7
   if [ $((i % 2)) -eq 0 ]; then
     t0=$(now_ms)
-    if wait_for "grep -q '\"input_rows\":$i}' '$T/man.jsonl'" 10; then
+    if wait_until "grep -q '\"input_rows\":$i}' '$T/man.jsonl'" 10; then
       lat=$(( $(now_ms) - t0 )); [ $lat -gt $max_lat ] && max_lat=$lat
     else
       late=$((late + 1)); bad "no commit of $i rows within 10 s (manifests: $(cat "$T/man.jsonl"))"
@@ -57,7 +49,7 @@ check "! grep -q '\"files\":\[{' '$T/man.jsonl' && [ -z \"\$(ls '$T/out' | grep 
 
 # --- SIGTERM: a final commit, its manifest, exit 0
 line 11 >&7; line 12 >&7; line 13 >&7
-check "wait_for \"grep -q '\\\"input_rows\\\":12}' '$T/man.jsonl'\" 10"
+check "wait_until \"grep -q '\\\"input_rows\\\":12}' '$T/man.jsonl'\" 10"
 sleep 0.3
 kill -TERM $pid
 wait $pid; rc=$?
@@ -78,7 +70,7 @@ pid=$!; pids+=($pid)
 exec 7> "$T/in"
 for i in 1 2 3; do line $i >&7; done
 t0=$(now_ms)
-check "wait_for \"grep -q '\\\"files\\\":\\\\[{' '$T/man3.jsonl'\" 15"
+check "wait_until \"grep -q '\\\"files\\\":\\\\[{' '$T/man3.jsonl'\" 15"
 echo "rotation while idle reported after $(( $(now_ms) - t0 )) ms (--rotate-secs 2)"
 check "kill -0 $pid && [ \"\$(last_field '$T/man3.jsonl' input_rows)\" = 3 ] && grep -q '\"rows\":3' '$T/man3.jsonl'"
 got=$(duck "SELECT count(*)::VARCHAR c, sum(n)::VARCHAR s FROM read_parquet('$T/out3/*.parquet')")
@@ -95,7 +87,7 @@ $P sink --name ev2 --dir "$T/out2" --schema 'n:int64,ts:timestamp(ms,UTC),msg:st
 pid=$!; pids+=($pid)
 exec 7> "$T/in"
 for i in 1 2 3; do line $i >&7; done
-check "wait_for \"ls '$T/out2' 2>/dev/null | grep -q '\\.parquet\\.tmp'\" 10"
+check "wait_until \"ls '$T/out2' 2>/dev/null | grep -q '\\.parquet\\.tmp'\" 10"
 sleep 0.3
 kill -INT $pid
 wait $pid; rc=$?
@@ -137,7 +129,7 @@ for sig in TERM INT; do
   pid=$!; pids+=($pid)
   exec 7> "$T/in"
   for i in 1 2 3; do line $i >&7; done
-  check "wait_for \"ls '$T/conv' | grep -q tmp\" 10"
+  check "wait_until \"ls '$T/conv' | grep -q tmp\" 10"
   kill -$sig $pid
   wait $pid; rc=$?
   exec 7>&-
@@ -146,5 +138,4 @@ for sig in TERM INT; do
   check "[ -z \"\$(ls -A '$T/conv')\" ]"
 done
 
-echo "RESULT $pass $fail"
-[ $fail -eq 0 ]
+result

@@ -222,45 +222,7 @@ static int run_cat(int argc, char **argv) {
       return erc == PRESTIGE_EINVAL ? cli_usage_error(v, "%s", err.message) : cli_fail("cat", &err);
     }
   }
-  if (csv) {
-    for (int64_t c = 0; c < schema.n_children; c++) {
-      if (c) fputc(',', stdout);
-      json_t *name = json_string(schema.children[c]->name);
-      cli_csv_field(stdout, name);
-      json_decref(name);
-    }
-    fputc('\n', stdout);
-  }
-  int rc = CLI_OK;
-  long long printed = 0;
-  while (limit < 0 || printed < limit) {
-    struct ArrowArray b;
-    if (st.get_next(&st, &b)) {
-      fprintf(stderr, "prestige cat: %s\n", st.get_last_error(&st));
-      rc = CLI_USER_ERROR;
-      break;
-    }
-    if (!b.release) break;
-    for (int64_t i = 0; i < b.length && (limit < 0 || printed < limit); i++) {
-      printed++;
-      if (csv) {
-        for (int64_t c = 0; c < b.n_children; c++) {
-          if (c) fputc(',', stdout);
-          cli_csv_value(stdout, b.children[c], schema.children[c], b.offset + i);
-        }
-        fputc('\n', stdout);
-      } else {
-        json_t *row = json_object();
-        for (int64_t c = 0; c < b.n_children; c++)
-          json_object_set_new(row, schema.children[c]->name, cli_json_value(b.children[c], schema.children[c], b.offset + i));
-        char *line = json_dumps(row, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
-        if (line) puts(line);
-        free(line);
-        json_decref(row);
-      }
-    }
-    b.release(&b);
-  }
+  int rc = cli_print_rows(stdout, "cat", &st, &schema, csv, limit, NULL);
   prestige_predicate_free(filter);
   prestige_schema_release(&schema);
   st.release(&st);

@@ -58,12 +58,23 @@ int cli_ice_common(const cli_ice_verb_t *v, int argc, char **argv, cli_ice_opts_
   o->catalog_name = NULL;
   if (o->catalog && !*o->catalog) o->catalog = NULL;
   if (o->warehouse && !*o->warehouse) o->warehouse = NULL;
+  o->token = o->credential = o->scope = o->oauth2_server_uri = o->signing_region = o->signing_name = NULL;
+  o->request_timeout = NULL;
+  o->sigv4 = false;
   int w = 1;
   for (int i = 1; i < argc; i++) {
-    static const char *const names[] = {"--catalog", "--warehouse", "--catalog-name"};
-    const char **slots[] = {&o->catalog, &o->warehouse, &o->catalog_name};
+    static const char *const names[] = {"--catalog",   "--warehouse",         "--catalog-name",   "--token",
+                                        "--credential", "--scope",            "--oauth2-server-uri", "--signing-region",
+                                        "--signing-name", "--request-timeout"};
+    const char **slots[] = {&o->catalog,       &o->warehouse,      &o->catalog_name,   &o->token,
+                            &o->credential,    &o->scope,          &o->oauth2_server_uri, &o->signing_region,
+                            &o->signing_name,  &o->request_timeout};
     bool taken = false;
-    for (int k = 0; k < 3 && !taken; k++) {
+    if (!strcmp(argv[i], "--sigv4")) {
+      o->sigv4 = true;
+      continue;
+    }
+    for (int k = 0; k < (int)(sizeof names / sizeof *names) && !taken; k++) {
       bool missing;
       const char *val = cli_ice_value(argc, argv, &i, names[k], &missing);
       if (missing) {
@@ -92,6 +103,22 @@ int cli_ice_open(const cli_ice_verb_t *v, const cli_ice_opts_t *o, prestige_iceb
   co.uri = o->catalog;
   co.warehouse = o->warehouse;
   co.name = o->catalog_name;
+  co.token = o->token;
+  co.credential = o->credential;
+  co.scope = o->scope;
+  co.oauth2_server_uri = o->oauth2_server_uri;
+  co.sigv4 = o->sigv4;
+  co.signing_region = o->signing_region;
+  co.signing_name = o->signing_name;
+  if (o->request_timeout) {
+    char *end;
+    double dv = strtod(o->request_timeout, &end);
+    double mult = !strcmp(end, "ms") || !*end ? 1 : !strcmp(end, "s") ? 1000 : -1;
+    if (end == o->request_timeout || mult < 0 || dv <= 0 || dv * mult > 1e12)
+      return cli_ice_usage(v, "--request-timeout \"%s\": a positive duration (milliseconds, or with s or ms)",
+                           o->request_timeout);
+    co.request_timeout_ms = (int64_t)(dv * mult);
+  }
   prestige_error_t err;
   prestige_error_init(&err);
   if (prestige_iceberg_catalog_open(cat, &co, &err)) return cli_ice_fail(v, &err);

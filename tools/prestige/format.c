@@ -212,3 +212,52 @@ void cli_csv_value(FILE *out, const struct ArrowArray *a, const struct ArrowSche
   cli_csv_field(out, v);
   json_decref(v);
 }
+
+int cli_print_rows(FILE *out, const char *verb, struct ArrowArrayStream *st, const struct ArrowSchema *schema, bool csv, int64_t limit,
+                   int64_t *printed_out) {
+  if (csv) {
+    for (int64_t c = 0; c < schema->n_children; c++) {
+      if (c) fputc(',', out);
+      json_t *name = json_string(schema->children[c]->name);
+      cli_csv_field(out, name);
+      json_decref(name);
+    }
+    fputc('\n', out);
+  }
+  int rc = 0;
+  int64_t printed = 0;
+  while (limit < 0 || printed < limit) {
+    struct ArrowArray b;
+    if (st->get_next(st, &b)) {
+      const char *m = st->get_last_error ? st->get_last_error(st) : NULL;
+      fprintf(stderr, "prestige %s: %s\n", verb, m ? m : "reading failed");
+      rc = 1;
+      break;
+    }
+    if (!b.release) break;
+    for (int64_t i = 0; i < b.length && (limit < 0 || printed < limit); i++) {
+      printed++;
+      if (csv) {
+        for (int64_t c = 0; c < b.n_children; c++) {
+          if (c) fputc(',', out);
+          cli_csv_value(out, b.children[c], schema->children[c], b.offset + i);
+        }
+        fputc('\n', out);
+      } else {
+        json_t *row = json_object();
+        for (int64_t c = 0; c < b.n_children; c++)
+          json_object_set_new(row, schema->children[c]->name, cli_json_value(b.children[c], schema->children[c], b.offset + i));
+        char *line = json_dumps(row, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+        if (line) {
+          fputs(line, out);
+          fputc('\n', out);
+        }
+        free(line);
+        json_decref(row);
+      }
+    }
+    b.release(&b);
+  }
+  if (printed_out) *printed_out = printed;
+  return rc;
+}

@@ -3,6 +3,8 @@
 #define PRESTIGE_CLI_FORMAT_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "prestige/arrow.h"
@@ -17,5 +19,12 @@ void cli_csv_field(FILE *out, json_t *v);
 /* Element i of array a as one CSV field: cli_json_value's text, except that an arrow.json value
  * is its JSON text as stored (as DuckDB writes it), so a JSON string keeps its quotes. */
 void cli_csv_value(FILE *out, const struct ArrowArray *a, const struct ArrowSchema *s, int64_t i);
+
+/* The rows of a stream on out as `prestige cat` prints them: one JSON object per line, or
+ * CSV with a header (csv); at most limit rows (-1: all). A stream error is printed as
+ * "prestige VERB: message" and gives CLI_USER_ERROR (1); else 0. *printed (may be NULL) gets the
+ * rows printed. The stream is not released. */
+int cli_print_rows(FILE *out, const char *verb, struct ArrowArrayStream *st, const struct ArrowSchema *schema, bool csv, int64_t limit,
+                   int64_t *printed);
 
 #endif

@@ -43,16 +43,24 @@ const cli_ice_verb_t *cli_ice_find(const char *name);
 
 #define CLI_ICEBERG_COMMON_USAGE                                                                          \
   "Catalog options (every iceberg verb, any order):\n"                                                  \
-  "  --catalog URI        sqlite:PATH, postgresql://user@host/db (default $PRESTIGE_CATALOG)\n"         \
+  "  --catalog URI        sqlite:PATH, postgresql://user@host/db, http(s)://... (default $PRESTIGE_CATALOG)\n"         \
   "  --warehouse URL      where new tables live: file:///dir, a directory or s3://bucket/prefix\n"      \
   "                       (default $PRESTIGE_WAREHOUSE); a table is <warehouse>/<ns levels>/<table>\n"  \
   "  --catalog-name NAME  the catalog's name in the database (default prestige)\n"                     \
-  "  --endpoint URL       S3 endpoint for s3:// locations (credentials from the AWS environment)\n"
+  "  --endpoint URL       S3 endpoint for s3:// locations (credentials from the AWS environment)\n"       \
+  "REST catalogs (--catalog http(s)://host:port[/path]):\n"                                             \
+  "  --token T            bearer token        --credential ID:SECRET  OAuth2 client credentials\n"       \
+  "  --scope S            OAuth2 scope (default catalog)   --oauth2-server-uri URL  token endpoint\n"    \
+  "  --sigv4              sign requests with AWS SigV4 (--signing-region R, --signing-name N)\n"          \
+  "  --request-timeout D  per request, ms or with s/ms suffix (default 30s)\n"
 
 typedef struct cli_ice_opts {
   const char *catalog;
   const char *warehouse;
   const char *catalog_name;
+  /* REST catalogs */
+  const char *token, *credential, *scope, *oauth2_server_uri, *signing_region, *signing_name, *request_timeout;
+  bool sigv4;
 } cli_ice_opts_t;
 
 /* Prints "prestige iceberg VERB: <message>" and the verb's usage on stderr; CLI_USAGE_ERROR. */

@@ -1,0 +1,262 @@
+/*
+ * IcebergSink commits: the commit thread lands sealed commits in order, each as one append
+ * snapshot whose summary carries prestige.writer-id and prestige.commit-seq; an unknown outcome
+ * is resolved by looking for that pair in the reloaded table, never by a blind resend.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "iceberg/sink_internal.h"
+#include "prestige/metrics.h"
+
+int isink_loaded_copy(const ice_loaded_table_t *src, ice_loaded_table_t *dst, prestige_error_t *err) {
+  memset(dst, 0, sizeof *dst);
+  if (!(dst->metadata_location = strdup(src->metadata_location ? src->metadata_location : "")))
+    return prestige_error_set(err, PRESTIGE_ENOMEM, "iceberg sink: out of memory");
+  int rc = ice_metadata_copy(src->metadata, &dst->metadata, err);
+  if (rc) ice_loaded_table_release(dst);
+  return rc;
+}
+
+static bool summary_is(const ice_snapshot_t *sn, const char *writer_id) {
+  const char *w = ice_strmap_get(&sn->summary, ISINK_WRITER_ID_KEY);
+  return w && !strcmp(w, writer_id);
+}
+
+int64_t isink_find_committed(const ice_table_metadata_t *md, const char *writer_id, int64_t seq) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%" PRId64, seq);
+  for (size_t i = 0; i < md->n_snapshots; i++) {
+    const ice_snapshot_t *sn = md->snapshots[i];
+    if (!summary_is(sn, writer_id)) continue;
+    const char *c = ice_strmap_get(&sn->summary, ISINK_COMMIT_SEQ_KEY);
+    if (c && !strcmp(c, buf)) return sn->snapshot_id;
+  }
+  return -1;
+}
+
+int64_t isink_max_seq(const ice_table_metadata_t *md, const char *writer_id) {
+  int64_t max = 0;
+  for (size_t i = 0; i < md->n_snapshots; i++) {
+    const ice_snapshot_t *sn = md->snapshots[i];
+    if (!summary_is(sn, writer_id)) continue;
+    const char *c = ice_strmap_get(&sn->summary, ISINK_COMMIT_SEQ_KEY);
+    int64_t v = c ? strtoll(c, NULL, 10) : 0;
+    if (v > max) max = v;
+  }
+  return max;
+}
+
+static void sleep_ms(int64_t ms) {
+  struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+static int reload(prestige_iceberg_sink_t *s, prestige_error_t *err) {
+  prestige_iceberg_table_t *t = s->table;
+  ice_loaded_table_t cur;
+  memset(&cur, 0, sizeof cur);
+  PRESTIGE_TRY(t->catalog->ops->table_load(t->catalog, &t->ident, &cur, err));
+  ice_loaded_table_release(&s->latest);
+  s->latest = cur;
+  return 0;
+}
+
+int isink_commit_files(prestige_iceberg_sink_t *s, int64_t seq, ice_append_t *w, const ice_data_file_t *files, size_t n_files,
+                       int64_t *snapshot_id, int *attempts, prestige_error_t *err) {
+  prestige_iceberg_table_t *t = s->table;
+  char seqbuf[32];
+  snprintf(seqbuf, sizeof seqbuf, "%" PRId64, seq);
+  prestige_kv_t kv[3] = {{ISINK_WRITER_ID_KEY, s->writer_id, -1}, {ISINK_COMMIT_SEQ_KEY, seqbuf, -1}, {"wap.id", s->branch, -1}};
+  ice_append_options_t ao = ICE_APPEND_OPTIONS_INIT;
+  ao.branch = s->branch;
+  ao.summary = kv;
+  ao.n_summary = s->o.wap_branch ? 3 : 2;
+  if (w) {
+    files = w->files;
+    n_files = w->n_files;
+  }
+  prestige_label_t l[1] = {{"sink", s->label}};
+  *attempts = 0;
+  int conflicts = 0;
+  for (int round = 0;; round++) {
+    if (round > 0) {
+      int64_t found = isink_find_committed(s->latest.metadata, s->writer_id, seq);
+      if (found >= 0) {
+        *snapshot_id = found;
+        return 0;
+      }
+    }
+    ice_append_t *a = NULL;
+    int rc = ice_append_new(&a, t->catalog, &t->ident, t->io, &s->latest, &ao, err);
+    for (size_t i = 0; !rc && i < n_files; i++) rc = ice_append_add_file(a, &files[i], err);
+    if (rc) {
+      ice_append_free(a);
+      return prestige_error_prefix(err, "iceberg sink %s: commit %" PRId64, s->label, seq);
+    }
+    ice_commit_result_t res;
+    ice_loaded_table_t next;
+    prestige_error_t cerr;
+    prestige_error_init(&cerr);
+    rc = ice_append_commit(a, &res, &next, &cerr);
+    ice_append_free(a);
+    if (!rc) {
+      *attempts += res.attempts;
+      if (res.attempts > 1) prestige_metrics_counter_add("prestige.iceberg_sink.commit_retries", l, 1, (uint64_t)(res.attempts - 1));
+      *snapshot_id = res.snapshot_id;
+      ice_commit_result_release(&res);
+      if (next.metadata) {
+        ice_loaded_table_release(&s->latest);
+        s->latest = next;
+      }
+      return 0;
+    }
+    *attempts += 1;
+    prestige_metrics_counter_add("prestige.iceberg_sink.commit_retries", l, 1, 1);
+    if (rc == PRESTIGE_ECONFLICT && ++conflicts <= 3) {
+      LOG_WARN("iceberg sink %s: commit %" PRId64 ": %s; reloading and retrying", s->label, seq, cerr.message);
+      prestige_error_t lerr;
+      if (reload(s, &lerr)) {
+        if (err) *err = lerr;
+        return prestige_error_prefix(err, "iceberg sink %s: commit %" PRId64 ": reloading after a conflict", s->label, seq);
+      }
+      continue;
+    }
+    if (rc != PRESTIGE_EUNKNOWN_STATE) {
+      if (err) *err = cerr;
+      return prestige_error_prefix(err, "iceberg sink %s: commit %" PRId64, s->label, seq);
+    }
+    /* unknown outcome: find out by reloading, with backoff; a reload that keeps failing leaves
+     * the commit for recovery (its manifest stays) */
+    LOG_WARN("iceberg sink %s: commit %" PRId64 " outcome unknown: %s", s->label, seq, cerr.message);
+    int lrc = 0;
+    prestige_error_t lerr;
+    for (int k = 0; k < 8; k++) {
+      if (!(lrc = reload(s, &lerr))) break;
+      sleep_ms(50LL << (k < 5 ? k : 5));
+    }
+    if (lrc) {
+      return prestige_error_set(err, PRESTIGE_EUNKNOWN_STATE,
+                                "iceberg sink %s: commit %" PRId64 " may or may not have landed (%s) and reloading the table "
+                                "failed: %s (a restart with the same manifest_dir resolves it)",
+                                s->label, seq, cerr.message, lerr.message);
+    }
+  }
+}
+
+static void report(prestige_iceberg_sink_t *s, const isink_job_t *j, int64_t sid, int attempts) {
+  ice_append_t *w = j->w;
+  const char **paths = calloc(w->n_files ? w->n_files : 1, sizeof(char *));
+  for (size_t i = 0; paths && i < w->n_files; i++) paths[i] = w->files[i].file_path;
+  int64_t lat = prestige_now_ms() - j->sealed_ms;
+  prestige_label_t l[1] = {{"sink", s->label}};
+  prestige_metrics_counter_add("prestige.iceberg_sink.commits", l, 1, 1);
+  prestige_metrics_histogram_record("prestige.iceberg_sink.commit_latency_ms", l, 1, (double)lat);
+  if (s->o.on_commit && paths) {
+    prestige_iceberg_sink_commit_info_t info = {sid, j->seq, paths, w->n_files, j->rows, false, attempts, lat};
+    s->o.on_commit(s->o.user_data, &info);
+  }
+  if (paths && isink_result_add(&s->acc, sid, paths, w->n_files, j->rows))
+    LOG_ERROR("iceberg sink %s: out of memory recording commit %" PRId64, s->label, j->seq);
+  free(paths);
+}
+
+static int publish(prestige_iceberg_sink_t *s, int64_t *sid, prestige_error_t *err) {
+  prestige_iceberg_table_t *h = NULL;
+  PRESTIGE_TRY(prestige_iceberg_table_load(s->table->owner, s->table->ident_text, &h, err));
+  int rc = ice_publish_branch(h, s->branch, sid, err);
+  prestige_iceberg_table_free(h);
+  return rc;
+}
+
+void *isink_commit_thread(void *arg) {
+  prestige_iceberg_sink_t *s = arg;
+  for (;;) {
+    void *item = NULL;
+    if (queue_pop(s->cq, &item, -1) != 0) break;
+    isink_job_t *j = item;
+    prestige_error_t e;
+    prestige_error_init(&e);
+    if (j->kind == ISINK_JOB_END) {
+      free(j);
+      break;
+    }
+    if (j->kind == ISINK_JOB_DATA) {
+      int rc = s->cfail_rc;
+      if (!rc) { /* the files closed, then the recovery manifest made durable, then the commit */
+        int64_t sid = -1;
+        int attempts = 0;
+        prestige_label_t l[1] = {{"sink", s->label}};
+        int64_t t0 = prestige_now_ms();
+        rc = ice_append_finish_files(j->w, &e);
+        if (!rc) prestige_metrics_counter_add("prestige.iceberg_sink.files_created", l, 1, (uint64_t)j->w->n_files);
+        if (!rc && s->mio) rc = isink_write_manifest(s, j->seq, j->w, &j->manifest_path, &e);
+        if (!rc) {
+          prestige_metrics_histogram_record("prestige.iceberg_sink.write_duration_ms", l, 1, (double)(prestige_now_ms() - t0));
+          rc = isink_commit_files(s, j->seq, j->w, NULL, 0, &sid, &attempts, &e);
+        } else {
+          j->w->failed = true;
+        }
+        if (rc) {
+          LOG_ERROR("%s", e.message);
+          s->cfail_rc = rc;
+          s->cfail_err = e;
+        } else {
+          if (j->manifest_path) isink_remove_manifest(s, j->manifest_path);
+          report(s, j, sid, attempts);
+          if (s->o.auto_publish) {
+            int64_t psid;
+            prestige_error_t pe;
+            if (publish(s, &psid, &pe)) {
+              LOG_ERROR("%s", pe.message);
+              s->cfail_rc = pe.code;
+              s->cfail_err = pe;
+            }
+          }
+        }
+      } else if (s->mio && !j->manifest_path) { /* skipped after an earlier failure: left for recovery */
+        prestige_error_t ke;
+        if (!ice_append_finish_files(j->w, &ke)) isink_write_manifest(s, j->seq, j->w, &j->manifest_path, &ke);
+      }
+      /* committed: the files are the table's; failed: kept for recovery when a manifest names them */
+      j->w->outcome_unknown = !rc || j->manifest_path || rc == PRESTIGE_EUNKNOWN_STATE;
+      ice_append_free(j->w);
+      free(j->manifest_path);
+      pthread_mutex_lock(&s->mu);
+      s->inflight--;
+      isink_metric_inflight(s);
+      pthread_cond_broadcast(&s->cv);
+      pthread_mutex_unlock(&s->mu);
+    } else if (j->kind == ISINK_JOB_BARRIER) {
+      if (!j->reply) { /* the final commit of a shutdown */
+        s->has_final = true;
+        s->final_rc = s->cfail_rc;
+        s->final_err = s->cfail_err;
+        prestige_iceberg_sink_commit_result_release(&s->final_res);
+        s->final_res = s->acc;
+        memset(&s->acc, 0, sizeof s->acc);
+        s->acc.snapshot_id = -1;
+      } else if (s->cfail_rc) {
+        isink_answer(j->reply, s->cfail_rc, &s->cfail_err);
+      } else {
+        j->reply->res = s->acc;
+        memset(&s->acc, 0, sizeof s->acc);
+        s->acc.snapshot_id = -1;
+        isink_answer(j->reply, 0, NULL);
+      }
+    } else if (j->kind == ISINK_JOB_PUBLISH) {
+      if (s->cfail_rc) {
+        isink_answer(j->reply, s->cfail_rc, &s->cfail_err);
+      } else {
+        int rc = publish(s, &j->reply->snapshot_id, &e);
+        isink_answer(j->reply, rc, &e);
+      }
+    }
+    free(j);
+  }
+  return NULL;
+}

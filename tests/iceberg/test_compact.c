@@ -1,0 +1,335 @@
+/* Compaction through the catalog interface: bin-packing per partition, deletes applied (never
+ * resurrected), deduplication on the identifier fields against DuckDB's
+ * QUALIFY row_number() OVER (PARTITION BY id ORDER BY seq DESC) = 1, sorted output, incremental
+ * scans across the replace snapshot, and races with appends and deletes. */
+#include "iceberg/rewrite.h"
+#include "iceberg/rowdelta.h"
+#include "table_util.h"
+
+#undef RUN
+#define RUN(name)                                                                   \
+  do {                                                                              \
+    if (!getenv("TEST_ONLY") || strstr(#name, getenv("TEST_ONLY"))) {               \
+      test_current = #name;                                                         \
+      name();                                                                       \
+    }                                                                               \
+  } while (0)
+
+static prestige_error_t err;
+
+static const char *KEYED =
+    "{\"type\":\"struct\",\"schema-id\":0,\"identifier-field-ids\":[1],\"fields\":["
+    "{\"id\":1,\"name\":\"id\",\"required\":true,\"type\":\"long\"},"
+    "{\"id\":2,\"name\":\"ts\",\"required\":false,\"type\":\"timestamptz\"},"
+    "{\"id\":3,\"name\":\"name\",\"required\":false,\"type\":\"string\"},"
+    "{\"id\":5,\"name\":\"i\",\"required\":false,\"type\":\"int\"},"
+    "{\"id\":7,\"name\":\"f\",\"required\":false,\"type\":\"double\"}]}";
+static const char *BUCKET = "{\"spec-id\":0,\"fields\":[{\"source-id\":1,\"field-id\":1000,\"name\":\"id_b\",\"transform\":\"bucket[2]\"}]}";
+static const char *BY_ID = "{\"order-id\":1,\"fields\":[{\"source-id\":1,\"transform\":\"identity\",\"direction\":\"asc\",\"null-order\":\"nulls-first\"}]}";
+
+static int64_t summary_i64(const ice_snapshot_t *s, const char *k) {
+  const char *v = s ? ice_strmap_get(&s->summary, k) : NULL;
+  return v ? atoll(v) : -1;
+}
+
+/* Batch k: 300 rows, ids unique within the batch but shared across batches (0..499). */
+static void overlapping_batch(tt_table_t *x, int k, struct ArrowArray *b) {
+  CHECK_OK(tt_batch(&x->arrow, 300, 0.1, b, &err));
+  int64_t *id = (int64_t *)b->children[0]->buffers[1];
+  for (int64_t r = 0; r < 300; r++) id[r] = (r * 7 + k * 131) % 500;
+}
+
+static int64_t scan_to(tt_table_t *x, const char *out) {
+  ice_scan_options_t o = ICE_SCAN_OPTIONS_INIT;
+  int64_t rows = -1;
+  int rc = tt_scan(x, &o, tt_path(out), &rows, NULL, &err);
+  CHECK_MSG(rc == 0, "scan: %s", err.message);
+  return rows;
+}
+
+static long long duck_count(const char *sql) {
+  char *out = test_duckdb_json(sql);
+  json_t *j = out ? json_loads(out, 0, NULL) : NULL;
+  json_t *v = json_object_get(json_array_get(j, 0), "d");
+  long long d = v ? (json_is_string(v) ? atoll(json_string_value(v)) : (long long)json_integer_value(v)) : -1;
+  if (d != 0) fprintf(stderr, "duckdb: %s\n", out ? out : "(nothing)");
+  json_decref(j);
+  free(out);
+  return d;
+}
+
+/* Every data file of the current snapshot has non-decreasing ids. */
+static int64_t unsorted_files(tt_table_t *x, int64_t *n_files) {
+  ice_scan_options_t o = ICE_SCAN_OPTIONS_INIT;
+  ice_scan_plan_t *p;
+  *n_files = -1;
+  if (ice_scan_plan(x->io, x->t.metadata, "t", &o, &p, &err)) return -1;
+  *n_files = (int64_t)p->n_tasks;
+  int64_t bad = 0;
+  for (size_t t = 0; t < p->n_tasks; t++) {
+    prestige_parquet_reader_t *r;
+    prestige_input_t in;
+    if (ice_io_open_input(x->io, p->tasks[t].file.file_path, 0, &in, &err)) return -1;
+    prestige_parquet_reader_options_t ro;
+    prestige_parquet_reader_options_init(&ro);
+    static const char *const cols[] = {"id"};
+    ro.columns = cols;
+    ro.n_columns = 1;
+    if (prestige_parquet_reader_open(&r, &in, &ro, &err)) return -1;
+    struct ArrowArrayStream st;
+    if (prestige_parquet_reader_stream(r, &st, &err)) return -1;
+    int64_t last = INT64_MIN;
+    for (;;) {
+      struct ArrowArray b;
+      if (st.get_next(&st, &b) || !b.release) break;
+      const int64_t *id = (const int64_t *)b.children[0]->buffers[1] + b.children[0]->offset;
+      for (int64_t i = 0; i < b.length; i++) {
+        if (id[i] < last) bad++;
+        last = id[i];
+      }
+      b.release(&b);
+    }
+    st.release(&st);
+  }
+  ice_scan_plan_free(p);
+  return bad;
+}
+
+TEST(dedup_sort_and_deletes_match_duckdb) {
+  for (int partitioned = 0; partitioned < 2; partitioned++) {
+    tt_table_t x;
+    const char *name = partitioned ? "cdp" : "cdu";
+    int crc = tt_create(&x, name, KEYED, partitioned ? BUCKET : NULL, BY_ID, 2, NULL, &err);
+    CHECK_MSG(crc == 0, "create: %s", err.message);
+    if (crc) continue;
+    tt_seed(900 + partitioned);
+    enum { NB = 6 };
+    struct ArrowArray b[NB];
+    char union_sql[8192] = "";
+    for (int k = 0; k < NB; k++) {
+      overlapping_batch(&x, k, &b[k]);
+      char src[64];
+      snprintf(src, sizeof src, "%s-b%d.parquet", name, k);
+      CHECK_OK(tt_write_parquet(tt_path(src), &x.arrow, &b[k], 1, &err));
+      CHECK_OK(tt_append(&x, &x.arrow, &b[k], 1, NULL, NULL, &err));
+      size_t l = strlen(union_sql);
+      snprintf(union_sql + l, sizeof union_sql - l, "%sSELECT *, %d AS s FROM read_parquet('%s')", k ? " UNION ALL " : "", k,
+               tt_path(src));
+    }
+    /* deletes of both kinds before compacting */
+    const char *preds[] = {"i < -30", "name >= 'kappa'"};
+    for (int d = 0; d < 2; d++) {
+      ice_delete_options_t o = ICE_DELETE_OPTIONS_INIT;
+      o.where = preds[d];
+      o.mode = d ? ICE_DELETE_EQUALITY : ICE_DELETE_POSITION;
+      ice_delete_result_t r;
+      CHECK_OK(ice_delete_where(&x.cat->base, &x.ident, x.io, &x.t, &o, &r, &err));
+      CHECK(r.deleted_rows > 0);
+    }
+    char before[64], after[64], deduped[64];
+    snprintf(before, sizeof before, "%s-before.parquet", name);
+    snprintf(after, sizeof after, "%s-after.parquet", name);
+    snprintf(deduped, sizeof deduped, "%s-dedup.parquet", name);
+    int64_t n_before = scan_to(&x, before);
+    int64_t pre_snapshot = ice_metadata_current_snapshot(x.t.metadata)->snapshot_id;
+    /* plain compaction: the same rows, fewer files, no delete files left */
+    ice_compact_options_t co = ICE_COMPACT_OPTIONS_INIT;
+    co.min_files = 2;
+    co.what = name;
+    ice_compact_result_t cr;
+    CHECK_OK(ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err));
+    CHECK(cr.snapshot_id > 0);
+    CHECK_EQ_INT(cr.files_written, partitioned ? 2 : 1);
+    CHECK_EQ_INT(cr.files_read, partitioned ? 2 * NB : NB);
+    CHECK_EQ_INT(cr.rows_written, n_before);
+    CHECK_EQ_INT(cr.duplicates_eliminated, 0);
+    CHECK(cr.delete_files_removed > 0);
+    const ice_snapshot_t *s = ice_metadata_current_snapshot(x.t.metadata);
+    CHECK(s && !strcmp(s->operation, "replace"));
+    CHECK_EQ_INT(summary_i64(s, "total-delete-files"), 0);
+    CHECK_EQ_INT(summary_i64(s, "total-records"), n_before);
+    CHECK_EQ_INT(scan_to(&x, after), n_before);
+    tt_duck_expect_same(tt_path(before), tt_path(after), "*", NULL, "compaction keeps every live row");
+    int64_t n_files;
+    CHECK_EQ_INT(unsorted_files(&x, &n_files), 0);
+    CHECK_EQ_INT(n_files, partitioned ? 2 : 1);
+    /* an incremental scan across the replace delivers nothing */
+    ice_scan_options_t io = ICE_SCAN_OPTIONS_INIT;
+    io.since_snapshot_id = pre_snapshot;
+    int64_t rows = -1;
+    CHECK_OK(tt_scan(&x, &io, tt_path("inc.parquet"), &rows, NULL, &err));
+    CHECK_EQ_INT(rows, 0);
+    /* dedup: needs more than one file per partition, so append once more */
+    struct ArrowArray extra;
+    overlapping_batch(&x, NB, &extra);
+    char src[64];
+    snprintf(src, sizeof src, "%s-b%d.parquet", name, NB);
+    CHECK_OK(tt_write_parquet(tt_path(src), &x.arrow, &extra, 1, &err));
+    CHECK_OK(tt_append(&x, &x.arrow, &extra, 1, NULL, NULL, &err));
+    co.dedup = true;
+    CHECK_OK(ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err));
+    CHECK(cr.duplicates_eliminated > 0);
+    int64_t n_dedup = scan_to(&x, deduped);
+    CHECK_EQ_INT(n_dedup, cr.rows_written);
+    CHECK_EQ_INT(cr.rows_read - cr.duplicates_eliminated, cr.rows_written);
+    CHECK_EQ_INT(unsorted_files(&x, &n_files), 0);
+    /* DuckDB: the live rows (each batch minus what the deletes removed; the last batch came after them), the
+     * latest version of each id */
+    char sql[16384];
+    snprintf(sql, sizeof sql,
+             "WITH src AS (%s UNION ALL SELECT *, %d AS s FROM read_parquet('%s')), "
+             "live AS (SELECT * FROM src WHERE s = %d OR ((i < -30) IS NOT TRUE AND id NOT IN (SELECT id FROM src WHERE s < %d AND "
+             "name >= 'kappa' AND (i < -30) IS NOT TRUE))), "
+             "x AS (SELECT * EXCLUDE (s) FROM live QUALIFY row_number() OVER (PARTITION BY id ORDER BY s DESC) = 1), "
+             "y AS (SELECT * FROM read_parquet('%s')) "
+             "SELECT (SELECT count(*) FROM (SELECT * FROM x EXCEPT ALL SELECT * FROM y)) + "
+             "(SELECT count(*) FROM (SELECT * FROM y EXCEPT ALL SELECT * FROM x)) AS d, (SELECT count(*) FROM x) AS nx",
+             union_sql, NB, tt_path(src), NB, NB, tt_path(deduped));
+    CHECK_EQ_INT(duck_count(sql), 0);
+    for (int k = 0; k < NB; k++) b[k].release(&b[k]);
+    extra.release(&extra);
+    tt_close(&x);
+  }
+  tt_duck_check();
+}
+
+/* Races, played with a stale copy of the table: the loser plans on the old snapshot. */
+TEST(races_with_appends_and_deletes) {
+  tt_table_t x;
+  int crc = tt_create(&x, "race", KEYED, BUCKET, NULL, 2, NULL, &err);
+  CHECK_MSG(crc == 0, "create: %s", err.message);
+  if (crc) return;
+  tt_seed(77);
+  struct ArrowArray b[4];
+  for (int k = 0; k < 4; k++) {
+    CHECK_OK(tt_batch(&x.arrow, 200, 0.1, &b[k], &err));
+    int64_t *id = (int64_t *)b[k].children[0]->buffers[1];
+    for (int64_t r = 0; r < 200; r++) id[r] = k * 1000 + r;
+    CHECK_OK(tt_append(&x, &x.arrow, &b[k], 1, NULL, NULL, &err));
+  }
+  /* an append lands while a compaction runs: both land, nothing lost */
+  ice_loaded_table_t stale;
+  CHECK_OK(x.cat->base.ops->table_load(&x.cat->base, &x.ident, &stale, &err));
+  struct ArrowArray more;
+  CHECK_OK(tt_batch(&x.arrow, 150, 0.1, &more, &err));
+  int64_t *mid = (int64_t *)more.children[0]->buffers[1];
+  for (int64_t r = 0; r < 150; r++) mid[r] = 9000 + r;
+  CHECK_OK(tt_append(&x, &x.arrow, &more, 1, NULL, NULL, &err));
+  ice_compact_options_t co = ICE_COMPACT_OPTIONS_INIT;
+  co.min_files = 2;
+  ice_compact_result_t cr;
+  CHECK_OK(ice_compact(&x.cat->base, &x.ident, x.io, &stale, &co, &cr, &err));
+  CHECK(cr.snapshot_id > 0 && cr.attempts >= 2);
+  CHECK_EQ_INT(cr.groups_conflicted, 0);
+  CHECK_OK(tt_reload(&x, &err));
+  CHECK_EQ_INT(scan_to(&x, "race-a.parquet"), 950);
+  ice_loaded_table_release(&stale);
+  /* a delete lands on files a compaction is rewriting: the compaction gives up that group */
+  for (int k = 0; k < 2; k++) CHECK_OK(tt_append(&x, &x.arrow, &b[k], 1, NULL, NULL, &err)); /* more small files */
+  CHECK_OK(x.cat->base.ops->table_load(&x.cat->base, &x.ident, &stale, &err));
+  ice_delete_options_t dopt = ICE_DELETE_OPTIONS_INIT;
+  dopt.where = "id < 100";
+  ice_delete_result_t dr;
+  CHECK_OK(ice_delete_where(&x.cat->base, &x.ident, x.io, &x.t, &dopt, &dr, &err));
+  CHECK_EQ_INT(dr.deleted_rows, 200); /* ids 0..99 twice */
+  int64_t n_after_delete = scan_to(&x, "race-b.parquet");
+  int rc = ice_compact(&x.cat->base, &x.ident, x.io, &stale, &co, &cr, &err);
+  CHECK_MSG(rc == PRESTIGE_ECONFLICT || (rc == 0 && cr.groups_conflicted > 0), "%s: %s", prestige_code_name(rc), err.message);
+  CHECK_OK(tt_reload(&x, &err));
+  CHECK_EQ_INT(scan_to(&x, "race-c.parquet"), n_after_delete);
+  tt_duck_expect_same(tt_path("race-b.parquet"), tt_path("race-c.parquet"), "*", NULL, "a conflicting compaction does not undo a delete");
+  ice_loaded_table_release(&stale);
+  /* the other order: a delete planned before a compaction landed aborts cleanly */
+  CHECK_OK(x.cat->base.ops->table_load(&x.cat->base, &x.ident, &stale, &err));
+  CHECK_OK(ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err));
+  CHECK(cr.snapshot_id > 0);
+  dopt.where = "id BETWEEN 1000 AND 1010";
+  rc = ice_delete_where(&x.cat->base, &x.ident, x.io, &stale, &dopt, &dr, &err);
+  CHECK_MSG(rc == PRESTIGE_ECONFLICT && strstr(err.message, "removed by a concurrent commit"), "%s: %s", prestige_code_name(rc),
+            err.message);
+  CHECK_OK(tt_reload(&x, &err));
+  CHECK_EQ_INT(scan_to(&x, "race-d.parquet"), n_after_delete);
+  ice_loaded_table_release(&stale);
+  for (int k = 0; k < 4; k++) b[k].release(&b[k]);
+  more.release(&more);
+  tt_close(&x);
+  tt_duck_check();
+}
+
+TEST(options_and_nothing_to_do) {
+  tt_table_t x;
+  int crc = tt_create(&x, "opts", KEYED, NULL, NULL, 2, NULL, &err);
+  CHECK_MSG(crc == 0, "create: %s", err.message);
+  if (crc) return;
+  ice_compact_options_t co = ICE_COMPACT_OPTIONS_INIT;
+  ice_compact_result_t cr;
+  CHECK_OK(ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err)); /* empty table */
+  CHECK_EQ_INT(cr.snapshot_id, -1);
+  struct ArrowArray b;
+  CHECK_OK(tt_batch(&x.arrow, 50, 0.1, &b, &err));
+  for (int k = 0; k < 3; k++) CHECK_OK(tt_append(&x, &x.arrow, &b, 1, NULL, NULL, &err));
+  CHECK_OK(ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err)); /* 3 < 5 files */
+  CHECK_EQ_INT(cr.snapshot_id, -1);
+  co.compression = "nope";
+  int rc = ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err);
+  CHECK_MSG(rc == PRESTIGE_EINVAL && strstr(err.message, "nope"), "%s", err.message);
+  co.compression = "snappy";
+  co.min_files = -1;
+  rc = ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, NULL);
+  CHECK_EQ_INT(rc, PRESTIGE_EINVAL);
+  co.min_files = 3;
+  CHECK_OK(ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err));
+  CHECK_EQ_INT(cr.files_read, 3);
+  CHECK_EQ_INT(cr.files_written, 1);
+  CHECK_EQ_INT(cr.rows_written, 150);
+  /* partition counts from the manifests */
+  ice_partition_count_t *pc;
+  size_t n;
+  CHECK_OK(ice_count_partition_files(x.io, x.t.metadata, &pc, &n, &err));
+  CHECK_EQ_INT(n, 1);
+  if (n) CHECK_EQ_INT(pc[0].files, 1);
+  ice_partition_counts_free(pc, n);
+  b.release(&b);
+  tt_close(&x);
+}
+
+/* V3: deletion vectors are applied by compaction and removed with the files they masked. */
+TEST(v3_deletion_vectors_compacted) {
+  tt_table_t x;
+  int crc = tt_create(&x, "v3dv", KEYED, BUCKET, BY_ID, 3, NULL, &err);
+  CHECK_MSG(crc == 0, "create: %s", err.message);
+  if (crc) return;
+  tt_seed(33);
+  struct ArrowArray b[3];
+  for (int k = 0; k < 3; k++) {
+    CHECK_OK(tt_batch(&x.arrow, 300, 0.1, &b[k], &err));
+    int64_t *id = (int64_t *)b[k].children[0]->buffers[1];
+    for (int64_t r = 0; r < 300; r++) id[r] = k * 1000 + r;
+    CHECK_OK(tt_append(&x, &x.arrow, &b[k], 1, NULL, NULL, &err));
+  }
+  const char *preds[] = {"i < 0", "name >= 'kappa'"};
+  for (int d = 0; d < 2; d++) {
+    ice_delete_options_t o = ICE_DELETE_OPTIONS_INIT;
+    o.where = preds[d];
+    ice_delete_result_t r;
+    CHECK_OK(ice_delete_where(&x.cat->base, &x.ident, x.io, &x.t, &o, &r, &err));
+    CHECK(r.deleted_rows > 0 && r.delete_files > 0);
+  }
+  const ice_snapshot_t *s = ice_metadata_current_snapshot(x.t.metadata);
+  CHECK(summary_i64(s, "total-delete-files") > 0);
+  int64_t before = scan_to(&x, "v3-before.parquet");
+  ice_compact_options_t co = ICE_COMPACT_OPTIONS_INIT;
+  co.min_files = 2;
+  ice_compact_result_t cr;
+  CHECK_OK(ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err));
+  CHECK_EQ_INT(cr.rows_written, before);
+  s = ice_metadata_current_snapshot(x.t.metadata);
+  CHECK_EQ_INT(summary_i64(s, "total-delete-files"), 0);
+  CHECK_EQ_INT(scan_to(&x, "v3-after.parquet"), before);
+  tt_duck_expect_same(tt_path("v3-before.parquet"), tt_path("v3-after.parquet"), "*", NULL, "V3 compaction keeps the live rows");
+  for (int k = 0; k < 3; k++) b[k].release(&b[k]);
+  tt_close(&x);
+  tt_duck_check();
+}
+
+TEST_MAIN(RUN(v3_deletion_vectors_compacted); RUN(dedup_sort_and_deletes_match_duckdb); RUN(races_with_appends_and_deletes); RUN(options_and_nothing_to_do); tt_duck_check();)
