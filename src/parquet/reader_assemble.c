@@ -265,6 +265,8 @@ int rassemble_flat_class(const rnode_t *n) {
   if (direct) return 1;
   if ((t.type == PRESTIGE_ARROW_STRING || t.type == PRESTIGE_ARROW_BINARY) && n->physical == PRESTIGE_PHYSICAL_BYTE_ARRAY)
     return 2;
+  if ((t.type == PRESTIGE_ARROW_LARGE_STRING || t.type == PRESTIGE_ARROW_LARGE_BINARY) && n->physical == PRESTIGE_PHYSICAL_BYTE_ARRAY)
+    return 4; /* 64-bit offsets: the decoded offsets are the Arrow offsets */
   if (t.type == PRESTIGE_ARROW_BOOL && n->physical == PRESTIGE_PHYSICAL_BOOLEAN) return 3;
   return 0;
 }
@@ -302,8 +304,8 @@ static int32_t *narrow_offsets(bufpool_t *pool, const int64_t *o, int64_t n) {
 static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, const char *where, prestige_error_t *err) {
   int cls = rassemble_flat_class(n);
   if (!cls) return -1;
-  bool strings = cls == 2;
-  if (strings && c->data.len > INT32_MAX) {
+  bool strings = cls == 2 || cls == 4;
+  if (cls == 2 && c->data.len > INT32_MAX) {
     return prestige_error_set(err, PRESTIGE_EUNSUPPORTED,
                               "%s, column \"%s\": %lld bytes of strings in one row group exceed the 2 GiB of one Arrow "
                               "string array", where, n->name, (long long)c->data.len);
@@ -352,7 +354,13 @@ static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, const
   }
   /* strings and fixed widths were decoded spaced (read_row_group asks for it for every flat
    * class): their buffers are the Arrow buffers */
-  v1 = strings ? (void *)narrow_offsets(c->pool, c->offsets, n_slots) : detach_or_empty(&c->values);
+  if (cls == 4) { /* the decoded 64-bit offsets move over (n_slots + 1 of them, spaced) */
+    v1 = c->offsets;
+    c->offsets = NULL;
+    if (!v1 && (v1 = prestige_buffer_alloc(8))) memset(v1, 0, 8); /* a chunk with nothing to decode */
+  } else {
+    v1 = strings ? (void *)narrow_offsets(c->pool, c->offsets, n_slots) : detach_or_empty(&c->values);
+  }
   if (strings) v2 = detach_or_empty(&c->data);
   if (v1) prestige_array_set_buffer(a, 1, v1);
   if (v2) prestige_array_set_buffer(a, 2, v2);

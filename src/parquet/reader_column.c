@@ -819,6 +819,7 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
   bufpool_put(pool, x.dict.offsets);
   bufpool_put(pool, x.dict.fixed.data);
   bufpool_put(pool, x.dict.data.data);
+  if (page->cap > ((size_t)64 << 20)) buf_release(page); /* a huge page is not kept for the next chunk */
   if (rc) rcolumn_release(c);
   return rc;
 }

