@@ -150,7 +150,7 @@ for script in $(ls tests/*/it_*.sh 2>/dev/null | sort); do
   names+=("$script"); cmds+=("bash $script")
 done
 # Longest first (the classic bound for list scheduling): these took the most time in past runs.
-slow_first='it_fuzz|it_sink_crash|it_corpus|it_bad_data|it_cli.sh|it_filters|it_iceberg|it_filter_diff|it_fresh_clone|test_table'
+slow_first='it_threads_equal|it_iceberg_sink|it_fuzz|it_sink_crash|it_corpus|it_bad_data|it_cli.sh|it_filters|it_iceberg|it_filter_diff|it_fresh_clone|test_table'
 order=(); rest=()
 for i in "${!names[@]}"; do
   if [[ "${names[$i]}" =~ $slow_first ]]; then order+=("$i"); else rest+=("$i"); fi
