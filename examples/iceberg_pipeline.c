@@ -2,8 +2,9 @@
  * The reference's complete Iceberg pipeline in C: Event records (partitioned by day(timestamp)
  * and event_type, sorted by timestamp, event_id the identifier) written by an IcebergSink with
  * auto-commit, a roll time and crash-recovery manifests, while an IcebergPoller in another thread
- * consumes each new snapshot's rows and acks it. (The reference also runs a compaction scheduler
- * here; its replace snapshots are skipped by the poller.)
+ * consumes each new snapshot's rows and acks it, and a compaction scheduler in a third thread
+ * checks the partitions' file counts every interval and compacts those with 3 files or more (its
+ * replace snapshots are skipped by the poller, so no row is delivered twice).
  *
  *   let (sink_client, sink) = IcebergSinkBuilder::<Event>::for_type(catalog.clone(), "events")
  *       .await?.auto_commit(true).roll_time(Duration::from_secs(30))
@@ -11,6 +12,11 @@
  *   let (mut rx, poller) = IcebergPollerConfigBuilder::new(table, catalog, "events-consumer")
  *       .poll_interval(Duration::from_secs(5)).create();
  *   while let Some(stream) = rx.recv().await { ...; stream.ack(); }
+ *   let scheduler = CompactionSchedulerBuilder::new(table.clone(), catalog.clone(), "events")
+ *       .interval(Duration::from_secs(120)).min_files_to_compact(3).deduplicate(true).build();
+ *   tokio::spawn(scheduler.run(shutdown.clone()));
+ *
+ * Here the scheduler's interval is 100 ms (and at most MAX_RUNS runs) so the example ends quickly.
  *
  * usage: iceberg_pipeline WORK_PATH   (catalog, warehouse and manifests under dirname(WORK_PATH))
  */
@@ -76,6 +82,31 @@ static void *consume(void *arg) {
   return NULL;
 }
 
+/* The compaction scheduler: prestige_iceberg_maintain on its own table handle until stop fires. */
+typedef struct scheduler {
+  prestige_iceberg_catalog_t *catalog;
+  prestige_shutdown_t *stop;
+  prestige_iceberg_maintain_metrics_t metrics;
+  int rc;
+  prestige_error_t err;
+} scheduler_t;
+
+enum { MAX_RUNS = 600 }; /* a bound in case stop never fires: 600 x 100 ms */
+
+static void *schedule(void *arg) {
+  scheduler_t *s = arg;
+  prestige_iceberg_table_t *t;
+  if ((s->rc = prestige_iceberg_table_load(s->catalog, "analytics.events", &t, &s->err))) return NULL;
+  prestige_iceberg_maintain_options_t o = PRESTIGE_ICEBERG_MAINTAIN_OPTIONS_INIT;
+  o.interval_ms = 100;            /* the reference: 120 s */
+  o.max_runs = MAX_RUNS;
+  o.compaction.min_files = 3;     /* per partition */
+  o.compaction.dedup = true;      /* on event_id, the identifier */
+  s->rc = prestige_iceberg_maintain(t, &o, s->stop, &s->metrics, &s->err);
+  prestige_iceberg_table_free(t);
+  return NULL;
+}
+
 static int fail(const char *what, const prestige_error_t *err) {
   fprintf(stderr, "%s: %s\n", what, err->message);
   return 1;
@@ -115,6 +146,11 @@ int main(int argc, char **argv) {
   pthread_t th;
   pthread_create(&th, NULL, consume, &c);
 
+  /* --- compaction scheduler --- */
+  scheduler_t sch = {.catalog = catalog, .stop = stop};
+  pthread_t sth;
+  pthread_create(&sth, NULL, schedule, &sch);
+
   /* --- write events --- */
   prestige_iceberg_sink_client_t *client = prestige_iceberg_sink_client_new(sink);
   static const char *types[] = {"click", "view", "purchase"};
@@ -138,9 +174,15 @@ int main(int argc, char **argv) {
 
   pthread_join(th, NULL);
   prestige_shutdown_trigger(stop);
+  pthread_join(sth, NULL);
   if (prestige_iceberg_sink_close(sink, NULL, &err)) return fail("closing the sink", &err);
   if (c.rc) return fail("consumer", &c.err);
+  if (sch.rc) return fail("compaction scheduler", &sch.err);
   printf("consumed %lld events in %lld snapshots\n", (long long)c.rows, (long long)c.snapshots);
+  printf("compaction scheduler: %lld runs, %lld compactions, %lld files read, %lld written, %lld failed runs%s%s\n",
+         (long long)sch.metrics.runs, (long long)sch.metrics.compactions, (long long)sch.metrics.files_read,
+         (long long)sch.metrics.files_written, (long long)sch.metrics.errors, sch.metrics.errors ? ": " : "",
+         sch.metrics.errors ? sch.metrics.last_error : "");
   prestige_shutdown_free(stop);
   prestige_iceberg_catalog_close(catalog);
   return c.rows == EVENTS ? 0 : 1;

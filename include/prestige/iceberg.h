@@ -121,7 +121,7 @@ PRESTIGE_API int64_t prestige_iceberg_append_rows(const prestige_iceberg_append_
 PRESTIGE_API void prestige_iceberg_append_free(prestige_iceberg_append_t *a);
 
 /* ---- scans ---------------------------------------------------------------------------------------- */
-#define PRESTIGE_ICEBERG_SCAN_OPTIONS_VERSION 1
+#define PRESTIGE_ICEBERG_SCAN_OPTIONS_VERSION 2 /* 2 added threads; a version 1 struct still reads (threads 1) */
 typedef struct prestige_iceberg_scan_options {
   unsigned int version;        /* PRESTIGE_ICEBERG_SCAN_OPTIONS_VERSION */
   /* Which snapshot: at most one of these (default: the current snapshot of main). A snapshot id,
@@ -141,6 +141,11 @@ typedef struct prestige_iceberg_scan_options {
   int64_t n_columns;
   int64_t batch_rows;          /* rows per batch; 0: 8192 */
   int files_in_flight;         /* data files read at once by worker threads; 0: 2 */
+  /* Decoding threads of each data file's Parquet reader (its threads option, version 2): columns
+   * of a row group decode in parallel; rows and batches come out in the same order as with 1.
+   * 1..PRESTIGE_PARQUET_READER_MAX_THREADS (256); default 1. Up to files_in_flight readers run at
+   * once, each with its own threads. */
+  int threads;
 } prestige_iceberg_scan_options_t;
 
 #define PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT                                                                \
@@ -148,7 +153,7 @@ typedef struct prestige_iceberg_scan_options {
     .version = PRESTIGE_ICEBERG_SCAN_OPTIONS_VERSION, .snapshot_id = PRESTIGE_ICEBERG_NONE, .ref = NULL,  \
     .as_of_ms = PRESTIGE_ICEBERG_NONE, .since_snapshot_id = PRESTIGE_ICEBERG_NONE,                        \
     .until_snapshot_id = PRESTIGE_ICEBERG_NONE, .where = NULL, .filter = NULL, .columns = NULL,           \
-    .n_columns = 0, .batch_rows = 0, .files_in_flight = 0                                                 \
+    .n_columns = 0, .batch_rows = 0, .files_in_flight = 0, .threads = 1                                   \
   }
 
 PRESTIGE_API void prestige_iceberg_scan_options_init(prestige_iceberg_scan_options_t *o);

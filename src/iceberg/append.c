@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errno_map.h"
+#include "arrow/stream.h"
 #include "core/log.h"
 #include "iceberg/append_internal.h"
 #include "iceberg/arrow_map.h"
@@ -634,8 +634,8 @@ int ice_append_write_stream(ice_append_t *a, struct ArrowArrayStream *in, presti
   struct ArrowSchema s;
   int rc = in->get_schema(in, &s);
   if (rc) {
-    const char *m = in->get_last_error ? in->get_last_error(in) : NULL;
-    rc = prestige_error_set(err, PRESTIGE_EIO, "append to %s: reading the input schema: %s", a->ident_text, m ? m : "failed");
+    rc = arrow_stream_fail(in, rc, NULL, err);
+    prestige_error_prefix(err, "append to %s: reading the input schema", a->ident_text);
     in->release(in);
     return rc;
   }
@@ -643,8 +643,8 @@ int ice_append_write_stream(ice_append_t *a, struct ArrowArrayStream *in, presti
     struct ArrowArray b;
     int e = in->get_next(in, &b);
     if (e) {
-      const char *m = in->get_last_error ? in->get_last_error(in) : NULL;
-      rc = prestige_error_set(err, errno_to_code(e), "append to %s: reading the input: %s", a->ident_text, m ? m : "failed");
+      rc = arrow_stream_fail(in, e, NULL, err);
+      prestige_error_prefix(err, "append to %s: reading the input", a->ident_text);
       break;
     }
     if (!b.release) break;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "arrow/predicate_internal.h"
+#include "arrow/stream.h"
 #include "core/buf.h"
 #include "iceberg/partition.h"
 #include "iceberg/scan.h"
@@ -188,7 +189,7 @@ static int scan_options(const prestige_iceberg_scan_options_t *o, ice_scan_optio
   ice_scan_options_t d = ICE_SCAN_OPTIONS_INIT;
   *io = d;
   if (!o) return 0;
-  if (o->version != PRESTIGE_ICEBERG_SCAN_OPTIONS_VERSION)
+  if (o->version != PRESTIGE_ICEBERG_SCAN_OPTIONS_VERSION && o->version != 1)
     return prestige_error_set(err, PRESTIGE_EINVAL,
                               "iceberg scan options version %u not supported (this library knows %u); rebuild against this "
                               "header and start from PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT",
@@ -202,6 +203,10 @@ static int scan_options(const prestige_iceberg_scan_options_t *o, ice_scan_optio
     return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg scan options: batch_rows is negative (%lld)", (long long)o->batch_rows);
   if (o->files_in_flight < 0 || o->files_in_flight > 64)
     return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg scan options: files_in_flight %d (0 to 64)", o->files_in_flight);
+  int threads = o->version >= 2 ? o->threads : 1; /* a version 1 struct ends before threads */
+  if (threads < 1 || threads > PRESTIGE_PARQUET_READER_MAX_THREADS)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg scan options: threads %d (1 to %d)", threads,
+                              PRESTIGE_PARQUET_READER_MAX_THREADS);
   if (o->ref && !*o->ref) return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg scan options: ref is empty");
   if (o->until_snapshot_id != PRESTIGE_ICEBERG_NONE && o->since_snapshot_id == PRESTIGE_ICEBERG_NONE)
     return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg scan options: until_snapshot_id needs since_snapshot_id");
@@ -214,6 +219,7 @@ static int scan_options(const prestige_iceberg_scan_options_t *o, ice_scan_optio
   io->n_columns = (size_t)o->n_columns;
   io->batch_rows = o->batch_rows;
   io->files_in_flight = o->files_in_flight;
+  io->reader_threads = threads;
   const char *ptext = o->filter ? o->filter->text : NULL;
   if (o->where && !*o->where) return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg scan options: where is empty");
   if (o->where && ptext) {
@@ -272,34 +278,32 @@ static void copy_read_stats(api_stream_t *s) {
   s->stats->row_groups_pruned = atomic_load(&s->rs.row_groups_pruned);
 }
 
-static int as_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out) {
-  api_stream_t *s = st->private_data;
-  return s->inner.get_schema(&s->inner, out);
+/* The scan's stream wired by arrow_stream_make over the internal one; the read counters go to the
+ * caller's stats after every batch and at release (not after the end: the struct is final then). */
+static int as_get_schema(void *state, struct ArrowSchema *out, prestige_error_t *err) {
+  api_stream_t *s = state;
+  int e = s->inner.get_schema(&s->inner, out);
+  return e ? arrow_stream_fail(&s->inner, e, NULL, err) : 0;
 }
 
-static int as_get_next(struct ArrowArrayStream *st, struct ArrowArray *out) {
-  api_stream_t *s = st->private_data;
-  int rc = s->inner.get_next(&s->inner, out);
+static int as_get_next(void *state, struct ArrowArray *out, prestige_error_t *err) {
+  api_stream_t *s = state;
+  int e = s->inner.get_next(&s->inner, out);
   copy_read_stats(s);
-  if (rc || !out->release) s->stats = NULL; /* the end: the caller's struct is final */
-  return rc;
+  if (e || !out->release) s->stats = NULL; /* the end: the caller's struct is final */
+  return e ? arrow_stream_fail(&s->inner, e, NULL, err) : 0;
 }
 
-static const char *as_last_error(struct ArrowArrayStream *st) {
-  api_stream_t *s = st->private_data;
-  return s->inner.get_last_error(&s->inner);
-}
-
-static void as_release(struct ArrowArrayStream *st) {
-  if (!st || !st->release) return;
-  api_stream_t *s = st->private_data;
+static void as_free(void *state) {
+  api_stream_t *s = state;
+  if (!s) return;
   if (s->inner.release) s->inner.release(&s->inner);
   copy_read_stats(s);
   ice_io_free(s->io);
   free(s);
-  st->release = NULL;
-  st->private_data = NULL;
 }
+
+static const arrow_stream_ops_t api_stream_ops = {as_get_schema, as_get_next, as_free};
 
 int prestige_iceberg_scan(prestige_iceberg_table_t *table, const prestige_iceberg_scan_options_t *o,
                           struct ArrowArrayStream *out, prestige_iceberg_scan_stats_t *stats, prestige_error_t *err) {
@@ -317,19 +321,14 @@ int prestige_iceberg_scan(prestige_iceberg_table_t *table, const prestige_iceber
     return rc;
   }
   if (stats) stats_from_plan(plan, stats);
-  s->stats = stats;
   rc = ice_scan_stream_counted(s->io, plan, &so, &s->rs, &s->inner, err); /* takes plan */
   if (rc) {
     ice_io_free(s->io);
     free(s);
     return rc;
   }
-  out->get_schema = as_get_schema;
-  out->get_next = as_get_next;
-  out->get_last_error = as_last_error;
-  out->release = as_release;
-  out->private_data = s;
-  return 0;
+  s->stats = stats;
+  return arrow_stream_make(out, &api_stream_ops, s, err); /* frees s on failure */
 }
 
 typedef struct api_plan {

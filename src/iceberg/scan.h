@@ -52,8 +52,9 @@ typedef struct ice_scan_options {
   size_t n_columns;
   int64_t batch_rows;         /* 0: 8192 */
   int files_in_flight;        /* 0: 2 */
+  int reader_threads;         /* decoding threads of each Parquet reader (its threads option); 0: 1 */
 } ice_scan_options_t;
-#define ICE_SCAN_OPTIONS_INIT {ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, NULL, 0, 0, 0}
+#define ICE_SCAN_OPTIONS_INIT {ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, NULL, 0, 0, 0, 0}
 
 typedef struct ice_scan_metrics {
   int64_t manifests;           /* data manifests in the snapshot(s) */

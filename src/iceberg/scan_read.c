@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/errno_map.h"
 #include "arrow/predicate_internal.h"
 #include "arrow/stream.h"
 #include "core/log.h"
@@ -41,6 +40,7 @@ typedef struct scan_stream {
   ice_io_t *io;
   ice_scan_plan_t *plan;
   int64_t batch_rows;
+  int reader_threads;            /* each Parquet reader's threads option (>= 1) */
   struct ArrowSchema read;       /* output columns + filter and equality-delete columns (table order) */
   int32_t *read_out;             /* for each output column, its index in read */
   prestige_bound_predicate_t *post; /* the filter bound to the read schema */
@@ -224,6 +224,7 @@ static int open_file(scan_stream_t *s, const ice_data_file_t *f, const char *con
   prestige_parquet_reader_options_t ro;
   prestige_parquet_reader_options_init(&ro);
   ro.batch_rows = s->batch_rows;
+  ro.threads = s->reader_threads > 0 ? s->reader_threads : 1;
   ro.columns = cols;
   ro.n_columns = (int64_t)n_cols;
   ro.filter = filter;
@@ -323,9 +324,12 @@ static int load_position_deletes(scan_stream_t *s, const ice_data_file_t *data, 
   int rc = prestige_parquet_reader_stream(r, &st, err);
   if (rc) return rc;
   struct ArrowSchema sc;
-  if (st.get_schema(&st, &sc)) {
+  int se = st.get_schema(&st, &sc);
+  if (se) {
+    rc = arrow_stream_fail(&st, se, NULL, err);
+    prestige_error_prefix(err, "delete file %s: reading its schema", df->file_path);
     st.release(&st);
-    return prestige_error_set(err, PRESTIGE_ECORRUPT, "delete file %s: no schema", df->file_path);
+    return rc;
   }
   int fp = -1, ps = -1;
   for (int64_t k = 0; k < sc.n_children; k++) {
@@ -343,7 +347,8 @@ static int load_position_deletes(scan_stream_t *s, const ice_data_file_t *data, 
     struct ArrowArray b;
     int ge = st.get_next(&st, &b);
     if (ge) {
-      rc = prestige_error_set(err, errno_to_code(ge), "delete file %s: %s", df->file_path, st.get_last_error(&st));
+      rc = arrow_stream_fail(&st, ge, NULL, err);
+      prestige_error_prefix(err, "delete file %s", df->file_path);
       break;
     }
     if (!b.release) break;
@@ -430,7 +435,8 @@ static int load_equality_deletes(scan_stream_t *s, const ice_data_file_t *df, eq
     struct ArrowArray b, t;
     int ge = st.get_next(&st, &b);
     if (ge) {
-      rc = prestige_error_set(err, errno_to_code(ge), "delete file %s: %s", df->file_path, st.get_last_error(&st));
+      rc = arrow_stream_fail(&st, ge, NULL, err);
+      prestige_error_prefix(err, "delete file %s", df->file_path);
       break;
     }
     if (!b.release) break;
@@ -798,6 +804,7 @@ int ice_scan_stream_counted(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_
   s->plan = plan;
   s->stats = stats;
   s->batch_rows = o && o->batch_rows > 0 ? o->batch_rows : 8192;
+  s->reader_threads = o && o->reader_threads > 0 ? o->reader_threads : 1;
   int threads = o && o->files_in_flight > 0 ? o->files_in_flight : 2;
   if (threads > SCAN_MAX_THREADS) threads = SCAN_MAX_THREADS;
   s->window = (size_t)threads * 2;

@@ -512,5 +512,106 @@ TEST(bad_input) {
   env_close(&e);
 }
 
+/* Queues an ordered comparison: the same rows at the same positions (DuckDB's file_row_number). */
+static void expect_same_order(const char *a, const char *b, const char *label) {
+  char sql[4096];
+  snprintf(sql, sizeof sql,
+           "WITH x AS (SELECT * FROM read_parquet(['%s'], file_row_number=true)), "
+           "y AS (SELECT * FROM read_parquet(['%s'], file_row_number=true)) "
+           "SELECT (SELECT count(*) FROM (SELECT * FROM x EXCEPT ALL SELECT * FROM y)) + "
+           "(SELECT count(*) FROM (SELECT * FROM y EXCEPT ALL SELECT * FROM x)) AS d, (SELECT count(*) FROM x) AS nx, "
+           "(SELECT count(*) FROM y) AS ny",
+           a, b);
+  if (tt_ndq == (int)(sizeof tt_dq / sizeof tt_dq[0])) return;
+  tt_dq[tt_ndq].sql = strdup(sql);
+  snprintf(tt_dq[tt_ndq].label, sizeof tt_dq[tt_ndq].label, "%s", label);
+  tt_ndq++;
+}
+
+/* Drains a scan, recording each batch's length (at most cap); *n gets the batch count. */
+static int scan_batches(api_env_t *e, const prestige_iceberg_scan_options_t *o, int64_t *lens, int cap, int *n) {
+  struct ArrowArrayStream st;
+  *n = 0;
+  PRESTIGE_TRY(prestige_iceberg_scan(e->t, o, &st, NULL, &err));
+  int rc = 0;
+  for (;;) {
+    struct ArrowArray b;
+    int ge = st.get_next(&st, &b);
+    if (ge) {
+      rc = prestige_error_set(&err, PRESTIGE_EIO, "get_next: %s", st.get_last_error(&st));
+      break;
+    }
+    if (!b.release) break;
+    if (*n < cap) lens[*n] = b.length;
+    (*n)++;
+    b.release(&b);
+  }
+  st.release(&st);
+  return rc;
+}
+
+TEST(threads_same_rows_same_order) {
+  api_env_t e;
+  int rc = env_open(&e, "threads", TYPES, "bucket(3,id)");
+  CHECK_MSG(rc == 0, "open: %s", err.message);
+  if (rc) return env_close(&e);
+  tt_seed(31);
+  char src[3][700];
+  for (int k = 0; k < 3; k++) {
+    struct ArrowArray b;
+    char name[64];
+    CHECK_OK(tt_batch(&e.arrow, 700 + 450 * k, 0.15, &b, &err));
+    snprintf(name, sizeof name, "th-src-%d.parquet", k);
+    snprintf(src[k], sizeof src[k], "%s", tt_path(name));
+    CHECK_OK(tt_write_parquet(src[k], &e.arrow, &b, 1, &err));
+    CHECK_OK(append_copy(&e, &b, NULL, NULL));
+    b.release(&b);
+  }
+  char all[2200];
+  snprintf(all, sizeof all, "%s', '%s', '%s", src[0], src[1], src[2]);
+  static const char *const wheres[] = {NULL, "n > 0 OR flag = true"};
+  for (int w = 0; w < 2; w++) {
+    char p1[700], p3[700], label[128];
+    int64_t rows1 = -1, rows3 = -2, lens1[256], lens3[256];
+    int nb1 = 0, nb3 = 0;
+    prestige_iceberg_scan_options_t o = PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT;
+    CHECK_EQ_INT(o.threads, 1); /* the library's default */
+    o.batch_rows = 97;
+    o.files_in_flight = 3;
+    o.where = wheres[w];
+    snprintf(p1, sizeof p1, "%s", tt_path(w ? "th-1-where.parquet" : "th-1.parquet"));
+    snprintf(p3, sizeof p3, "%s", tt_path(w ? "th-3-where.parquet" : "th-3.parquet"));
+    CHECK_OK(scan_to(&e, &o, p1, &rows1, NULL));
+    CHECK_OK(scan_batches(&e, &o, lens1, 256, &nb1));
+    o.threads = 3;
+    CHECK_OK(scan_to(&e, &o, p3, &rows3, NULL));
+    CHECK_OK(scan_batches(&e, &o, lens3, 256, &nb3));
+    CHECK_EQ_INT(rows1, rows3);
+    if (!w) CHECK_EQ_INT(rows1, 700 + 1150 + 1600);
+    CHECK(nb1 > 3 && nb1 <= 256);
+    CHECK_EQ_INT(nb1, nb3);
+    for (int i = 0; i < nb1 && i < nb3 && i < 256; i++) CHECK_MSG(lens1[i] == lens3[i], "batch %d: %lld vs %lld rows", i,
+                                                                    (long long)lens1[i], (long long)lens3[i]);
+    snprintf(label, sizeof label, "threads 1 vs 3, same order%s", w ? " (where)" : "");
+    expect_same_order(p1, p3, label);
+    snprintf(label, sizeof label, "threads 3 vs the source rows%s", w ? " (where)" : "");
+    tt_duck_expect_same(all, p3, "*", wheres[w], label);
+  }
+  /* bad thread counts are named; a version 1 struct (no threads field) still scans */
+  struct ArrowArrayStream st;
+  prestige_iceberg_scan_options_t o = PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT;
+  o.threads = 0;
+  CHECK_ERR(prestige_iceberg_scan(e.t, &o, &st, NULL, &err), PRESTIGE_EINVAL, "threads 0");
+  o.threads = 257;
+  CHECK_ERR(prestige_iceberg_scan(e.t, &o, &st, NULL, &err), PRESTIGE_EINVAL, "threads 257");
+  CHECK(prestige_iceberg_scan(e.t, &o, &st, NULL, NULL) == PRESTIGE_EINVAL); /* NULL err */
+  o.version = 1;
+  o.threads = -7; /* not read for version 1 */
+  int64_t rows = 0;
+  CHECK_OK(scan_to(&e, &o, tt_path("th-v1.parquet"), &rows, NULL));
+  CHECK_EQ_INT(rows, 700 + 1150 + 1600);
+  env_close(&e);
+}
+
 TEST_MAIN(RUN(example_from_header); RUN(round_trips_and_time_travel); RUN(branches_and_options); RUN(renamed_and_added_columns);
-          RUN(bad_input); tt_duck_check();)
+          RUN(bad_input); RUN(threads_same_rows_same_order); tt_duck_check();)

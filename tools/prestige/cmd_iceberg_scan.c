@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "format.h"
 #include "iceberg_cli.h"
@@ -15,7 +16,7 @@
 #define SCAN_USAGE                                                                                            \
   "usage: prestige iceberg scan NS.TABLE [--snapshot ID | --ref NAME | --as-of TIME | --since ID [--until ID]]\n" \
   "                             [--where EXPR] [--columns a,b] [--limit N] [--format jsonl|csv|parquet]\n"   \
-  "                             [-o FILE] [--stats] [--files-in-flight N] [catalog options]\n"              \
+  "                             [-o FILE] [--stats] [--files-in-flight N] [--threads N] [catalog options]\n"  \
   "\n"                                                                                                        \
   "Prints a table's rows exactly as `prestige cat` prints them (JSON lines by default, or CSV with a\n"      \
   "header), or writes them to a Parquet file (--format parquet -o FILE).\n"                                   \
@@ -29,7 +30,10 @@
   "  --columns a,b    these columns, in this order\n"                                                        \
   "  --limit N        at most N rows\n"                                                                      \
   "  --stats          a JSON line of planning and reading counters on standard error at the end\n"         \
-  "  -o FILE          write to FILE instead of standard output (required with --format parquet)\n\n"       \
+  "  -o FILE          write to FILE instead of standard output (required with --format parquet)\n"         \
+  "  --files-in-flight N  data files read at once (1 to 64, default 2)\n"                                  \
+  "  --threads N      decoding threads of each data file's reader (1 to 256, default: the number of\n"     \
+  "                   cores); the rows come out in the same order\n\n"                                     \
   CLI_ICEBERG_COMMON_USAGE
 
 static int run_scan(int argc, char **argv);
@@ -97,7 +101,7 @@ static int run_scan(int argc, char **argv) {
   const char *ident = NULL, *format = "jsonl", *output = NULL;
   char *cols = NULL;
   int64_t limit = -1;
-  bool stats_wanted = false;
+  bool stats_wanted = false, threads_given = false;
   prestige_iceberg_scan_options_t so = PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT;
   cli_verb_t cv = {v->full, v->summary, v->usage, NULL, false};
   int rc = 0;
@@ -124,12 +128,21 @@ static int run_scan(int argc, char **argv) {
       int64_t n;
       rc = cli_opt_int(&cv, "--files-in-flight", val, 1, 64, &n);
       so.files_in_flight = (int)n;
+    } else if (!missing && (val = cli_ice_value(argc, argv, &i, "--threads", &missing))) {
+      int64_t n;
+      rc = cli_opt_int(&cv, "--threads", val, 1, 256, &n);
+      so.threads = (int)n;
+      threads_given = true;
     } else if (missing) rc = cli_ice_usage(v, "%s needs a value", argv[i]);
     else if (argv[i][0] == '-') rc = cli_ice_usage(v, "unknown option %s", argv[i]);
     else if (!ident) ident = argv[i];
     else rc = cli_ice_usage(v, "unexpected argument \"%s\"", argv[i]);
   }
   if (rc) return rc;
+  if (!threads_given) { /* like cat: the number of online cores */
+    long nc = sysconf(_SC_NPROCESSORS_ONLN);
+    so.threads = nc < 1 ? 1 : nc > 64 ? 64 : (int)nc;
+  }
   if (!ident) return cli_ice_usage(v, "NS.TABLE is required");
   bool csv = !strcmp(format, "csv"), parquet = !strcmp(format, "parquet");
   if (!csv && !parquet && strcmp(format, "jsonl")) return cli_ice_usage(v, "--format takes jsonl, csv or parquet, not \"%s\"", format);
