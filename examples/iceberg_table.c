@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <prestige/prestige.h>
 
@@ -39,6 +40,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: iceberg_table WORK_DIR\n");
     return 2;
   }
+  mkdir(argv[1], 0755); /* WORK_DIR may exist already */
   char uri[4200], wh[4200];
   snprintf(uri, sizeof uri, "sqlite:%s/catalog.db", argv[1]);
   snprintf(wh, sizeof wh, "%s/warehouse", argv[1]);
