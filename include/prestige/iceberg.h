@@ -4,6 +4,11 @@
  * scan_snapshot_range / scan_at_timestamp / scan_with_filter / scan_columns), on a table handle
  * from prestige/iceberg_catalog.h.
  *
+ *   prestige_iceberg_table_t *table = NULL;     // from prestige_iceberg_table_load (iceberg_catalog.h)
+ *   struct ArrowSchema schema = {0};             // your batch and its schema (Arrow C Data Interface)
+ *   struct ArrowArray batch = {0};
+ *   struct ArrowArrayStream stream;
+ *
  *   prestige_iceberg_append_t *a;                                      // example:begin
  *   prestige_iceberg_append_options_t ao = PRESTIGE_ICEBERG_APPEND_OPTIONS_INIT;
  *   if (prestige_iceberg_append_new(&a, table, &ao, &err)) return -1;

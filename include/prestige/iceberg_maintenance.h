@@ -4,6 +4,7 @@
  * IcebergCompactorConfigBuilder and CompactionSchedulerBuilder, plus what every Iceberg operator
  * runs (expire snapshots, remove orphan files, rewrite manifests).
  *
+ *   prestige_iceberg_catalog_t *cat = NULL;    // from prestige_iceberg_catalog_open
  *   prestige_iceberg_table_t *t;
  *   prestige_iceberg_table_load(cat, "telemetry.readings", &t, &err);
  *   prestige_iceberg_delete_options_t d = PRESTIGE_ICEBERG_DELETE_OPTIONS_INIT;

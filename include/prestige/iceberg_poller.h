@@ -4,6 +4,7 @@
  * consumer before the poller moves on, with per-consumer checkpoints in the file poller's state
  * stores (SQLite, PostgreSQL).
  *
+ *   prestige_iceberg_catalog_t *catalog = NULL;  // from prestige_iceberg_catalog_open
  *   prestige_state_store_t *state;
  *   prestige_state_store_open(&state, "sqlite:/var/lib/app/poller.db", &err);
  *   prestige_iceberg_poller_options_t o = PRESTIGE_ICEBERG_POLLER_OPTIONS_INIT;
@@ -12,7 +13,7 @@
  *   prestige_iceberg_poller_open(&p, catalog, &o, &err);
  *   prestige_iceberg_poll_event_t ev;
  *   while (prestige_iceberg_poller_next(p, &ev, -1, &err) == 0) {
- *     if (ev.kind == PRESTIGE_ICEBERG_EVENT_APPEND) { ... read ev.rows, then ev.rows.release(&ev.rows) ... }
+ *     if (ev.rows.release) ev.rows.release(&ev.rows);          // APPEND: read ev.rows, then release
  *     prestige_iceberg_poller_ack(p, ev.snapshot_id, &err);       // checkpoint, then the next one
  *   }
  *   prestige_iceberg_poller_close(p);

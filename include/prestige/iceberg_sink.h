@@ -3,11 +3,14 @@
  * producer threads land in an Iceberg table as pipelined commits, with crash recovery; and
  * write-audit-publish (commits staged on a branch, published to main later).
  *
+ *   prestige_iceberg_catalog_t *catalog = NULL;  // from prestige_iceberg_catalog_open
+ *   const prestige_record_desc_t *desc = NULL;   // &sensor_data_desc from PRESTIGE_RECORD (records.h)
+ *   struct { int64_t ts; double temp; } reading = {0};  // one record of that type
  *   prestige_iceberg_sink_options_t o = PRESTIGE_ICEBERG_SINK_OPTIONS_INIT;
  *   o.table = "telemetry.readings";            // or from the record type (.namespace_, .table)
  *   o.max_rows = 100000;  o.roll_time_ms = 5000;  o.manifest_dir = "/var/lib/app/ice-sink";
  *   prestige_iceberg_sink_t *sink;
- *   prestige_iceberg_sink_open(&sink, catalog, &o, &SensorData_record, NULL, &err); // recovery here
+ *   prestige_iceberg_sink_open(&sink, catalog, &o, desc, NULL, &err); // recovery here
  *   prestige_iceberg_sink_client_t *c = prestige_iceberg_sink_client_new(sink);    // one per thread
  *   prestige_iceberg_sink_write(c, &reading, &err);
  *   prestige_iceberg_sink_commit_result_t r;
