@@ -150,12 +150,15 @@ for script in $(ls tests/*/it_*.sh 2>/dev/null | sort); do
   names+=("$script"); cmds+=("bash $script")
 done
 # Longest first (the classic bound for list scheduling): these took the most time in past runs.
-slow_first='it_threads_equal|it_iceberg_sink|it_fuzz|it_sink_crash|it_corpus|it_bad_data|it_cli.sh|it_filters|it_iceberg|it_filter_diff|it_fresh_clone|test_table'
-order=(); rest=()
-for i in "${!names[@]}"; do
-  if [[ "${names[$i]}" =~ $slow_first ]]; then order+=("$i"); else rest+=("$i"); fi
+slow_first='it_fuzz|it_iceberg_sink|it_sink_crash|it_threads_equal|it_corpus|it_bad_data|it_cli.sh|it_filters|it_iceberg|it_filter_diff|it_fresh_clone|test_table'
+order=(); queued=()
+IFS='|' read -r -a slow_list <<< "$slow_first"
+for pat in "${slow_list[@]}" ""; do # the listed ones in the listed order, then the rest
+  for i in "${!names[@]}"; do
+    [ -z "${queued[$i]:-}" ] || continue
+    if [ -z "$pat" ] || [[ "${names[$i]}" == *"$pat"* ]]; then order+=("$i"); queued[$i]=1; fi
+  done
 done
-order+=("${rest[@]+"${rest[@]}"}")
 printed=()
 print_done() { # prints the finished tests' lines once each, and counts them
   local i
