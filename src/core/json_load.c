@@ -1,5 +1,6 @@
 #include "core/json_load.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool looks_oom(const json_error_t *je) {
@@ -15,4 +16,17 @@ json_t *json_loadb_checked(const char *text, size_t len, size_t flags, json_erro
   if (j) return j; /* the first failure was not the text's */
   if (looks_oom(je) || looks_oom(&again) || je->position != again.position || strcmp(je->text, again.text) != 0) *oom = true;
   return NULL;
+}
+
+char *json_dumps_checked(const json_t *j, size_t flags) {
+  char *s = json_dumps(j, flags);
+  if (!s) return NULL;
+  json_error_t je;
+  json_t *back = json_loads(s, JSON_DECODE_ANY, &je);
+  if (!back) {
+    free(s);
+    return NULL;
+  }
+  json_decref(back);
+  return s;
 }

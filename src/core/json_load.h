@@ -12,4 +12,9 @@
 
 json_t *json_loadb_checked(const char *text, size_t len, size_t flags, json_error_t *je, bool *oom);
 
+/* json_dumps that never returns malformed text: jansson 2.14 can return a string with a broken
+ * key when an allocation fails while dumping (found by tests/core/test_oom). The text is parsed
+ * back; NULL (out of memory) when that fails. */
+char *json_dumps_checked(const json_t *j, size_t flags);
+
 #endif

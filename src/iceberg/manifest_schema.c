@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_load.h"
 #include "iceberg/manifest.h"
 
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "manifest schema: out of memory"); }
@@ -302,7 +303,7 @@ static json_t *id_map(int32_t key_id, int32_t value_id, const char *value_type) 
 
 static int finish(json_t *root, char **out, prestige_error_t *err) {
   if (!root) return oom(err);
-  *out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  *out = json_dumps_checked(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
   json_decref(root);
   return *out ? 0 : oom(err);
 }

@@ -483,7 +483,7 @@ oom:
 char *ice_metadata_write_text(const ice_table_metadata_t *md, prestige_error_t *err) {
   json_t *o;
   if (ice_metadata_to_json(md, &o, err)) return NULL;
-  char *s = json_dumps(o, JSON_INDENT(2));
+  char *s = json_dumps_checked(o, JSON_INDENT(2));
   json_decref(o);
   if (!s) prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory writing table metadata");
   return s;
