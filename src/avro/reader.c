@@ -770,7 +770,9 @@ int avro_reader_next(avro_reader_t *r, const avro_datum_t **record, prestige_err
   *record = NULL;
   int rc = ensure_block(r, err);
   if (rc) return rc == 1 ? 0 : rc;
-  avro_datum_t *d = dalloc(&(dec_t){.arena = &r->values, .max_memory = r->opts.max_memory}, 1, sizeof(*d));
+  dec_t dd = {.arena = &r->values, .max_memory = r->opts.max_memory};
+  avro_datum_t *d = dalloc(&dd, 1, sizeof(*d));
+  if (!d && dd.oom) return prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory for a record", r->name);
   if (!d) return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: decoded values exceed max_memory (%zu bytes)", r->name, r->opts.max_memory);
   PRESTIGE_TRY(decode_one(r, d, err));
   r->returned++;
@@ -786,8 +788,9 @@ int avro_reader_next_block(avro_reader_t *r, const avro_datum_t **records, size_
   int rc = ensure_block(r, err);
   if (rc) return rc == 1 ? 0 : rc;
   avro_datum_t *all;
+  dec_t dd = {.arena = &r->values, .max_memory = r->opts.max_memory};
   if (r->opts.retain) {
-    all = dalloc(&(dec_t){.arena = &r->values, .max_memory = r->opts.max_memory}, (size_t)r->left, sizeof(*all));
+    all = dalloc(&dd, (size_t)r->left, sizeof(*all));
   } else { /* reused across blocks: the records themselves live in the block's arena */
     if (r->left > r->batch_cap) {
       avro_datum_t *b = realloc(r->batch, (size_t)r->left * sizeof(*b));
@@ -797,6 +800,7 @@ int avro_reader_next_block(avro_reader_t *r, const avro_datum_t **records, size_
     }
     all = r->batch;
   }
+  if (!all && dd.oom) return prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory for a block's records", r->name);
   if (!all) return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: decoded values exceed max_memory (%zu bytes)", r->name, r->opts.max_memory);
   size_t k = 0;
   while (r->left > 0) {

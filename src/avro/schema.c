@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_load.h"
 #include "avro/avro_internal.h"
 
 typedef struct parse {
@@ -476,7 +477,10 @@ int avro_schema_parse(avro_schema_t **out, const char *text, size_t len, prestig
   if (!err) err = &local_err;
   *out = NULL;
   json_error_t je;
-  json_t *j = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
+  bool oom;
+  json_t *j = json_loadb_checked(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je, &oom);
+  if (!j && oom)
+    return prestige_error_set(err, PRESTIGE_ENOMEM, "Avro schema: out of memory parsing the JSON");
   if (!j)
     return prestige_error_set(err, PRESTIGE_EINVAL, "Avro schema: invalid JSON at line %d column %d: %s", je.line,
                               je.column, je.text);

@@ -588,8 +588,10 @@ int ice_append_commit(ice_append_t *a, ice_commit_result_t *res, ice_loaded_tabl
   res->manifests = n_manifests;
   res->merged = c.replaced;
   res->paths = calloc(a->n_files ? a->n_files : 1, sizeof(char *));
-  for (size_t i = 0; res->paths && i < a->n_files; i++)
-    if ((res->paths[i] = strdup(a->files[i].file_path))) res->n_paths++;
+  for (size_t i = 0; res->paths && i < a->n_files; i++) { /* the paths are contiguous: stop at a failure */
+    if (!(res->paths[i] = strdup(a->files[i].file_path))) break;
+    res->n_paths++;
+  }
   ice_loaded_table_release(&cur);
   if (current) *current = next;
   else ice_loaded_table_release(&next);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/json_load.h"
 #include "core/buf.h"
 #include "iceberg/catalog.h"
 #include "iceberg/rest.h"
@@ -391,8 +392,12 @@ static int do_call(rest_catalog_t *c, call_t *k, prestige_error_t *err) {
       if (rs.status >= 200 && rs.status < 300) {
         if (out.len && strcmp(k->method, "HEAD")) {
           json_error_t je;
-          k->out = json_loadb((const char *)out.data, out.len, 0, &je);
-          if (!k->out)
+          bool oom;
+          k->out = json_loadb_checked((const char *)out.data, out.len, 0, &je, &oom);
+          if (!k->out && oom)
+            rc = prestige_error_set(err, PRESTIGE_ENOMEM, "REST catalog %s: %s %s: out of memory parsing the response",
+                                    c->root, k->method, k->path);
+          else if (!k->out)
             rc = prestige_error_set(err, PRESTIGE_EHTTP, "REST catalog %s: %s %s: the response is not JSON (%s at line %d)",
                                     c->root, k->method, k->path, je.text, je.line);
         }

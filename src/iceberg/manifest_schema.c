@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_load.h"
 #include "iceberg/manifest.h"
 
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "manifest schema: out of memory"); }
@@ -61,7 +62,12 @@ static char *sanitize_name(const char *s) {
 static json_t *optional_of(json_t *t) {
   if (!t) return NULL;
   json_t *u = json_array();
-  if (!u || json_array_append_new(u, json_string("null")) || json_array_append_new(u, t)) {
+  if (!u || json_array_append_new(u, json_string("null"))) { /* t is owned here: freed on every failure */
+    json_decref(u);
+    json_decref(t);
+    return NULL;
+  }
+  if (json_array_append_new(u, t)) { /* jansson released t */
     json_decref(u);
     return NULL;
   }
@@ -84,7 +90,12 @@ static json_t *field_json(const char *name, json_t *type, const char *doc, bool 
     ok = s && !json_object_set_new(f, "name", json_string(s));
     free(s);
   }
-  ok = ok && !json_object_set_new(f, "type", optional ? optional_of(type) : type);
+  if (!ok) { /* type is owned here */
+    json_decref(type);
+    json_decref(f);
+    return NULL;
+  }
+  ok = !json_object_set_new(f, "type", optional ? optional_of(type) : type);
   if (ok && doc) ok = !json_object_set_new(f, "doc", json_string(doc));
   if (ok && optional) ok = !json_object_set_new(f, "default", json_null());
   if (ok && !valid_avro_name(name)) ok = !json_object_set_new(f, "iceberg-field-name", json_string(name));
@@ -99,8 +110,12 @@ static json_t *field_json(const char *name, json_t *type, const char *doc, bool 
 static json_t *record_json(const char *name, json_t *fields) {
   if (!fields) return NULL;
   json_t *r = json_object();
-  if (!r || json_object_set_new(r, "type", json_string("record")) || json_object_set_new(r, "name", json_string(name)) ||
-      json_object_set_new(r, "fields", fields)) {
+  if (!r || json_object_set_new(r, "type", json_string("record")) || json_object_set_new(r, "name", json_string(name))) {
+    json_decref(r);
+    json_decref(fields);
+    return NULL;
+  }
+  if (json_object_set_new(r, "fields", fields)) { /* jansson released fields */
     json_decref(r);
     return NULL;
   }
@@ -110,8 +125,12 @@ static json_t *record_json(const char *name, json_t *fields) {
 static json_t *array_json(json_t *items, int32_t element_id) {
   if (!items) return NULL;
   json_t *a = json_object();
-  if (!a || json_object_set_new(a, "type", json_string("array")) || json_object_set_new(a, "items", items) ||
-      json_object_set_new(a, "element-id", json_integer(element_id))) {
+  if (!a || json_object_set_new(a, "type", json_string("array"))) {
+    json_decref(a);
+    json_decref(items);
+    return NULL;
+  }
+  if (json_object_set_new(a, "items", items) || json_object_set_new(a, "element-id", json_integer(element_id))) {
     json_decref(a);
     return NULL;
   }
@@ -122,15 +141,29 @@ static json_t *array_json(json_t *items, int32_t element_id) {
 static json_t *kv_array_json(int32_t key_id, json_t *key, int32_t value_id, json_t *value, bool value_optional) {
   char name[40];
   snprintf(name, sizeof name, "k%d_v%d", key_id, value_id);
+  /* key and value are owned here: freed on every failure (field_json frees its type) */
   json_t *fields = json_array();
-  if (!fields || json_array_append_new(fields, field_json("key", key, NULL, false, key_id)) ||
-      json_array_append_new(fields, field_json("value", value, NULL, value_optional, value_id))) {
+  if (!fields) {
+    json_decref(key);
+    json_decref(value);
+    return NULL;
+  }
+  if (json_array_append_new(fields, field_json("key", key, NULL, false, key_id))) {
+    json_decref(fields);
+    json_decref(value);
+    return NULL;
+  }
+  if (json_array_append_new(fields, field_json("value", value, NULL, value_optional, value_id))) {
     json_decref(fields);
     return NULL;
   }
   json_t *a = json_object();
-  if (!a || json_object_set_new(a, "type", json_string("array")) ||
-      json_object_set_new(a, "items", record_json(name, fields)) || json_object_set_new(a, "logicalType", json_string("map"))) {
+  if (!a || json_object_set_new(a, "type", json_string("array"))) {
+    json_decref(a);
+    json_decref(fields);
+    return NULL;
+  }
+  if (json_object_set_new(a, "items", record_json(name, fields)) || json_object_set_new(a, "logicalType", json_string("map"))) {
     json_decref(a);
     return NULL;
   }
@@ -246,8 +279,12 @@ json_t *ice_type_to_avro(const ice_type_t *t, int32_t field_id, json_t *names) {
       if (k->type->id == ICE_STRING) {
         json_decref(kj);
         json_t *m = json_object();
-        if (!m || json_object_set_new(m, "type", json_string("map")) ||
-            json_object_set_new(m, "values", v->required ? vj : optional_of(vj)) ||
+        if (!m || json_object_set_new(m, "type", json_string("map"))) {
+          json_decref(m);
+          json_decref(vj);
+          return NULL;
+        }
+        if (json_object_set_new(m, "values", v->required ? vj : optional_of(vj)) ||
             json_object_set_new(m, "key-id", json_integer(k->id)) || json_object_set_new(m, "value-id", json_integer(v->id))) {
           json_decref(m);
           return NULL;
@@ -266,7 +303,7 @@ static json_t *id_map(int32_t key_id, int32_t value_id, const char *value_type) 
 
 static int finish(json_t *root, char **out, prestige_error_t *err) {
   if (!root) return oom(err);
-  *out = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  *out = json_dumps_checked(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
   json_decref(root);
   return *out ? 0 : oom(err);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/json_load.h"
 #include "iceberg/json_util.h"
 #include "iceberg/metadata.h"
 
@@ -395,7 +396,10 @@ int ice_metadata_from_json(const json_t *o, const char *what, ice_table_metadata
 int ice_metadata_read_text(const char *text, size_t len, const char *what, ice_table_metadata_t **out,
                            prestige_error_t *err) {
   json_error_t je;
-  json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+  bool oom;
+  json_t *o = json_loadb_checked(text, len, JSON_REJECT_DUPLICATES, &je, &oom);
+  if (!o && oom)
+    return prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory parsing the JSON", what ? what : "table metadata");
   if (!o)
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: not valid JSON at line %d column %d: %s", what ? what : "table metadata",
                               je.line, je.column, je.text);
@@ -479,7 +483,7 @@ oom:
 char *ice_metadata_write_text(const ice_table_metadata_t *md, prestige_error_t *err) {
   json_t *o;
   if (ice_metadata_to_json(md, &o, err)) return NULL;
-  char *s = json_dumps(o, JSON_INDENT(2));
+  char *s = json_dumps_checked(o, JSON_INDENT(2));
   json_decref(o);
   if (!s) prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory writing table metadata");
   return s;

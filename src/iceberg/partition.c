@@ -488,7 +488,11 @@ int ice_sort_order_from_json(const json_t *v, const char *what, ice_sort_order_t
 json_t *ice_sort_order_to_json(const ice_sort_order_t *o) {
   json_t *obj = json_object(), *a = json_array();
   char tb[80];
-  if (!obj || ju_set(obj, "order-id", json_integer(o->order_id)) || ju_set(obj, "fields", a)) goto fail;
+  if (!obj || !a || ju_set(obj, "order-id", json_integer(o->order_id))) {
+    json_decref(a); /* not yet in obj */
+    goto fail;
+  }
+  if (ju_set(obj, "fields", a)) goto fail; /* jansson released a */
   for (size_t i = 0; i < o->n_fields; i++) {
     const ice_sort_field_t *f = &o->fields[i];
     json_t *x = json_object();

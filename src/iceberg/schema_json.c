@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_load.h"
 #include "iceberg/json_util.h"
 #include "iceberg/types.h"
 #include "iceberg/value.h"
@@ -185,7 +186,9 @@ int ice_schema_from_json(const json_t *v, const char *what, ice_schema_t **out, 
 
 int ice_schema_from_json_text(const char *text, ice_schema_t **out, prestige_error_t *err) {
   json_error_t je;
-  json_t *v = json_loads(text, 0, &je);
+  bool oom;
+  json_t *v = json_loadb_checked(text, strlen(text), 0, &je, &oom);
+  if (!v && oom) return prestige_error_set(err, PRESTIGE_ENOMEM, "schema: out of memory parsing the JSON");
   if (!v) return prestige_error_set(err, PRESTIGE_ECORRUPT, "schema: bad JSON at line %d column %d: %s", je.line, je.column, je.text);
   int rc = ice_schema_from_json(v, "schema", out, err);
   json_decref(v);

@@ -266,24 +266,33 @@ int prestige_iceberg_table_describe(const prestige_iceberg_table_t *t, char **js
     bad = json_array_append_new(ids, json_string(name ? name : "?")) != 0;
   }
   for (size_t i = 0; !bad && i < md->n_refs; i++) bad = set(refs, md->refs[i].name, ice_ref_to_json(&md->refs[i]));
+  /* one at a time, so that ids and refs are freed (below) when a step before theirs fails */
+  if (!bad) bad = set(o, "table", json_string(t->ident_text));
+  if (!bad) bad = set(o, "format_version", json_integer(md->format_version));
+  if (!bad) bad = set(o, "table_uuid", md->table_uuid ? json_string(md->table_uuid) : json_null());
+  if (!bad) bad = set(o, "location", json_string(md->location));
   if (!bad)
-    bad = set(o, "table", json_string(t->ident_text)) || set(o, "format_version", json_integer(md->format_version)) ||
-          set(o, "table_uuid", md->table_uuid ? json_string(md->table_uuid) : json_null()) ||
-          set(o, "location", json_string(md->location)) ||
-          set(o, "metadata_location", t->loaded.metadata_location ? json_string(t->loaded.metadata_location) : json_null()) ||
-          set(o, "current_snapshot_id",
-              md->current_snapshot_id == ICE_NO_SNAPSHOT ? json_null() : json_integer(md->current_snapshot_id)) ||
-          set(o, "last_updated_ms", json_integer(md->last_updated_ms)) ||
-          set(o, "last_sequence_number", json_integer(md->last_sequence_number)) ||
-          set(o, "schema", schema ? ice_schema_to_json(schema) : json_null()) ||
-          set(o, "partition_spec", spec ? ice_partition_spec_to_json(spec) : json_null()) ||
-          set(o, "sort_order", order ? ice_sort_order_to_json(order) : json_null()) || set(o, "identifier_fields", ids) ||
-          set(o, "properties", strmap_json(&md->properties)) || set(o, "refs", refs) ||
-          set(o, "snapshot_count", json_integer((json_int_t)md->n_snapshots));
-  else {
-    json_decref(ids);
-    json_decref(refs);
+    bad = set(o, "metadata_location", t->loaded.metadata_location ? json_string(t->loaded.metadata_location) : json_null());
+  if (!bad)
+    bad = set(o, "current_snapshot_id",
+              md->current_snapshot_id == ICE_NO_SNAPSHOT ? json_null() : json_integer(md->current_snapshot_id));
+  if (!bad) bad = set(o, "last_updated_ms", json_integer(md->last_updated_ms));
+  if (!bad) bad = set(o, "last_sequence_number", json_integer(md->last_sequence_number));
+  if (!bad) bad = set(o, "schema", schema ? ice_schema_to_json(schema) : json_null());
+  if (!bad) bad = set(o, "partition_spec", spec ? ice_partition_spec_to_json(spec) : json_null());
+  if (!bad) bad = set(o, "sort_order", order ? ice_sort_order_to_json(order) : json_null());
+  if (!bad) {
+    bad = set(o, "identifier_fields", ids); /* taken (or released) by jansson */
+    ids = NULL;
   }
+  if (!bad) bad = set(o, "properties", strmap_json(&md->properties));
+  if (!bad) {
+    bad = set(o, "refs", refs);
+    refs = NULL;
+  }
+  if (!bad) bad = set(o, "snapshot_count", json_integer((json_int_t)md->n_snapshots));
+  json_decref(ids);
+  json_decref(refs);
   char *text = bad ? NULL : json_dumps(o, JSON_COMPACT);
   json_decref(o);
   if (!text) return oom(err);

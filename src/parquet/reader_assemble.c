@@ -328,7 +328,11 @@ static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, const
     free(bits);
     return bad_shape(err, where, n);
   }
-  PRESTIGE_TRY(prestige_array_init(a, strings ? 3 : 2, 0, err));
+  int irc = prestige_array_init(a, strings ? 3 : 2, 0, err);
+  if (irc) {
+    free(bits);
+    return irc;
+  }
   a->length = n_slots;
   a->null_count = nulls;
   prestige_array_set_buffer(a, 0, bits);

@@ -586,7 +586,10 @@ prestige_sink_client_t *prestige_sink_client_new(prestige_sink_t *s) {
 
 static int push_batch(prestige_sink_t *s, struct ArrowArray *b, prestige_error_t *err) {
   msg_t *m = calloc(1, sizeof *m);
-  if (!m) return sink_oom(err);
+  if (!m) {
+    if (b->release) b->release(b); /* the batch was moved in */
+    return sink_oom(err);
+  }
   m->kind = MSG_BATCH;
   m->batch = *b;
   int64_t rows = b->length;

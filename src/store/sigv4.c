@@ -67,10 +67,10 @@ static int uri_decode(buf_t *b, const char *s, size_t n, prestige_error_t *err) 
       int h, l;
       if (i + 2 >= n || (h = hexval(s[i + 1])) < 0 || (l = hexval(s[i + 2])) < 0)
         return prestige_error_set(err, PRESTIGE_EINVAL, "SigV4: malformed %%-escape in the query");
-      if (buf_append_u8(b, (uint8_t)(h << 4 | l))) return PRESTIGE_ENOMEM;
+      if (buf_append_u8(b, (uint8_t)(h << 4 | l))) return prestige_error_set(err, PRESTIGE_ENOMEM, "SigV4: out of memory");
       i += 2;
     } else if (buf_append_u8(b, (uint8_t)s[i])) {
-      return PRESTIGE_ENOMEM;
+      return prestige_error_set(err, PRESTIGE_ENOMEM, "SigV4: out of memory");
     }
   }
   return 0;

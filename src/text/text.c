@@ -1,4 +1,5 @@
 /* CSV (RFC 4180) and JSON-lines readers producing Arrow batches, with type inference. */
+#include "core/json_load.h"
 #include "core/options.h"
 #include "prestige/text.h"
 
@@ -565,7 +566,11 @@ static int json_record(prestige_text_reader_t *r, bool may_add_columns, prestige
     while (k < len && isspace((unsigned char)s[k])) k++;
     if (k == len) continue; /* blank line */
     json_error_t je;
-    json_t *obj = json_loadb(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
+    bool oom;
+    json_t *obj = json_loadb_checked(s, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je, &oom);
+    if (!obj && oom)
+      return -prestige_error_set(err, PRESTIGE_ENOMEM, "%s: line %lld: out of memory parsing the JSON", r->path,
+                                 (long long)r->line);
     if (!obj && !strncmp(je.text, "duplicate object key near '", 27)) { /* jansson quotes the key in '' */
       int kl = (int)strlen(je.text + 27);
       if (kl > 0 && je.text[27 + kl - 1] == '\'') kl--;

@@ -8,18 +8,24 @@
  * (Makefile: OOM_WRAP, for this test only), so every allocation made by the library's own code
  * (libprestige.a is linked statically into the test) goes through __wrap_* below, with no change
  * to src/ and no cost elsewhere. Allocations inside third-party libraries (curl, SQLite, zstd)
- * are not counted; jansson's are, through json_set_alloc_funcs. Scenarios with many allocations
- * are sampled (every k-th N, k set so that each scenario makes at most OOM_MAX_RUNS runs) to keep
- * the test within about a minute; OOM_FULL=1 in the environment runs every N. */
+ * are not counted; jansson's are, through json_set_alloc_funcs. To fit about a minute on a loaded
+ * 2-core machine, N runs densely over the first OOM_DENSE allocations (where the setup paths are),
+ * then samples every k-th N, k set so that at most OOM_SAMPLED more runs are made; both shrink
+ * when the clean run is slow (the runs are sized to fit OOM_BUDGET_S at its pace), and a scenario
+ * stops after OOM_BUDGET_S seconds in any case (its summary line says how far it got). OOM_FULL=1 in
+ * the environment runs every N with no time limit. */
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "avro/avro.h"
 #include "core/arena.h"
+#include "prestige/iceberg.h"
+#include "prestige/iceberg_catalog.h"
 #include "prestige/prestige.h"
 #include "s3_test.h"
 #include "test.h"
@@ -44,11 +50,15 @@ static atomic_long countdown; /* > 0: armed; the allocation that takes it to 0 f
 static atomic_long counted;   /* allocations seen while counting */
 static atomic_bool counting, injected;
 
+void __sanitizer_print_stack_trace(void);
+static bool trace_failures; /* OOM_TRACE=1: print where each injected failure happened */
+
 static bool fail_now(void) {
   if (atomic_load_explicit(&counting, memory_order_relaxed)) atomic_fetch_add(&counted, 1);
   if (atomic_load_explicit(&countdown, memory_order_relaxed) <= 0) return false;
   if (atomic_fetch_sub(&countdown, 1) == 1) {
     atomic_store(&injected, true);
+    if (trace_failures) __sanitizer_print_stack_trace();
     return true;
   }
   return false;
@@ -65,7 +75,15 @@ static void json_free(void *p) { free(p); }
 
 /* ---- the loop ------------------------------------------------------------------------------------- */
 typedef int (*scenario_fn)(prestige_error_t *err);
-#define OOM_MAX_RUNS 400
+#define OOM_DENSE 150
+#define OOM_SAMPLED 150
+#define OOM_BUDGET_S 12.0
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static int64_t total_runs;
 
@@ -75,15 +93,49 @@ static void run_oom(const char *name, scenario_fn fn, void (*cleanup)(void)) {
   atomic_store(&counted, 0);
   atomic_store(&counting, true);
   prestige_error_init(&err);
+  double tc = now_s();
   int rc = fn(&err);
+  tc = now_s() - tc;
   atomic_store(&counting, false);
   if (cleanup) cleanup();
   CHECK_MSG(rc == 0, "%s: the run without failures failed: %s", name, err.message);
   if (rc) return;
   long total = atomic_load(&counted);
-  long step = getenv("OOM_FULL") ? 1 : total / OOM_MAX_RUNS + 1;
-  long runs = 0, enomem = 0, absorbed = 0;
-  for (long n = 1;; n += step) {
+  /* OOM_ONLY=text: inject only into the scenarios whose name holds text (the others still make
+   * their clean run: the reader reads the writer's file); OOM_FROM=N: start at N */
+  const char *only = getenv("OOM_ONLY");
+  if (only && !strstr(name, only)) return;
+  /* a second clean run, warm: its time paces the budget below, and it must make as many
+   * allocations (else "fail the Nth" would not mean the same allocation from run to run) */
+  atomic_store(&counted, 0);
+  atomic_store(&counting, true);
+  prestige_error_init(&err);
+  tc = now_s();
+  rc = fn(&err);
+  tc = now_s() - tc;
+  atomic_store(&counting, false);
+  if (cleanup) cleanup();
+  CHECK_MSG(rc == 0, "%s: the second run without failures failed: %s", name, err.message);
+  long total2 = atomic_load(&counted);
+  CHECK_MSG(total2 >= total * 9 / 10 && total2 <= total * 11 / 10 + 10,
+            "%s: the clean runs made %ld and %ld allocations: the scenario is not repeatable", name, total, total2);
+  if (rc) return;
+  bool full = getenv("OOM_FULL") != NULL;
+  /* runs that fit the budget, at the clean run's pace: a third dense, the rest sampled */
+  long fit = tc > 0 ? (long)(OOM_BUDGET_S / tc) : OOM_DENSE + OOM_SAMPLED;
+  long dense = full ? total + 1 : fit / 3 < OOM_DENSE ? (fit / 3 > 20 ? fit / 3 : 20) : OOM_DENSE;
+  long sampled = fit - dense < OOM_SAMPLED ? (fit - dense > 30 ? fit - dense : 30) : OOM_SAMPLED;
+  long step = full || total <= dense ? 1 : (total - dense) / sampled + 1;
+  long runs = 0, enomem = 0, absorbed = 0, last = 0;
+  bool out_of_time = false;
+  double t0 = now_s();
+  long from = getenv("OOM_FROM") ? atol(getenv("OOM_FROM")) : 1;
+  for (long n = from > 0 ? from : 1;; n += n < dense ? 1 : step) {
+    if (!full && now_s() - t0 > OOM_BUDGET_S) {
+      out_of_time = true;
+      break;
+    }
+    last = n;
     prestige_error_init(&err);
     atomic_store(&injected, false);
     atomic_store(&countdown, n);
@@ -108,7 +160,9 @@ static void run_oom(const char *name, scenario_fn fn, void (*cleanup)(void)) {
     }
   }
   total_runs += runs;
-  printf("%-22s %6ld allocations, %4ld runs (step %ld): %ld ENOMEM, %ld absorbed\n", name, total, runs, step, enomem, absorbed);
+  printf("%-22s %6ld allocations, %4ld runs (N<%ld each, then step %ld%s%ld): %ld ENOMEM, %ld absorbed, %.1f s\n", name,
+         total, runs, dense, step, out_of_time ? "; time budget spent at N=" : "; to N=", last, enomem, absorbed,
+         now_s() - t0);
 }
 
 /* ---- scenarios ------------------------------------------------------------------------------------ */
@@ -177,7 +231,7 @@ static int s_reader(prestige_error_t *err) {
   }
   if (st.release) st.release(&st);
   prestige_predicate_free(p);
-  if (!rc && rows != 9) rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "read %lld rows, expected 9", (long long)rows);
+  if (!rc && rows != 12) rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "read %lld rows, expected 12", (long long)rows);
   return rc;
 }
 
@@ -280,7 +334,6 @@ static int s_avro(prestige_error_t *err) {
 
 static test_s3_t s3srv;
 static bool have_s3;
-static int s3_runs;
 static int s_s3(prestige_error_t *err) {
   prestige_s3_config_t cfg = PRESTIGE_S3_CONFIG_INIT;
   cfg.endpoint = s3srv.endpoint;
@@ -294,8 +347,8 @@ static int s_s3(prestige_error_t *err) {
   int rc = prestige_store_open_s3(&st, c, "oom", "p/", err);
   prestige_s3_client_free(c);
   if (rc) return rc;
-  char key[64];
-  snprintf(key, sizeof key, "k%d.txt", s3_runs++);
+  /* one key, overwritten by every run: the listing (and so the allocation count) stays the same */
+  const char *key = "k.txt";
   static const char body[] = "hello, bucket";
   rc = prestige_store_put(st, key, body, sizeof body - 1, err);
   uint8_t *got = NULL;
@@ -312,7 +365,9 @@ static int s_s3(prestige_error_t *err) {
   return rc;
 }
 
-/* One Iceberg append and scan through the public catalog API (SQLite catalog, local warehouse). */
+/* One Iceberg table create, append and scan through the public API (include/prestige/iceberg.h;
+ * SQLite catalog, local warehouse). The CSV's 4 rows go in (partitioned by day(ts): 3 data files);
+ * a filtered scan must return the 3 rows with score > 1. */
 static int ice_runs;
 static int s_iceberg(prestige_error_t *err) {
   char uri[1200], wh[1200];
@@ -338,6 +393,39 @@ static int s_iceberg(prestige_error_t *err) {
   char *json = NULL;
   if (!rc) rc = prestige_iceberg_table_describe(t, &json, err);
   free(json);
+  prestige_iceberg_append_t *ap = NULL;
+  if (!rc) rc = prestige_iceberg_append_new(&ap, t, NULL, err);
+  if (!rc) rc = prestige_iceberg_append_write(ap, &batch, &schema, err); /* moves the batch in */
+  prestige_iceberg_append_result_t res = {0};
+  if (!rc) rc = prestige_iceberg_append_commit(ap, &res, err);
+  if (!rc && res.added_records != 4)
+    rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "iceberg: appended %lld records, expected 4", (long long)res.added_records);
+  if (res.data_files) prestige_iceberg_append_result_release(&res);
+  prestige_iceberg_append_free(ap);
+  prestige_iceberg_scan_options_t so = PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT;
+  so.where = "score > 1";
+  so.batch_rows = 2;
+  struct ArrowArrayStream st = {0};
+  if (!rc) rc = prestige_iceberg_scan(t, &so, &st, NULL, err);
+  int64_t rows = 0, id_sum = 0;
+  while (!rc) {
+    struct ArrowArray b;
+    int e = st.get_next(&st, &b);
+    if (e) {
+      const char *m = st.get_last_error(&st);
+      rc = prestige_error_set(err, e == 12 ? PRESTIGE_ENOMEM : PRESTIGE_EIO, "iceberg scan: %s", m ? m : "(no message)");
+      break;
+    }
+    if (!b.release) break;
+    rows += b.length;
+    const int64_t *ids = b.children[0]->buffers[1];
+    for (int64_t i = 0; i < b.length; i++) id_sum += ids[b.children[0]->offset + b.offset + i];
+    b.release(&b);
+  }
+  if (st.release) st.release(&st);
+  if (!rc && (rows != 3 || id_sum != 1 + 3 + 4))
+    rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "iceberg scan: %lld rows (id sum %lld), expected 3 (8)",
+                            (long long)rows, (long long)id_sum);
   if (t) prestige_iceberg_table_free(t);
   if (batch.release) batch.release(&batch);
   if (schema.release) schema.release(&schema);
@@ -354,6 +442,7 @@ static void setup(void) {
   fputs(csv_text, f);
   fclose(f);
   json_set_alloc_funcs(json_malloc, json_free);
+  trace_failures = getenv("OOM_TRACE") != NULL;
 }
 
 TEST(writer) { run_oom("parquet writer", s_writer, NULL); }
@@ -369,7 +458,7 @@ TEST(s3) {
   run_oom("s3 client", s_s3, NULL);
   test_s3rver_stop(&s3srv);
 }
-TEST(iceberg) { run_oom("iceberg create", s_iceberg, NULL); }
+TEST(iceberg) { run_oom("iceberg append+scan", s_iceberg, NULL); }
 
 TEST_MAIN(setup(); RUN(writer); RUN(reader); RUN(sink); RUN(avro); RUN(s3); RUN(iceberg);
           printf("%lld runs in all\n", (long long)total_runs);)
