@@ -35,7 +35,7 @@ CLI_ICEBERG_VERB(append, "append", "append Parquet/CSV/JSON-lines files to a tab
 
 /* The text schema ("name:type,...") of the table's columns among names (NULL: all), or NULL when
  * a column has a type text input cannot name (then types are inferred and converted). */
-static char *text_schema(const struct ArrowSchema *table, char **names, size_t n_names) {
+char *cli_ice_text_schema(const struct ArrowSchema *table, char **names, size_t n_names) {
   size_t cap = 256, len = 0;
   char *out = malloc(cap);
   if (!out) return NULL;
@@ -138,7 +138,7 @@ static int write_text(prestige_iceberg_append_t *a, const char *file, prestige_t
   char **names = NULL;
   size_t n_names = 0;
   if (fmt == PRESTIGE_TEXT_CSV && strcmp(path, "-")) names = csv_header(path, to.delimiter, &n_names);
-  char *spec = text_schema(table, names, n_names);
+  char *spec = cli_ice_text_schema(table, names, n_names);
   for (size_t i = 0; i < n_names; i++) free(names[i]);
   free(names);
   to.schema = spec;

@@ -156,6 +156,7 @@ static int run_ice_sink(int argc, char **argv) {
     return cli_ice_fail(iv, &err);
   }
   prestige_text_reader_t *r = NULL;
+  char *table_spec = NULL; /* the table's types as text input reads them (when no --schema) */
   prestige_iceberg_sink_t *sink = NULL;
   prestige_iceberg_sink_client_t *c = NULL;
   prestige_shutdown_t *stop = prestige_shutdown_new();
@@ -165,6 +166,23 @@ static int run_ice_sink(int argc, char **argv) {
   if (!stop) {
     rc = prestige_error_set(&err, PRESTIGE_ENOMEM, "out of memory");
     goto out;
+  }
+  /* Without --schema, text is read with the types of the table when it exists: inferring them
+   * would wait for thousands of rows before the first one could be committed. */
+  if (!to.schema) {
+    prestige_iceberg_table_t *t = NULL;
+    prestige_error_t e2;
+    prestige_error_init(&e2);
+    if (prestige_iceberg_table_load(cat, table, &t, &e2) == 0) {
+      struct ArrowSchema ts;
+      memset(&ts, 0, sizeof ts);
+      if (prestige_iceberg_table_schema(t, &ts, &e2) == 0) {
+        table_spec = cli_ice_text_schema(&ts, NULL, 0);
+        ts.release(&ts);
+      }
+      prestige_iceberg_table_free(t);
+    }
+    to.schema = table_spec;
   }
   if ((rc = prestige_text_reader_open(&r, "-", &to, &err))) goto out;
   prestige_iceberg_create_options_t cro = PRESTIGE_ICEBERG_CREATE_OPTIONS_INIT;
@@ -226,6 +244,7 @@ out:
     }
   }
   if (r) prestige_text_reader_close(r);
+  free(table_spec);
   prestige_iceberg_catalog_close(cat);
   if (metrics) cli_metrics_stop();
   prestige_shutdown_free(stop);

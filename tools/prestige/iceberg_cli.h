@@ -94,4 +94,8 @@ int cli_ice_schema_like(const char *file, struct ArrowSchema *out, prestige_erro
 struct json_t;
 int cli_ice_print_json(struct json_t *j);
 
+/* The text schema ("name:type,...") of a table's columns among names (NULL: all; malloc'd), or
+ * NULL when a column has a type text input cannot name (then types are inferred and converted). */
+char *cli_ice_text_schema(const struct ArrowSchema *table, char **names, size_t n_names);
+
 #endif
