@@ -183,6 +183,20 @@ check "[ $rc -eq 0 ] && grep -q 'stopped by SIGTERM after a final commit' '$T/st
 check "[ \"\$(acked '$T/stream.jsonl')\" = 11 ]"
 echo "0 0" > "$T/acked-stream"; echo "1 11" >> "$T/acked-stream"
 verify db.stream "$T/acked-stream" stream icebird
+# an existing table and no --schema: text takes the table's types at once (no inference that would
+# wait for thousands of rows), so two lines make a commit and SIGTERM a final one
+rm -f "$T/fifo"; mkfifo "$T/fifo"
+$P iceberg sink db.stream --commit-every 2 "${C[@]}" < "$T/fifo" > "$T/noschema.jsonl" 2> "$T/noschema.err" &
+spid=$!
+exec 7> "$T/fifo"
+gen 500 2 >&7
+check "wait_for 10 \"grep -q '\\\"input_rows\\\": *2[,}]' '$T/noschema.jsonl'\""
+gen 502 1 >&7
+sleep 0.5
+kill -TERM $spid
+wait $spid; rc=$?
+exec 7>&-
+check "[ $rc -eq 0 ] && grep -q 'stopped by SIGTERM after a final commit' '$T/noschema.err' && [ \"\$(acked '$T/noschema.jsonl')\" = 3 ]"
 # --roll-time: commits while the input is idle
 rm -f "$T/fifo"; mkfifo "$T/fifo"
 $P iceberg sink db.roll --schema "$SCHEMA" --roll-time 1s --metrics 127.0.0.1:0 "${C[@]}" < "$T/fifo" > "$T/roll.jsonl" 2> "$T/roll.err" &
