@@ -466,7 +466,11 @@ static void push(scan_stream_t *s, size_t t, item_t *it) {
 /* The output columns of a read batch (moved). */
 static int to_output(scan_stream_t *s, struct ArrowArray *rb, struct ArrowArray *out, prestige_error_t *err) {
   int64_t n = s->plan->out.n_children;
-  PRESTIGE_TRY(prestige_array_init(out, 1, n, err));
+  int rc = prestige_array_init(out, 1, n, err);
+  if (rc) { /* rb is consumed either way */
+    rb->release(rb);
+    return rc;
+  }
   out->length = rb->length;
   out->null_count = 0;
   for (int64_t i = 0; i < n; i++) {
