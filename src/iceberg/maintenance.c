@@ -385,39 +385,10 @@ int ice_rewrite_manifests(ice_catalog_t *catalog, const ice_ident_t *ident, ice_
         snap.has_parent = true;
         snap.parent_id = parent->snapshot_id;
         snap.sequence_number = seq;
-        snap.timestamp_ms = prestige_now_ms();
-        if (md->last_updated_ms > snap.timestamp_ms) snap.timestamp_ms = md->last_updated_ms;
         snap.manifest_list = list_loc;
         snap.operation = (char *)"replace";
-        snap.has_schema_id = true;
-        snap.schema_id = md->current_schema_id;
-        if (md->format_version >= 3) {
-          snap.has_first_row_id = snap.has_added_rows = true;
-          snap.first_row_id = first_row_id;
-          snap.added_rows = next_row - first_row_id;
-        }
-        ice_update_t ups[2];
-        memset(ups, 0, sizeof ups);
-        ups[0].kind = ICE_UP_ADD_SNAPSHOT;
-        ups[0].snapshot = &snap;
-        ups[1].kind = ICE_UP_SET_SNAPSHOT_REF;
-        ups[1].ref.name = (char *)"main";
-        ups[1].ref.snapshot_id = snapshot_id;
-        ups[1].ref.type = ICE_REF_BRANCH;
-        ice_requirement_t reqs[2];
-        memset(reqs, 0, sizeof reqs);
-        size_t n_reqs = 0;
-        if (md->table_uuid) {
-          reqs[n_reqs].kind = ICE_REQ_ASSERT_TABLE_UUID;
-          reqs[n_reqs++].uuid = md->table_uuid;
-        }
-        reqs[n_reqs].kind = ICE_REQ_ASSERT_REF_SNAPSHOT_ID;
-        reqs[n_reqs].ref = (char *)"main";
-        reqs[n_reqs].has_snapshot_id = true;
-        reqs[n_reqs++].snapshot_id = parent->snapshot_id;
-        ice_table_commit_t commit = {ident, reqs, n_reqs, ups, 2};
         ice_loaded_table_t next = {0};
-        rc = catalog->ops->table_commit(catalog, &commit, &next, err);
+        rc = ice_commit_snapshot(catalog, ident, md, &snap, "main", &parent->snapshot_id, first_row_id, next_row, &next, err);
         if (!rc) {
           ice_loaded_table_release(table);
           *table = next;

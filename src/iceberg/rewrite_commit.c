@@ -571,38 +571,10 @@ static int attempt(rw_t *w, const ice_loaded_table_t *cur, int attempt_no, bool 
   snap.has_parent = parent != NULL;
   snap.parent_id = parent_id;
   snap.sequence_number = seq;
-  snap.timestamp_ms = prestige_now_ms();
-  if (md->last_updated_ms > snap.timestamp_ms) snap.timestamp_ms = md->last_updated_ms;
   snap.manifest_list = list_loc;
   snap.operation = (char *)w->o->operation;
-  snap.has_schema_id = true;
-  snap.schema_id = md->current_schema_id;
-  if (md->format_version >= 3) {
-    snap.has_first_row_id = snap.has_added_rows = true;
-    snap.first_row_id = first_row_id;
-    snap.added_rows = next_row_id - first_row_id;
-  }
-  ice_update_t ups[2];
-  memset(ups, 0, sizeof ups);
-  ups[0].kind = ICE_UP_ADD_SNAPSHOT;
-  ups[0].snapshot = &snap;
-  ups[1].kind = ICE_UP_SET_SNAPSHOT_REF;
-  ups[1].ref.name = (char *)"main";
-  ups[1].ref.snapshot_id = w->snapshot_id;
-  ups[1].ref.type = ICE_REF_BRANCH;
-  ice_requirement_t reqs[2];
-  memset(reqs, 0, sizeof reqs);
-  size_t n_reqs = 0;
-  if (md->table_uuid) {
-    reqs[n_reqs].kind = ICE_REQ_ASSERT_TABLE_UUID;
-    reqs[n_reqs++].uuid = md->table_uuid;
-  }
-  reqs[n_reqs].kind = ICE_REQ_ASSERT_REF_SNAPSHOT_ID;
-  reqs[n_reqs].ref = (char *)"main";
-  reqs[n_reqs].has_snapshot_id = ref != NULL;
-  reqs[n_reqs++].snapshot_id = ref ? ref->snapshot_id : 0;
-  ice_table_commit_t commit = {w->ident, reqs, n_reqs, ups, 2};
-  rc = w->catalog->ops->table_commit(w->catalog, &commit, out, err);
+  rc = ice_commit_snapshot(w->catalog, w->ident, md, &snap, "main", ref ? &ref->snapshot_id : NULL, first_row_id, next_row_id,
+                           out, err);
   if (!rc) {
     w->res->removed_data_files = rem.data_files;
     w->res->removed_delete_files = rem.delete_files;

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "iceberg/table_ops.h"
+#include "prestige/core.h"
 
 int ice_new_snapshot_id(const ice_table_metadata_t *md, int64_t *out, prestige_error_t *err) {
   for (int tries = 0; tries < 100; tries++) {
@@ -48,4 +49,39 @@ int ice_snapshot_as_of(const ice_table_metadata_t *md, int64_t ts_ms, int64_t *s
                               (long long)ts_ms);
   *snapshot_id = id;
   return 0;
+}
+
+int ice_commit_snapshot(ice_catalog_t *catalog, const ice_ident_t *ident, const ice_table_metadata_t *md, ice_snapshot_t *snap,
+                        const char *branch, const int64_t *head, int64_t first_row_id, int64_t next_row_id,
+                        ice_loaded_table_t *out, prestige_error_t *err) {
+  snap->timestamp_ms = prestige_now_ms();
+  if (md->last_updated_ms > snap->timestamp_ms) snap->timestamp_ms = md->last_updated_ms;
+  snap->has_schema_id = true;
+  snap->schema_id = md->current_schema_id;
+  if (md->format_version >= 3) { /* spec: row lineage */
+    snap->has_first_row_id = snap->has_added_rows = true;
+    snap->first_row_id = first_row_id;
+    snap->added_rows = next_row_id - first_row_id;
+  }
+  ice_update_t ups[2];
+  memset(ups, 0, sizeof ups);
+  ups[0].kind = ICE_UP_ADD_SNAPSHOT;
+  ups[0].snapshot = snap;
+  ups[1].kind = ICE_UP_SET_SNAPSHOT_REF;
+  ups[1].ref.name = (char *)branch;
+  ups[1].ref.snapshot_id = snap->snapshot_id;
+  ups[1].ref.type = ICE_REF_BRANCH;
+  ice_requirement_t reqs[2];
+  memset(reqs, 0, sizeof reqs);
+  size_t n_reqs = 0;
+  if (md->table_uuid) {
+    reqs[n_reqs].kind = ICE_REQ_ASSERT_TABLE_UUID;
+    reqs[n_reqs++].uuid = md->table_uuid;
+  }
+  reqs[n_reqs].kind = ICE_REQ_ASSERT_REF_SNAPSHOT_ID;
+  reqs[n_reqs].ref = (char *)branch;
+  reqs[n_reqs].has_snapshot_id = head != NULL;
+  reqs[n_reqs++].snapshot_id = head ? *head : 0;
+  ice_table_commit_t commit = {ident, reqs, n_reqs, ups, 2};
+  return catalog->ops->table_commit(catalog, &commit, out, err);
 }

@@ -104,6 +104,17 @@ int64_t ice_append_files(const ice_append_t *a);
 /* ---- snapshots ------------------------------------------------------------------------------------ */
 /* A random positive snapshot id (Java: uuid halves xor'ed) not used by md. */
 int ice_new_snapshot_id(const ice_table_metadata_t *md, int64_t *out, prestige_error_t *err);
+
+/* Commits snap as the new head of branch on md's table: the caller sets its id, parent, sequence
+ * number, manifest list, operation and summary; this sets its timestamp (never before the table's
+ * last update: clocks may disagree), schema id and, on V3, its row lineage (first_row_id and the
+ * rows from first_row_id up to next_row_id), then sends ADD_SNAPSHOT + SET_SNAPSHOT_REF(branch)
+ * with the requirements ASSERT_TABLE_UUID and ASSERT_REF_SNAPSHOT_ID(branch, head), head NULL
+ * meaning the branch must not exist yet. The one commit of appends, rewrites and manifest
+ * rewrites; ECONFLICT when another writer moved the branch first. */
+int ice_commit_snapshot(ice_catalog_t *catalog, const ice_ident_t *ident, const ice_table_metadata_t *md, ice_snapshot_t *snap,
+                        const char *branch, const int64_t *head, int64_t first_row_id, int64_t next_row_id,
+                        ice_loaded_table_t *out, prestige_error_t *err);
 /* Whether `ancestor` is `snapshot_id` or one of its ancestors in md. */
 bool ice_snapshot_is_ancestor(const ice_table_metadata_t *md, int64_t snapshot_id, int64_t ancestor);
 /* The snapshot current at ts_ms (the last snapshot-log entry at or before it; without a log,
