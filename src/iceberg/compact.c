@@ -35,6 +35,7 @@ typedef struct part {
 } part_t;
 
 typedef struct group {
+  const char *key; /* its partition (parts[].key) */
   size_t *tasks;
   size_t n;
   ice_append_t *append;
@@ -432,8 +433,33 @@ static int rewrite_group(ice_io_t *io, ice_scan_plan_t *plan, group_t *g, const 
 }
 
 /* ---- the operation -------------------------------------------------------------------------------------- */
-int ice_compact(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t *io, ice_loaded_table_t *table,
-                const ice_compact_options_t *o, ice_compact_result_t *res, prestige_error_t *err) {
+/* Keys of the partitions whose groups conflicted (malloc'd copies), for the re-plan. */
+typedef struct keys {
+  char **k;
+  size_t n;
+} keys_t;
+
+static void keys_release(keys_t *k) {
+  for (size_t i = 0; i < k->n; i++) free(k->k[i]);
+  free(k->k);
+  k->k = NULL, k->n = 0;
+}
+
+static int keys_add(keys_t *k, const char *key) {
+  for (size_t i = 0; i < k->n; i++)
+    if (!strcmp(k->k[i], key)) return 0;
+  char **g = realloc(k->k, (k->n + 1) * sizeof(*g));
+  if (!g) return PRESTIGE_ENOMEM;
+  k->k = g;
+  if (!(g[k->n] = strdup(key))) return PRESTIGE_ENOMEM;
+  k->n++;
+  return 0;
+}
+
+/* One round: plan on table, rewrite, commit; the partitions of the groups that conflicted go to
+ * *conflicted. */
+static int compact_round(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t *io, ice_loaded_table_t *table,
+                         const ice_compact_options_t *o, ice_compact_result_t *res, keys_t *conflicted, prestige_error_t *err) {
   memset(res, 0, sizeof(*res));
   res->snapshot_id = -1;
   ice_compact_options_t dflt = ICE_COMPACT_OPTIONS_INIT;
@@ -513,6 +539,7 @@ int ice_compact(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t *io, 
         if (gbytes[k - first] + sz <= max_group) gi = k;
       if (gi == n_groups) {
         groups[n_groups].tasks = calloc(p->n, sizeof(size_t));
+        groups[n_groups].key = p->key;
         if (!groups[n_groups].tasks) rc = oom(err);
         n_groups++;
       }
@@ -562,6 +589,7 @@ int ice_compact(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t *io, 
         group_t *g = &groups[gi];
         if (!rr.group_ok[gi]) {
           res->groups_conflicted++;
+          if (keys_add(conflicted, g->key)) rc = oom(err);
           continue;
         }
         g->append->committed = true; /* its files are the table's now */
@@ -575,6 +603,11 @@ int ice_compact(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t *io, 
       }
     } else if (rc == PRESTIGE_ECONFLICT) {
       res->groups_conflicted = (int64_t)n_groups;
+      for (size_t gi = 0; gi < n_groups; gi++)
+        if (keys_add(conflicted, groups[gi].key)) {
+          rc = oom(err);
+          break;
+        }
     }
     bool unknown = rc == PRESTIGE_EUNKNOWN_STATE;
     for (size_t gi = 0; unknown && gi < n_groups; gi++) groups[gi].append->committed = true; /* keep: may be referenced */
@@ -592,6 +625,65 @@ int ice_compact(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t *io, 
   free(parts), free(groups), free(rg), free(order);
   buf_release(&key);
   ice_scan_plan_free(plan);
+  return rc;
+}
+
+/* Groups that conflicted with a concurrent delete or compaction are re-planned from the table as
+ * it is then (their partitions only) and retried, at most COMPACT_REPLANS times; a partition
+ * still conflicting after that is given up (groups_abandoned). */
+#define COMPACT_REPLANS 3
+
+int ice_compact(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t *io, ice_loaded_table_t *table,
+                const ice_compact_options_t *o, ice_compact_result_t *res, prestige_error_t *err) {
+  keys_t conflicted = {NULL, 0};
+  int rc = compact_round(catalog, ident, io, table, o, res, &conflicted, err);
+  bool landed = rc == 0 && res->snapshot_id >= 0;
+  ice_compact_options_t dflt = ICE_COMPACT_OPTIONS_INIT;
+  ice_compact_options_t again = o ? *o : dflt;
+  for (int round = 1; round <= COMPACT_REPLANS && conflicted.n && (rc == 0 || rc == PRESTIGE_ECONFLICT); round++) {
+    if (rc == PRESTIGE_ECONFLICT) { /* nothing landed: the table as it is now */
+      ice_loaded_table_t fresh;
+      prestige_error_t lerr;
+      prestige_error_init(&lerr);
+      if (catalog->ops->table_load(catalog, ident, &fresh, &lerr)) break; /* the conflict stays the error */
+      ice_loaded_table_release(table);
+      *table = fresh;
+    }
+    keys_t these = conflicted;
+    conflicted = (keys_t){NULL, 0};
+    again.partitions = (const char *const *)these.k;
+    again.n_partitions = these.n;
+    LOG_INFO("compaction of %s: re-planning %zu partition(s) after a conflict (round %d)", o && o->what ? o->what : "table",
+             these.n, round);
+    ice_compact_result_t r;
+    prestige_error_t rerr;
+    prestige_error_init(&rerr);
+    rc = compact_round(catalog, ident, io, table, &again, &r, &conflicted, &rerr);
+    keys_release(&these);
+    res->replans++;
+    res->attempts += r.attempts;
+    res->groups += r.groups;
+    res->groups_conflicted += r.groups_conflicted;
+    if (rc && rc != PRESTIGE_ECONFLICT) {
+      if (err) *err = rerr;
+      break;
+    }
+    if (rc == 0 && r.snapshot_id >= 0) {
+      landed = true;
+      res->snapshot_id = r.snapshot_id;
+      res->files_read += r.files_read, res->files_written += r.files_written;
+      res->rows_read += r.rows_read, res->rows_written += r.rows_written;
+      res->duplicates_eliminated += r.duplicates_eliminated;
+      res->delete_files_removed += r.delete_files_removed;
+      res->bytes_read += r.bytes_read, res->bytes_written += r.bytes_written;
+    }
+    if (rc == PRESTIGE_ECONFLICT && err) *err = rerr;
+  }
+  if (rc == 0 || rc == PRESTIGE_ECONFLICT) {
+    res->groups_abandoned = (int64_t)conflicted.n;
+    if (rc == PRESTIGE_ECONFLICT && landed) rc = 0; /* part of it landed */
+  }
+  keys_release(&conflicted);
   return rc;
 }
 
