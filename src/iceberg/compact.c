@@ -10,6 +10,7 @@
 #include "iceberg/append_internal.h"
 #include "iceberg/arrow_take.h"
 #include "iceberg/arrow_value.h"
+#include "iceberg/lineage.h"
 #include "iceberg/transform.h"
 #include "iceberg/rewrite.h"
 #include "iceberg/rowdelta.h"
@@ -286,7 +287,11 @@ static int write_sorted(ice_append_t *ap, const struct ArrowSchema *schema, held
 /* ---- reading a group's files on a few threads ---------------------------------------------------------- */
 #define COMPACT_READ_THREADS 4
 
+typedef int (*read_task_fn)(ice_io_t *io, ice_scan_plan_t *plan, size_t task, int64_t batch_rows, ice_task_batch_fn fn, void *user,
+                            prestige_error_t *err);
+
 typedef struct par_read {
+  read_task_fn read;
   ice_io_t *io;
   ice_scan_plan_t *plan;
   const size_t *tasks;
@@ -309,7 +314,7 @@ static void *par_worker(void *arg) {
     h->cur_seq = p->plan->tasks[p->tasks[i]].data_sequence_number;
     prestige_error_t e;
     prestige_error_init(&e);
-    int rc = ice_scan_read_task(p->io, p->plan, p->tasks[i], 0, hold_batch, h, &e);
+    int rc = p->read(p->io, p->plan, p->tasks[i], 0, hold_batch, h, &e);
     if (rc) {
       pthread_mutex_lock(&p->mu);
       if (!p->rc) p->rc = rc, p->err = e;
@@ -318,9 +323,11 @@ static void *par_worker(void *arg) {
   }
 }
 
-static int read_parallel(ice_io_t *io, ice_scan_plan_t *plan, const size_t *tasks, size_t n, held_t *out, prestige_error_t *err) {
+static int read_parallel(read_task_fn read, ice_io_t *io, ice_scan_plan_t *plan, const size_t *tasks, size_t n, held_t *out,
+                         prestige_error_t *err) {
   par_read_t p;
   memset(&p, 0, sizeof p);
+  p.read = read;
   p.io = io, p.plan = plan, p.tasks = tasks, p.n = n;
   p.per_task = calloc(n ? n : 1, sizeof(held_t));
   if (!p.per_task) return oom(err);
@@ -357,8 +364,10 @@ static int read_parallel(ice_io_t *io, ice_scan_plan_t *plan, const size_t *task
   return rc;
 }
 
+/* in: the schema of the batches read (plan->out, plus the row lineage columns on V3 tables). */
 static int rewrite_group(ice_io_t *io, ice_scan_plan_t *plan, group_t *g, const ice_table_metadata_t *md, bool dedup_rows,
-                         prestige_error_t *err) {
+                         const struct ArrowSchema *in, prestige_error_t *err) {
+  read_task_fn read = in != &plan->out ? ice_scan_read_task_lineage : ice_scan_read_task;
   held_t h;
   memset(&h, 0, sizeof h);
   int rc = 0;
@@ -375,7 +384,7 @@ static int rewrite_group(ice_io_t *io, ice_scan_plan_t *plan, group_t *g, const 
   if (dedup_rows || fast) {
     /* everything is held anyway: read the files on a few threads, then line the batches up in task order */
     for (size_t i = 0; i < g->n; i++) g->bytes_read += plan->tasks[g->tasks[i]].file.file_size_in_bytes;
-    rc = read_parallel(io, plan, g->tasks, g->n, &h, err);
+    rc = read_parallel(read, io, plan, g->tasks, g->n, &h, err);
     for (size_t b = 0; b < h.n; b++) g->rows_read += h.b[b].length;
   }
   for (size_t i = 0; i < g->n && !rc && !(dedup_rows || fast); i++) {
@@ -383,11 +392,11 @@ static int rewrite_group(ice_io_t *io, ice_scan_plan_t *plan, group_t *g, const 
     h.cur_seq = t->data_sequence_number;
     g->bytes_read += t->file.file_size_in_bytes;
     size_t before = h.n;
-    rc = ice_scan_read_task(io, plan, g->tasks[i], 0, hold_batch, &h, err);
+    rc = read(io, plan, g->tasks[i], 0, hold_batch, &h, err);
     for (size_t b = before; b < h.n; b++) g->rows_read += h.b[b].length;
     /* the rows go out as they come */
     for (size_t b = before; b < h.n && !rc; b++) {
-      rc = ice_append_write(g->append, &plan->out, &h.b[b], err);
+      rc = ice_append_write(g->append, in, &h.b[b], err);
       h.b[b].release = NULL;
     }
     h.n = before;
@@ -405,15 +414,15 @@ static int rewrite_group(ice_io_t *io, ice_scan_plan_t *plan, group_t *g, const 
       for (size_t b = 0; !rc && b < h.n; b++)
         if (!(sel[b] = calloc((size_t)(h.b[b].length + 7) / 8 + 1, 1))) rc = oom(err);
       if (!rc) rc = dedup(&h, keys, schema->n_identifier_ids, sel, kept, &g->dups, err);
-      if (!rc && fast) rc = write_sorted(g->append, &plan->out, &h, sel, &fs, err);
+      if (!rc && fast) rc = write_sorted(g->append, in, &h, sel, &fs, err);
       for (size_t b = 0; !rc && !fast && b < h.n; b++) {
         if (kept[b] == h.b[b].length) {
-          rc = ice_append_write(g->append, &plan->out, &h.b[b], err);
+          rc = ice_append_write(g->append, in, &h.b[b], err);
         } else if (kept[b]) {
           struct ArrowArray f;
-          rc = prestige_array_filter(&h.b[b], &plan->out, sel[b], kept[b], &f, err);
+          rc = prestige_array_filter(&h.b[b], in, sel[b], kept[b], &f, err);
           h.b[b].release(&h.b[b]);
-          if (!rc) rc = ice_append_write(g->append, &plan->out, &f, err);
+          if (!rc) rc = ice_append_write(g->append, in, &f, err);
         } else {
           h.b[b].release(&h.b[b]);
         }
@@ -423,7 +432,7 @@ static int rewrite_group(ice_io_t *io, ice_scan_plan_t *plan, group_t *g, const 
       free(sel), free(kept), free(keys);
     }
   }
-  if (!rc && fast && !dedup_rows) rc = write_sorted(g->append, &plan->out, &h, NULL, &fs, err);
+  if (!rc && fast && !dedup_rows) rc = write_sorted(g->append, in, &h, NULL, &fs, err);
   for (size_t b = 0; b < h.n; b++)
     if (h.b[b].release) h.b[b].release(&h.b[b]);
   free(h.b), free(h.seq);
@@ -488,6 +497,14 @@ static int compact_round(ice_catalog_t *catalog, const ice_ident_t *ident, ice_i
   ice_scan_plan_t *plan = NULL;
   PRESTIGE_TRY(ice_scan_plan(io, md, name, &so, &plan, err));
   int64_t base_id = plan->snapshot_id == ICE_SCAN_NONE ? -1 : plan->snapshot_id;
+  /* V3: the rows keep their row lineage, written explicitly */
+  bool lineage = md->format_version >= 3;
+  struct ArrowSchema lin;
+  memset(&lin, 0, sizeof lin);
+  if (lineage && ice_lineage_schema(&plan->out, &lin, err)) {
+    ice_scan_plan_free(plan);
+    return PRESTIGE_ENOMEM;
+  }
   part_t *parts = calloc(plan->n_tasks + 1, sizeof(*parts));
   group_t *groups = calloc(plan->n_tasks + 1, sizeof(*groups));
   ice_rewrite_group_t *rg = calloc(plan->n_tasks + 1, sizeof(*rg));
@@ -557,7 +574,8 @@ static int compact_round(ice_catalog_t *catalog, const ice_ident_t *ident, ice_i
   for (size_t gi = 0; gi < n_groups && !rc; gi++) {
     group_t *g = &groups[gi];
     rc = ice_append_new(&g->append, catalog, ident, io, table, &ao, err);
-    if (!rc) rc = rewrite_group(io, plan, g, md, o->dedup, err);
+    if (!rc && lineage) rc = ice_append_keep_lineage(g->append, err);
+    if (!rc) rc = rewrite_group(io, plan, g, md, o->dedup, lineage ? &lin : &plan->out, err);
     if (rc) break;
     g->remove = calloc(g->n + 1, sizeof(char *));
     if (!g->remove) {
@@ -624,6 +642,7 @@ static int compact_round(ice_catalog_t *catalog, const ice_ident_t *ident, ice_i
   }
   free(parts), free(groups), free(rg), free(order);
   buf_release(&key);
+  if (lin.release) lin.release(&lin);
   ice_scan_plan_free(plan);
   return rc;
 }
