@@ -193,6 +193,77 @@ static int radix_sort(sort_entry_t *e, size_t n, prestige_error_t *err) {
   return 0;
 }
 
+/* Natural merge: when the entries are a few non-decreasing runs (the input files were written
+ * sorted by the same order, as an append to a sorted table writes them), a loser-tree merge of
+ * the runs replaces the radix sort; ties go to the earlier run (stable, as the radix sort).
+ * Returns 1 when it did not apply (too many runs), 0 when sorted. */
+#define MERGE_MAX_RUNS 4096
+
+typedef struct runs {
+  const sort_entry_t *e;
+  size_t *pos, *end;
+  int64_t *key; /* the head of each run (INT64_MAX when done, then done[] tells) */
+  uint8_t *done;
+} runs_t;
+
+static inline bool run_less(const runs_t *r, size_t a, size_t b) {
+  int64_t ka = r->key[a], kb = r->key[b];
+  if (ka != kb) return ka < kb;
+  if (r->done[a] != r->done[b]) return r->done[b];
+  return a < b;
+}
+
+/* *e may be replaced by another array (the old one freed). */
+static int merge_runs(sort_entry_t **ep, size_t n, prestige_error_t *err) {
+  sort_entry_t *e = *ep;
+  if (n < 2) return 0;
+  size_t k = 1;
+  for (size_t i = 1; i < n; i++)
+    if (e[i].key < e[i - 1].key && ++k > MERGE_MAX_RUNS) return 1;
+  if (k == 1) return 0; /* sorted already */
+  size_t K = 1;
+  while (K < k) K <<= 1;
+  runs_t r = {e, calloc(K, sizeof(size_t)), calloc(K, sizeof(size_t)), malloc(K * sizeof(int64_t)), malloc(K)};
+  size_t *w = malloc(2 * K * sizeof(size_t)), *win = malloc(2 * K * sizeof(size_t));
+  sort_entry_t *out = malloc(n * sizeof(*out));
+  if (!r.pos || !r.end || !r.key || !r.done || !w || !win || !out) {
+    free(r.pos), free(r.end), free(r.key), free(r.done), free(w), free(win), free(out);
+    return oom(err);
+  }
+  size_t ri = 0;
+  for (size_t i = 1; i < n; i++)
+    if (e[i].key < e[i - 1].key) r.end[ri] = i, r.pos[++ri] = i;
+  r.end[ri] = n;
+  for (size_t i = 0; i < K; i++) {
+    r.done[i] = i >= k;
+    r.key[i] = i < k ? e[r.pos[i]].key : INT64_MAX;
+  }
+  /* w[1..K-1]: the loser of each match (leaves are K + run) */
+  for (size_t i = 0; i < K; i++) win[K + i] = i;
+  for (size_t x = K - 1; x >= 1; x--) {
+    size_t a = win[2 * x], b = win[2 * x + 1];
+    if (run_less(&r, b, a)) win[x] = b, w[x] = a;
+    else win[x] = a, w[x] = b;
+  }
+  size_t cur = win[1];
+  for (size_t o = 0; o < n; o++) {
+    size_t p = r.pos[cur]++;
+    out[o] = e[p];
+    if (p + 1 < r.end[cur]) r.key[cur] = e[p + 1].key;
+    else r.key[cur] = INT64_MAX, r.done[cur] = 1;
+    for (size_t x = (K + cur) >> 1; x >= 1; x >>= 1)
+      if (run_less(&r, w[x], cur)) {
+        size_t t = w[x];
+        w[x] = cur;
+        cur = t;
+      }
+  }
+  free(e);
+  *ep = out;
+  free(w), free(win), free(r.pos), free(r.end), free(r.key), free(r.done);
+  return 0;
+}
+
 static bool int_like(ice_type_id_t id) {
   return id == ICE_INT || id == ICE_LONG || id == ICE_DATE || id == ICE_TIME || id == ICE_TIMESTAMP || id == ICE_TIMESTAMPTZ ||
          id == ICE_TIMESTAMP_NS || id == ICE_TIMESTAMPTZ_NS;
@@ -214,9 +285,166 @@ static bool fast_sort_plan(const ice_sort_order_t *order, const ice_schema_t *sc
 
 static int64_t as_i64(ice_type_id_t id, const ice_value_t *v) { return id == ICE_INT || id == ICE_DATE ? v->v.i32 : v->v.i64; }
 
+/* Sorted runs merged straight from the batches read: when the sort key is the column itself
+ * (identity, no nulls) and the rows read are a few non-decreasing runs in key order (files
+ * written sorted by this order: every file an append to the table wrote), a loser-tree merge of
+ * the runs makes the take slices directly; no per-row sort entries are built (on a 10M-row group
+ * those were 160 MB of fresh memory twice, whose page faults cost more than the sort itself).
+ * Returns 1 (nothing written) when it does not apply. */
+typedef struct mcur {
+  uint32_t b, eb; /* batch now, batch of the end */
+  int64_t r, er;  /* row now, row of the end */
+} mcur_t;
+
+typedef struct merge {
+  const held_t *h;
+  uint8_t *const *sel;
+  const void **base; /* per batch: the key values at the batch's row 0 */
+  bool narrow, desc;
+  mcur_t *c;
+  int64_t *key;
+  uint8_t *done;
+} merge_t;
+
+static inline int64_t mkey(const merge_t *m, uint32_t b, int64_t r) {
+  int64_t k = m->narrow ? ((const int32_t *)m->base[b])[r] : ((const int64_t *)m->base[b])[r];
+  return m->desc ? (k == INT64_MIN ? INT64_MAX : -k) : k;
+}
+
+static inline bool msel(const merge_t *m, uint32_t b, int64_t r) { return !m->sel || (m->sel[b][r >> 3] & (1u << (r & 7))); }
+
+/* The next selected row at or after (b, r), or (n, 0). */
+static inline void mnext(const merge_t *m, uint32_t *b, int64_t *r) {
+  while (*b < m->h->n) {
+    if (*r >= m->h->b[*b].length) {
+      (*b)++, *r = 0;
+      continue;
+    }
+    if (msel(m, *b, *r)) return;
+    (*r)++;
+  }
+  *r = 0;
+}
+
+static inline bool mless(const merge_t *m, size_t a, size_t b) {
+  int64_t ka = m->key[a], kb = m->key[b];
+  if (ka != kb) return ka < kb;
+  if (m->done[a] != m->done[b]) return m->done[b];
+  return a < b;
+}
+
+static inline void mload(merge_t *m, size_t i) {
+  mcur_t *c = &m->c[i];
+  if (c->b == c->eb && c->r == c->er) m->key[i] = INT64_MAX, m->done[i] = 1;
+  else m->key[i] = mkey(m, c->b, c->r);
+}
+
+static int write_merged(ice_append_t *ap, const struct ArrowSchema *schema, held_t *h, uint8_t **sel, const fast_sort_t *fs,
+                        prestige_error_t *err) {
+  if (fs->f->transform.kind != ICE_T_IDENTITY || h->n == 0 || h->n > UINT32_MAX - 1) return 1;
+  merge_t m;
+  memset(&m, 0, sizeof m);
+  m.h = h, m.sel = sel;
+  m.narrow = fs->col.type->id == ICE_INT || fs->col.type->id == ICE_DATE;
+  m.desc = fs->f->direction == ICE_SORT_DESC;
+  if (!(m.base = malloc(h->n * sizeof(*m.base)))) return oom(err);
+  for (size_t b = 0; b < h->n; b++) {
+    const struct ArrowArray *col = h->b[b].children[fs->col.idx[0]];
+    int64_t off = col->offset + h->b[b].offset;
+    bool nulls = col->null_count > 0;
+    if (col->null_count < 0 && col->n_buffers >= 1 && col->buffers[0]) { /* not known: count */
+      const uint8_t *v = col->buffers[0];
+      for (int64_t i = 0; i < h->b[b].length && !nulls; i++) nulls = !(v[(off + i) >> 3] & (1u << ((off + i) & 7)));
+    }
+    if (nulls || col->n_buffers < 2 || !col->buffers[1]) { /* nulls: the general path */
+      free(m.base);
+      return 1;
+    }
+    m.base[b] = m.narrow ? (const void *)((const int32_t *)col->buffers[1] + off) : (const void *)((const int64_t *)col->buffers[1] + off);
+  }
+  /* the runs: where the key goes down */
+  size_t k = 0, cap = 64;
+  m.c = malloc(cap * sizeof(*m.c));
+  if (!m.c) {
+    free(m.base);
+    return oom(err);
+  }
+  uint32_t b = 0;
+  int64_t r = 0, prev = 0;
+  bool first = true;
+  for (mnext(&m, &b, &r); b < h->n; r++, mnext(&m, &b, &r)) {
+    int64_t key = mkey(&m, b, r);
+    if (first || key < prev) {
+      if (k == MERGE_MAX_RUNS) {
+        free(m.c), free(m.base);
+        return 1;
+      }
+      if (k == cap) {
+        mcur_t *g = realloc(m.c, (cap *= 2) * sizeof(*g));
+        if (!g) {
+          free(m.c), free(m.base);
+          return oom(err);
+        }
+        m.c = g;
+      }
+      if (k) m.c[k - 1].eb = b, m.c[k - 1].er = r;
+      m.c[k++] = (mcur_t){b, 0, r, 0};
+      first = false;
+    }
+    prev = key;
+  }
+  if (k) m.c[k - 1].eb = (uint32_t)h->n, m.c[k - 1].er = 0;
+  size_t K = 1;
+  while (K < k) K <<= 1;
+  enum { SLICE = 65536 };
+  size_t *w = malloc(2 * K * sizeof(size_t)), *win = malloc(2 * K * sizeof(size_t));
+  m.key = malloc(K * sizeof(int64_t));
+  m.done = calloc(K, 1);
+  ice_row_ref_t *refs = malloc(SLICE * sizeof(*refs));
+  const struct ArrowArray **chunks = malloc(h->n * sizeof(*chunks));
+  int rc = w && win && m.key && m.done && refs && chunks ? 0 : oom(err);
+  for (size_t i = 0; !rc && i < h->n; i++) chunks[i] = &h->b[i];
+  for (size_t i = 0; !rc && i < K; i++) {
+    if (i < k) mload(&m, i);
+    else m.key[i] = INT64_MAX, m.done[i] = 1;
+    win[K + i] = i;
+  }
+  for (size_t x = K - 1; !rc && x >= 1; x--) {
+    size_t a = win[2 * x], c = win[2 * x + 1];
+    if (mless(&m, c, a)) win[x] = c, w[x] = a;
+    else win[x] = a, w[x] = c;
+  }
+  size_t cur = rc || !k ? 0 : win[1];
+  size_t n_out = 0;
+  while (!rc && k && !m.done[cur]) {
+    mcur_t *c = &m.c[cur];
+    refs[n_out++] = (ice_row_ref_t){c->b, c->r};
+    c->r++;
+    mnext(&m, &c->b, &c->r);
+    if (c->b >= c->eb && !(c->b == c->eb && c->r < c->er)) c->b = c->eb, c->r = c->er;
+    mload(&m, cur);
+    for (size_t x = (K + cur) >> 1; x >= 1; x >>= 1)
+      if (mless(&m, w[x], cur)) {
+        size_t t = w[x];
+        w[x] = cur;
+        cur = t;
+      }
+    if (n_out == SLICE || m.done[cur]) {
+      struct ArrowArray out;
+      rc = ice_arrow_take(schema, chunks, h->n, refs, (int64_t)n_out, &out, err);
+      if (!rc) rc = ice_append_write(ap, schema, &out, err);
+      n_out = 0;
+    }
+  }
+  free(w), free(win), free(m.key), free(m.done), free(refs), free(chunks), free(m.c), free(m.base);
+  return rc;
+}
+
 /* Writes the held rows (those selected, when sel) to the append in sort order. */
 static int write_sorted(ice_append_t *ap, const struct ArrowSchema *schema, held_t *h, uint8_t **sel, const fast_sort_t *fs,
                         prestige_error_t *err) {
+  int mrc = write_merged(ap, schema, h, sel, fs, err);
+  if (mrc != 1) return mrc;
   size_t total = 0;
   for (size_t b = 0; b < h->n; b++) total += (size_t)h->b[b].length;
   sort_entry_t *e = malloc((total ? total : 1) * sizeof(*e));
@@ -260,7 +488,7 @@ static int write_sorted(ice_append_t *ap, const struct ArrowSchema *schema, held
       e[n++] = (sort_entry_t){desc ? (k == INT64_MIN ? INT64_MAX : -k) : k, (uint32_t)b, (uint32_t)r};
     }
   }
-  if (!rc) rc = radix_sort(e, n, err);
+  if (!rc && (rc = merge_runs(&e, n, err)) == 1) rc = radix_sort(e, n, err);
   /* out in slices: nulls first or last as the order says */
   const struct ArrowArray **chunks = malloc((h->n ? h->n : 1) * sizeof(*chunks));
   enum { SLICE = 65536 };
