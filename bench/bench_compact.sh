@@ -4,7 +4,8 @@
 # same rewrite: COPY (SELECT * FROM read_parquet([...]) ORDER BY id) TO ... (snappy, both).
 # FILES (200) and ROWS (10,000,000) override the sizes; TARGET the file size (512 MiB).
 # RUNS (1) runs of each side, alternated, medians reported (the table is restored between runs);
-# BASELINE=path/to/an/older/bench_compact adds it as a third side (before/after in one run).
+# BASELINE=path/to/an/older/bench_compact adds it as a third side (before/after in one run). The
+# machine's load average is printed: on a shared machine wall times are noisy, CPU times less so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=build/release/bench/bench_compact
@@ -28,13 +29,17 @@ for i in $(seq 1 "$runs"); do
   Q+=("$(node bench/duckdb_compact.mjs copy "$D/src" "$D/duck.parquet")")
 done
 rm -rf "$D.saved"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 node -e '
   const [p, k, d] = [1, 2, 3].map(i => JSON.parse(process.argv[i]));
-  const med = a => { const s = a.map(x => x.seconds).sort((x, y) => x - y); return s[(s.length - 1) >> 1]; };
+  const medf = f => a => { const s = a.map(f).sort((x, y) => x - y); return s[(s.length - 1) >> 1]; };
+  const med = medf(x => x.seconds), cmed = medf(x => x.cpu_seconds ?? NaN);
   const last = p[p.length - 1];
   console.log(`files ${last.files_read} -> ${last.files_written}, rows ${last.rows_written}, runs ${p.length}`);
   console.log(`prestige ${p.map(x => x.seconds.toFixed(2)).join(" ")} s; duckdb ${d.map(x => x.seconds.toFixed(2)).join(" ")} s`);
   if (k.length) console.log(`baseline ${k.map(x => x.seconds.toFixed(2)).join(" ")} s (median ${med(k).toFixed(2)}, ratio ${(med(d) / med(k)).toFixed(2)}x)`);
+  console.log(`cpu (user+sys, median): prestige ${cmed(p).toFixed(2)} s` + (k.length ? `, baseline ${cmed(k).toFixed(2)} s` : "") +
+              `, duckdb ${cmed(d).toFixed(2)} s`);
   console.log(`median: prestige ${med(p).toFixed(2)} s, duckdb ${med(d).toFixed(2)} s, ratio ${(med(d) / med(p)).toFixed(2)}x` +
               ` (bytes written: prestige ${last.bytes_written}, duckdb ${d[d.length - 1].bytes})`);' \
   "[$(IFS=,; echo "${P[*]}")]" "[$(IFS=,; echo "${K[*]:-}")]" "[$(IFS=,; echo "${Q[*]}")]"

@@ -339,6 +339,72 @@ static inline void mload(merge_t *m, size_t i) {
   else m->key[i] = mkey(m, c->b, c->r);
 }
 
+/* The take + write half of write_merged on a thread of its own, fed ref slices: the merge makes
+ * the next slice while this one is gathered and encoded. Three slices rotate: the one being
+ * filled, the one handed over (pending), the one being written. */
+#define PIPE_SLICE 65536
+
+typedef struct wpipe {
+  ice_append_t *ap;
+  const struct ArrowSchema *schema;
+  const struct ArrowArray **chunks;
+  size_t n_chunks;
+  ice_row_ref_t *buf[3];
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int pending;      /* -1: none */
+  int64_t pending_n;
+  bool closed;
+  int rc;
+  prestige_error_t err;
+} wpipe_t;
+
+static int take_write(wpipe_t *w, const ice_row_ref_t *refs, int64_t n, prestige_error_t *err) {
+  struct ArrowArray out;
+  PRESTIGE_TRY(ice_arrow_take(w->schema, w->chunks, w->n_chunks, refs, n, &out, err));
+  return ice_append_write(w->ap, w->schema, &out, err);
+}
+
+static void *pipe_worker(void *arg) {
+  wpipe_t *w = arg;
+  for (;;) {
+    pthread_mutex_lock(&w->mu);
+    while (w->pending < 0 && !w->closed) pthread_cond_wait(&w->cv, &w->mu);
+    if (w->pending < 0) {
+      pthread_mutex_unlock(&w->mu);
+      return NULL;
+    }
+    int i = w->pending;
+    int64_t n = w->pending_n;
+    w->pending = -1;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    prestige_error_t e;
+    prestige_error_init(&e);
+    int rc = take_write(w, w->buf[i], n, &e);
+    if (rc) {
+      pthread_mutex_lock(&w->mu);
+      w->rc = rc, w->err = e;
+      pthread_cond_broadcast(&w->cv);
+      pthread_mutex_unlock(&w->mu);
+      return NULL;
+    }
+  }
+}
+
+/* Hands slice i (n refs) over; non-zero when the writer failed. */
+static int pipe_hand(wpipe_t *w, int i, int64_t n) {
+  pthread_mutex_lock(&w->mu);
+  while (w->pending >= 0 && !w->rc) pthread_cond_wait(&w->cv, &w->mu);
+  if (!w->rc) {
+    w->pending = i, w->pending_n = n;
+    pthread_cond_broadcast(&w->cv);
+  }
+  int rc = w->rc;
+  pthread_mutex_unlock(&w->mu);
+  return rc;
+}
+
 static int write_merged(ice_append_t *ap, const struct ArrowSchema *schema, held_t *h, uint8_t **sel, const fast_sort_t *fs,
                         prestige_error_t *err) {
   if (fs->f->transform.kind != ICE_T_IDENTITY || h->n == 0 || h->n > UINT32_MAX - 1) return 1;
@@ -396,14 +462,16 @@ static int write_merged(ice_append_t *ap, const struct ArrowSchema *schema, held
   if (k) m.c[k - 1].eb = (uint32_t)h->n, m.c[k - 1].er = 0;
   size_t K = 1;
   while (K < k) K <<= 1;
-  enum { SLICE = 65536 };
   size_t *w = malloc(2 * K * sizeof(size_t)), *win = malloc(2 * K * sizeof(size_t));
   m.key = malloc(K * sizeof(int64_t));
   m.done = calloc(K, 1);
-  ice_row_ref_t *refs = malloc(SLICE * sizeof(*refs));
-  const struct ArrowArray **chunks = malloc(h->n * sizeof(*chunks));
-  int rc = w && win && m.key && m.done && refs && chunks ? 0 : oom(err);
-  for (size_t i = 0; !rc && i < h->n; i++) chunks[i] = &h->b[i];
+  wpipe_t p;
+  memset(&p, 0, sizeof p);
+  p.ap = ap, p.schema = schema, p.n_chunks = h->n, p.pending = -1;
+  p.chunks = malloc(h->n * sizeof(*p.chunks));
+  for (int i = 0; i < 3; i++) p.buf[i] = malloc(PIPE_SLICE * sizeof(ice_row_ref_t));
+  int rc = w && win && m.key && m.done && p.chunks && p.buf[0] && p.buf[1] && p.buf[2] ? 0 : oom(err);
+  for (size_t i = 0; !rc && i < h->n; i++) p.chunks[i] = &h->b[i];
   for (size_t i = 0; !rc && i < K; i++) {
     if (i < k) mload(&m, i);
     else m.key[i] = INT64_MAX, m.done[i] = 1;
@@ -414,8 +482,14 @@ static int write_merged(ice_append_t *ap, const struct ArrowSchema *schema, held
     if (mless(&m, c, a)) win[x] = c, w[x] = a;
     else win[x] = a, w[x] = c;
   }
+  pthread_mutex_init(&p.mu, NULL);
+  pthread_cond_init(&p.cv, NULL);
+  pthread_t th;
+  bool threaded = !rc && pthread_create(&th, NULL, pipe_worker, &p) == 0;
   size_t cur = rc || !k ? 0 : win[1];
-  size_t n_out = 0;
+  int fill = 0;
+  ice_row_ref_t *refs = p.buf[0];
+  int64_t n_out = 0;
   while (!rc && k && !m.done[cur]) {
     mcur_t *c = &m.c[cur];
     refs[n_out++] = (ice_row_ref_t){c->b, c->r};
@@ -429,14 +503,34 @@ static int write_merged(ice_append_t *ap, const struct ArrowSchema *schema, held
         w[x] = cur;
         cur = t;
       }
-    if (n_out == SLICE || m.done[cur]) {
-      struct ArrowArray out;
-      rc = ice_arrow_take(schema, chunks, h->n, refs, (int64_t)n_out, &out, err);
-      if (!rc) rc = ice_append_write(ap, schema, &out, err);
+    if (n_out == PIPE_SLICE || m.done[cur]) {
+      if (threaded) {
+        rc = pipe_hand(&p, fill, n_out);
+        fill = (fill + 1) % 3;
+        refs = p.buf[fill];
+      } else {
+        rc = take_write(&p, refs, n_out, err);
+      }
       n_out = 0;
     }
   }
-  free(w), free(win), free(m.key), free(m.done), free(refs), free(chunks), free(m.c), free(m.base);
+  if (threaded) {
+    pthread_mutex_lock(&p.mu);
+    while (p.pending >= 0 && !p.rc) pthread_cond_wait(&p.cv, &p.mu);
+    p.closed = true;
+    pthread_cond_broadcast(&p.cv);
+    pthread_mutex_unlock(&p.mu);
+    pthread_join(th, NULL);
+    if (p.rc) {
+      rc = p.rc;
+      if (err) *err = p.err;
+    }
+  }
+  pthread_mutex_destroy(&p.mu);
+  pthread_cond_destroy(&p.cv);
+  for (int i = 0; i < 3; i++) free(p.buf[i]);
+  free(p.chunks);
+  free(w), free(win), free(m.key), free(m.done), free(m.c), free(m.base);
   return rc;
 }
 
