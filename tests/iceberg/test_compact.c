@@ -59,7 +59,9 @@ static long long duck_count(const char *sql) {
   return d;
 }
 
-/* Every data file of the current snapshot has non-decreasing ids. */
+/* Rows out of order in the data files of the current snapshot: ids non-decreasing (non-increasing
+ * when check_desc); with check_ties, equal ids must come with non-decreasing i (older rows first). */
+static bool check_desc, check_ties;
 static int64_t unsorted_files(tt_table_t *x, int64_t *n_files) {
   ice_scan_options_t o = ICE_SCAN_OPTIONS_INIT;
   ice_scan_plan_t *p;
@@ -73,20 +75,24 @@ static int64_t unsorted_files(tt_table_t *x, int64_t *n_files) {
     if (ice_io_open_input(x->io, p->tasks[t].file.file_path, 0, &in, &err)) return -1;
     prestige_parquet_reader_options_t ro;
     prestige_parquet_reader_options_init(&ro);
-    static const char *const cols[] = {"id"};
+    static const char *const cols[] = {"id", "i"};
     ro.columns = cols;
-    ro.n_columns = 1;
+    ro.n_columns = 2;
     if (prestige_parquet_reader_open(&r, &in, &ro, &err)) return -1;
     struct ArrowArrayStream st;
     if (prestige_parquet_reader_stream(r, &st, &err)) return -1;
-    int64_t last = INT64_MIN;
+    int64_t last = check_desc ? INT64_MAX : INT64_MIN;
+    int32_t last_i = INT32_MIN;
     for (;;) {
       struct ArrowArray b;
       if (st.get_next(&st, &b) || !b.release) break;
-      const int64_t *id = (const int64_t *)b.children[0]->buffers[1] + b.children[0]->offset;
+      const int64_t *id = (const int64_t *)b.children[0]->buffers[1] + b.children[0]->offset + b.offset;
+      const int32_t *iv = (const int32_t *)b.children[1]->buffers[1] + b.children[1]->offset + b.offset;
       for (int64_t i = 0; i < b.length; i++) {
-        if (id[i] < last) bad++;
+        if (check_desc ? id[i] > last : id[i] < last) bad++;
+        if (check_ties && id[i] == last && iv[i] < last_i) bad++;
         last = id[i];
+        last_i = iv[i];
       }
       b.release(&b);
     }
@@ -537,4 +543,87 @@ TEST(v3_row_lineage_kept) {
   }
 }
 
-TEST_MAIN(RUN(v3_row_lineage_kept); RUN(v3_deletion_vectors_compacted); RUN(dedup_sort_and_deletes_match_duckdb); RUN(races_with_appends_and_deletes); RUN(options_and_nothing_to_do); tt_duck_check();)
+/* The sort paths of compaction: sorted input files merged (descending order, ties kept in
+ * write order), and input files that are not sorted (added as they are) radix-sorted. */
+static const char *BY_ID_DESC =
+    "{\"order-id\":1,\"fields\":[{\"source-id\":1,\"transform\":\"identity\",\"direction\":\"desc\",\"null-order\":\"nulls-last\"}]}";
+
+static void set_all_valid(struct ArrowArray *c) {
+  if (c->buffers[0]) memset((void *)c->buffers[0], 0xff, (size_t)(c->offset + c->length + 7) / 8);
+  c->null_count = 0;
+}
+
+TEST(merge_and_radix_sort_paths) {
+  /* merged: 4 appends of overlapping ids to a table sorted by id desc, i = the append number */
+  tt_table_t x;
+  int crc = tt_create(&x, "mdesc", KEYED, NULL, BY_ID_DESC, 2, NULL, &err);
+  CHECK_MSG(crc == 0, "create: %s", err.message);
+  if (crc) return;
+  tt_seed(515);
+  for (int k = 0; k < 4; k++) {
+    struct ArrowArray b;
+    overlapping_batch(&x, k, &b);
+    int32_t *iv = (int32_t *)b.children[3]->buffers[1];
+    for (int64_t r = 0; r < b.length; r++) iv[r] = k;
+    set_all_valid(b.children[3]);
+    CHECK_OK(tt_append(&x, &x.arrow, &b, 1, NULL, NULL, &err));
+    b.release(&b);
+  }
+  int64_t n_before = scan_to(&x, "mdesc-before.parquet"), n_files = 0;
+  check_desc = true;
+  CHECK_EQ_INT(unsorted_files(&x, &n_files), 0); /* each input file sorted: the merge applies */
+  ice_compact_options_t co = ICE_COMPACT_OPTIONS_INIT;
+  co.min_files = 2;
+  ice_compact_result_t cr;
+  CHECK_OK(ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err));
+  CHECK_EQ_INT(cr.files_written, 1);
+  check_ties = true;
+  CHECK_EQ_INT(unsorted_files(&x, &n_files), 0);
+  check_desc = check_ties = false;
+  CHECK_EQ_INT(scan_to(&x, "mdesc-after.parquet"), n_before);
+  tt_duck_expect_same(tt_path("mdesc-before.parquet"), tt_path("mdesc-after.parquet"), "*", NULL, "merged descending keeps rows");
+  tt_close(&x);
+  /* radix: a file written unsorted (20000 random ids: thousands of runs) added to a sorted table */
+  tt_table_t u, s;
+  crc = tt_create(&u, "rsrc", KEYED, NULL, NULL, 2, NULL, &err);
+  if (!crc) crc = tt_create(&s, "rsorted", KEYED, NULL, BY_ID, 2, NULL, &err);
+  CHECK_MSG(crc == 0, "create: %s", err.message);
+  if (crc) return;
+  struct ArrowArray big;
+  CHECK_OK(tt_batch(&u.arrow, 20000, 0.1, &big, &err));
+  int64_t *id = (int64_t *)big.children[0]->buffers[1];
+  for (int64_t r = 0; r < 20000; r++) id[r] = (int64_t)(tt_rand() % 1000000) - 500000;
+  CHECK_OK(tt_append(&u, &u.arrow, &big, 1, NULL, NULL, &err));
+  ice_scan_options_t so = ICE_SCAN_OPTIONS_INIT;
+  ice_scan_plan_t *p = NULL;
+  CHECK_OK(ice_scan_plan(u.io, u.t.metadata, "u", &so, &p, &err));
+  ice_append_t *a = NULL;
+  CHECK_OK(ice_append_new(&a, &s.cat->base, &s.ident, s.io, &s.t, NULL, &err));
+  if (p && a && p->n_tasks == 1) {
+    CHECK_OK(ice_append_add_file(a, &p->tasks[0].file, &err));
+    ice_commit_result_t res;
+    ice_loaded_table_t cur;
+    CHECK_OK(ice_append_commit(a, &res, &cur, &err));
+    ice_commit_result_release(&res);
+    ice_loaded_table_release(&cur);
+  }
+  if (a) ice_append_free(a);
+  ice_scan_plan_free(p);
+  CHECK_OK(tt_append(&s, &s.arrow, &big, 1, NULL, NULL, &err)); /* and the same rows sorted */
+  CHECK_OK(tt_reload(&s, &err));
+  CHECK(unsorted_files(&s, &n_files) > 4096); /* the added file is far from sorted */
+  int64_t n = scan_to(&s, "radix-before.parquet");
+  CHECK_EQ_INT(n, 40000);
+  CHECK_OK(ice_compact(&s.cat->base, &s.ident, s.io, &s.t, &co, &cr, &err));
+  CHECK_EQ_INT(cr.files_read, 2);
+  CHECK_EQ_INT(unsorted_files(&s, &n_files), 0);
+  CHECK_EQ_INT(n_files, 1);
+  CHECK_EQ_INT(scan_to(&s, "radix-after.parquet"), n);
+  tt_duck_expect_same(tt_path("radix-before.parquet"), tt_path("radix-after.parquet"), "*", NULL, "radix-sorted keeps rows");
+  big.release(&big);
+  tt_close(&u);
+  tt_close(&s);
+  tt_duck_check();
+}
+
+TEST_MAIN(RUN(merge_and_radix_sort_paths); RUN(v3_row_lineage_kept); RUN(v3_deletion_vectors_compacted); RUN(dedup_sort_and_deletes_match_duckdb); RUN(races_with_appends_and_deletes); RUN(options_and_nothing_to_do); tt_duck_check();)
