@@ -53,8 +53,11 @@ typedef struct ice_scan_options {
   int64_t batch_rows;         /* 0: 8192 */
   int files_in_flight;        /* 0: 2 */
   int reader_threads;         /* decoding threads of each Parquet reader (its threads option); 0: 1 */
+  bool added_only;            /* with snapshot_id: only the data files that snapshot added (the ADDED entries of
+                                 the manifests it wrote; no other manifest and no delete manifest is read: the
+                                 poller's incremental planning of an append) */
 } ice_scan_options_t;
-#define ICE_SCAN_OPTIONS_INIT {ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, NULL, 0, 0, 0, 0}
+#define ICE_SCAN_OPTIONS_INIT {ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, NULL, 0, 0, 0, 0, false}
 
 typedef struct ice_scan_metrics {
   int64_t manifests;           /* data manifests in the snapshot(s) */
