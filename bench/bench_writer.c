@@ -149,6 +149,7 @@ int main(int argc, char **argv) {
   /* same row group size as DuckDB's default, so both make the same number of row groups
    * (stream mode keeps prestige's default, the memory bound being the point there) */
   if (!(argc > 5 && !strcmp(argv[5], "stream"))) o.row_group_rows = 122880;
+  if (getenv("THREADS")) o.threads = atoi(getenv("THREADS")); /* encoding threads (default 1) */
   struct ArrowSchema s;
   wide ? wide_schema(&s) : sensor_schema(&s);
   /* "stream" mode makes each batch just before writing it and frees it after: peak RSS then
