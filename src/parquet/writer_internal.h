@@ -100,6 +100,8 @@ typedef struct pqw_column {
   uint32_t *dict_offsets;  /* entry -> offset in dict (byte arrays: of the 4-byte length) */
   uint32_t dict_n, dict_cap;
   uint32_t *slots;         /* open addressing: entry index + 1, 0 empty */
+  uint64_t *page_seen;     /* bit per dictionary entry: already in the current page's statistics */
+  uint32_t page_seen_cap;  /* bits */
   uint32_t n_slots;
   /* chunk */
   buf_t pages;             /* encoded data pages of this chunk */

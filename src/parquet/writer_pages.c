@@ -187,6 +187,7 @@ static int flush_page(pqw_column_t *c, prestige_error_t *err) {
   buf_clear(&c->values);
   buf_clear(&c->indices);
   pqw_stats_reset(&c->page_stats);
+  pqw_page_seen_reset(c);
   return 0;
 }
 
