@@ -86,6 +86,10 @@ typedef struct mpu {
   int nth;
   int failed;
   prestige_error_t first_err;
+  /* part buffers of a streamed upload, returned by the workers once sent: reused, so a long
+   * upload touches fresh memory (page faults, zeroing) only for its first few parts */
+  uint8_t *spare[S3_POOL_MAX + 2];
+  int n_spare;
 } mpu_t;
 
 static int mpu_init(mpu_t *m, prestige_s3_client_t *c, const char *bucket, const char *key, bool if_absent) {
@@ -103,6 +107,7 @@ static void mpu_destroy(mpu_t *m) {
   for (int i = 0; i < m->etags_cap; i++) free(m->etags[i]);
   free(m->etags);
   free(m->sums);
+  for (int i = 0; i < m->n_spare; i++) free(m->spare[i]);
   free(m->upload_id);
   free(m->bucket);
   free(m->key);
@@ -211,6 +216,14 @@ static void *mpu_worker(void *arg) {
       prestige_error_init(&e);
       int rc = mpu_upload_part(m, j, &e);
       if (rc) mpu_fail(m, rc, &e);
+    }
+    if (j->data) {
+      pthread_mutex_lock(&m->mu);
+      if (m->n_spare < (int)(sizeof m->spare / sizeof *m->spare)) {
+        m->spare[m->n_spare++] = j->data;
+        j->data = NULL;
+      }
+      pthread_mutex_unlock(&m->mu);
     }
     free(j->data);
     free(j);
@@ -480,8 +493,10 @@ static int s3_out_write(void *ctx, const void *data, size_t len, prestige_error_
   size_t ps = o->c->part_size;
   while (len) {
     if (!o->part) {
-      o->part = malloc(ps);
-      if (!o->part) return oom(err);
+      pthread_mutex_lock(&o->m.mu);
+      if (o->m.n_spare) o->part = o->m.spare[--o->m.n_spare];
+      pthread_mutex_unlock(&o->m.mu);
+      if (!o->part && !(o->part = malloc(ps))) return oom(err);
     }
     size_t take = ps - o->part_len < len ? ps - o->part_len : len;
     memcpy(o->part + o->part_len, p, take);
