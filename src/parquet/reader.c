@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errno_map.h"
 #include "arrow/ipc_schema.h"
 #include "core/options.h"
 #include "parquet/reader_internal.h"

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/errno_map.h"
 #include "arrow/ipc_schema.h"
 #include "arrow/stream.h"
 #include "core/log.h"

@@ -567,7 +567,7 @@ prestige_sink_client_t *prestige_sink_client_new(prestige_sink_t *s) {
   prestige_sink_client_t *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->sink = s;
-  if (s->desc && !(c->stage = malloc((size_t)s->o.batch_size * s->desc->size))) {
+  if (records_stage_init(&c->stage, s->desc, (size_t)s->o.batch_size, "sink", s->name)) {
     free(c);
     return NULL;
   }
@@ -576,7 +576,7 @@ prestige_sink_client_t *prestige_sink_client_new(prestige_sink_t *s) {
   if (ok) s->n_clients++;
   pthread_mutex_unlock(&s->run_mu);
   if (!ok) {
-    free(c->stage);
+    records_stage_release(&c->stage);
     free(c);
     return NULL;
   }
@@ -603,15 +603,10 @@ static int push_batch(prestige_sink_t *s, struct ArrowArray *b, prestige_error_t
   return 0;
 }
 
+static int push_staged(void *sink, struct ArrowArray *b, prestige_error_t *err) { return push_batch(sink, b, err); }
+
 static int flush_locked(prestige_sink_client_t *c, prestige_error_t *err) {
-  if (!c->n) return 0;
-  struct ArrowArray b;
-  int rc = records_to_arrow_prechecked(c->sink->desc, c->stage, c->n, &b, err); /* strings checked at write */
-  size_t n = c->n;
-  c->n = 0;
-  arena_release(&c->arena);
-  if (rc) return prestige_error_prefix(err, "sink %s: %zu buffered records", c->sink->name, n);
-  return push_batch(c->sink, &b, err);
+  return records_stage_flush(&c->stage, push_staged, c->sink, err);
 }
 
 int prestige_sink_write_many(prestige_sink_client_t *c, const void *records, size_t n, prestige_error_t *err) {
@@ -620,19 +615,7 @@ int prestige_sink_write_many(prestige_sink_client_t *c, const void *records, siz
   if (!s->desc) return prestige_error_set(err, PRESTIGE_EINVAL, "sink %s takes Arrow batches (it has no record type)", s->name);
   if (atomic_load(&s->closed)) return prestige_error_set(err, PRESTIGE_ESHUTDOWN, "sink %s is shut down", s->name);
   pthread_mutex_lock(&c->mu);
-  int rc = 0;
-  for (size_t i = 0; i < n && !rc; i++) {
-    const uint8_t *rec = (const uint8_t *)records + i * s->desc->size;
-    if ((rc = records_check_utf8(s->desc, rec, err))) {
-      prestige_error_prefix(err, "sink %s: record %zu of this write (the %zu before it were taken)", s->name, i, i);
-      break;
-    }
-    if (records_copy(s->desc, rec, c->stage + c->n * s->desc->size, &c->arena)) {
-      rc = sink_oom(err);
-      break;
-    }
-    if (++c->n == (size_t)s->o.batch_size) rc = flush_locked(c, err);
-  }
+  int rc = records_stage_add(&c->stage, records, n, push_staged, s, err);
   pthread_mutex_unlock(&c->mu);
   return rc;
 }
@@ -688,8 +671,7 @@ int prestige_sink_client_free(prestige_sink_client_t *c, prestige_error_t *err) 
   int rc = flush_locked(c, err);
   pthread_mutex_unlock(&c->mu);
   prestige_sink_t *s = c->sink;
-  arena_release(&c->arena);
-  free(c->stage);
+  records_stage_release(&c->stage);
   pthread_mutex_destroy(&c->mu);
   free(c);
   pthread_mutex_lock(&s->run_mu);

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "core/arena.h"
+#include "records/stage.h"
 #include "core/queue.h"
 #include "prestige/sink.h"
 
@@ -82,9 +83,7 @@ struct prestige_sink {
 struct prestige_sink_client {
   prestige_sink_t *sink;
   pthread_mutex_t mu;
-  uint8_t *stage;
-  size_t n;
-  arena_t arena;
+  records_stage_t stage;
 };
 
 int sink_oom(prestige_error_t *err);

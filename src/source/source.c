@@ -1,5 +1,4 @@
 /* File source: Parquet files (local or objects) as one ArrowArrayStream; see prestige/source.h. */
-#include "core/errno_map.h"
 #include "core/options.h"
 #include "prestige/source.h"
 

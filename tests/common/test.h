@@ -75,10 +75,14 @@ extern const char *test_current;
 #define TEST_WAIT_MS 180000
 
 #define TEST(name) static void name(void)
-#define RUN(name)            \
-  do {                       \
-    test_current = #name;    \
-    name();                  \
+/* TEST_ONLY=part runs only the tests whose name contains it (all of them when unset). */
+#define RUN(name)                                                     \
+  do {                                                                \
+    const char *only_ = getenv("TEST_ONLY");                          \
+    if (!only_ || strstr(#name, only_)) {                             \
+      test_current = #name;                                           \
+      name();                                                         \
+    }                                                                 \
   } while (0)
 
 #define TEST_MAIN(...)                                                        \

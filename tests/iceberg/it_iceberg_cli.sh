@@ -185,6 +185,17 @@ expect_fail 2 "--property takes K=V" $P iceberg create-namespace x --property no
 expect_fail 2 "nothing to set" $P iceberg set-properties db.raw.v3 "${C[@]}"
 expect_fail 1 'not one prestige knows' $P iceberg namespaces --catalog mysql://x
 expect_fail 1 'connecting to the REST catalog' $P iceberg namespaces --catalog http://127.0.0.1:1/
+# a bad value names the file, its line and column, once
+C=(--catalog "sqlite:$T/cat-bad.db" --warehouse "$T/whbad")
+$P iceberg create-namespace b "${C[@]}" >/dev/null && $P iceberg create b.t --schema id:int64,name:string "${C[@]}" >/dev/null || bad "create b.t"
+printf 'id,name\nx,a\n' > "$T/bad.csv"
+expect_fail 1 "append: $T/bad.csv: line 2, column 1 (\"id\"): \"x\" is not an integer" $P iceberg append b.t "$T/bad.csv" "${C[@]}"
+check "! grep -qF '$T/bad.csv: $T/bad.csv' $T/err"
+for v in expire remove-orphans rewrite-manifests delete; do
+  expect_fail 2 "expected one table" $P iceberg $v b.t b.u "${C[@]}"
+  expect_fail 2 "unknown option --nope" $P iceberg $v b.t --nope "${C[@]}"
+  [ $v = delete ] || expect_fail 2 "which table" $P iceberg $v "${C[@]}"
+done
 for v in create-namespace namespaces tables drop drop-namespace create describe snapshots rename register set-properties; do
   check "$P iceberg $v --help | head -1 | grep -q '^usage: prestige iceberg $v'"
 done

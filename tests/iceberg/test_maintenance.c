@@ -10,15 +10,6 @@
 #include "iceberg/rewrite.h"
 #include "table_util.h"
 
-#undef RUN
-#define RUN(name)                                                                   \
-  do {                                                                              \
-    if (!getenv("TEST_ONLY") || strstr(#name, getenv("TEST_ONLY"))) {               \
-      test_current = #name;                                                         \
-      name();                                                                       \
-    }                                                                               \
-  } while (0)
-
 static prestige_error_t err;
 
 static const char *KEYED =

@@ -8,16 +8,6 @@
 
 #include "table_util.h"
 
-/* TEST_ONLY=name runs the tests whose name contains it */
-#undef RUN
-#define RUN(name)                                                                   \
-  do {                                                                              \
-    if (!getenv("TEST_ONLY") || strstr(#name, getenv("TEST_ONLY"))) {               \
-      test_current = #name;                                                         \
-      name();                                                                       \
-    }                                                                               \
-  } while (0)
-
 static prestige_error_t err;
 
 static const char *ALL_TYPES =

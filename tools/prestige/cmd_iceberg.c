@@ -125,9 +125,18 @@ int cli_ice_open(const cli_ice_verb_t *v, const cli_ice_opts_t *o, prestige_iceb
   return 0;
 }
 
+int cli_ice_table_arg(const cli_ice_verb_t *v, const char *arg, const char **table) {
+  if (arg[0] == '-') return cli_ice_usage(v, "unknown option %s", arg);
+  if (*table) return cli_ice_usage(v, "expected one table");
+  *table = arg;
+  return 0;
+}
+
 int cli_ice_open_table(const cli_ice_verb_t *v, const cli_ice_opts_t *o, const char *ident, prestige_iceberg_catalog_t **cat,
                        prestige_iceberg_table_t **t) {
   *t = NULL;
+  *cat = NULL;
+  if (!ident) return cli_ice_usage(v, "which table? (NS.TABLE)");
   int rc = cli_ice_open(v, o, cat);
   if (rc) return rc;
   prestige_error_t err;

@@ -256,7 +256,9 @@ static int run_append(int argc, char **argv) {
       prestige_text_format_from_path(file, &f, &d);
       e = write_text(a, file, f, d, &table_schema, &err);
     }
-    if (e && err.code != PRESTIGE_ENOMEM) prestige_error_prefix(&err, "%s", file);
+    size_t fl = strlen(file); /* readers that name the file already are not prefixed again */
+    if (e && err.code != PRESTIGE_ENOMEM && (strncmp(err.message, file, fl) != 0 || err.message[fl] != ':'))
+      prestige_error_prefix(&err, "%s", file);
   }
   prestige_iceberg_append_result_t res;
   memset(&res, 0, sizeof res);

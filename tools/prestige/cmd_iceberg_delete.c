@@ -34,15 +34,10 @@ static int run_delete(int argc, char **argv) {
       if (!strcmp(val, "position")) o.mode = PRESTIGE_ICEBERG_DELETE_POSITION;
       else if (!strcmp(val, "equality")) o.mode = PRESTIGE_ICEBERG_DELETE_EQUALITY;
       else return cli_ice_usage(v, "--mode takes position or equality, not \"%s\"", val);
-    } else if (argv[i][0] == '-') {
-      return cli_ice_usage(v, "unknown option %s", argv[i]);
-    } else if (table) {
-      return cli_ice_usage(v, "expected one table");
-    } else {
-      table = argv[i];
+    } else if (cli_ice_table_arg(v, argv[i], &table)) {
+      return CLI_USAGE_ERROR;
     }
   }
-  if (!table) return cli_ice_usage(v, "which table? (NS.TABLE)");
   if (!o.where) return cli_ice_usage(v, "--where is required (the rows to delete)");
   prestige_iceberg_catalog_t *cat;
   prestige_iceberg_table_t *t;

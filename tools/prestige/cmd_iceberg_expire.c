@@ -35,15 +35,10 @@ static int run_expire(int argc, char **argv) {
       if (cli_opt_int(&cv, "--retain-last", val, 1, 1000000000, &o.retain_last)) return CLI_USAGE_ERROR;
     } else if (!strcmp(argv[i], "--dry-run")) {
       o.dry_run = true;
-    } else if (argv[i][0] == '-') {
-      return cli_ice_usage(v, "unknown option %s", argv[i]);
-    } else if (table) {
-      return cli_ice_usage(v, "expected one table");
-    } else {
-      table = argv[i];
+    } else if (cli_ice_table_arg(v, argv[i], &table)) {
+      return CLI_USAGE_ERROR;
     }
   }
-  if (!table) return cli_ice_usage(v, "which table? (NS.TABLE)");
   prestige_iceberg_catalog_t *cat;
   prestige_iceberg_table_t *t;
   int rc = cli_ice_open_table(v, &co, table, &cat, &t);

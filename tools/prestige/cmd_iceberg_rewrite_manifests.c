@@ -28,15 +28,10 @@ static int run_rewrite_manifests(int argc, char **argv) {
     const char *val;
     if ((val = cli_ice_value(argc, argv, &i, "--target-size", &missing)) || missing) {
       if (cli_opt_int(&cv, "--target-size", val, 1024, INT64_MAX / 16, &target)) return CLI_USAGE_ERROR;
-    } else if (argv[i][0] == '-') {
-      return cli_ice_usage(v, "unknown option %s", argv[i]);
-    } else if (table) {
-      return cli_ice_usage(v, "expected one table");
-    } else {
-      table = argv[i];
+    } else if (cli_ice_table_arg(v, argv[i], &table)) {
+      return CLI_USAGE_ERROR;
     }
   }
-  if (!table) return cli_ice_usage(v, "which table? (NS.TABLE)");
   prestige_iceberg_catalog_t *cat;
   prestige_iceberg_table_t *t;
   int rc = cli_ice_open_table(v, &co, table, &cat, &t);

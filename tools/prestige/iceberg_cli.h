@@ -75,7 +75,11 @@ int cli_ice_common(const cli_ice_verb_t *v, int argc, char **argv, cli_ice_opts_
  * after printing the message. */
 int cli_ice_open(const cli_ice_verb_t *v, const cli_ice_opts_t *o, prestige_iceberg_catalog_t **cat);
 
-/* Opens the catalog and loads table ident. Returns 0 or the exit code after printing the
+/* A word of the verb's own arguments that no option took: the table (NS.TABLE). Returns 0, or
+ * CLI_USAGE_ERROR after printing the message (an unknown option, a second table). */
+int cli_ice_table_arg(const cli_ice_verb_t *v, const char *arg, const char **table);
+
+/* Opens the catalog and loads table ident (NULL: a usage error asking which table). Returns 0 or the exit code after printing the
  * message; on success the caller frees both (table first). */
 int cli_ice_open_table(const cli_ice_verb_t *v, const cli_ice_opts_t *o, const char *ident, prestige_iceberg_catalog_t **cat,
                        prestige_iceberg_table_t **t);
