@@ -13,6 +13,7 @@
 
 #pragma GCC diagnostic ignored "-Wunused-function" /* catalog_util.h helpers this file does not use */
 #include "catalog_util.h"
+#include "iceberg/rest_idem.h"
 #include "iceberg/table.h"
 #include "iceberg/table_ops.h"
 #include "net/http_client.h"
@@ -1067,7 +1068,7 @@ TEST(vended_credentials) {
 
 /* A raw request with an Idempotency-Key (key NULL: none): the status; *replayed from the
  * Idempotent-Replayed header. */
-static long raw_key(const char *method, const char *url, const char *key, const char *body, bool *replayed) {
+static long raw_key_body(const char *method, const char *url, const char *key, const char *body, bool *replayed, char **out) {
   http_client_t *hc;
   if (http_client_new(&hc, NULL, &err)) return -1;
   buf_t rb = BUF_INIT;
@@ -1088,11 +1089,17 @@ static long raw_key(const char *method, const char *url, const char *key, const 
   if (!http_exchange(hc, &rq, &rs, &err)) {
     status = rs.status;
     if (replayed) *replayed = http_response_header(&rs, "Idempotent-Replayed") != NULL;
+    buf_t *src = rs.status >= 200 && rs.status < 300 ? &rb : &rs.error_body;
+    if (out && (*out = calloc(1, src->len + 1)) && src->len) memcpy(*out, src->data, src->len);
   }
   http_response_release(&rs);
   buf_release(&rb);
   http_client_free(hc);
   return status;
+}
+
+static long raw_key(const char *method, const char *url, const char *key, const char *body, bool *replayed) {
+  return raw_key_body(method, url, key, body, replayed, NULL);
 }
 
 static const char *prop_of(ice_catalog_t *c, const char *ident, const char *key, char *buf, size_t cap, size_t *n_versions) {
@@ -1227,6 +1234,33 @@ TEST(idempotency_keys) {
   /* K with another body: refused, naming the key */
   CHECK_EQ_INT(raw_key("POST", url, K, cb2, NULL), 422);
   CHECK_EQ_STR(prop_of(c, "db.t", "k", pv, sizeof pv, NULL), "one");
+  /* a large answer (over ICE_IDEM_BODY_MAX) is not kept: its replay is the table's current state */
+  {
+    buf_t big = BUF_INIT;
+    char head[256];
+    snprintf(head, sizeof head, "{\"requirements\":[{\"type\":\"assert-table-uuid\",\"uuid\":\"%s\"}],"
+                                "\"updates\":[{\"action\":\"set-properties\",\"updates\":{", uuid);
+    buf_append(&big, head, strlen(head));
+    for (int i = 0; i < 200; i++) {
+      char kv[160];
+      int n = snprintf(kv, sizeof kv, "%s\"big.%03d\":\"%064d\"", i ? "," : "", i, i);
+      buf_append(&big, kv, (size_t)n);
+    }
+    buf_append(&big, "}}]}", 5);
+    const char *K5 = "01890a5d-ac96-774b-bcce-b302099a805b";
+    char *first = NULL, *again = NULL;
+    CHECK_EQ_INT(raw_key_body("POST", url, K5, (const char *)big.data, &rp, &first), 200);
+    CHECK(!rp && first && strlen(first) > ICE_IDEM_BODY_MAX);
+    prop_of(c, "db.t", "k", pv, sizeof pv, &v1);
+    CHECK_EQ_INT(raw_key_body("POST", url, K5, (const char *)big.data, &rp, &again), 200);
+    CHECK(rp);
+    CHECK(again && strstr(again, "\"metadata-location\"") && strstr(again, "\"big.199\"") && !strstr(again, "\"config\""));
+    prop_of(c, "db.t", "k", pv, sizeof pv, &v2);
+    CHECK_EQ_INT(v2, v1); /* not re-run */
+    free(first);
+    free(again);
+    buf_release(&big);
+  }
   /* a malformed key: 400 */
   CHECK_EQ_INT(raw_key("POST", url, "not-a-uuid", cb, NULL), 400);
   /* a final 4xx is replayed too (409 namespace exists), even after the cause went away */
@@ -1264,6 +1298,37 @@ TEST(idempotency_keys) {
 out:
   test_proxy_stop(&px);
   server_down(&s);
+}
+
+/* The store alone: keys expire after their lifetime; a 5xx gives the key back. */
+TEST(idempotency_store) {
+  ice_idem_t *st = NULL;
+  CHECK_OK(ice_idem_new(&st, 100, &err));
+  if (!st) return;
+  const char *k = "01890A5D-AC96-774B-BCCE-B302099A8057";
+  CHECK(ice_idem_key_valid(k));
+  CHECK(!ice_idem_key_valid("01890a5d-ac96-774b-bcce-b302099a805"));
+  CHECK(!ice_idem_key_valid("01890a5d+ac96-774b-bcce-b302099a8057"));
+  ice_idem_entry_t e;
+  CHECK_EQ_INT(ice_idem_begin(st, k, "POST /x", 1, 0, &e), ICE_IDEM_RUN);
+  CHECK_EQ_INT(ice_idem_begin(st, k, "POST /x", 1, 50, &e), ICE_IDEM_BUSY); /* still running */
+  ice_idem_finish(st, k, 503, "{}", 2, NULL);                                /* not final: given back */
+  CHECK_EQ_INT(ice_idem_count(st), 0);
+  CHECK_EQ_INT(ice_idem_begin(st, k, "POST /x", 1, 0, &e), ICE_IDEM_RUN);
+  ice_idem_finish(st, k, 204, NULL, 0, NULL);
+  /* the key in lower case is the same key */
+  CHECK_EQ_INT(ice_idem_begin(st, "01890a5d-ac96-774b-bcce-b302099a8057", "POST /x", 1, 0, &e), ICE_IDEM_REPLAY);
+  CHECK_EQ_INT(e.status, 204);
+  ice_idem_entry_release(&e);
+  CHECK_EQ_INT(ice_idem_begin(st, k, "POST /y", 1, 0, &e), ICE_IDEM_MISMATCH);
+  CHECK_EQ_STR(e.op, "POST /x");
+  ice_idem_entry_release(&e);
+  struct timespec ts = {0, 150 * 1000 * 1000}; /* past 100 ms + a tenth */
+  nanosleep(&ts, NULL);
+  CHECK_EQ_INT(ice_idem_begin(st, k, "POST /y", 1, 0, &e), ICE_IDEM_RUN); /* expired: a new operation */
+  ice_idem_finish(st, k, 200, "{\"a\":1}", 7, NULL);
+  CHECK_EQ_INT(ice_idem_count(st), 1);
+  ice_idem_free(st);
 }
 
 /* ---- the config's oauth2-server-uri: a token endpoint at another path --------------------------------------- */
@@ -1360,4 +1425,4 @@ TEST(config_oauth2_server_uri) {
 
 TEST_MAIN(cu_pg_up(); RUN(options); RUN(verbs_sqlite); RUN(verbs_postgresql); RUN(conflicts_and_transactions);
           RUN(server_validation); RUN(faults); RUN(oauth2_tokens); RUN(two_processes); RUN(scripted_server);
-          RUN(vended_credentials); RUN(idempotency_keys); RUN(config_oauth2_server_uri); cu_pg_down();)
+          RUN(vended_credentials); RUN(idempotency_keys); RUN(idempotency_store); RUN(config_oauth2_server_uri); cu_pg_down();)
