@@ -58,8 +58,11 @@ typedef struct ice_scan_options {
    * pool for every file of the scan, and for later scans when the caller keeps it (a table handle
    * does). NULL: the stream makes its own, for its files only. */
   bufpool_t *bufs;
+  bool added_only;            /* with snapshot_id: only the data files that snapshot added (the ADDED entries of
+                                 the manifests it wrote; no other manifest and no delete manifest is read: the
+                                 poller's incremental planning of an append) */
 } ice_scan_options_t;
-#define ICE_SCAN_OPTIONS_INIT {ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, NULL, 0, 0, 0, 0, NULL}
+#define ICE_SCAN_OPTIONS_INIT {ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, NULL, 0, 0, 0, 0, NULL, false}
 
 typedef struct ice_scan_metrics {
   int64_t manifests;           /* data manifests in the snapshot(s) */
