@@ -46,7 +46,16 @@ static int take(const struct ArrowSchema *s, const struct ArrowArray *const *arr
   PRESTIGE_TRY(prestige_array_init(out, nb, s->n_children, err));
   out->length = n;
   int64_t nulls = 0;
-  if (nb > 0) {
+  /* the chunks referenced (for child recursion); no validity bitmap when none can hold a null */
+  size_t n_chunks = 0;
+  for (int64_t i = 0; i < n; i++)
+    if (refs[i].chunk + 1 > n_chunks) n_chunks = refs[i].chunk + 1;
+  bool maybe_nulls = false;
+  for (size_t k = 0; k < n_chunks && !maybe_nulls; k++) {
+    const struct ArrowArray *a = arrs[k];
+    maybe_nulls = a && a->n_buffers && a->buffers[0] && a->null_count != 0;
+  }
+  if (nb > 0 && maybe_nulls) {
     uint8_t *v = prestige_buffer_alloc((n + 7) / 8);
     if (!v) goto nomem;
     memset(v, 0, (size_t)((n + 7) / 8));
@@ -58,10 +67,6 @@ static int take(const struct ArrowSchema *s, const struct ArrowArray *const *arr
     prestige_array_set_buffer(out, 0, v);
   }
   out->null_count = nulls;
-  /* count the chunks referenced (for child recursion) */
-  size_t n_chunks = 0;
-  for (int64_t i = 0; i < n; i++)
-    if (refs[i].chunk + 1 > n_chunks) n_chunks = refs[i].chunk + 1;
   int rc = 0;
   switch (info.type) {
     case PRESTIGE_ARROW_NA: break;

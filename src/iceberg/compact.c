@@ -326,11 +326,11 @@ static inline void mnext(const merge_t *m, uint32_t *b, int64_t *r) {
   *r = 0;
 }
 
+/* (key, done, run) ordered, without branches (the keys of random runs defeat prediction). */
 static inline bool mless(const merge_t *m, size_t a, size_t b) {
   int64_t ka = m->key[a], kb = m->key[b];
-  if (ka != kb) return ka < kb;
-  if (m->done[a] != m->done[b]) return m->done[b];
-  return a < b;
+  unsigned da = m->done[a], db = m->done[b];
+  return (ka < kb) | ((ka == kb) & ((da < db) | ((da == db) & (a < b))));
 }
 
 static inline void mload(merge_t *m, size_t i) {
@@ -497,12 +497,12 @@ static int write_merged(ice_append_t *ap, const struct ArrowSchema *schema, held
     mnext(&m, &c->b, &c->r);
     if (c->b >= c->eb && !(c->b == c->eb && c->r < c->er)) c->b = c->eb, c->r = c->er;
     mload(&m, cur);
-    for (size_t x = (K + cur) >> 1; x >= 1; x >>= 1)
-      if (mless(&m, w[x], cur)) {
-        size_t t = w[x];
-        w[x] = cur;
-        cur = t;
-      }
+    for (size_t x = (K + cur) >> 1; x >= 1; x >>= 1) {
+      size_t o = w[x];
+      bool sw = mless(&m, o, cur);
+      w[x] = sw ? cur : o;
+      cur = sw ? o : cur;
+    }
     if (n_out == PIPE_SLICE || m.done[cur]) {
       if (threaded) {
         rc = pipe_hand(&p, fill, n_out);
