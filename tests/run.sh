@@ -166,9 +166,14 @@ print_done() { # prints the finished tests' lines once each, and counts them
     [ -f "$results/$i.st" ] && [ -z "${printed[$i]:-}" ] || continue
     printed[$i]=1
     cat "$results/$i.out"
+    grep -E '^(ok|FAIL) ' "$results/$i.out" >> "$summary" 2>/dev/null
     if [ "$(cat "$results/$i.st")" = pass ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failed_names+=("${names[$i]}"); fi
   done
 }
+# every test's result line, also kept after the run: build/test-logs/summary.txt (the slow ones are
+# the first to look at when the suite grows)
+summary=build/test-logs/summary.txt
+: > "$summary"
 running=0
 for i in "${order[@]}"; do
   while [ "$running" -ge "$jobs_max" ]; do
@@ -192,7 +197,7 @@ if [ -n "$survivors" ]; then
 fi
 rm -rf "$run_dir"
 
-echo "total time: $((SECONDS - start_all))s"
+echo "total time: $((SECONDS - start_all))s" | tee -a "$summary"
 [ $failed -gt 0 ] && echo "failed: ${failed_names[*]}"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
