@@ -780,7 +780,7 @@ static int idem_dispatch(route_ctx_t *r, http_req_t *rq, const char *key) {
       ice_idem_entry_release(&e);
       return 0;
     case ICE_IDEM_MISMATCH:
-      http_reply_error(rq, 422, "UnprocessableEntityException",
+      http_reply_error(rq, 400, "BadRequestException",
                        "Idempotency-Key %s was already used for another request (%.600s); a new operation needs a new key", key, e.op);
       ice_idem_entry_release(&e);
       return 0;

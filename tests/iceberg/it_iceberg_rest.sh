@@ -148,4 +148,14 @@ expect_fail 2 "client options" "$P" iceberg serve --catalog "$DB" --sigv4
 expect_fail 1 "SQL catalog" "$P" iceberg serve --catalog http://127.0.0.1:1
 expect_fail 1 "localhost" "$P" iceberg serve --catalog "$DB" --bind localhost
 check "$P iceberg serve --help | grep -q 'SIGTERM'"
+expect_fail 2 "--idempotency-lifetime" "$P" iceberg serve --catalog "$DB" --idempotency-lifetime -1
+# --idempotency-lifetime: advertised as an ISO-8601 duration; 0 advertises nothing (keys ignored)
+serve i1 --catalog "$DB" --warehouse "$T/wh" --idempotency-lifetime 90
+check "curl -s $URI_i1/v1/config | grep -q '\"idempotency-key-lifetime\":\"PT90S\"'"
+check "$P iceberg create-namespace idem1 --catalog $URI_i1 >/dev/null && $P iceberg namespaces --catalog $URI_i1 | grep -q idem1"
+stop i1
+serve i0 --catalog "$DB" --warehouse "$T/wh" --idempotency-lifetime 0
+check "! curl -s $URI_i0/v1/config | grep -q 'idempotency-key-lifetime'"
+check "$P iceberg namespaces --catalog $URI_i0 >/dev/null"
+stop i0
 result

@@ -65,9 +65,10 @@ function validatorFor(template, method, status) {
   return v;
 }
 
-async function call(method, template, concrete, { body, query, expect, raw, form } = {}) {
+async function call(method, template, concrete, { body, query, expect, raw, form, idem } = {}) {
   const url = `${base}${concrete}${query ? '?' + query : ''}`;
   const headers = {};
+  if (idem) headers['idempotency-key'] = idem;
   if (token) headers.authorization = `Bearer ${token}`;
   let payload;
   if (raw !== undefined) {
@@ -137,6 +138,20 @@ const cfg = await call('GET', '/v1/config', '/v1/config', { expect: 200 });
 const prefix = cfg.json?.overrides?.prefix;
 const pre = prefix ? `/v1/${encodeURIComponent(prefix)}` : '/v1';
 if (!Array.isArray(cfg.json?.endpoints)) failures.push('config: no endpoints list');
+if (cfg.json?.['idempotency-key-lifetime'] !== 'PT30M') failures.push(`config: idempotency-key-lifetime ${cfg.json?.['idempotency-key-lifetime']}, wanted PT30M`);
+
+// Idempotency-Key: the replay is the same final answer, and valid against the spec
+{
+  const k1 = '01890a5d-ac96-7000-8000-00000000c0f1', k2 = '01890a5d-ac96-7000-8000-00000000c0f2';
+  const a = await call('POST', `${P}/namespaces`, `${pre}/namespaces`, { body: { namespace: ['idem'] }, idem: k1, expect: 200 });
+  const b = await call('POST', `${P}/namespaces`, `${pre}/namespaces`, { body: { namespace: ['idem'] }, idem: k1, expect: 200 });
+  if (JSON.stringify(a.json) !== JSON.stringify(b.json)) failures.push('Idempotency-Key: the replay differs from the first answer');
+  await call('POST', `${P}/namespaces`, `${pre}/namespaces`, { body: { namespace: ['idem', 'x'] }, idem: k1, expect: 400 });
+  await call('DELETE', NS, `${pre}/namespaces/idem`, { idem: k2, expect: 204 });
+  await call('DELETE', NS, `${pre}/namespaces/idem`, { idem: k2, expect: 204 });
+  await call('DELETE', NS, `${pre}/namespaces/idem`, { expect: 404 });
+  await call('POST', `${P}/namespaces`, `${pre}/namespaces`, { body: { namespace: ['idem'] }, idem: 'nope', expect: 400 });
+}
 
 await call('POST', `${P}/namespaces`, `${pre}/namespaces`, { body: { namespace: ['conf'], properties: { owner: 'x' } }, expect: 200 });
 await call('POST', `${P}/namespaces`, `${pre}/namespaces`, { body: { namespace: ['conf', 'inner'] }, expect: 200 });

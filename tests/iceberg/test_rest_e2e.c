@@ -1232,7 +1232,7 @@ TEST(idempotency_keys) {
   CHECK(!rp);
   CHECK_EQ_STR(prop_of(c, "db.t", "k", pv, sizeof pv, NULL), "one");
   /* K with another body: refused, naming the key */
-  CHECK_EQ_INT(raw_key("POST", url, K, cb2, NULL), 422);
+  CHECK_EQ_INT(raw_key("POST", url, K, cb2, NULL), 400);
   CHECK_EQ_STR(prop_of(c, "db.t", "k", pv, sizeof pv, NULL), "one");
   /* a large answer (over ICE_IDEM_BODY_MAX) is not kept: its replay is the table's current state */
   {
@@ -1338,6 +1338,7 @@ typedef struct oauth_script {
   char base[128];
   char log[4096];
   bool config_needs_token;
+  const char *life; /* an idempotency-key-lifetime to advertise, or NULL */
 } oauth_script_t;
 
 static void os_note(oauth_script_t *o, http_req_t *rq) {
@@ -1358,7 +1359,8 @@ static int os_config(void *ud, http_req_t *rq, prestige_error_t *e) {
   os_note(o, rq);
   if (o->config_needs_token && !os_authorized(rq)) return http_reply_error(rq, 401, "NotAuthorizedException", "token needed");
   char b[512];
-  snprintf(b, sizeof b, "{\"defaults\":{\"oauth2-server-uri\":\"%s/auth/token\"},\"overrides\":{}}", o->base);
+  snprintf(b, sizeof b, "{\"defaults\":{\"oauth2-server-uri\":\"%s/auth/token\"},\"overrides\":{}%s%s%s}", o->base,
+           o->life ? ",\"idempotency-key-lifetime\":\"" : "", o->life ? o->life : "", o->life ? "\"" : "");
   return http_reply(rq, 200, "application/json", b, strlen(b));
 }
 
@@ -1419,6 +1421,20 @@ TEST(config_oauth2_server_uri) {
   c2.credential = "me:secret";
   c2.oauth2_server_uri = own;
   CHECK_ERR(prestige_iceberg_catalog_open(&cat, &c2, &err), PRESTIGE_EAUTH, "OAuth2 token request");
+  /* idempotency-key-lifetime: ISO-8601 durations are taken, anything else is named */
+  static const char *const good[] = {"PT30M", "PT24H", "P1D", "PT1.5S", "P1DT2H3M4S", "P2W"};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    o.life = good[i];
+    cat = NULL;
+    CHECK_OK(cat_open(o.base, &co, &cat));
+    prestige_iceberg_catalog_close(cat);
+  }
+  static const char *const badl[] = {"30M", "PT", "P1M", "PT5X", "PT-5S", "P", "PT1H2"};
+  for (size_t i = 0; i < sizeof badl / sizeof *badl; i++) {
+    o.life = badl[i];
+    cat = NULL;
+    CHECK_ERR(cat_open(o.base, &co, &cat), PRESTIGE_EHTTP, "idempotency-key-lifetime");
+  }
   http_server_free(hs);
   pthread_mutex_destroy(&o.mu);
 }
