@@ -286,6 +286,7 @@ async function handle(req, res) {
     return res.end('{}');
   }
   const entry = { method: req.method, path: decodeURIComponent(u.pathname), query: u.search.slice(1), range: req.headers.range || null,
+    idem: req.headers['idempotency-key'] || null,
     status: null, req_bytes: 0, resp_bytes: 0, fault: null };
   log.push(entry);
   let body;
