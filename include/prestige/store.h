@@ -97,6 +97,16 @@ PRESTIGE_API int prestige_store_get_file(prestige_store_t *st, const char *key, 
 typedef void (*prestige_progress_fn)(void *user_data, uint64_t done, uint64_t total);
 PRESTIGE_API int prestige_store_get_file_progress(prestige_store_t *st, const char *key, const char *path,
                                                   prestige_progress_fn progress, void *user_data, prestige_error_t *err);
+/* Stops a transfer when it returns non-zero; polled from the calling thread. */
+typedef int (*prestige_stop_fn)(void *user_data);
+/* prestige_store_put_file with progress (bytes whose parts were sent, after each part; may be
+ * NULL) and a way to stop: stop (may be NULL) is polled before each part and while waiting for a
+ * free upload slot; once it returns non-zero the upload ends with PRESTIGE_ECANCELED and a
+ * multipart upload is aborted, so nothing is left behind. On S3 the parts are read from the file
+ * where they lie (never copied into memory first). */
+PRESTIGE_API int prestige_store_put_file_progress(prestige_store_t *st, const char *key, const char *path,
+                                                  prestige_progress_fn progress, prestige_stop_fn stop, void *user_data,
+                                                  prestige_error_t *err);
 /* Random-access input over an object (ranged GETs); size from a HEAD, or from known_size when > 0
  * (e.g. from a listing) to save the request. */
 PRESTIGE_API int prestige_store_open_input(prestige_store_t *st, const char *key, uint64_t known_size, prestige_input_t *in,

@@ -110,8 +110,14 @@ const char *s3_checksum_element(prestige_s3_checksum_t alg);
 /* Operations (keys are full S3 keys). */
 int s3_put_object(prestige_s3_client_t *c, const char *bucket, const char *key, const void *data, size_t len,
                   bool if_absent, prestige_error_t *err);
+/* Progress and stop of a file upload (prestige_store_put_file_progress); every field may be NULL. */
+typedef struct s3_xfer_ctl {
+  prestige_progress_fn progress;
+  prestige_stop_fn stop;
+  void *user_data;
+} s3_xfer_ctl_t;
 int s3_put_file(prestige_s3_client_t *c, const char *bucket, const char *key, const char *path, bool if_absent,
-                prestige_error_t *err);
+                const s3_xfer_ctl_t *ctl, prestige_error_t *err);
 int s3_open_output(prestige_s3_client_t *c, const char *bucket, const char *key, bool if_absent,
                    prestige_output_t *out, prestige_error_t *err);
 int s3_get_object(prestige_s3_client_t *c, const char *bucket, const char *key, uint8_t **data, size_t *len,

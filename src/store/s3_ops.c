@@ -90,6 +90,8 @@ typedef struct mpu {
    * upload touches fresh memory (page faults, zeroing) only for its first few parts */
   uint8_t *spare[S3_POOL_MAX + 2];
   int n_spare;
+  _Atomic uint64_t sent;       /* bytes of the parts uploaded */
+  const s3_xfer_ctl_t *ctl;    /* progress and stop of a file upload (NULL: none) */
 } mpu_t;
 
 static int mpu_init(mpu_t *m, prestige_s3_client_t *c, const char *bucket, const char *key, bool if_absent) {
@@ -216,6 +218,7 @@ static void *mpu_worker(void *arg) {
       prestige_error_init(&e);
       int rc = mpu_upload_part(m, j, &e);
       if (rc) mpu_fail(m, rc, &e);
+      else atomic_fetch_add(&m->sent, j->len);
     }
     if (j->data) {
       pthread_mutex_lock(&m->mu);
@@ -301,7 +304,19 @@ static int mpu_submit(mpu_t *m, uint8_t *data, size_t len, int fd, uint64_t off,
     j->digested = true;
   }
   j->part = ++m->n_parts;
-  if (queue_push(m->q, j, -1) != 0) {
+  /* with a stop to poll, wait for a free worker in short steps */
+  int64_t step = m->ctl && m->ctl->stop ? 50 : -1;
+  int prc;
+  while ((prc = queue_push(m->q, j, step)) == PRESTIGE_ETIMEOUT) {
+    if (m->ctl->progress) m->ctl->progress(m->ctl->user_data, atomic_load(&m->sent), 0);
+    if (m->ctl->stop(m->ctl->user_data)) {
+      free(j->data);
+      free(j);
+      m->n_parts--;
+      return prestige_error_set(err, PRESTIGE_ECANCELED, "upload of %s stopped", m->key);
+    }
+  }
+  if (prc != 0) {
     free(j->data);
     free(j);
     return prestige_error_set(err, PRESTIGE_EINTERNAL, "upload queue closed");
@@ -417,7 +432,7 @@ static int mpu_finish(mpu_t *m, prestige_error_t *err) {
 }
 
 int s3_put_file(prestige_s3_client_t *c, const char *bucket, const char *key, const char *path, bool if_absent,
-                prestige_error_t *err) {
+                const s3_xfer_ctl_t *ctl, prestige_error_t *err) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return prestige_error_set(err, errno == ENOENT ? PRESTIGE_ENOTFOUND : PRESTIGE_EIO, "opening %s: %s", path, strerror(errno));
@@ -428,8 +443,13 @@ int s3_put_file(prestige_s3_client_t *c, const char *bucket, const char *key, co
   }
   uint64_t size = (uint64_t)sb.st_size;
   int rc;
+  if (ctl && ctl->stop && ctl->stop(ctl->user_data)) {
+    close(fd);
+    return prestige_error_set(err, PRESTIGE_ECANCELED, "upload of %s stopped before it began", path);
+  }
   if (size <= c->part_size) {
     rc = put_common(c, bucket, key, NULL, (size_t)size, fd, if_absent, err);
+    if (!rc && ctl && ctl->progress) ctl->progress(ctl->user_data, size, size);
   } else {
     mpu_t m;
     if (mpu_init(&m, c, bucket, key, if_absent)) {
@@ -437,16 +457,24 @@ int s3_put_file(prestige_s3_client_t *c, const char *bucket, const char *key, co
       mpu_destroy(&m);
       return oom(err);
     }
+    m.ctl = ctl;
     rc = mpu_begin(&m, err);
     for (uint64_t off = 0; !rc && off < size; off += c->part_size) {
       uint64_t len = size - off < c->part_size ? size - off : c->part_size;
+      if (ctl && ctl->stop && ctl->stop(ctl->user_data)) {
+        rc = prestige_error_set(err, PRESTIGE_ECANCELED, "upload of %s stopped", path);
+        break;
+      }
       rc = mpu_submit(&m, NULL, (size_t)len, fd, off, true, err);
+      if (!rc && ctl && ctl->progress) ctl->progress(ctl->user_data, atomic_load(&m.sent), size);
     }
     if (rc) {
+      mpu_fail(&m, rc, NULL); /* the workers drop the parts still queued */
       mpu_join(&m);
       mpu_abort_remote(&m);
     } else {
       rc = mpu_finish(&m, err);
+      if (!rc && ctl && ctl->progress) ctl->progress(ctl->user_data, size, size);
     }
     mpu_destroy(&m);
   }

@@ -47,7 +47,15 @@ static int s3s_put(prestige_store_t *st, const char *key, const void *data, size
 }
 static int s3s_put_file(prestige_store_t *st, const char *key, const char *path, prestige_error_t *err) {
   WITH_KEY(st, key, fk, err);
-  int rc = s3_put_file(S(st)->s3, S(st)->bucket, fk, path, false, err);
+  int rc = s3_put_file(S(st)->s3, S(st)->bucket, fk, path, false, NULL, err);
+  free(fk);
+  return rc;
+}
+static int s3s_put_file_ctl(prestige_store_t *st, const char *key, const char *path, prestige_progress_fn progress,
+                            prestige_stop_fn stop, void *user_data, prestige_error_t *err) {
+  WITH_KEY(st, key, fk, err);
+  s3_xfer_ctl_t ctl = {progress, stop, user_data};
+  int rc = s3_put_file(S(st)->s3, S(st)->bucket, fk, path, false, &ctl, err);
   free(fk);
   return rc;
 }
@@ -359,6 +367,7 @@ int store_s3_open(prestige_store_t **out, prestige_s3_client_t *client, const ch
 static const store_ops_t store_s3_ops = {
     .put = s3s_put,
     .put_file = s3s_put_file,
+    .put_file_ctl = s3s_put_file_ctl,
     .open_output = s3s_open_output,
     .get = s3s_get,
     .get_range = s3s_get_range,

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/tsname.h"
 #include "store/store_internal.h"
@@ -153,6 +154,19 @@ int prestige_store_put_file(prestige_store_t *st, const char *key, const char *p
   PRESTIGE_ERR_LOCAL(err);
   CHECK_KEY(st, key);
   return st->ops->put_file(st, key, path, err);
+}
+int prestige_store_put_file_progress(prestige_store_t *st, const char *key, const char *path, prestige_progress_fn progress,
+                                     prestige_stop_fn stop, void *user_data, prestige_error_t *err) {
+  PRESTIGE_ERR_LOCAL(err);
+  CHECK_KEY(st, key);
+  if (st->ops->put_file_ctl) return st->ops->put_file_ctl(st, key, path, progress, stop, user_data, err);
+  if (stop && stop(user_data)) return prestige_error_set(err, PRESTIGE_ECANCELED, "upload of %s stopped before it began", path);
+  int rc = st->ops->put_file(st, key, path, err);
+  if (!rc && progress) {
+    struct stat sb;
+    if (stat(path, &sb) == 0) progress(user_data, (uint64_t)sb.st_size, (uint64_t)sb.st_size);
+  }
+  return rc;
 }
 int prestige_store_open_output(prestige_store_t *st, const char *key, prestige_output_t *out, prestige_error_t *err) {
   PRESTIGE_ERR_LOCAL(err);

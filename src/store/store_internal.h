@@ -26,6 +26,10 @@ typedef struct store_ops {
                    prestige_object_meta_t **items, size_t *n, prestige_error_t *err);
   /* Frees the backend and its parent's fields. */
   void (*destroy)(prestige_store_t *st);
+  /* put_file with progress and stop (see prestige_store_put_file_progress); NULL: put_file, with
+   * stop polled once before and progress reported once after */
+  int (*put_file_ctl)(prestige_store_t *st, const char *key, const char *path, prestige_progress_fn progress,
+                      prestige_stop_fn stop, void *user_data, prestige_error_t *err);
 } store_ops_t;
 
 /* The parent every backend embeds first. */

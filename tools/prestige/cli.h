@@ -101,6 +101,9 @@ int cli_download_url(const char *url, const char *path, bool progress, prestige_
 /* Streams a local file into out (closed when complete, aborted on failure or a signal). */
 struct prestige_output;
 int cli_upload_output(const char *path, struct prestige_output *out, cli_progress_t *prog, prestige_error_t *err);
+/* Uploads a regular file to key of st straight from the file (parts read where they lie), a
+ * signal stopping it between parts (a multipart upload is aborted). */
+int cli_upload_regular(struct prestige_store *st, const char *key, const char *path, cli_progress_t *prog, prestige_error_t *err);
 /* Local file to local file through <dst>.prestige-tmp-XXXXXX. */
 int cli_copy_local(const char *src, const char *dst, cli_progress_t *prog, prestige_error_t *err);
 /* Parses a time argument: epoch milliseconds, or ISO 8601 (2024-11-20T10:00:00Z, 2024-11-20). */

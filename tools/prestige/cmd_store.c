@@ -188,15 +188,23 @@ static int run_cp(int argc, char **argv) {
   } else if (!(rc = cp_local_source(src, &tmp, &err))) {
     const char *local_src = tmp ? tmp : cli_local_path(src);
     struct stat sb;
-    if (stat(local_src, &sb) == 0) prog.total_bytes = sb.st_size;
+    bool regular = false;
+    if (stat(local_src, &sb) == 0) {
+      prog.total_bytes = sb.st_size;
+      regular = S_ISREG(sb.st_mode);
+    }
     if (cli_is_s3(dst)) { /* upload: a multipart upload with parts in flight, aborted if stopped */
       prestige_store_t *st;
       char *key;
       if (!(rc = cli_split_s3(dst, &st, &key, &err))) {
         prestige_output_t out;
-        rc = *key ? prestige_store_open_output(st, key, &out, &err)
-                  : prestige_error_set(&err, PRESTIGE_EINVAL, "%s names a bucket, not an object", dst);
-        if (!rc) rc = cli_upload_output(local_src, &out, &prog, &err);
+        if (!*key) {
+          rc = prestige_error_set(&err, PRESTIGE_EINVAL, "%s names a bucket, not an object", dst);
+        } else if (regular) { /* parts sent from the file itself, hashed as they go */
+          rc = cli_upload_regular(st, key, local_src, &prog, &err);
+        } else if (!(rc = prestige_store_open_output(st, key, &out, &err))) {
+          rc = cli_upload_output(local_src, &out, &prog, &err);
+        }
         free(key);
         prestige_store_free(st);
       }

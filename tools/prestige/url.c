@@ -258,6 +258,22 @@ int cli_upload_output(const char *path, prestige_output_t *out, cli_progress_t *
   return rc;
 }
 
+static int stop_on_signal(void *ud) {
+  (void)ud;
+  return cli_signal_received() != 0;
+}
+
+static void on_put_progress(void *ud, uint64_t done, uint64_t total) {
+  (void)total;
+  if (ud) cli_progress_update(ud, -1, (int64_t)done);
+}
+
+int cli_upload_regular(prestige_store_t *st, const char *key, const char *path, cli_progress_t *prog, prestige_error_t *err) {
+  int rc = prestige_store_put_file_progress(st, key, path, on_put_progress, stop_on_signal, prog, err);
+  if (rc == PRESTIGE_ECANCELED || (rc && cli_signal_received())) rc = canceled(err, "upload stopped and aborted");
+  return rc;
+}
+
 int cli_copy_local(const char *src, const char *dst, cli_progress_t *prog, prestige_error_t *err) {
   int in = open(src, O_RDONLY | O_CLOEXEC);
   if (in < 0) return prestige_error_set(err, errno == ENOENT ? PRESTIGE_ENOTFOUND : PRESTIGE_EIO, "opening %s: %s", src, strerror(errno));
