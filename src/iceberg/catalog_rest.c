@@ -403,6 +403,7 @@ static int do_call(rest_catalog_t *c, call_t *k, prestige_error_t *err) {
     http_response_t rs;
     http_response_init(&rs);
     buf_t out = BUF_INIT;
+    bool resent = false; /* a later attempt followed one that reached the server */
     if (!rc) {
       http_request_t rq;
       http_request_init(&rq, k->method, url);
@@ -432,6 +433,7 @@ static int do_call(rest_catalog_t *c, call_t *k, prestige_error_t *err) {
       /* a DELETE sent before, whose answer was lost: its 404 now means the first one did it */
       uint32_t earlier = rs.attempts > 1 ? ((rs.attempts - 1 >= 32 ? ~0u : (1u << (rs.attempts - 1)) - 1) & sl.mask) : 0;
       if (!rc && rs.status == 404 && !strcmp(k->method, "DELETE") && earlier && !*idem_key) rs.status = 204;
+      resent = earlier != 0;
       if (rc) {
         if (k->kind == K_COMMIT && rs.sent && (rc == PRESTIGE_ENET || rc == PRESTIGE_ETIMEOUT))
           rc = prestige_error_set(err, PRESTIGE_EUNKNOWN_STATE, "REST catalog %s: %s %s: commit state unknown: %s", c->root,
@@ -468,6 +470,15 @@ static int do_call(rest_catalog_t *c, call_t *k, prestige_error_t *err) {
             rc = prestige_error_set(err, PRESTIGE_EHTTP, "REST catalog %s: %s %s: the response is not JSON (%s at line %d)",
                                     c->root, k->method, k->path, je.text, je.line);
         }
+      } else if (k->kind == K_COMMIT && resent && rs.status == 409) {
+        /* a keyed retry of a commit whose first attempt reached the server: a server that keeps
+         * its keys replays the first answer, so a 409 here may be our own commit seen from the
+         * outside (a server that advertises keys but does not honour them). Its files must not
+         * be cleaned up as a lost race: the table operation reloads and looks for its snapshot. */
+        rc = prestige_error_set(err, PRESTIGE_EUNKNOWN_STATE,
+                                "REST catalog %s: %s %s: commit state unknown: a retry after an attempt that reached "
+                                "the server was answered 409",
+                                c->root, k->method, k->path);
       } else if (!(rs.status == 404 && !strcmp(k->method, "HEAD"))) {
         rc = status_error(c, k, &rs, err);
       }

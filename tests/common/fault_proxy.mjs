@@ -41,6 +41,7 @@ const aborted = new Set();
 const keyLocks = new Map();
 let reqSeq = 0;
 let sigv4Secret = null;
+let stripIdempotencyKey = false; // config {"strip_idempotency_key":true}: a server that advertises keys but ignores them
 const partSums = new Map(); // uploadId -> Map(partNumber -> {element, value})
 
 function crcTable(poly) {
@@ -208,6 +209,7 @@ async function withKeyLock(key, fn) {
 async function forward(req, res, u, body, entry, action) {
   const headers = { ...req.headers };
   for (const k of Object.keys(headers)) if (headers[k] === undefined) delete headers[k];
+  if (stripIdempotencyKey) delete headers['idempotency-key'];
   const up = await upstreamRequest(req.method, u.pathname + u.search, headers, req.method === 'GET' || req.method === 'HEAD' ? null : body);
   entry.status = up.statusCode;
   if (action && action.type === 'status_after') { // the upstream acted on it; the client sees an error
@@ -272,6 +274,7 @@ async function handle(req, res) {
     } else if (req.method === 'POST' && what === 'config') {
       const c = JSON.parse(body.toString() || '{}');
       if ('sigv4_secret' in c) sigv4Secret = c.sigv4_secret;
+      if ('strip_idempotency_key' in c) stripIdempotencyKey = !!c.strip_idempotency_key;
     } else if (req.method === 'POST' && what === 'reset') {
       rules = [];
       log = [];
