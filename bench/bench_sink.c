@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -50,6 +51,9 @@ int main(int argc, char **argv) {
   o.max_rows = 100000;
   o.batch_size = 8192;
   o.writer.compression = PRESTIGE_COMPRESSION_ZSTD;
+  /* encoding threads of the sink's writer (WRITER_THREADS; default: the number of cores) */
+  long nc = sysconf(_SC_NPROCESSORS_ONLN);
+  o.writer.threads = getenv("WRITER_THREADS") ? atoi(getenv("WRITER_THREADS")) : nc < 1 ? 1 : nc > 8 ? 8 : (int)nc;
   prestige_sink_t *s;
   if (prestige_sink_open(&s, &o, sensor_data_record(), NULL, &err) || prestige_sink_start(s, &err)) {
     fprintf(stderr, "%s\n", err.message);

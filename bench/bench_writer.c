@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "prestige/core.h"
 #include "prestige/parquet_writer.h"
@@ -149,6 +150,7 @@ int main(int argc, char **argv) {
   /* same row group size as DuckDB's default, so both make the same number of row groups
    * (stream mode keeps prestige's default, the memory bound being the point there) */
   if (!(argc > 5 && !strcmp(argv[5], "stream"))) o.row_group_rows = 122880;
+  if (getenv("THREADS")) o.threads = atoi(getenv("THREADS")); /* encoding threads (default 1) */
   struct ArrowSchema s;
   wide ? wide_schema(&s) : sensor_schema(&s);
   /* "stream" mode makes each batch just before writing it and frees it after: peak RSS then
@@ -179,6 +181,8 @@ int main(int argc, char **argv) {
     in_bytes += wide ? wide_batch(&batches[b], b * BATCH, n) : sensor_batch(&batches[b], b * BATCH, n);
   }
   int64_t t0 = prestige_monotonic_ns();
+  struct timespec c0, c1;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
   prestige_parquet_writer_t *w;
   if (prestige_parquet_writer_open_file(&w, argv[4], &s, &o, &err)) {
     fprintf(stderr, "%s\n", err.message);
@@ -196,12 +200,14 @@ int main(int argc, char **argv) {
     return 1;
   }
   double secs = (double)(prestige_monotonic_ns() - t0) / 1e9;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+  double cpu = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) * 1e-9;
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   printf("{\"rows\": %lld, \"seconds\": %.3f, \"rows_per_s\": %.0f, \"mb_per_s\": %.1f, \"file_size\": %lld, "
-         "\"input_mb\": %.1f, \"peak_rss_mb\": %.1f}\n",
+         "\"input_mb\": %.1f, \"peak_rss_mb\": %.1f, \"cpu_s\": %.3f}\n",
          (long long)rows, secs, (double)rows / secs, (double)in_bytes / 1e6 / secs, (long long)sum.file_size,
-         (double)in_bytes / 1e6, (double)ru.ru_maxrss / 1024.0);
+         (double)in_bytes / 1e6, (double)ru.ru_maxrss / 1024.0, cpu);
   prestige_parquet_file_summary_release(&sum);
   for (int64_t b = 0; b < nb; b++) prestige_array_release(&batches[b]);
   free(batches);

@@ -6,7 +6,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 const [kind, rowsArg, codec, out] = process.argv.slice(2);
 const rows = Number(rowsArg);
-const inst = await DuckDBInstance.create(':memory:', { threads: '1' });
+// DUCKDB_THREADS=default leaves DuckDB its default (all cores); else the count (1 unless set)
+const dt = process.env.DUCKDB_THREADS || '1';
+const inst = await DuckDBInstance.create(':memory:', dt === 'default' ? {} : { threads: dt });
 const con = await inst.connect();
 if (kind === 'sensor') {
   await con.run(`CREATE TABLE t AS SELECT (1700000000000 + i * 10)::UBIGINT AS timestamp,

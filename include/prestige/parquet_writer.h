@@ -72,7 +72,8 @@ typedef struct prestige_parquet_column_options {
 /* Same as PRESTIGE_PARQUET_COLUMN_OPTIONS_INIT with path set. */
 PRESTIGE_API void prestige_parquet_column_options_init(prestige_parquet_column_options_t *c, const char *path);
 
-#define PRESTIGE_PARQUET_WRITER_OPTIONS_VERSION 1
+#define PRESTIGE_PARQUET_WRITER_OPTIONS_VERSION 2 /* 2 added threads; a version 1 struct still reads (threads 1) */
+#define PRESTIGE_PARQUET_WRITER_MAX_THREADS 256
 typedef struct prestige_parquet_writer_options {
   unsigned int version;           /* PRESTIGE_PARQUET_WRITER_OPTIONS_VERSION */
   int64_t row_group_rows;         /* default 1,048,576 rows */
@@ -93,6 +94,12 @@ typedef struct prestige_parquet_writer_options {
   int64_t n_metadata;
   const prestige_parquet_column_options_t *columns; /* overrides; later entries win */
   int64_t n_columns;
+  /* Encoding threads (version 2; default 1: everything on the caller's thread). With n > 1 the
+   * column chunks of a row group are encoded and compressed in parallel on a pool of n - 1
+   * threads plus the caller (in windows of up to 128K rows, each column on one thread); the file
+   * is byte for byte the one threads = 1 writes, and memory stays one row group.
+   * 1..PRESTIGE_PARQUET_WRITER_MAX_THREADS, else EINVAL. */
+  int threads;
 } prestige_parquet_writer_options_t;
 
 #define PRESTIGE_PARQUET_WRITER_OPTIONS_INIT                                                              \
@@ -102,7 +109,7 @@ typedef struct prestige_parquet_writer_options {
     .compression = PRESTIGE_COMPRESSION_SNAPPY, .compression_level = INT32_MIN, .dictionary = true,       \
     .statistics = true, .page_index = true, .page_checksums = false, .data_page_version = 1,              \
     .max_statistics_bytes = 64, .store_arrow_schema = true, .created_by = NULL, .metadata = NULL,         \
-    .n_metadata = 0, .columns = NULL, .n_columns = 0                                                      \
+    .n_metadata = 0, .columns = NULL, .n_columns = 0, .threads = 1                                         \
   }
 
 /* Same as PRESTIGE_PARQUET_WRITER_OPTIONS_INIT. */

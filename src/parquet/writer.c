@@ -1,4 +1,5 @@
 /* Parquet file writer: batches -> row groups of column chunks -> page index -> footer. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +8,18 @@
 #include "arrow/stream.h"
 #include "core/log.h"
 #include "core/options.h"
+#include "core/workers.h"
 #include "parquet/writer_internal.h"
 #include "prestige/core.h"
 
+#include <time.h>
+
 #define SLICE_ROWS 4096
+/* Rows are appended in windows of whole slices: each column takes the window's slices one after
+ * the other (appending, cutting pages), the columns in parallel when threads > 1. The row group's
+ * byte limit is checked at the end of a window; the window's length depends only on what was
+ * written (never on threads), so every thread count cuts the same pages and row groups. */
+#define MAX_WINDOW_SLICES 32
 
 struct prestige_parquet_writer {
   prestige_parquet_writer_options_t opts;
@@ -30,6 +39,12 @@ struct prestige_parquet_writer {
   pq_key_value_t *fkv; /* footer key-value metadata, built at the first footer */
   int32_t n_fkv;
   bool failed;
+  workers_t *pool;       /* threads > 1 */
+  int32_t *order;        /* column order of submission: most costly first */
+  double last_rate;      /* buffered bytes per row of the last flushed row group (0: none yet) */
+  /* the window being appended (read by the column tasks) */
+  const struct ArrowArray *win_batch;
+  int64_t win_r0, win_n;
 };
 
 void prestige_parquet_column_options_init(prestige_parquet_column_options_t *c, const char *path) {
@@ -56,7 +71,12 @@ static bool level_ok(int codec, int level) {
 
 int pqw_options_validate(const prestige_parquet_writer_options_t *o, prestige_error_t *err) {
 #define BAD(field, why) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer option %s %s", field, why)
-  PRESTIGE_TRY(OPTIONS_CHECK_VERSION(o, PRESTIGE_PARQUET_WRITER_OPTIONS, "prestige_parquet_writer_options_t", err));
+  if (o->version != 1) /* version 1 (before threads) still reads */
+    PRESTIGE_TRY(OPTIONS_CHECK_VERSION(o, PRESTIGE_PARQUET_WRITER_OPTIONS, "prestige_parquet_writer_options_t", err));
+  if (o->version == 2 && (o->threads < 1 || o->threads > PRESTIGE_PARQUET_WRITER_MAX_THREADS))
+    return prestige_error_set(err, PRESTIGE_EINVAL,
+                              "parquet writer option threads %d must be 1..PRESTIGE_PARQUET_WRITER_MAX_THREADS (%d)", o->threads,
+                              PRESTIGE_PARQUET_WRITER_MAX_THREADS);
   if (o->row_group_rows < 1) BAD("row_group_rows", "must be at least 1");
   if (o->row_group_bytes < 1) BAD("row_group_bytes", "must be at least 1");
   if (o->data_page_bytes < 1 || o->data_page_bytes > (1LL << 30)) BAD("data_page_bytes", "must be between 1 and 1 GiB");
@@ -92,7 +112,13 @@ int pqw_options_validate(const prestige_parquet_writer_options_t *o, prestige_er
 }
 
 static int copy_options(prestige_parquet_writer_t *w, const prestige_parquet_writer_options_t *o, prestige_error_t *err) {
-  w->opts = *o;
+  if (o->version == 1) { /* the struct ends before threads */
+    prestige_parquet_writer_options_init(&w->opts);
+    memcpy(&w->opts, o, offsetof(prestige_parquet_writer_options_t, threads));
+    w->opts.version = PRESTIGE_PARQUET_WRITER_OPTIONS_VERSION;
+  } else {
+    w->opts = *o;
+  }
   char def[64];
   snprintf(def, sizeof(def), "prestige version %s", prestige_version());
   w->created_by = strdup(o->created_by ? o->created_by : def);
@@ -119,6 +145,8 @@ static int copy_options(prestige_parquet_writer_t *w, const prestige_parquet_wri
 
 static void writer_free(prestige_parquet_writer_t *w) {
   if (!w) return;
+  workers_free(w->pool);
+  free(w->order);
   if (w->cols)
     for (int32_t i = 0; i < w->ps.n_leaves; i++) pqw_column_release(&w->cols[i]);
   free(w->cols);
@@ -157,6 +185,12 @@ int prestige_parquet_writer_open(prestige_parquet_writer_t **wp, const struct Ar
   if (!rc && !(w->cols = calloc((size_t)w->ps.n_leaves, sizeof(pqw_column_t))))
     rc = prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
   for (int32_t i = 0; !rc && i < w->ps.n_leaves; i++) rc = pqw_column_init(&w->cols[i], &w->ps.leaves[i], &w->opts, err);
+  if (!rc && !(w->order = calloc((size_t)w->ps.n_leaves + 1, sizeof(int32_t))))
+    rc = prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
+  for (int32_t i = 0; !rc && i < w->ps.n_leaves; i++) w->order[i] = i;
+  int threads = rc ? 1 : w->opts.threads < w->ps.n_leaves ? w->opts.threads : w->ps.n_leaves; /* a column is one task */
+  if (!rc && threads > 1 && !(w->pool = workers_new(threads)))
+    rc = prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: cannot start %d encoding threads", threads);
   if (!rc) {
     w->out = *out;
     rc = w->out.write(w->out.ctx, "PAR1", 4, err);
@@ -195,6 +229,98 @@ static int fail(prestige_parquet_writer_t *w, int rc) {
   return rc;
 }
 
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* One column's share of a window: its slices in order, each appended then the page maybe cut
+ * (exactly what the single-threaded writer does to that column). */
+static int column_window(prestige_parquet_writer_t *w, pqw_column_t *c, prestige_error_t *err) {
+  int64_t end = w->win_r0 + w->win_n;
+  for (int64_t r = w->win_r0; r < end;) {
+    int64_t n = end - r < SLICE_ROWS ? end - r : SLICE_ROWS;
+    PRESTIGE_TRY(pqw_column_append(c, w->win_batch, r, n, err));
+    PRESTIGE_TRY(pqw_column_maybe_flush_page(c, err));
+    r += n;
+  }
+  return 0;
+}
+
+typedef struct {
+  prestige_parquet_writer_t *w;
+  int32_t col;
+  bool finish; /* prepare the chunk instead of appending the window */
+} col_task_t;
+
+static void col_task_run(void *arg, int slot) {
+  (void)slot;
+  col_task_t *t = arg;
+  pqw_column_t *c = &t->w->cols[t->col];
+  double t0 = now_s();
+  prestige_error_init(&c->task_err);
+  c->task_rc = t->finish ? pqw_column_prepare_chunk(c, &c->task_err) : column_window(t->w, c, &c->task_err);
+  if (!t->finish) c->task_cost = c->task_cost * 0.5 + (now_s() - t0);
+}
+
+/* Runs the window (or the chunk preparation) of every column: on the pool, the costliest columns
+ * first, or here in column order. The first error in column order is reported. */
+static int run_columns(prestige_parquet_writer_t *w, bool finish, prestige_error_t *err) {
+  int32_t n = w->ps.n_leaves;
+  if (!w->pool) {
+    for (int32_t i = 0; i < n; i++) {
+      int rc = finish ? pqw_column_prepare_chunk(&w->cols[i], err) : column_window(w, &w->cols[i], err);
+      if (rc) return rc;
+    }
+    return 0;
+  }
+  /* longest first (by the last measured windows): the pool's FIFO then balances the threads */
+  for (int32_t i = 1; i < n; i++) {
+    int32_t x = w->order[i], j = i;
+    while (j > 0 && w->cols[w->order[j - 1]].task_cost < w->cols[x].task_cost) {
+      w->order[j] = w->order[j - 1];
+      j--;
+    }
+    w->order[j] = x;
+  }
+  col_task_t stack[64], *tasks = n <= 64 ? stack : malloc((size_t)n * sizeof(*tasks));
+  if (!tasks) return prestige_error_set(err, PRESTIGE_ENOMEM, "parquet writer: out of memory");
+  workers_group_t g = {0};
+  int rc = 0;
+  for (int32_t k = 0; k < n; k++) {
+    int32_t i = w->order[k];
+    tasks[k] = (col_task_t){w, i, finish};
+    w->cols[i].task_rc = 0;
+    if (workers_submit(w->pool, &g, col_task_run, &tasks[k])) col_task_run(&tasks[k], 0); /* no memory to queue: run it here */
+  }
+  workers_wait(w->pool, &g);
+  for (int32_t i = 0; i < n && !rc; i++)
+    if (w->cols[i].task_rc) {
+      rc = w->cols[i].task_rc;
+      if (err) *err = w->cols[i].task_err;
+    }
+  if (tasks != stack) free(tasks);
+  return rc;
+}
+
+/* Rows of the next window starting at row r of [.., total): whole slices, within the row group's
+ * rows, and short enough that the row group's byte limit (checked after the window) is not passed
+ * by much: at most half the bytes left at the rate seen so far. Depends only on what was written. */
+static int64_t window_rows(const prestige_parquet_writer_t *w, int64_t left) {
+  int64_t room = w->opts.row_group_rows - w->rg_rows;
+  int64_t max = left < room ? left : room;
+  int64_t used = prestige_parquet_writer_bytes(w) - w->offset;
+  double rate = w->rg_rows > 0 ? (double)used / (double)w->rg_rows : w->last_rate;
+  int64_t slices = 1;
+  if (rate > 0) {
+    double fit = (double)(w->opts.row_group_bytes - used) / (2.0 * rate * SLICE_ROWS);
+    slices = fit >= MAX_WINDOW_SLICES ? MAX_WINDOW_SLICES : fit >= 1 ? (int64_t)fit : 1;
+  }
+  int64_t rows = slices * SLICE_ROWS;
+  return rows < max ? rows : max;
+}
+
 int prestige_parquet_writer_flush_row_group(prestige_parquet_writer_t *w, prestige_error_t *err) {
   PRESTIGE_ERR_LOCAL(err);
   if (w->failed) return prestige_error_set(err, PRESTIGE_EINVAL, "parquet writer: an earlier error left the file unusable");
@@ -211,6 +337,11 @@ int prestige_parquet_writer_flush_row_group(prestige_parquet_writer_t *w, presti
     w->cap_rgs = cap;
   }
   int32_t n = w->ps.n_leaves;
+  if (w->pool) { /* last pages and dictionary pages of every column in parallel */
+    int rc = run_columns(w, true, err);
+    if (rc) return fail(w, rc);
+  }
+  w->last_rate = (double)(prestige_parquet_writer_bytes(w) - w->offset) / (double)w->rg_rows;
   pq_row_group_t *rg = &w->rgs[w->n_rgs];
   memset(rg, 0, sizeof(*rg));
   rg->columns = arena_calloc(&w->arena, (size_t)n, sizeof(pq_column_chunk_t));
@@ -281,15 +412,15 @@ int pqw_write_validated(prestige_parquet_writer_t *w, const struct ArrowArray *b
   for (int32_t i = 0; i < w->ps.n_leaves; i++)
     if ((rc = pqw_column_check(&w->cols[i], batch, row0, n_rows, err))) return prestige_error_prefix(err, "writing %s", w->out.name);
   for (int64_t r = row0; r < total;) {
-    int64_t room = w->opts.row_group_rows - w->rg_rows;
-    int64_t n = total - r < SLICE_ROWS ? total - r : SLICE_ROWS;
-    if (n > room) n = room;
-    for (int32_t i = 0; i < w->ps.n_leaves; i++) {
-      if ((rc = pqw_column_append(&w->cols[i], batch, r, n, err)) ||
-          (rc = pqw_column_maybe_flush_page(&w->cols[i], err))) {
-        prestige_error_prefix(err, "writing %s", w->out.name);
-        return fail(w, rc);
-      }
+    int64_t n = window_rows(w, total - r);
+    w->win_batch = batch;
+    w->win_r0 = r;
+    w->win_n = n;
+    rc = run_columns(w, false, err);
+    w->win_batch = NULL;
+    if (rc) {
+      prestige_error_prefix(err, "writing %s", w->out.name);
+      return fail(w, rc);
     }
     r += n;
     w->rows += n;

@@ -34,6 +34,7 @@ void pqw_column_release(pqw_column_t *c) {
   pqw_stats_release(&c->file_stats);
   free(c->dict_offsets);
   free(c->slots);
+  free(c->page_seen);
   free(c->page_index);
   pq_rle_encoder_free(c->rle);
   pq_codec_ctx_free(c->codec);
@@ -178,8 +179,11 @@ static int append_bytes32(pqw_column_t *c, const struct ArrowArray *a, const int
   const pqw_leaf_t *l = c->leaf;
   const uint8_t *mn = NULL, *mx = NULL;
   size_t mnl = 0, mxl = 0;
+  bool stats = l->statistics;
   if (c->dict_on) {
     if (buf_reserve(&c->indices, (size_t)n * 4)) return pqw_oom(err, c);
+    /* with a dictionary, only a value new to the page can move its bounds */
+    if (stats && c->page_seen_cap < c->dict_n + (uint32_t)n && pqw_page_seen_grow(c, c->dict_n + (uint32_t)n)) return pqw_oom(err, c);
   } else {
     size_t total = 0;
     for (int64_t k = 0; k < n; k++) {
@@ -192,7 +196,15 @@ static int append_bytes32(pqw_column_t *c, const struct ArrowArray *a, const int
     int64_t i = idx ? idx[k] : base + k;
     const uint8_t *v = data + o[i];
     size_t len = (size_t)(o[i + 1] - o[i]);
-    if (l->statistics) {
+    if (c->dict_on) {
+      uint32_t e = 0;
+      if (dict_index(c, v, len, &e)) return pqw_oom(err, c);
+      memcpy(c->indices.data + c->indices.len, &e, 4);
+      c->indices.len += 4;
+      if (!stats || (c->page_seen[e >> 6] >> (e & 63) & 1)) continue;
+      c->page_seen[e >> 6] |= 1ULL << (e & 63);
+    }
+    if (stats) {
       if (!mn) {
         mn = mx = v;
         mnl = mxl = len;
@@ -204,12 +216,7 @@ static int append_bytes32(pqw_column_t *c, const struct ArrowArray *a, const int
         mxl = len;
       }
     }
-    if (c->dict_on) {
-      uint32_t e = 0;
-      if (dict_index(c, v, len, &e)) return pqw_oom(err, c);
-      memcpy(c->indices.data + c->indices.len, &e, 4);
-      c->indices.len += 4;
-    } else {
+    if (!c->dict_on) {
       store_le32(c->values.data + c->values.len, (uint32_t)len);
       memcpy(c->values.data + c->values.len + 4, v, len);
       c->values.len += 4 + len;

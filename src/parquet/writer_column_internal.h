@@ -150,6 +150,11 @@ static inline int stats_update(pqw_stats_t *s, const pqw_leaf_t *l, const uint8_
 /* ---- dictionary (writer_dict.c) ------------------------------------------------------------- */
 int pqw_dict_grow(pqw_column_t *c);
 void pqw_dict_reset(pqw_column_t *c);
+/* The page's seen-entries bitmap (strings with a dictionary: only a value new to the page is
+ * compared with the page's bounds): room for `bits` entries; cleared when a page is cut and
+ * when the dictionary is reset. */
+int pqw_page_seen_grow(pqw_column_t *c, uint32_t bits);
+void pqw_page_seen_reset(pqw_column_t *c);
 /* The first page of a chunk decides whether the dictionary pays; see writer_dict.c. */
 int pqw_check_dictionary(pqw_column_t *c, prestige_error_t *err);
 
@@ -175,6 +180,18 @@ static inline uint64_t hash_bytes(const uint8_t *p, size_t n) {
   return h;
 }
 
+/* a == b for n bytes; short values (most dictionary strings) without a call to memcmp */
+static inline bool bytes_eq(const uint8_t *a, const uint8_t *b, size_t n) {
+  if (n >= 8 && n <= 16) return load_le64(a) == load_le64(b) && load_le64(a + n - 8) == load_le64(b + n - 8);
+  if (n >= 4 && n < 8) return load_le32(a) == load_le32(b) && load_le32(a + n - 4) == load_le32(b + n - 4);
+  if (n < 4) {
+    for (size_t i = 0; i < n; i++)
+      if (a[i] != b[i]) return false;
+    return true;
+  }
+  return memcmp(a, b, n) == 0;
+}
+
 /* Index of value v (len bytes) in the dictionary, inserting it when new. */
 static inline int dict_index(pqw_column_t *c, const uint8_t *v, size_t len, uint32_t *index) {
   if ((c->dict_n + 1) * 2 > c->n_slots && pqw_dict_grow(c)) return PRESTIGE_ENOMEM;
@@ -186,7 +203,7 @@ static inline int dict_index(pqw_column_t *c, const uint8_t *v, size_t len, uint
     if (!s) break;
     const uint8_t *p = c->dict.data + c->dict_offsets[s - 1];
     bool eq;
-    if (var) eq = load_le32(p) == len && memcmp(p + 4, v, len) == 0;
+    if (var) eq = load_le32(p) == len && bytes_eq(p + 4, v, len);
     else if (len == 8) eq = load_le64(p) == load_le64(v);
     else if (len == 4) eq = load_le32(p) == load_le32(v);
     else eq = memcmp(p, v, len) == 0;

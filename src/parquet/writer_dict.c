@@ -27,7 +27,23 @@ int pqw_dict_grow(pqw_column_t *c) {
   return 0;
 }
 
+int pqw_page_seen_grow(pqw_column_t *c, uint32_t bits) {
+  uint32_t cap = c->page_seen_cap ? c->page_seen_cap : 1024;
+  while (cap < bits) cap *= 2;
+  uint64_t *p = realloc(c->page_seen, cap / 8);
+  if (!p) return PRESTIGE_ENOMEM;
+  memset((uint8_t *)p + c->page_seen_cap / 8, 0, (cap - c->page_seen_cap) / 8);
+  c->page_seen = p;
+  c->page_seen_cap = cap;
+  return 0;
+}
+
+void pqw_page_seen_reset(pqw_column_t *c) {
+  if (c->page_seen) memset(c->page_seen, 0, ((size_t)(c->dict_n < c->page_seen_cap ? c->dict_n : c->page_seen_cap) + 63) / 64 * 8);
+}
+
 void pqw_dict_reset(pqw_column_t *c) {
+  pqw_page_seen_reset(c);
   buf_clear(&c->dict);
   c->dict_n = 0;
   if (c->slots) memset(c->slots, 0, c->n_slots * sizeof(uint32_t));

@@ -100,6 +100,8 @@ typedef struct pqw_column {
   uint32_t *dict_offsets;  /* entry -> offset in dict (byte arrays: of the 4-byte length) */
   uint32_t dict_n, dict_cap;
   uint32_t *slots;         /* open addressing: entry index + 1, 0 empty */
+  uint64_t *page_seen;     /* bit per dictionary entry: already in the current page's statistics */
+  uint32_t page_seen_cap;  /* bits */
   uint32_t n_slots;
   /* chunk */
   buf_t pages;             /* encoded data pages of this chunk */
@@ -115,6 +117,11 @@ typedef struct pqw_column {
   pqw_stats_t file_stats;
   int64_t file_values, file_compressed, file_uncompressed;
   bool file_stats_exact_min, file_stats_exact_max;
+  bool prepared;           /* pqw_column_prepare_chunk ran for the current row group */
+  /* parallel writer: the window task's outcome and its cost (for the order of submission) */
+  int task_rc;
+  prestige_error_t task_err;
+  double task_cost;
 } pqw_column_t;
 
 int pqw_column_init(pqw_column_t *c, const pqw_leaf_t *leaf, const prestige_parquet_writer_options_t *opts,
@@ -137,6 +144,10 @@ typedef struct pqw_chunk_out {
   pq_column_index_t column_index;
   pq_offset_index_t offset_index;
 } pqw_chunk_out_t;
+/* The encoding part of finishing a chunk (the last page, the dictionary page compressed), which
+ * touches only the column: the parallel writer runs it on the pool; finish_chunk calls it when
+ * it has not run. */
+int pqw_column_prepare_chunk(pqw_column_t *c, prestige_error_t *err);
 /* Finishes the chunk: writes [dictionary page] + data pages to out (at file offset `offset`),
  * fills *meta (pointers valid until the next row group) and the page index. */
 int pqw_column_finish_chunk(pqw_column_t *c, prestige_output_t *out, int64_t offset, arena_t *arena,

@@ -187,6 +187,7 @@ static int flush_page(pqw_column_t *c, prestige_error_t *err) {
   buf_clear(&c->values);
   buf_clear(&c->indices);
   pqw_stats_reset(&c->page_stats);
+  pqw_page_seen_reset(c);
   return 0;
 }
 
@@ -221,13 +222,10 @@ static int stat_copy(arena_t *a, pq_bytes_t *dst, const uint8_t *p, size_t n) {
   return 0;
 }
 
-int pqw_column_finish_chunk(pqw_column_t *c, prestige_output_t *out, int64_t offset, arena_t *arena,
-                            pqw_chunk_out_t *ch, prestige_error_t *err) {
+int pqw_column_prepare_chunk(pqw_column_t *c, prestige_error_t *err) {
   const pqw_leaf_t *l = c->leaf;
+  if (c->prepared) return 0;
   PRESTIGE_TRY(flush_page(c, err));
-  memset(ch, 0, sizeof(*ch));
-  pq_column_meta_t *m = &ch->meta;
-  int64_t dict_size = 0;
   if (c->used_dict) {
     buf_clear(&c->scratch2);
     PRESTIGE_TRY(pq_compress(c->codec, l->codec, l->level, c->dict.data, c->dict.len, &c->scratch2, err));
@@ -241,6 +239,20 @@ int pqw_column_finish_chunk(pqw_column_t *c, prestige_output_t *out, int64_t off
     buf_clear(&c->scratch);
     PRESTIGE_TRY(pq_page_header_encode(&h, &c->scratch, err));
     c->chunk_uncompressed += (int64_t)(c->scratch.len + c->dict.len);
+  }
+  c->prepared = true;
+  return 0;
+}
+
+int pqw_column_finish_chunk(pqw_column_t *c, prestige_output_t *out, int64_t offset, arena_t *arena,
+                            pqw_chunk_out_t *ch, prestige_error_t *err) {
+  const pqw_leaf_t *l = c->leaf;
+  PRESTIGE_TRY(pqw_column_prepare_chunk(c, err));
+  c->prepared = false;
+  memset(ch, 0, sizeof(*ch));
+  pq_column_meta_t *m = &ch->meta;
+  int64_t dict_size = 0;
+  if (c->used_dict) { /* the dictionary page's header and compressed bytes, from prepare */
     PRESTIGE_TRY(write_out(out, c->scratch.data, c->scratch.len, err));
     PRESTIGE_TRY(write_out(out, c->scratch2.data, c->scratch2.len, err));
     dict_size = (int64_t)(c->scratch.len + c->scratch2.len);

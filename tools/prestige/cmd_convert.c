@@ -24,9 +24,12 @@ static const char USAGE[] =
     "\n"
     "  --compression C[:LEVEL]  none, snappy (default), gzip, brotli, zstd, lz4 (lz4_raw)\n"
     "  --row-group-rows N       rows per row group (default 1048576)\n"
+    "  --row-group-bytes N      cut a row group at N bytes of encoded data too (default 128 MiB)\n"
     "  --page-bytes N           target data page size (default 1048576)\n"
     "  --dictionary on|off      dictionary encoding (default on)\n"
     "  --page-version 1|2       data page version (default 1)\n"
+    "  --threads N              encode (and read Parquet input) on N threads (default: the number\n"
+    "                           of cores); the output is the same bytes whatever N\n"
     "  --schema \"name:type,...\" explicit column types: bool, int8..int64, uint8..uint64, float,\n"
     "                           double, string, binary, date, time, timestamp[(unit[,tz])], decimal(p,s)\n"
     "  --format csv|tsv|jsonl   input format when the extension does not say\n"
@@ -181,7 +184,7 @@ static int convert_parquet(const char *in, const char *outp, int kind, const pre
 static int convert_local(int argc, char **argv) {
   const cli_verb_t *v = cli_find("convert");
   const char *in = NULL, *out = NULL, *schema = NULL, *format = NULL;
-  bool quiet = false, header = true, strict = false;
+  bool quiet = false, header = true, strict = false, threads_set = false;
   prestige_parquet_writer_options_t wo;
   prestige_parquet_writer_options_init(&wo);
   prestige_error_t err;
@@ -202,6 +205,8 @@ static int convert_local(int argc, char **argv) {
         wo.compression_level = level;
       } else if (!strcmp(a, "--row-group-rows")) {
         if (cli_opt_int(v, a, val, 1, INT64_MAX, &wo.row_group_rows)) return CLI_USAGE_ERROR;
+      } else if (!strcmp(a, "--row-group-bytes")) {
+        if (cli_opt_int(v, a, val, 1, INT64_MAX, &wo.row_group_bytes)) return CLI_USAGE_ERROR;
       } else if (!strcmp(a, "--page-bytes")) {
         if (cli_opt_int(v, a, val, 1, 1LL << 30, &wo.data_page_bytes)) return CLI_USAGE_ERROR;
       } else if (!strcmp(a, "--dictionary")) {
@@ -211,6 +216,12 @@ static int convert_local(int argc, char **argv) {
         int64_t pv;
         if (cli_opt_int(v, a, val, 1, 2, &pv)) return CLI_USAGE_ERROR;
         wo.data_page_version = (int)pv;
+      } else if (!strcmp(a, "--threads")) {
+        int64_t th;
+        if (cli_opt_int(v, a, val, 1, PRESTIGE_PARQUET_WRITER_MAX_THREADS, &th)) return CLI_USAGE_ERROR;
+        wo.threads = (int)th;
+        cli_reader_threads = (int)th;
+        threads_set = true;
       } else if (!strcmp(a, "--schema")) schema = val;
       else if (!strcmp(a, "--format")) format = val;
       else return cli_usage_error(v, "unknown option %s", a);
@@ -219,6 +230,10 @@ static int convert_local(int argc, char **argv) {
     else return cli_usage_error(v, "too many arguments");
   }
   if (!in || !out) return cli_usage_error(v, "IN and OUT are required");
+  if (!threads_set) { /* the core count */
+    long nc = sysconf(_SC_NPROCESSORS_ONLN);
+    wo.threads = nc < 1 ? 1 : nc > PRESTIGE_PARQUET_WRITER_MAX_THREADS ? PRESTIGE_PARQUET_WRITER_MAX_THREADS : (int)nc;
+  }
   in = cli_local_path(in);
   out = cli_local_path(out);
   prestige_text_options_t to;
