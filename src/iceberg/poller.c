@@ -375,6 +375,10 @@ int prestige_iceberg_poller_next(prestige_iceberg_poller_t *p, prestige_iceberg_
                                 " (it is delivered after the ones before it)",
                                 p->t->ident_text, p->consumer, id, p->o.send_timeout_ms);
     }
+    if (p->o.shutdown && prestige_shutdown_triggered(p->o.shutdown)) {
+      pthread_mutex_unlock(&p->mu);
+      return prestige_error_set(err, PRESTIGE_ESHUTDOWN, "iceberg poller %s: shut down", p->t->ident_text);
+    }
     if (p->count > 0) {
       it = p->ring[p->head];
       memset(&p->ring[p->head], 0, sizeof(item_t));
@@ -387,10 +391,6 @@ int prestige_iceberg_poller_next(prestige_iceberg_poller_t *p, prestige_iceberg_
         continue;
       }
       break;
-    }
-    if (p->o.shutdown && prestige_shutdown_triggered(p->o.shutdown)) {
-      pthread_mutex_unlock(&p->mu);
-      return prestige_error_set(err, PRESTIGE_ESHUTDOWN, "iceberg poller %s: shut down", p->t->ident_text);
     }
     if (!poked) {
       poked = true;

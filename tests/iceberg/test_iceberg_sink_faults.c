@@ -2,7 +2,8 @@
  * A running IcebergSink resolves failed catalog commits in-process (no restart): the REST
  * catalog (our server over SQLite) sits behind tests/common/fault_proxy.mjs, which answers 503
  * after committing, drops responses, fails commits before the server sees them and fails the
- * reloads that would tell what happened. Every commit the sink acknowledges is in the table
+ * reloads that would tell what happened, each as many times as the HTTP client's own retries of a
+ * keyed commit (3 attempts), so the outcome reaches the append and the sink. Every commit the sink acknowledges is in the table
  * exactly once: one snapshot per commit seq, no data file twice, every row once (ids checked).
  */
 #include <stdio.h>
@@ -89,20 +90,20 @@ TEST(running_sink_resolves_failed_commits) {
 #define LOAD "{\"match\":{\"method\":\"GET\",\"path\":\"^/v1/namespaces/db/tables/events$\"}"
   const char *rounds[] = {
       /* 503 after the commit landed */
-      "[" COMMIT ",\"action\":{\"type\":\"status_after\",\"status\":503}}]",
+      "[" COMMIT ",\"times\":3,\"action\":{\"type\":\"status_after\",\"status\":503}}]",
       /* 503 after the commit landed, and the reloads that would find it fail for a while (3
        * loads of 3 attempts: the append's own check and two of the sink's) */
-      "[" COMMIT ",\"action\":{\"type\":\"status_after\",\"status\":503}}," LOAD
+      "[" COMMIT ",\"times\":3,\"action\":{\"type\":\"status_after\",\"status\":503}}," LOAD
       ",\"times\":9,\"action\":{\"type\":\"status\",\"status\":503}}]",
       /* the response dropped after the commit, reloads dropped too */
-      "[" COMMIT ",\"action\":{\"type\":\"drop_response\",\"after_bytes\":0}}," LOAD
+      "[" COMMIT ",\"times\":3,\"action\":{\"type\":\"drop_response\",\"after_bytes\":0}}," LOAD
       ",\"times\":6,\"action\":{\"type\":\"drop_request\"}}]",
       /* 503 before the server saw it, the reloads failing: not there, so committed again */
-      "[" COMMIT ",\"action\":{\"type\":\"status\",\"status\":503}}," LOAD
+      "[" COMMIT ",\"times\":3,\"action\":{\"type\":\"status\",\"status\":503}}," LOAD
       ",\"times\":7,\"action\":{\"type\":\"status\",\"status\":503}}]",
       /* every request of several attempts dropped before the server saw it (more than the
        * append's own retries): the sink keeps going */
-      "[" COMMIT ",\"times\":7,\"action\":{\"type\":\"drop_request\"}}]",
+      "[" COMMIT ",\"times\":16,\"action\":{\"type\":\"drop_request\"}}]",
       /* no fault */
       "[]",
   };
@@ -120,9 +121,9 @@ TEST(running_sink_resolves_failed_commits) {
   }
   test_proxy_reset(&px);
   CHECK_EQ_INT(acked, per * n_rounds);
-  CHECK(n_retry >= 3);         /* attempts that failed beyond the append's own handling */
+  CHECK(n_retry >= 2);         /* attempts that failed beyond the append's own handling (rounds 2 and 4) */
   CHECK(n_reload_failed >= 1); /* reloads retried while the catalog failed them */
-  CHECK(n_found >= 2);         /* landed commits found by writer-id / commit-seq */
+  CHECK(n_found >= 1);         /* a landed commit found by writer-id / commit-seq (round 2) */
   CHECK_OK(prestige_iceberg_sink_close(s, NULL, &err));
   /* exactly once, read straight from the server */
   prestige_iceberg_catalog_options_t dco = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
