@@ -15,7 +15,7 @@
 #include "core/log.h"
 #include "iceberg/sink_internal.h"
 #include "prestige/metrics.h"
-#include "records/copy.h"
+#include "records/stage.h"
 
 enum { MSG_BATCH, MSG_COMMIT, MSG_CLOSE, MSG_PUBLISH };
 
@@ -28,9 +28,7 @@ typedef struct msg {
 struct prestige_iceberg_sink_client {
   prestige_iceberg_sink_t *sink;
   pthread_mutex_t mu;
-  uint8_t *stage;
-  size_t n;
-  arena_t arena;
+  records_stage_t stage;
 };
 
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "iceberg sink: out of memory"); }
@@ -515,7 +513,7 @@ prestige_iceberg_sink_client_t *prestige_iceberg_sink_client_new(prestige_iceber
   if (!c) return NULL;
   c->sink = s;
   pthread_mutex_init(&c->mu, NULL);
-  if (s->desc && !(c->stage = malloc((size_t)s->o.batch_size * s->desc->size))) {
+  if (records_stage_init(&c->stage, s->desc, (size_t)s->o.batch_size, "iceberg sink", s->label)) {
     pthread_mutex_destroy(&c->mu);
     free(c);
     return NULL;
@@ -523,9 +521,13 @@ prestige_iceberg_sink_client_t *prestige_iceberg_sink_client_new(prestige_iceber
   return c;
 }
 
+/* Takes the batch (moved in, also on failure). */
 static int push_batch(prestige_iceberg_sink_t *s, struct ArrowArray *b, prestige_error_t *err) {
   msg_t *m = calloc(1, sizeof *m);
-  if (!m) return oom(err);
+  if (!m) {
+    if (b->release) b->release(b);
+    return oom(err);
+  }
   m->kind = MSG_BATCH;
   m->batch = *b;
   int64_t rows = b->length;
@@ -539,15 +541,10 @@ static int push_batch(prestige_iceberg_sink_t *s, struct ArrowArray *b, prestige
   return 0;
 }
 
+static int push_staged(void *sink, struct ArrowArray *b, prestige_error_t *err) { return push_batch(sink, b, err); }
+
 static int flush_locked(prestige_iceberg_sink_client_t *c, prestige_error_t *err) {
-  if (!c->n) return 0;
-  struct ArrowArray b;
-  int rc = records_to_arrow_prechecked(c->sink->desc, c->stage, c->n, &b, err);
-  size_t n = c->n;
-  c->n = 0;
-  arena_release(&c->arena);
-  if (rc) return prestige_error_prefix(err, "iceberg sink %s: %zu buffered records", c->sink->label, n);
-  return push_batch(c->sink, &b, err);
+  return records_stage_flush(&c->stage, push_staged, c->sink, err);
 }
 
 int prestige_iceberg_sink_write_many(prestige_iceberg_sink_client_t *c, const void *records, size_t n, prestige_error_t *err) {
@@ -557,19 +554,7 @@ int prestige_iceberg_sink_write_many(prestige_iceberg_sink_client_t *c, const vo
     return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg sink %s takes Arrow batches (it has no record type)", s->label);
   if (atomic_load(&s->closed)) return prestige_error_set(err, PRESTIGE_ESHUTDOWN, "iceberg sink %s is shut down", s->label);
   pthread_mutex_lock(&c->mu);
-  int rc = 0;
-  for (size_t i = 0; i < n && !rc; i++) {
-    const uint8_t *rec = (const uint8_t *)records + i * s->desc->size;
-    if ((rc = records_check_utf8(s->desc, rec, err))) {
-      prestige_error_prefix(err, "iceberg sink %s: record %zu of this write (the %zu before it were taken)", s->label, i, i);
-      break;
-    }
-    if (records_copy(s->desc, rec, c->stage + c->n * s->desc->size, &c->arena)) {
-      rc = oom(err);
-      break;
-    }
-    if (++c->n == (size_t)s->o.batch_size) rc = flush_locked(c, err);
-  }
+  int rc = records_stage_add(&c->stage, records, n, push_staged, s, err);
   pthread_mutex_unlock(&c->mu);
   return rc;
 }
@@ -579,14 +564,21 @@ int prestige_iceberg_sink_write(prestige_iceberg_sink_client_t *c, const void *r
 }
 
 int prestige_iceberg_sink_write_batch(prestige_iceberg_sink_client_t *c, struct ArrowArray *batch, prestige_error_t *err) {
-  if (!c || !batch) return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg sink: client and batch are required");
+  if (!c || !batch || !batch->release) {
+    if (batch && batch->release) batch->release(batch);
+    return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg sink: %s",
+                              !c ? "client is NULL" : !batch ? "batch is NULL" : "batch is already released");
+  }
   prestige_iceberg_sink_t *s = c->sink;
   int rc = prestige_array_validate(batch, &s->schema, err);
-  if (rc) return prestige_error_prefix(err, "iceberg sink %s: batch does not match the schema", s->label);
-  pthread_mutex_lock(&c->mu);
-  rc = flush_locked(c, err);
-  if (!rc) rc = push_batch(s, batch, err);
-  pthread_mutex_unlock(&c->mu);
+  if (rc) rc = prestige_error_prefix(err, "iceberg sink %s: batch does not match the schema", s->label);
+  if (!rc) {
+    pthread_mutex_lock(&c->mu);
+    rc = flush_locked(c, err);
+    if (!rc) rc = push_batch(s, batch, err); /* moves the batch, also on failure */
+    pthread_mutex_unlock(&c->mu);
+  }
+  if (batch->release) batch->release(batch); /* moved: released on failure too */
   return rc;
 }
 
@@ -621,8 +613,7 @@ int prestige_iceberg_sink_client_free(prestige_iceberg_sink_client_t *c, prestig
   pthread_mutex_lock(&c->mu);
   int rc = flush_locked(c, err);
   pthread_mutex_unlock(&c->mu);
-  arena_release(&c->arena);
-  free(c->stage);
+  records_stage_release(&c->stage);
   pthread_mutex_destroy(&c->mu);
   free(c);
   return rc;
