@@ -2,10 +2,11 @@
  *   bench_compact setup DIR FILE.parquet...   a table in a SQLite catalog under DIR, sorted by id,
  *                                             one append per file (so one data file each)
  *   bench_compact compact DIR TARGET_BYTES    times one compaction of the whole table
- * Prints JSON: seconds, files_read, files_written, rows_written, bytes_read, bytes_written. */
+ * Prints JSON: seconds, cpu_seconds (user + system, every thread), files_read, files_written, rows_written, bytes_read, bytes_written. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "iceberg/table.h"
 #include "iceberg/table_ops.h"
@@ -62,6 +63,12 @@ static int setup(const char *dir, char **files, int n, prestige_error_t *err) {
   return rc;
 }
 
+static double cpu_seconds(void) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return (double)u.ru_utime.tv_sec + (double)u.ru_stime.tv_sec + (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
 static int compact(const char *dir, int64_t target, prestige_error_t *err) {
   prestige_iceberg_catalog_t *cat;
   PRESTIGE_TRY(open_cat(dir, &cat, err));
@@ -74,11 +81,12 @@ static int compact(const char *dir, int64_t target, prestige_error_t *err) {
   o.max_group_bytes = INT64_MAX / 4; /* the whole table in one group: one sorted run, as DuckDB's ORDER BY */
   prestige_iceberg_compact_result_t r;
   int64_t t0 = prestige_monotonic_ns();
+  double c0 = cpu_seconds();
   if (!rc) rc = prestige_iceberg_compact(t, &o, &r, err);
-  double secs = (double)(prestige_monotonic_ns() - t0) / 1e9;
+  double secs = (double)(prestige_monotonic_ns() - t0) / 1e9, cpu = cpu_seconds() - c0;
   if (!rc)
-    printf("{\"seconds\":%.3f,\"files_read\":%lld,\"files_written\":%lld,\"rows_written\":%lld,\"bytes_read\":%lld,\"bytes_written\":%lld}\n",
-           secs, (long long)r.files_read, (long long)r.files_written, (long long)r.rows_written, (long long)r.bytes_read,
+    printf("{\"seconds\":%.3f,\"cpu_seconds\":%.3f,\"files_read\":%lld,\"files_written\":%lld,\"rows_written\":%lld,\"bytes_read\":%lld,\"bytes_written\":%lld}\n",
+           secs, cpu, (long long)r.files_read, (long long)r.files_written, (long long)r.rows_written, (long long)r.bytes_read,
            (long long)r.bytes_written);
   if (t) prestige_iceberg_table_free(t);
   prestige_iceberg_catalog_close(cat);

@@ -2,10 +2,12 @@
  * usage:
  *   bench_iceberg gen ROWS OUT.parquet
  *       SensorData rows (timestamp as timestamp(ms, UTC), sensor_id, temperature) as Parquet (zstd)
- *   bench_iceberg scan CATALOG_URI TABLE [REPS]
+ *   bench_iceberg scan CATALOG_URI TABLE [REPS [FILES_IN_FLIGHT [THREADS]]]
  *       full scan through prestige_iceberg_scan, touching every value as DuckDB's query does
- *       (count, sum of timestamps, sum of sensor_id lengths, sum of temperatures); best of REPS
- *       -> {"rows":..,"seconds":..,"rows_per_s":..,"files":..}
+ *       (count, sum of timestamps, sum of sensor_id lengths, sum of temperatures); REPS scans
+ *       (default 3) on one table handle; files_in_flight and threads default 1 (one decoding
+ *       thread: the pairing for DuckDB threads=1)
+ *       -> {"rows":..,"seconds":(median),"best_seconds":..,"first_seconds":..,"rows_per_s":(median),"files":..}
  *   bench_iceberg plan CATALOG_URI WAREHOUSE FILES MANIFESTS [REPS]
  *       a table of FILES data files in MANIFESTS manifests (entries only: planning reads
  *       manifests, never data files), then planning timed (best of REPS) with and without a
@@ -87,17 +89,38 @@ static prestige_iceberg_catalog_t *open_cat(const char *uri, const char *wh) {
   return cat;
 }
 
-static int scan(const char *uri, const char *table, int reps) {
+/* minor page faults of the process so far (every thread) */
+static long minor_faults(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* REPS full scans on one table handle (as DuckDB's side runs REPS queries on one connection):
+ * the first (cold: fresh memory), the median and the best. files_in_flight and threads as in
+ * prestige_iceberg_scan_options_t: files_in_flight 1 and threads 1 decode on one worker thread
+ * (this thread only sums), the pairing for DuckDB threads=1. */
+static int scan(const char *uri, const char *table, int reps, int in_flight, int threads) {
   prestige_error_t err;
   prestige_iceberg_catalog_t *cat = open_cat(uri, NULL);
   prestige_iceberg_table_t *t;
   if (prestige_iceberg_table_load(cat, table, &t, &err)) die("load", &err);
-  double best = 1e99, check = 0;
+  if (reps < 1) reps = 1;
+  double *times = calloc((size_t)reps, sizeof(double)), check = 0;
+  long *faults = calloc((size_t)reps, sizeof(long));
   int64_t rows = 0, files = 0;
   for (int rep = 0; rep < reps; rep++) {
+    long f0 = minor_faults();
     double t0 = now_s();
     prestige_iceberg_scan_options_t so = PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT;
     so.batch_rows = 65536;
+    so.files_in_flight = in_flight;
+    so.threads = threads;
     prestige_iceberg_scan_stats_t st;
     struct ArrowArrayStream s;
     if (prestige_iceberg_scan(t, &so, &s, &st, &err)) die("scan", &err);
@@ -122,11 +145,21 @@ static int scan(const char *uri, const char *table, int reps) {
     s.release(&s);
     files = st.files_read;
     check = sum_ts + sum_len + sum_t;
-    double el = now_s() - t0;
-    if (el < best) best = el;
+    times[rep] = now_s() - t0;
+    faults[rep] = minor_faults() - f0;
   }
-  printf("{\"rows\":%" PRId64 ",\"seconds\":%.3f,\"rows_per_s\":%.0f,\"files\":%" PRId64 ",\"check\":%.6g}\n", rows, best,
-         (double)rows / best, files, check);
+  double first = times[0];
+  long faults_first = faults[0], faults_later = 0;
+  for (int rep = 1; rep < reps; rep++) faults_later += faults[rep];
+  if (reps > 1) faults_later /= reps - 1;
+  qsort(times, (size_t)reps, sizeof(double), cmp_double);
+  double med = times[reps / 2];
+  printf("{\"rows\":%" PRId64 ",\"seconds\":%.4f,\"best_seconds\":%.4f,\"first_seconds\":%.4f,\"rows_per_s\":%.0f,"
+         "\"files\":%" PRId64 ",\"files_in_flight\":%d,\"threads\":%d,\"page_faults_first\":%ld,"
+         "\"page_faults_later\":%ld,\"check\":%.6g}\n",
+         rows, med, times[0], first, (double)rows / med, files, in_flight, threads, faults_first, faults_later, check);
+  free(times);
+  free(faults);
   prestige_iceberg_table_free(t);
   prestige_iceberg_catalog_close(cat);
   return 0;
@@ -222,9 +255,10 @@ static int plan(const char *uri, const char *wh, int64_t n_files, int64_t n_mani
 
 int main(int argc, char **argv) {
   if (argc >= 4 && !strcmp(argv[1], "gen")) return gen(atoll(argv[2]), argv[3]);
-  if (argc >= 4 && !strcmp(argv[1], "scan")) return scan(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 3);
+  if (argc >= 4 && !strcmp(argv[1], "scan"))
+    return scan(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 3, argc > 5 ? atoi(argv[5]) : 1, argc > 6 ? atoi(argv[6]) : 1);
   if (argc >= 6 && !strcmp(argv[1], "plan"))
     return plan(argv[2], argv[3], atoll(argv[4]), atoll(argv[5]), argc > 6 ? atoi(argv[6]) : 3);
-  fprintf(stderr, "usage: bench_iceberg gen ROWS OUT | scan URI TABLE [REPS] | plan URI WAREHOUSE FILES MANIFESTS [REPS]\n");
+  fprintf(stderr, "usage: bench_iceberg gen ROWS OUT | scan URI TABLE [REPS [FILES_IN_FLIGHT [THREADS]]] | plan URI WAREHOUSE FILES MANIFESTS [REPS]\n");
   return 2;
 }

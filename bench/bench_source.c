@@ -1,5 +1,6 @@
 /* Scans every file under a store prefix through the file source, touching every value of the
- * SensorData columns. usage: bench_source STORE_URL PREFIX ordered|unordered  -> "rows seconds" */
+ * SensorData columns. usage: bench_source STORE_URL PREFIX ordered|unordered [THREADS]
+ *   -> "rows seconds ..." (THREADS: each file reader's decoding threads, default 1) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ int main(int argc, char **argv) {
   }
   prestige_source_options_t o = PRESTIGE_SOURCE_OPTIONS_INIT;
   o.unordered = !strcmp(argv[3], "unordered");
+  if (argc > 4) o.threads = atoi(argv[4]);
   struct ArrowArrayStream s;
   if (prestige_source_s3_files(&s, st, files, n, &o, &err)) {
     fprintf(stderr, "%s\n", err.message);

@@ -183,7 +183,9 @@ typedef struct prestige_iceberg_scan_stats {
 /* The table's rows as a stream of record batches (struct arrays of the projected columns; field
  * ids on every field of the stream's schema). stats (may be NULL): the planning counters at once,
  * the reading ones updated on every get_next; it must stay valid until the stream reports its
- * end or is released. The stream is independent of the table handle (see Threads). */
+ * end or is released. The stream is independent of the table handle (see Threads). The handle
+ * keeps the decoded buffers its scans released (at most 256 MiB, until it is freed) so that its
+ * next scans reuse them rather than fault in fresh memory. */
 PRESTIGE_API int prestige_iceberg_scan(prestige_iceberg_table_t *table, const prestige_iceberg_scan_options_t *o,
                                        struct ArrowArrayStream *out, prestige_iceberg_scan_stats_t *stats,
                                        prestige_error_t *err);

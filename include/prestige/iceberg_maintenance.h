@@ -107,7 +107,9 @@ typedef struct prestige_iceberg_compact_result {
   int64_t snapshot_id;  /* -1: nothing to compact */
   int64_t files_read, files_written, rows_read, rows_written, duplicates_eliminated;
   int64_t delete_files_removed, bytes_read, bytes_written;
-  int64_t groups, groups_conflicted;
+  int64_t groups, groups_conflicted; /* groups_conflicted: in every round */
+  int64_t replans;          /* rounds re-planned after concurrent deletes or compactions (at most 3) */
+  int64_t groups_abandoned; /* partitions still conflicting after the last round (not compacted) */
 } prestige_iceberg_compact_result_t;
 
 PRESTIGE_API int prestige_iceberg_compact(prestige_iceberg_table_t *t, const prestige_iceberg_compact_options_t *o,

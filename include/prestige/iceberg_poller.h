@@ -29,9 +29,17 @@
  * sequence number under process = consumer, prefix = "iceberg:<table>"); a restarted poller
  * resumes right after it.
  *
- * Backpressure: the poller is pulled. next() refuses to move on before the previous event is
- * acked, and a stream reads at most channel_size data files ahead of the consumer, so a slow
- * consumer bounds memory. An event's stream must be released before the next call to next().
+ * Backpressure (as the reference's channel): a background thread polls the table every
+ * poll_interval_ms and plans each new snapshot (an append is planned incrementally: only the
+ * manifests that snapshot wrote are read, never a full scan) into a channel of channel_size
+ * snapshots; next() takes from it and opens the rows' stream, which reads files_in_flight data
+ * files ahead of the consumer. So a slow consumer bounds memory: at most channel_size planned
+ * snapshots wait, and only the delivered one is being read. When the channel stays full for
+ * send_timeout_ms (the consumer takes nothing), the next call to next() reports it once
+ * (PRESTIGE_ETIMEOUT naming the snapshot that could not be handed over); nothing is lost: that
+ * snapshot is delivered after the ones before it when the consumer catches up. send_timeout_ms
+ * 0 (default): the poller waits for the consumer as long as it takes, silently. An event's
+ * stream must be released before the next call to next().
  */
 #ifndef PRESTIGE_ICEBERG_POLLER_H
 #define PRESTIGE_ICEBERG_POLLER_H
@@ -51,22 +59,26 @@
 extern "C" {
 #endif
 
-#define PRESTIGE_ICEBERG_POLLER_OPTIONS_VERSION 1
+#define PRESTIGE_ICEBERG_POLLER_OPTIONS_VERSION 2
 typedef struct prestige_iceberg_poller_options {
   unsigned int version;             /* PRESTIGE_ICEBERG_POLLER_OPTIONS_VERSION */
   const char *table;                /* "ns.table" (required) */
   const char *consumer;             /* checkpoint name (required) */
   prestige_state_store_t *state;    /* checkpoints; NULL: none (every open replays from the start) */
   int64_t poll_interval_ms;         /* how often the table is reloaded while caught up; default 1000 */
-  int channel_size;                 /* data files read ahead of the consumer; default 2 */
+  int channel_size;                 /* snapshots planned ahead of the consumer; default 2 */
   int64_t start_after_snapshot;     /* without a checkpoint: start after this snapshot; -1 (default): full replay */
   prestige_shutdown_t *shutdown;    /* when triggered, a waiting next() returns PRESTIGE_ESHUTDOWN */
+  /* version 2 */
+  int64_t send_timeout_ms;          /* a full channel for this long is reported by next(); 0 (default): never */
+  int files_in_flight;              /* data files an event's stream reads ahead; default 2 (version 1: channel_size) */
 } prestige_iceberg_poller_options_t;
 
 #define PRESTIGE_ICEBERG_POLLER_OPTIONS_INIT                                                              \
   {                                                                                                       \
     .version = PRESTIGE_ICEBERG_POLLER_OPTIONS_VERSION, .table = NULL, .consumer = NULL, .state = NULL,  \
-    .poll_interval_ms = 1000, .channel_size = 2, .start_after_snapshot = -1, .shutdown = NULL             \
+    .poll_interval_ms = 1000, .channel_size = 2, .start_after_snapshot = -1, .shutdown = NULL,           \
+    .send_timeout_ms = 0, .files_in_flight = 2                                                            \
   }
 
 PRESTIGE_API void prestige_iceberg_poller_options_init(prestige_iceberg_poller_options_t *o);
@@ -100,6 +112,17 @@ PRESTIGE_API int prestige_iceberg_poller_next(prestige_iceberg_poller_t *p, pres
                                               int64_t timeout_ms, prestige_error_t *err);
 /* Acknowledges the event of snapshot_id: the checkpoint is stored, then the poller moves on. */
 PRESTIGE_API int prestige_iceberg_poller_ack(prestige_iceberg_poller_t *p, int64_t snapshot_id, prestige_error_t *err);
+/* Counters of a poller (a snapshot of them, safe from any thread). */
+typedef struct prestige_iceberg_poller_stats {
+  int64_t delivered;            /* events returned by next() */
+  int64_t buffered;             /* snapshots planned and waiting in the channel now */
+  int64_t buffered_max;         /* the most that ever waited at once (at most channel_size) */
+  int64_t manifests_read;       /* data manifests read to plan appends, in total */
+  int64_t last_manifests_read;  /* by the plan of the last delivered append */
+  int64_t send_timeouts;        /* times the channel stayed full for send_timeout_ms */
+} prestige_iceberg_poller_stats_t;
+PRESTIGE_API void prestige_iceberg_poller_stats(prestige_iceberg_poller_t *p, prestige_iceberg_poller_stats_t *out);
+
 /* The last acked (or skipped) snapshot; -1: none. */
 PRESTIGE_API int64_t prestige_iceberg_poller_position(const prestige_iceberg_poller_t *p);
 PRESTIGE_API void prestige_iceberg_poller_close(prestige_iceberg_poller_t *p);

@@ -19,7 +19,10 @@
  * purgeRequested, register) and POST /v1/transactions/commit (one SQL transaction). Errors are
  * {"error":{"message","type","code"}} with the spec's statuses: 400 malformed (naming the
  * problem), 401 no or wrong token, 404 missing, 409 conflict or already exists, 413 body too
- * large, 500 commit state unknown. Every response is application/json.
+ * large, 500 commit state unknown. Every response is application/json. Mutations (POST and
+ * DELETE) honour an Idempotency-Key header: a retry with the key of a request that got a final
+ * answer (2xx or 4xx) gets that answer again without running the operation (a large table result
+ * is rebuilt from the table's current state); requests with the same key never run at once.
  */
 #ifndef PRESTIGE_ICEBERG_REST_H
 #define PRESTIGE_ICEBERG_REST_H
@@ -38,7 +41,7 @@ extern "C" {
 
 typedef struct prestige_iceberg_rest_server prestige_iceberg_rest_server_t;
 
-#define PRESTIGE_ICEBERG_SERVE_OPTIONS_VERSION 1
+#define PRESTIGE_ICEBERG_SERVE_OPTIONS_VERSION 2 /* 2 added idempotency_lifetime_s; a version 1 struct still reads (1800) */
 typedef struct prestige_iceberg_serve_options {
   unsigned int version;                       /* PRESTIGE_ICEBERG_SERVE_OPTIONS_VERSION */
   prestige_iceberg_catalog_options_t catalog; /* the SQL catalog served (uri sqlite:/postgresql:, warehouse, s3) */
@@ -54,6 +57,11 @@ typedef struct prestige_iceberg_serve_options {
   const prestige_kv_t *table_config;          /* returned as the config of every load-table response
                                                  (vended credentials: s3.access-key-id, ...) */
   int64_t n_table_config;
+  int64_t idempotency_lifetime_s;             /* Idempotency-Key support: the config advertises this
+                                                 lifetime (idempotency-key-lifetime) and mutations
+                                                 that carry a key get their first final answer
+                                                 replayed for at least this long; default 1800
+                                                 (PT30M); 0 turns it off */
 } prestige_iceberg_serve_options_t;
 
 #define PRESTIGE_ICEBERG_SERVE_OPTIONS_INIT                                                                \
@@ -61,7 +69,7 @@ typedef struct prestige_iceberg_serve_options {
     .version = PRESTIGE_ICEBERG_SERVE_OPTIONS_VERSION, .catalog = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT,   \
     .bind_address = NULL, .port = 8181, .token = NULL, .credential = NULL, .token_lifetime_s = 3600,       \
     .prefix = NULL, .max_body_bytes = 8u << 20, .max_connections = 64, .idle_timeout_s = 30,              \
-    .table_config = NULL, .n_table_config = 0                                                              \
+    .table_config = NULL, .n_table_config = 0, .idempotency_lifetime_s = 1800                              \
   }
 
 PRESTIGE_API void prestige_iceberg_serve_options_init(prestige_iceberg_serve_options_t *o);

@@ -75,7 +75,7 @@ typedef struct prestige_iceberg_sink_commit_info {
   int64_t latency_ms;       /* seal to acknowledgement */
 } prestige_iceberg_sink_commit_info_t;
 
-#define PRESTIGE_ICEBERG_SINK_OPTIONS_VERSION 1
+#define PRESTIGE_ICEBERG_SINK_OPTIONS_VERSION 2
 typedef struct prestige_iceberg_sink_options {
   unsigned int version;            /* PRESTIGE_ICEBERG_SINK_OPTIONS_VERSION */
   const char *table;               /* "ns.table"; NULL: the record type's namespace_ + table (or name) */
@@ -97,6 +97,13 @@ typedef struct prestige_iceberg_sink_options {
   void (*on_commit)(void *user_data, const prestige_iceberg_sink_commit_info_t *info);
   void *user_data;
   const prestige_iceberg_create_options_t *create; /* a table made from an Arrow schema: partition, sort, ... */
+  /* version 2 */
+  /* A failed catalog commit (unknown outcome: 5xx, timeout, dropped connection; unreachable
+   * catalog; conflicts) is resolved by the running sink: it reloads the table (retrying while
+   * that fails), looks for the commit's writer-id/commit-seq (found: acknowledged), else commits
+   * again, with backoff, for at most this long; then the error is the sink's and the manifest is
+   * left for a restart. 0 (default): the table's commit.retry.total-timeout-ms (30 min). */
+  int64_t commit_retry_timeout_ms;
 } prestige_iceberg_sink_options_t;
 
 #define PRESTIGE_ICEBERG_SINK_OPTIONS_INIT                                                               \
@@ -105,7 +112,8 @@ typedef struct prestige_iceberg_sink_options {
     .max_size_bytes = 0, .roll_time_ms = 0, .auto_commit = true, .manifest_dir = NULL,                   \
     .max_pending_commits = 3, .wap_branch = NULL, .auto_publish = false, .batch_size = 8192,             \
     .queue_capacity = 16, .target_file_size_bytes = 0, .metrics_label = NULL, .writer_id = NULL,        \
-    .shutdown = NULL, .on_commit = NULL, .user_data = NULL, .create = NULL                               \
+    .shutdown = NULL, .on_commit = NULL, .user_data = NULL, .create = NULL,                              \
+    .commit_retry_timeout_ms = 0                                                                         \
   }
 
 PRESTIGE_API void prestige_iceberg_sink_options_init(prestige_iceberg_sink_options_t *o);

@@ -43,7 +43,25 @@ extern "C" {
  *                (https://s3.<region>.amazonaws.com, virtual-hosted addressing)
  * A custom endpoint uses path-style addressing (http://host:port/bucket/key) unless
  * force_path_style is 0. TLS certificates are verified unless the endpoint is plain http. */
-#define PRESTIGE_S3_CONFIG_VERSION 1
+/* How request bodies are covered by the signature (x-amz-content-sha256). */
+typedef enum prestige_s3_payload {
+  PRESTIGE_S3_PAYLOAD_AUTO = 0,     /* UNSIGNED-PAYLOAD over https (TLS protects the bytes, the checksum
+                                       checks them end to end), the body's SHA-256 over plain http */
+  PRESTIGE_S3_PAYLOAD_SIGNED = 1,   /* always hash the body into the signature */
+  PRESTIGE_S3_PAYLOAD_UNSIGNED = 2  /* always UNSIGNED-PAYLOAD, plain http included */
+} prestige_s3_payload_t;
+
+/* The flexible checksum sent with every PutObject and UploadPart body (x-amz-checksum-<alg>, and
+ * the parts' checksums in CompleteMultipartUpload): S3 recomputes it and refuses a body that does
+ * not match (400 BadDigest), so the bytes are checked end to end whatever the payload signing. */
+typedef enum prestige_s3_checksum {
+  PRESTIGE_S3_CHECKSUM_CRC32C = 0, /* default */
+  PRESTIGE_S3_CHECKSUM_CRC32 = 1,
+  PRESTIGE_S3_CHECKSUM_NONE = 2    /* for S3-compatible servers that refuse the headers */
+} prestige_s3_checksum_t;
+
+/* Version 2 added payload and checksum; a version 1 struct is still accepted (both default). */
+#define PRESTIGE_S3_CONFIG_VERSION 2
 typedef struct prestige_s3_config {
   unsigned int version;       /* PRESTIGE_S3_CONFIG_VERSION */
   const char *region;
@@ -60,7 +78,10 @@ typedef struct prestige_s3_config {
   int64_t retry_max_ms;       /* backoff ceiling cap; default 10000 */
   int64_t connect_timeout_ms; /* default 10000 */
   int64_t stall_timeout_ms;   /* a transfer that moves no byte for this long fails (retried); default 30000 */
-  bool sign_payload;          /* hash bodies even over TLS (default: UNSIGNED-PAYLOAD over https) */
+  bool sign_payload;          /* true: same as payload = PRESTIGE_S3_PAYLOAD_SIGNED (kept from version 1) */
+  /* version 2 */
+  prestige_s3_payload_t payload;   /* default AUTO; env PRESTIGE_S3_PAYLOAD=signed|unsigned|auto when AUTO */
+  prestige_s3_checksum_t checksum; /* default CRC32C; env PRESTIGE_S3_CHECKSUM=crc32c|crc32|none when CRC32C */
 } prestige_s3_config_t;
 
 #define PRESTIGE_S3_CONFIG_INIT                                                                           \
@@ -68,7 +89,8 @@ typedef struct prestige_s3_config {
     .version = PRESTIGE_S3_CONFIG_VERSION, .region = NULL, .endpoint = NULL, .access_key = NULL,          \
     .secret_key = NULL, .session_token = NULL, .profile = NULL, .force_path_style = -1,                   \
     .part_size = 8 << 20, .concurrency = 4, .max_retries = 6, .retry_base_ms = 100,                       \
-    .retry_max_ms = 10000, .connect_timeout_ms = 10000, .stall_timeout_ms = 30000, .sign_payload = false  \
+    .retry_max_ms = 10000, .connect_timeout_ms = 10000, .stall_timeout_ms = 30000, .sign_payload = false, \
+    .payload = PRESTIGE_S3_PAYLOAD_AUTO, .checksum = PRESTIGE_S3_CHECKSUM_CRC32C                          \
   }
 
 typedef struct prestige_s3_client prestige_s3_client_t;

@@ -42,7 +42,8 @@
 extern "C" {
 #endif
 
-#define PRESTIGE_SOURCE_OPTIONS_VERSION 1
+/* Version 2 added threads; a version 1 struct is still accepted (threads 1). */
+#define PRESTIGE_SOURCE_OPTIONS_VERSION 2
 typedef struct prestige_source_options {
   unsigned int version;             /* PRESTIGE_SOURCE_OPTIONS_VERSION */
   int64_t batch_rows;               /* rows per batch (0: the reader's default, 65536) */
@@ -59,13 +60,18 @@ typedef struct prestige_source_options {
    * even when columns leaves them out). A column it names that a file lacks, or a literal that
    * column cannot hold, is PRESTIGE_EINVAL. Must outlive the stream. */
   const struct prestige_predicate *filter;
+  /* version 2: decoding threads of each file's reader (its pool, core/workers: the columns of a
+   * row group decoded in parallel, row groups decoded ahead of the one handed out). 1 (default):
+   * each file decodes on the thread that reads it. Memory: the files in flight times threads + 1
+   * row groups of the projected columns. Rows, batches and errors come out as with 1. 1..256. */
+  int threads;
 } prestige_source_options_t;
 
 #define PRESTIGE_SOURCE_OPTIONS_INIT                                                                      \
   {                                                                                                       \
     .version = PRESTIGE_SOURCE_OPTIONS_VERSION, .batch_rows = 0, .columns = NULL, .n_columns = 0,         \
     .unordered = false, .read_ahead = 2, .concurrency = 4, .skip_errors = false, .on_file_error = NULL,   \
-    .user_data = NULL, .filter = NULL                                                                     \
+    .user_data = NULL, .filter = NULL, .threads = 1                                                       \
   }
 
 /* Same as PRESTIGE_SOURCE_OPTIONS_INIT. */

@@ -5,6 +5,8 @@
  * every row group and worse with several threads (each with its own malloc arena). Blocks are
  * malloc'd (fresh ones 64-byte aligned; free() frees them) so whoever ends up with one may free
  * it, grow it with realloc or give it back.
+ * Fresh blocks of 1 MiB and more are prefaulted (MADV_POPULATE_WRITE, one call instead of a trap
+ * per page; ignored by kernels before 5.14): they are about to be written whole.
  * Thread-safe; reference counted (the reader and each batch it handed out hold a reference).
  */
 #ifndef PRESTIGE_CORE_BUFPOOL_H

@@ -569,6 +569,7 @@ int prestige_iceberg_table_refresh(prestige_iceberg_table_t *t, prestige_error_t
 
 void prestige_iceberg_table_free(prestige_iceberg_table_t *t) {
   if (!t) return;
+  bufpool_unref(t->scan_bufs);
   ice_ident_release(&t->ident);
   free(t->ident_text);
   ice_loaded_table_release(&t->loaded);

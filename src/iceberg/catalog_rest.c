@@ -4,12 +4,19 @@
  * the endpoints list), then every catalog operation as one HTTP exchange over the shared client
  * (src/net/http_client.h).
  *
- * Auth: a bearer token; OAuth2 client credentials (token endpoint from the options, the
- * config's oauth2-server-uri or <uri>/v1/oauth/tokens), refreshed before expiry and once on a
- * 401; or SigV4 (signing name and region) with the store's signer.
+ * Auth: a bearer token; OAuth2 client credentials (token endpoint from the options or the
+ * client's properties, else the config's oauth2-server-uri, else <uri>/v1/oauth/tokens; when the
+ * default endpoint is not there (404), the config is fetched without a token to learn
+ * oauth2-server-uri), refreshed before expiry and once on a 401; or SigV4 (signing name and
+ * region) with the store's signer.
  *
  * Retries: idempotent requests (GET, HEAD, DELETE, property updates) are retried on transport
- * errors and 5xx by the HTTP client's policy. Commits (POST) never are: a non-idempotent request
+ * errors and 5xx by the HTTP client's policy. A DELETE that was sent, lost its answer and got 404
+ * on the retry has done its work (success). When the config advertises idempotency-key-lifetime,
+ * every mutation (POST, DELETE) carries a fresh UUIDv7 Idempotency-Key, the same on each retry
+ * of that operation, and is retried like an idempotent request: a commit whose answer was lost
+ * (5xx, timeout, dropped connection) is sent again and the server replays its answer. Without
+ * keys, commits (POST) never are retried: a non-idempotent request
  * gets a fresh connection (curl would otherwise re-send it by itself on a reused connection the
  * server closed), 409 is ECONFLICT (the table operation refreshes, re-checks and rebuilds), and
  * 500/502/503/504 or a failure after the request was sent is EUNKNOWN_STATE (the table
@@ -17,6 +24,7 @@
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -49,6 +57,9 @@ typedef struct rest_catalog {
   char *token;
   int64_t token_refresh_at_ms; /* 0: never */
   char *client_id, *client_secret, *scope, *oauth_uri;
+  bool oauth_uri_given; /* by the caller (else the config's oauth2-server-uri may set it) */
+  bool token_missing;   /* the last token request found no endpoint (404, 405) */
+  int64_t idem_lifetime_ms; /* the config's idempotency-key-lifetime; 0: no Idempotency-Key */
   bool sigv4;
   char *signing_name, *signing_region;
   aws_config_t aws;
@@ -154,9 +165,10 @@ static int fetch_token(rest_catalog_t *c, prestige_error_t *err) {
   rc = do_call(c, &k, err);
   explicit_bzero(form.data, form.cap);
   buf_release(&form);
+  c->token_missing = rc && (k.status == 404 || k.status == 405);
   if (rc) {
     if (err) prestige_error_prefix(err, "OAuth2 token request");
-    return rc == PRESTIGE_EINVAL ? PRESTIGE_EAUTH : rc;
+    return rc == PRESTIGE_EINVAL || rc == PRESTIGE_ENOTFOUND ? PRESTIGE_EAUTH : rc;
   }
   const char *tok = json_string_value(json_object_get(k.out, "access_token"));
   json_t *exp = json_object_get(k.out, "expires_in");
@@ -282,6 +294,47 @@ static int status_error(rest_catalog_t *c, const call_t *k, const http_response_
   return rc;
 }
 
+/* A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, version 7, 74 random bits, variant 10. */
+static void uuid7(char out[37]) {
+  uint8_t b[16];
+  if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) { /* never in practice; still unique enough */
+    uint64_t x = (uint64_t)prestige_monotonic_ns() ^ (uint64_t)(uintptr_t)out;
+    for (int i = 0; i < 16; i++, x = x * 6364136223846793005ull + 1442695040888963407ull) b[i] = (uint8_t)(x >> 56);
+  }
+  uint64_t ms = (uint64_t)prestige_now_ms();
+  for (int i = 0; i < 6; i++) b[i] = (uint8_t)(ms >> (40 - 8 * i));
+  b[6] = (uint8_t)(0x70 | (b[6] & 0x0f));
+  b[8] = (uint8_t)(0x80 | (b[8] & 0x3f));
+  static const char hex[] = "0123456789abcdef";
+  char *w = out;
+  for (int i = 0; i < 16; i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) *w++ = '-';
+    *w++ = hex[b[i] >> 4];
+    *w++ = hex[b[i] & 15];
+  }
+  *w = 0;
+}
+
+/* Which attempts of an exchange reached the server (bit i: attempt i + 1 was sent). */
+typedef struct sent_log {
+  unsigned n;
+  uint32_t mask;
+  bool retry_as_idempotent; /* sent on a fresh connection (so curl cannot re-send it unseen), retried as idempotent */
+  const http_retry_policy_t *policy;
+} sent_log_t;
+
+static http_verdict_t note_sent(void *ud, const http_request_t *rq, const http_response_t *rs, int rc) {
+  sent_log_t *l = ud;
+  if (l->n < 32 && (rs->sent || rs->status > 0)) l->mask |= 1u << l->n;
+  l->n++;
+  if (!l->retry_as_idempotent) return HTTP_VERDICT_DEFAULT;
+  http_request_t r2 = *rq;
+  r2.idempotent = HTTP_IDEMPOTENT_YES;
+  http_retry_policy_t p2 = *l->policy;
+  p2.classify = NULL;
+  return http_retryable(&p2, &r2, rs, rc) ? HTTP_VERDICT_RETRY : HTTP_VERDICT_STOP;
+}
+
 static int do_call(rest_catalog_t *c, call_t *k, prestige_error_t *err) {
   k->status = 0;
   k->out = NULL;
@@ -300,6 +353,10 @@ static int do_call(rest_catalog_t *c, call_t *k, prestige_error_t *err) {
     text_len = strlen(k->form);
   }
   int rc = 0;
+  /* a mutation carries one Idempotency-Key for all its attempts when the server keeps them */
+  bool mutation = !k->no_auth && !k->no_prefix && (!strcmp(k->method, "POST") || !strcmp(k->method, "DELETE"));
+  char idem_key[37] = "";
+  if (mutation && c->idem_lifetime_ms > 0) uuid7(idem_key);
   for (int auth_try = 0;; auth_try++) {
     http_header_t hs[40];
     size_t nh = 0;
@@ -329,6 +386,7 @@ static int do_call(rest_catalog_t *c, call_t *k, prestige_error_t *err) {
     if (k->form) hs[nh++] = (http_header_t){"Content-Type", "application/x-www-form-urlencoded"};
     if (k->vended) hs[nh++] = (http_header_t){"X-Iceberg-Access-Delegation", "vended-credentials"};
     hs[nh++] = (http_header_t){"X-Client-Version", "prestige"};
+    if (*idem_key) hs[nh++] = (http_header_t){"Idempotency-Key", idem_key};
     /* extra headers from the properties: "Name: value" split at the colon */
     char *hsplit[16];
     size_t n_split = 0;
@@ -357,14 +415,23 @@ static int do_call(rest_catalog_t *c, call_t *k, prestige_error_t *err) {
       }
       rq.out.buf = &out;
       rq.out.buf_max = 256u << 20;
-      rq.idempotent = k->kind == K_READ ? HTTP_IDEMPOTENT_YES : HTTP_IDEMPOTENT_NO;
+      /* a DELETE without a key goes on a fresh connection, so that every re-send is ours and
+       * seen: a 404 after one that reached the server means that one did the work */
+      bool del_unkeyed = !strcmp(k->method, "DELETE") && mutation && !*idem_key;
+      rq.idempotent = (k->kind == K_READ || *idem_key) && !del_unkeyed ? HTTP_IDEMPOTENT_YES : HTTP_IDEMPOTENT_NO;
       rq.timeout_ms = c->timeout_ms;
       http_retry_policy_t rp;
       http_retry_policy_init(&rp);
-      rp.retry_429 = k->kind == K_READ;
+      rp.retry_429 = k->kind == K_READ || *idem_key;
+      sent_log_t sl = {.retry_as_idempotent = del_unkeyed, .policy = &rp};
+      rp.classify = note_sent;
+      rp.classify_ud = &sl;
       prestige_error_t xerr;
       prestige_error_init(&xerr);
       rc = http_execute(c->http, &rq, &rs, &rp, &xerr);
+      /* a DELETE sent before, whose answer was lost: its 404 now means the first one did it */
+      uint32_t earlier = rs.attempts > 1 ? ((rs.attempts - 1 >= 32 ? ~0u : (1u << (rs.attempts - 1)) - 1) & sl.mask) : 0;
+      if (!rc && rs.status == 404 && !strcmp(k->method, "DELETE") && earlier && !*idem_key) rs.status = 204;
       if (rc) {
         if (k->kind == K_COMMIT && rs.sent && (rc == PRESTIGE_ENET || rc == PRESTIGE_ETIMEOUT))
           rc = prestige_error_set(err, PRESTIGE_EUNKNOWN_STATE, "REST catalog %s: %s %s: commit state unknown: %s", c->root,
@@ -920,6 +987,50 @@ static int merge_obj(ice_strmap_t *m, const json_t *o) {
   return 0;
 }
 
+/* An ISO-8601 duration (PnDTnHnMnS, fractions of seconds allowed; weeks PnW) in ms; -1 if malformed. */
+static int64_t iso_duration_ms(const char *s) {
+  if (*s != 'P' || !s[1]) return -1;
+  const char *p = s + 1;
+  bool in_time = false, any = false;
+  double ms = 0;
+  while (*p) {
+    if (*p == 'T') {
+      if (in_time || !p[1]) return -1;
+      in_time = true;
+      p++;
+      continue;
+    }
+    char *end;
+    double v = strtod(p, &end);
+    if (end == p || v < 0 || !*end) return -1;
+    double unit;
+    switch (*end) {
+      case 'W': unit = in_time ? -1 : 7 * 86400e3; break;
+      case 'D': unit = in_time ? -1 : 86400e3; break;
+      case 'H': unit = in_time ? 3600e3 : -1; break;
+      case 'M': unit = in_time ? 60e3 : -1; break; /* months are not a fixed length */
+      case 'S': unit = in_time ? 1e3 : -1; break;
+      default: unit = -1;
+    }
+    if (unit < 0) return -1;
+    ms += v * unit;
+    any = true;
+    p = end + 1;
+  }
+  if (!any || ms > 9e15) return -1;
+  return (int64_t)ms;
+}
+
+/* An endpoint the config names: absolute as is, else relative to the catalog URI. malloc'd. */
+static char *resolve_uri(rest_catalog_t *c, const char *u) {
+  if (strstr(u, "://")) return strdup(u);
+  while (*u == '/') u++;
+  size_t n = strlen(c->root) + strlen(u) + 2;
+  char *r = malloc(n);
+  if (r) snprintf(r, n, "%s/%s", c->root, u);
+  return r;
+}
+
 static int load_config(rest_catalog_t *c, const prestige_iceberg_catalog_options_t *o, prestige_error_t *err) {
   char *q = NULL;
   if (c->warehouse_arg) {
@@ -932,6 +1043,19 @@ static int load_config(rest_catalog_t *c, const prestige_iceberg_catalog_options
   }
   call_t k = {.method = "GET", .path = "/config", .no_prefix = true, .query = q, .kind = K_READ};
   int rc = do_call(c, &k, err);
+  if (rc && c->client_id && !c->oauth_uri && c->token_missing) {
+    /* the default token endpoint refused: the config may name another (oauth2-server-uri) */
+    prestige_error_t e2;
+    prestige_error_init(&e2);
+    call_t k2 = {.method = "GET", .path = "/config", .no_prefix = true, .query = q, .kind = K_READ, .no_auth = true};
+    if (!do_call(c, &k2, &e2)) {
+      json_t *d = json_object_get(k2.out, "defaults"), *ov = json_object_get(k2.out, "overrides");
+      if (json_string_value(json_object_get(ov, "oauth2-server-uri")) || json_string_value(json_object_get(d, "oauth2-server-uri"))) {
+        k = k2;
+        rc = 0;
+      } else json_decref(k2.out);
+    }
+  }
   free(q);
   if (rc) {
     if (err) prestige_error_prefix(err, "connecting to the REST catalog");
@@ -956,6 +1080,17 @@ static int load_config(rest_catalog_t *c, const prestige_iceberg_catalog_options
       if (bad) break;
       const char *s = json_string_value(e);
       if (s && !(c->endpoints[c->n_endpoints++] = strdup(s))) bad = 1;
+    }
+  }
+  const char *life = json_string_value(json_object_get(k.out, "idempotency-key-lifetime"));
+  if (!bad && life) {
+    c->idem_lifetime_ms = iso_duration_ms(life);
+    if (c->idem_lifetime_ms < 0) {
+      int r = prestige_error_set(err, PRESTIGE_EHTTP, "REST catalog %s: GET /v1/config: idempotency-key-lifetime \"%.64s\" is not an ISO-8601 duration",
+                                 c->root, life);
+      json_decref(k.out);
+      ice_strmap_release(&m);
+      return r;
     }
   }
   json_decref(k.out);
@@ -993,6 +1128,13 @@ static int load_config(rest_catalog_t *c, const prestige_iceberg_catalog_options
   }
   const char *ps = ice_strmap_get(&m, "rest-page-size");
   if (ps) c->page_size = atoi(ps);
+  const char *ou = c->oauth_uri_given ? NULL : ice_strmap_get(&m, "oauth2-server-uri");
+  if (ou && *ou) {
+    char *abs = resolve_uri(c, ou);
+    if (!abs) return oom(err);
+    free(c->oauth_uri);
+    c->oauth_uri = abs;
+  }
   return 0;
 }
 
@@ -1027,6 +1169,7 @@ int ice_catalog_rest_open(const prestige_iceberg_catalog_options_t *o, prestige_
   for (int64_t i = 0; !ouri && i < o->n_properties; i++)
     if (!strcmp(o->properties[i].key, "oauth2-server-uri")) ouri = o->properties[i].value;
   if (!rc && ouri && !(c->oauth_uri = strdup(ouri))) rc = oom(err);
+  c->oauth_uri_given = ouri != NULL;
   for (int64_t i = 0; !rc && i < o->n_properties; i++)
     if (!strncmp(o->properties[i].key, "header.", 7) && o->properties[i].key[7] &&
         add_hdr(&c->hdr, &c->n_hdr, o->properties[i].key + 7, o->properties[i].value))

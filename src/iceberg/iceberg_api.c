@@ -303,6 +303,8 @@ static void as_free(void *state) {
   free(s);
 }
 
+#define TABLE_SCAN_POOL_BYTES ((size_t)256 << 20)
+
 static const arrow_stream_ops_t api_stream_ops = {as_get_schema, as_get_next, as_free};
 
 int prestige_iceberg_scan(prestige_iceberg_table_t *table, const prestige_iceberg_scan_options_t *o,
@@ -321,6 +323,10 @@ int prestige_iceberg_scan(prestige_iceberg_table_t *table, const prestige_iceber
     return rc;
   }
   if (stats) stats_from_plan(plan, stats);
+  /* the handle's buffer pool: a later scan decodes into the blocks this one released (NULL on
+   * ENOMEM: the stream makes its own) */
+  if (!table->scan_bufs) table->scan_bufs = bufpool_new(TABLE_SCAN_POOL_BYTES);
+  so.bufs = table->scan_bufs;
   rc = ice_scan_stream_counted(s->io, plan, &so, &s->rs, &s->inner, err); /* takes plan */
   if (rc) {
     ice_io_free(s->io);

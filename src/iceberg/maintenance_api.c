@@ -88,6 +88,7 @@ int prestige_iceberg_compact(prestige_iceberg_table_t *t, const prestige_iceberg
   res->delete_files_removed = r.delete_files_removed;
   res->bytes_read = r.bytes_read, res->bytes_written = r.bytes_written;
   res->groups = r.groups, res->groups_conflicted = r.groups_conflicted;
+  res->replans = r.replans, res->groups_abandoned = r.groups_abandoned;
   return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "iceberg/catalog.h"
 #include "iceberg/rest.h"
+#include "iceberg/rest_idem.h"
 #include "net/http_server.h"
 #include "prestige/core.h"
 #include "prestige/iceberg_rest.h"
@@ -28,6 +29,8 @@ typedef struct route_ctx {
   handler_t fn;
   bool public_; /* no token needed (the token endpoint) */
   bool table;   /* ENOTFOUND defaults to NoSuchTableException */
+  bool mutation; /* honours an Idempotency-Key */
+  int result;    /* answers a table: 1 a load result (with config), 2 a commit result */
 } route_ctx_t;
 
 typedef struct issued {
@@ -46,6 +49,8 @@ struct srv {
   pthread_mutex_t mu;
   issued_t *issued;
   size_t n_issued;
+  ice_idem_t *idem; /* NULL: no Idempotency-Key support */
+  int64_t idem_lifetime_s;
   route_ctx_t routes[32];
   size_t n_routes;
 };
@@ -217,6 +222,12 @@ static int h_config(srv_t *s, http_req_t *rq, prestige_error_t *err) {
   int bad = !o || !d || !ov || !eps;
   for (size_t i = 0; !bad && i < sizeof ENDPOINTS / sizeof *ENDPOINTS; i++) bad = json_array_append_new(eps, json_string(ENDPOINTS[i]));
   if (!bad && s->prefix) bad = json_object_set_new(ov, "prefix", json_string(s->prefix));
+  if (!bad && s->idem) {
+    char life[48];
+    if (s->idem_lifetime_s % 60) snprintf(life, sizeof life, "PT%" PRId64 "S", s->idem_lifetime_s);
+    else snprintf(life, sizeof life, "PT%" PRId64 "M", s->idem_lifetime_s / 60);
+    bad = json_object_set_new(o, "idempotency-key-lifetime", json_string(life));
+  }
   if (!bad) {
     bad = json_object_set_new(o, "defaults", d) | json_object_set_new(o, "overrides", ov) | json_object_set_new(o, "endpoints", eps);
     d = ov = eps = NULL;
@@ -688,6 +699,112 @@ static int h_transaction(srv_t *s, http_req_t *rq, prestige_error_t *err) {
 
 /* ---- dispatch ------------------------------------------------------------------------------------------- */
 
+static void run_route(route_ctx_t *r, http_req_t *rq) {
+  prestige_error_t e;
+  prestige_error_init(&e);
+  int rc = r->fn(r->s, rq, &e);
+  if (rc) reply_err(rq, rc, e.message[0] ? e.message : prestige_code_name(rc), r->table);
+}
+
+/* The table a table answer is about, as {"namespace":[...],"name":...} text (malloc'd), or NULL:
+ * from the path, or the body's "name" for create and register. */
+static char *result_table(route_ctx_t *r, http_req_t *rq) {
+  ice_ident_t id = {0};
+  prestige_error_t e;
+  prestige_error_init(&e);
+  if (path_ns(rq, &id, &e)) return NULL;
+  const char *t = http_req_param(rq, "table");
+  json_t *b = NULL;
+  if (!t && r->result == 1) {
+    size_t len = 0;
+    const uint8_t *body = http_req_body(rq, &len);
+    json_error_t je;
+    b = len ? json_loadb((const char *)body, len, 0, &je) : NULL;
+    t = json_string_value(json_object_get(b, "name"));
+  }
+  char *text = NULL;
+  if (t && (id.name = strdup(t))) {
+    json_t *j = ice_rest_ident_json(&id);
+    text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+  }
+  json_decref(b);
+  ice_ident_release(&id);
+  return text;
+}
+
+/* A final answer again: as kept, or rebuilt from the table's current state (the spec allows a
+ * replay to show a newer state). */
+static void replay(route_ctx_t *r, http_req_t *rq, const ice_idem_entry_t *e) {
+  http_reply_header(rq, "Idempotent-Replayed", "true");
+  if (!e->reload) {
+    http_reply(rq, e->status, "application/json", e->body ? e->body : "", e->body ? e->len : 0);
+    return;
+  }
+  prestige_error_t err;
+  prestige_error_init(&err);
+  json_error_t je;
+  json_t *j = json_loads(e->reload, 0, &je);
+  ice_ident_t id = {0};
+  ice_loaded_table_t t = {0};
+  int rc = ice_rest_ident_from_json(j, "kept answer", &id, &err);
+  if (!rc) rc = r->s->cat->ops->table_load(r->s->cat, &id, &t, &err);
+  if (!rc && r->result == 1) rc = reply_table(r->s, rq, &t, &err);
+  else if (!rc) {
+    json_t *o = ice_rest_load_result_json(&t, NULL);
+    if (!o) rc = oom(&err);
+    else {
+      json_object_del(o, "config");
+      rc = reply_json(rq, 200, o, &err);
+    }
+  }
+  if (rc) reply_err(rq, rc, err.message[0] ? err.message : prestige_code_name(rc), r->table);
+  ice_loaded_table_release(&t);
+  ice_ident_release(&id);
+  json_decref(j);
+}
+
+static int idem_dispatch(route_ctx_t *r, http_req_t *rq, const char *key) {
+  if (!ice_idem_key_valid(key)) {
+    http_reply_error(rq, 400, "BadRequestException", "Idempotency-Key \"%.64s\" is not a UUID (36 characters, UUIDv7 expected)", key);
+    return 0;
+  }
+  char op[1200];
+  snprintf(op, sizeof op, "%s %s", http_req_method(rq), http_req_path(rq));
+  size_t len = 0;
+  const uint8_t *body = http_req_body(rq, &len);
+  ice_idem_entry_t e;
+  switch (ice_idem_begin(r->s->idem, key, op, ice_idem_hash(body, len), 30000, &e)) {
+    case ICE_IDEM_REPLAY:
+      replay(r, rq, &e);
+      ice_idem_entry_release(&e);
+      return 0;
+    case ICE_IDEM_MISMATCH:
+      http_reply_error(rq, 422, "UnprocessableEntityException",
+                       "Idempotency-Key %s was already used for another request (%.600s); a new operation needs a new key", key, e.op);
+      ice_idem_entry_release(&e);
+      return 0;
+    case ICE_IDEM_BUSY:
+      http_reply_header(rq, "Retry-After", "1");
+      http_reply_error(rq, 503, "ServiceUnavailableException", "a request with Idempotency-Key %s is still running", key);
+      return 0;
+    case ICE_IDEM_NOMEM:
+      http_reply_error(rq, 503, "ServiceUnavailableException", "out of memory for Idempotency-Key %s", key);
+      return 0;
+    case ICE_IDEM_RUN:
+      break;
+  }
+  http_req_keep_reply(rq);
+  run_route(r, rq);
+  const uint8_t *out = NULL;
+  size_t out_len = 0;
+  int status = http_req_kept_reply(rq, &out, &out_len);
+  char *reload = r->result && status == 200 && out_len > ICE_IDEM_BODY_MAX ? result_table(r, rq) : NULL;
+  ice_idem_finish(r->s->idem, key, status, out, out_len, reload);
+  free(reload);
+  return 0;
+}
+
 static int dispatch(void *ud, http_req_t *rq, prestige_error_t *err) {
   route_ctx_t *r = ud;
   (void)err;
@@ -698,17 +815,17 @@ static int dispatch(void *ud, http_req_t *rq, prestige_error_t *err) {
                                                           : "this catalog requires a bearer token (Authorization header)");
     return 0;
   }
-  prestige_error_t e;
-  prestige_error_init(&e);
-  int rc = r->fn(r->s, rq, &e);
-  if (rc) reply_err(rq, rc, e.message[0] ? e.message : prestige_code_name(rc), r->table);
+  const char *key = r->mutation && r->s->idem ? http_req_header(rq, "Idempotency-Key") : NULL;
+  if (key) return idem_dispatch(r, rq, key);
+  run_route(r, rq);
   return 0;
 }
 
-static int add_route(srv_t *s, const char *method, const char *path, handler_t fn, bool public_, bool table, prestige_error_t *err) {
+static int add_route(srv_t *s, const char *method, const char *path, handler_t fn, bool public_, bool table, int result,
+                     prestige_error_t *err) {
   if (s->n_routes == sizeof s->routes / sizeof *s->routes) return prestige_error_set(err, PRESTIGE_EINTERNAL, "too many routes");
   route_ctx_t *r = &s->routes[s->n_routes++];
-  *r = (route_ctx_t){s, fn, public_, table};
+  *r = (route_ctx_t){s, fn, public_, table, !public_ && (!strcmp(method, "POST") || !strcmp(method, "DELETE")), result};
   char pat[512];
   if (s->prefix && strncmp(path, "/v1/config", 10) && strncmp(path, "/v1/oauth", 9))
     snprintf(pat, sizeof pat, "/v1/%s%s", s->prefix, path + 3);
@@ -737,6 +854,7 @@ void prestige_iceberg_serve_stop(prestige_iceberg_rest_server_t *srv) {
   free(s->prefix);
   ice_strmap_release(&s->table_config);
   free(s->issued);
+  ice_idem_free(s->idem);
   pthread_mutex_destroy(&s->mu);
   free(srv);
 }
@@ -746,7 +864,7 @@ int prestige_iceberg_serve_start(prestige_iceberg_rest_server_t **out, const pre
   if (!out) return prestige_error_set(err, PRESTIGE_EINVAL, "prestige_iceberg_serve_start: out is NULL");
   *out = NULL;
   if (!o) return prestige_error_set(err, PRESTIGE_EINVAL, "prestige_iceberg_serve_start: options is NULL");
-  if (o->version != PRESTIGE_ICEBERG_SERVE_OPTIONS_VERSION)
+  if (o->version != PRESTIGE_ICEBERG_SERVE_OPTIONS_VERSION && o->version != 1)
     return prestige_error_set(err, PRESTIGE_EINVAL,
                               "iceberg serve options version %u not supported (this library knows %u); start from "
                               "PRESTIGE_ICEBERG_SERVE_OPTIONS_INIT",
@@ -760,6 +878,9 @@ int prestige_iceberg_serve_start(prestige_iceberg_rest_server_t **out, const pre
     return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg serve options: token_lifetime_s must be positive");
   if (o->prefix && (!*o->prefix || strchr(o->prefix, '/') || strchr(o->prefix, '{')))
     return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg serve options: prefix must be one non-empty path segment");
+  int64_t idem_life = o->version >= 2 ? o->idempotency_lifetime_s : 1800;
+  if (idem_life < 0)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg serve options: idempotency_lifetime_s must be 0 (off) or positive");
   if (o->n_table_config < 0 || (o->n_table_config && !o->table_config))
     return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg serve options: table_config / n_table_config disagree");
   prestige_iceberg_rest_server_t *srv = calloc(1, sizeof *srv);
@@ -776,6 +897,8 @@ int prestige_iceberg_serve_start(prestige_iceberg_rest_server_t **out, const pre
     else if (!(s->issued = calloc(MAX_TOKENS, sizeof *s->issued))) rc = oom(err);
   }
   if (!rc && o->prefix && !(s->prefix = strdup(o->prefix))) rc = oom(err);
+  s->idem_lifetime_s = idem_life;
+  if (!rc && idem_life) rc = ice_idem_new(&s->idem, idem_life * 1000, err);
   for (int64_t i = 0; !rc && i < o->n_table_config; i++)
     if (!o->table_config[i].key || !o->table_config[i].value || ice_strmap_set(&s->table_config, o->table_config[i].key, o->table_config[i].value))
       rc = o->table_config[i].key && o->table_config[i].value ? oom(err)
@@ -804,26 +927,27 @@ int prestige_iceberg_serve_start(prestige_iceberg_rest_server_t **out, const pre
     const char *m, *p;
     handler_t fn;
     bool pub, table;
+    int result;
   } R[] = {
-      {"GET", "/v1/config", h_config, false, false},
-      {"POST", "/v1/oauth/tokens", h_token, true, false},
-      {"GET", "/v1/namespaces", h_ns_list, false, false},
-      {"POST", "/v1/namespaces", h_ns_create, false, false},
-      {"GET", "/v1/namespaces/{namespace}", h_ns_load, false, false},
-      {"HEAD", "/v1/namespaces/{namespace}", h_ns_head, false, false},
-      {"DELETE", "/v1/namespaces/{namespace}", h_ns_drop, false, false},
-      {"POST", "/v1/namespaces/{namespace}/properties", h_ns_props, false, false},
-      {"GET", "/v1/namespaces/{namespace}/tables", h_tables, false, false},
-      {"POST", "/v1/namespaces/{namespace}/tables", h_table_create, false, false},
-      {"GET", "/v1/namespaces/{namespace}/tables/{table}", h_table_load, false, true},
-      {"HEAD", "/v1/namespaces/{namespace}/tables/{table}", h_table_head, false, true},
-      {"POST", "/v1/namespaces/{namespace}/tables/{table}", h_table_commit, false, true},
-      {"DELETE", "/v1/namespaces/{namespace}/tables/{table}", h_table_drop, false, true},
-      {"POST", "/v1/namespaces/{namespace}/register", h_register, false, false},
-      {"POST", "/v1/tables/rename", h_rename, false, true},
-      {"POST", "/v1/transactions/commit", h_transaction, false, true},
+      {"GET", "/v1/config", h_config, false, false, 0},
+      {"POST", "/v1/oauth/tokens", h_token, true, false, 0},
+      {"GET", "/v1/namespaces", h_ns_list, false, false, 0},
+      {"POST", "/v1/namespaces", h_ns_create, false, false, 0},
+      {"GET", "/v1/namespaces/{namespace}", h_ns_load, false, false, 0},
+      {"HEAD", "/v1/namespaces/{namespace}", h_ns_head, false, false, 0},
+      {"DELETE", "/v1/namespaces/{namespace}", h_ns_drop, false, false, 0},
+      {"POST", "/v1/namespaces/{namespace}/properties", h_ns_props, false, false, 0},
+      {"GET", "/v1/namespaces/{namespace}/tables", h_tables, false, false, 0},
+      {"POST", "/v1/namespaces/{namespace}/tables", h_table_create, false, false, 1},
+      {"GET", "/v1/namespaces/{namespace}/tables/{table}", h_table_load, false, true, 0},
+      {"HEAD", "/v1/namespaces/{namespace}/tables/{table}", h_table_head, false, true, 0},
+      {"POST", "/v1/namespaces/{namespace}/tables/{table}", h_table_commit, false, true, 2},
+      {"DELETE", "/v1/namespaces/{namespace}/tables/{table}", h_table_drop, false, true, 0},
+      {"POST", "/v1/namespaces/{namespace}/register", h_register, false, false, 1},
+      {"POST", "/v1/tables/rename", h_rename, false, true, 0},
+      {"POST", "/v1/transactions/commit", h_transaction, false, true, 0},
   };
-  for (size_t i = 0; !rc && i < sizeof R / sizeof *R; i++) rc = add_route(s, R[i].m, R[i].p, R[i].fn, R[i].pub, R[i].table, err);
+  for (size_t i = 0; !rc && i < sizeof R / sizeof *R; i++) rc = add_route(s, R[i].m, R[i].p, R[i].fn, R[i].pub, R[i].table, R[i].result, err);
   if (!rc) rc = http_server_start(s->http, err);
   if (rc) {
     prestige_iceberg_serve_stop(srv);

@@ -28,7 +28,11 @@
  * number wins), and written back through an append writer (so sorted by the table's sort order,
  * rolled at the target size). One "replace" snapshot removes the rewritten files and the delete
  * files that no longer apply to any live file; a group whose files were changed by a concurrent
- * delete or compaction is dropped (its new files deleted), appends never conflict.
+ * delete or compaction is dropped (its new files deleted) and its partition re-planned from the
+ * table as it is then and rewritten again in a further replace snapshot (at most 3 rounds; the
+ * deletes that landed meanwhile are applied, so no deleted row comes back); appends never
+ * conflict. V3: rewritten rows keep their row lineage (_row_id and _last_updated_sequence_number
+ * written explicitly, see lineage.h).
  */
 #ifndef PRESTIGE_ICEBERG_ROWDELTA_H
 #define PRESTIGE_ICEBERG_ROWDELTA_H
@@ -89,8 +93,10 @@ typedef struct ice_compact_result {
   int64_t rows_read, rows_written, duplicates_eliminated;
   int64_t delete_files_removed;
   int64_t bytes_read, bytes_written;
-  int64_t groups, groups_conflicted;
+  int64_t groups, groups_conflicted; /* groups_conflicted: in every round, re-planned ones included */
   int attempts;
+  int replans;                       /* rounds re-planned after conflicts */
+  int64_t groups_abandoned;          /* partitions still conflicting after the last re-plan */
 } ice_compact_result_t;
 
 int ice_compact(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t *io, ice_loaded_table_t *table,

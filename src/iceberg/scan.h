@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/bufpool.h"
 #include "iceberg/io.h"
 #include "iceberg/manifest.h"
 #include "iceberg/metadata.h"
@@ -53,8 +54,15 @@ typedef struct ice_scan_options {
   int64_t batch_rows;         /* 0: 8192 */
   int files_in_flight;        /* 0: 2 */
   int reader_threads;         /* decoding threads of each Parquet reader (its threads option); 0: 1 */
+  /* Where the readers' decoded buffers come from and go back to (referenced by the stream): one
+   * pool for every file of the scan, and for later scans when the caller keeps it (a table handle
+   * does). NULL: the stream makes its own, for its files only. */
+  bufpool_t *bufs;
+  bool added_only;            /* with snapshot_id: only the data files that snapshot added (the ADDED entries of
+                                 the manifests it wrote; no other manifest and no delete manifest is read: the
+                                 poller's incremental planning of an append) */
 } ice_scan_options_t;
-#define ICE_SCAN_OPTIONS_INIT {ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, NULL, 0, 0, 0, 0}
+#define ICE_SCAN_OPTIONS_INIT {ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, ICE_SCAN_NONE, ICE_SCAN_NONE, NULL, NULL, 0, 0, 0, 0, NULL, false}
 
 typedef struct ice_scan_metrics {
   int64_t manifests;           /* data manifests in the snapshot(s) */

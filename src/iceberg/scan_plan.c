@@ -306,7 +306,13 @@ int ice_scan_plan(ice_io_t *io, const ice_table_metadata_t *md, const char *tabl
     const ice_snapshot_t *s = ice_metadata_snapshot(md, p->snapshot_id);
     rc = ice_snapshot_manifests(io, s, &mfs, &n_mfs, err);
     if (rc) prestige_error_prefix(err, "scan of %s", p->table);
-    for (size_t k = 0; !rc && k < n_mfs; k++) rc = add_manifest(&c, io, &mfs[k], err);
+    if (o->added_only && o->snapshot_id != ICE_SCAN_NONE) { /* the files s added: its own data manifests */
+      c.ids = &p->snapshot_id;
+      c.n_ids = 1;
+    }
+    for (size_t k = 0; !rc && k < n_mfs; k++)
+      if (!c.ids || (mfs[k].content == ICE_MANIFEST_DATA && mfs[k].added_snapshot_id == p->snapshot_id))
+        rc = add_manifest(&c, io, &mfs[k], err);
     if (!rc) rc = match_deletes(p, md, err);
   }
 done:

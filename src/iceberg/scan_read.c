@@ -15,10 +15,12 @@
 #include "iceberg/arrow_value.h"
 #include "iceberg/puffin.h"
 #include "iceberg/scan.h"
+#include "parquet/reader_bufpool.h"
 #include "prestige/parquet_reader.h"
 
 #define SCAN_QUEUE_BATCHES 4
 #define SCAN_MAX_THREADS 64
+#define SCAN_POOL_BYTES ((size_t)256 << 20) /* as a Parquet reader's own pool */
 
 typedef struct item {
   struct ArrowArray batch;
@@ -55,6 +57,7 @@ typedef struct scan_stream {
   size_t next, cur, window;
   bool cancel;
   ice_scan_read_stats_t *stats; /* may be NULL */
+  bufpool_t *bufs;               /* decoded buffers shared by every reader of the scan (a reference) */
   /* ice_scan_read_task: every row read exactly (no filter), batches to fn with their positions */
   ice_task_batch_fn fn;
   void *user;
@@ -228,7 +231,9 @@ static int open_file(scan_stream_t *s, const ice_data_file_t *f, const char *con
   ro.columns = cols;
   ro.n_columns = (int64_t)n_cols;
   ro.filter = filter;
-  return prestige_parquet_reader_open(r, &in, &ro, err);
+  PRESTIGE_TRY(prestige_parquet_reader_open(r, &in, &ro, err));
+  pq_reader_share_bufpool(*r, s->bufs);
+  return 0;
 }
 
 /* Whether the reader's columns are the read columns by id (so names can be trusted). */
@@ -727,6 +732,7 @@ static void stream_free(scan_stream_t *s) {
   }
   free(s->q);
   free(s->positions);
+  bufpool_unref(s->bufs);
   prestige_schema_release(&s->read);
   free(s->read_out);
   free((void *)s->read_names);
@@ -809,6 +815,11 @@ int ice_scan_stream_counted(ice_io_t *io, ice_scan_plan_t *plan, const ice_scan_
   s->stats = stats;
   s->batch_rows = o && o->batch_rows > 0 ? o->batch_rows : 8192;
   s->reader_threads = o && o->reader_threads > 0 ? o->reader_threads : 1;
+  if (o && o->bufs) bufpool_ref(s->bufs = o->bufs);
+  else if (!(s->bufs = bufpool_new(SCAN_POOL_BYTES))) {
+    stream_free(s);
+    return oom(err);
+  }
   int threads = o && o->files_in_flight > 0 ? o->files_in_flight : 2;
   if (threads > SCAN_MAX_THREADS) threads = SCAN_MAX_THREADS;
   s->window = (size_t)threads * 2;

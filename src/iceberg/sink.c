@@ -378,6 +378,8 @@ int prestige_iceberg_sink_open(prestige_iceberg_sink_t **out, prestige_iceberg_c
     return prestige_error_set(err, PRESTIGE_EINVAL,
                               "iceberg sink: max_rows, max_size_bytes, roll_time_ms, batch_size, queue_capacity and "
                               "target_file_size_bytes must not be negative");
+  if (o->version >= 2 && o->commit_retry_timeout_ms < 0)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg sink: commit_retry_timeout_ms must not be negative");
   if (o->auto_publish && !o->wap_branch)
     return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg sink: auto_publish needs wap_branch");
   if (o->wap_branch && (!*o->wap_branch || !strcmp(o->wap_branch, "main")))
@@ -385,6 +387,7 @@ int prestige_iceberg_sink_open(prestige_iceberg_sink_t **out, prestige_iceberg_c
   prestige_iceberg_sink_t *s = calloc(1, sizeof *s);
   if (!s) return oom(err);
   s->o = *o;
+  if (o->version < 2) s->o.commit_retry_timeout_ms = 0; /* not in a version 1 struct */
   if (!s->o.batch_size) s->o.batch_size = 8192;
   if (!s->o.queue_capacity) s->o.queue_capacity = 16;
   s->desc = desc;

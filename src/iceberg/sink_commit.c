@@ -66,6 +66,26 @@ static int reload(prestige_iceberg_sink_t *s, prestige_error_t *err) {
   return 0;
 }
 
+/* Failures after which the commit may be tried again: the outcome was unknown (5xx, a dropped
+ * connection, a timeout), the catalog could not be reached, or another writer won. */
+static bool retryable(int rc) {
+  return rc == PRESTIGE_EUNKNOWN_STATE || rc == PRESTIGE_ECONFLICT || rc == PRESTIGE_ENET || rc == PRESTIGE_ETIMEOUT ||
+         rc == PRESTIGE_EHTTP || rc == PRESTIGE_EIO;
+}
+
+static int64_t prop_ms(const ice_table_metadata_t *md, const char *key, int64_t dflt) {
+  const char *v = md ? ice_metadata_property(md, key, NULL) : NULL;
+  if (!v || !*v) return dflt;
+  char *end;
+  long long x = strtoll(v, &end, 10);
+  return *end || x < 0 ? dflt : (int64_t)x;
+}
+
+/* A failed attempt is resolved in-process as the restart path does: reload the table (retrying
+ * while the catalog is unreachable), look for this writer's seq in every snapshot (found: it
+ * landed, acknowledged), else commit again; with exponential backoff, for at most the table's
+ * commit.retry.total-timeout-ms (or the sink's commit_retry_timeout_ms). A file is never committed twice: a new attempt is made only
+ * after a reload that does not hold the seq. */
 int isink_commit_files(prestige_iceberg_sink_t *s, int64_t seq, ice_append_t *w, const ice_data_file_t *files, size_t n_files,
                        int64_t *snapshot_id, int *attempts, prestige_error_t *err) {
   prestige_iceberg_table_t *t = s->table;
@@ -82,11 +102,35 @@ int isink_commit_files(prestige_iceberg_sink_t *s, int64_t seq, ice_append_t *w,
   }
   prestige_label_t l[1] = {{"sink", s->label}};
   *attempts = 0;
-  int conflicts = 0;
+  const ice_table_metadata_t *md = s->latest.metadata;
+  int64_t budget = s->o.commit_retry_timeout_ms > 0 ? s->o.commit_retry_timeout_ms
+                                                    : prop_ms(md, "commit.retry.total-timeout-ms", 1800000);
+  int64_t min_wait = prop_ms(md, "commit.retry.min-wait-ms", 100), max_wait = prop_ms(md, "commit.retry.max-wait-ms", 60000);
+  if (max_wait > 5000) max_wait = 5000; /* a sink keeps trying: short steps */
+  if (min_wait < 1) min_wait = 1;
+  if (max_wait < min_wait) max_wait = min_wait;
+  int64_t start = prestige_now_ms(), delay = min_wait;
+  prestige_error_t last;
+  prestige_error_init(&last);
   for (int round = 0;; round++) {
     if (round > 0) {
+      /* where do we stand? reload until the catalog answers */
+      prestige_error_t lerr;
+      while (reload(s, &lerr)) {
+        if (prestige_now_ms() - start > budget)
+          return prestige_error_set(err, PRESTIGE_EUNKNOWN_STATE,
+                                    "iceberg sink %s: commit %" PRId64 " may or may not have landed (%s) and reloading the table "
+                                    "failed for %" PRId64 " ms: %s (a restart with the same manifest_dir resolves it)",
+                                    s->label, seq, last.message, prestige_now_ms() - start, lerr.message);
+        LOG_WARN("iceberg sink %s: commit %" PRId64 ": reloading the table failed (%s); retrying in %" PRId64 " ms", s->label, seq,
+                 lerr.message, delay);
+        sleep_ms(delay);
+        delay = delay * 2 > max_wait ? max_wait : delay * 2;
+      }
       int64_t found = isink_find_committed(s->latest.metadata, s->writer_id, seq);
       if (found >= 0) {
+        LOG_INFO("iceberg sink %s: commit %" PRId64 " found in the table as snapshot %" PRId64 " after a failed attempt", s->label,
+                 seq, found);
         *snapshot_id = found;
         return 0;
       }
@@ -117,34 +161,21 @@ int isink_commit_files(prestige_iceberg_sink_t *s, int64_t seq, ice_append_t *w,
     }
     *attempts += 1;
     prestige_metrics_counter_add("prestige.iceberg_sink.commit_retries", l, 1, 1);
-    if (rc == PRESTIGE_ECONFLICT && ++conflicts <= 3) {
-      LOG_WARN("iceberg sink %s: commit %" PRId64 ": %s; reloading and retrying", s->label, seq, cerr.message);
-      prestige_error_t lerr;
-      if (reload(s, &lerr)) {
-        if (err) *err = lerr;
-        return prestige_error_prefix(err, "iceberg sink %s: commit %" PRId64 ": reloading after a conflict", s->label, seq);
-      }
-      continue;
-    }
-    if (rc != PRESTIGE_EUNKNOWN_STATE) {
+    if (!retryable(rc)) {
       if (err) *err = cerr;
       return prestige_error_prefix(err, "iceberg sink %s: commit %" PRId64, s->label, seq);
     }
-    /* unknown outcome: find out by reloading, with backoff; a reload that keeps failing leaves
-     * the commit for recovery (its manifest stays) */
-    LOG_WARN("iceberg sink %s: commit %" PRId64 " outcome unknown: %s", s->label, seq, cerr.message);
-    int lrc = 0;
-    prestige_error_t lerr;
-    for (int k = 0; k < 8; k++) {
-      if (!(lrc = reload(s, &lerr))) break;
-      sleep_ms(50LL << (k < 5 ? k : 5));
+    last = cerr;
+    int64_t elapsed = prestige_now_ms() - start;
+    if (elapsed > budget) {
+      if (err) *err = cerr;
+      return prestige_error_prefix(err, "iceberg sink %s: commit %" PRId64 ": gave up after %d attempts in %" PRId64 " ms", s->label,
+                                   seq, *attempts, elapsed);
     }
-    if (lrc) {
-      return prestige_error_set(err, PRESTIGE_EUNKNOWN_STATE,
-                                "iceberg sink %s: commit %" PRId64 " may or may not have landed (%s) and reloading the table "
-                                "failed: %s (a restart with the same manifest_dir resolves it)",
-                                s->label, seq, cerr.message, lerr.message);
-    }
+    LOG_WARN("iceberg sink %s: commit %" PRId64 " attempt %d failed (%s); checking the table and retrying in %" PRId64 " ms",
+             s->label, seq, *attempts, cerr.message, delay);
+    sleep_ms(delay);
+    delay = delay * 2 > max_wait ? max_wait : delay * 2;
   }
 }
 

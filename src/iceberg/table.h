@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/bufpool.h"
 #include "iceberg/catalog.h"
 #include "iceberg/io.h"
 #include "prestige/iceberg_catalog.h"
@@ -38,6 +39,9 @@ struct prestige_iceberg_table {
   prestige_kv_t *snap_kvs;
   int64_t n_snap_views;
   bool snap_views_valid;
+  /* decoded Parquet buffers kept between this handle's scans (created by the first scan, capped;
+   * each stream holds a reference, so a stream may outlive the handle) */
+  bufpool_t *scan_bufs;
 };
 
 /* A handle for a loaded table (moved into the handle: *loaded is zeroed). */

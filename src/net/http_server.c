@@ -70,6 +70,9 @@ struct http_req {
   int early_status; /* a reply decided on the first call (404, 405, 413, 400), 0 when none */
   char early_msg[256];
   buf_t resp_headers; /* "name\0value\0" */
+  bool keep;          /* http_req_keep_reply: copy what is replied */
+  int kept_status;
+  buf_t kept_body;
 };
 
 /* ---- options and routes ----------------------------------------------------------------------- */
@@ -193,6 +196,7 @@ static void req_free(http_req_t *rq) {
   free(rq->decoded);
   buf_release(&rq->body);
   buf_release(&rq->resp_headers);
+  buf_release(&rq->kept_body);
   free(rq);
 }
 
@@ -254,7 +258,20 @@ int http_reply(http_req_t *rq, int status, const char *content_type, const void 
   MHD_destroy_response(r);
   if (ok != MHD_YES) return PRESTIGE_EIO;
   rq->replied = true;
+  if (rq->keep) {
+    rq->kept_status = status;
+    rq->kept_body.len = 0;
+    if (len && buf_append(&rq->kept_body, body, len)) rq->kept_status = -1; /* the copy failed: nothing kept */
+  }
   return 0;
+}
+
+void http_req_keep_reply(http_req_t *rq) { rq->keep = true; }
+
+int http_req_kept_reply(const http_req_t *rq, const uint8_t **body, size_t *len) {
+  *body = rq->kept_body.data;
+  *len = rq->kept_body.len;
+  return rq->keep && rq->replied ? rq->kept_status : 0;
 }
 
 const char *http_error_type(int status) {

@@ -75,6 +75,12 @@ const uint8_t *http_req_body(const http_req_t *rq, size_t *len);
 
 /* Replies (body copied). Once per request; a second reply is EINVAL. */
 int http_reply(http_req_t *rq, int status, const char *content_type, const void *body, size_t len);
+/* Keeps a copy of the reply that follows (status and body) for http_req_kept_reply: a server
+ * that replays answers (Idempotency-Key) records them this way. */
+void http_req_keep_reply(http_req_t *rq);
+/* The kept reply's status (0: none yet; -1: copying the body ran out of memory) and body (valid
+ * until the request ends). */
+int http_req_kept_reply(const http_req_t *rq, const uint8_t **body, size_t *len);
 /* Adds a response header to the reply that follows. */
 int http_reply_header(http_req_t *rq, const char *name, const char *value);
 /* {"error":{"message":"...","type":"...","code":status}}, the Iceberg REST ErrorModel. */

@@ -55,6 +55,7 @@ typedef struct ctx {
   bool spaced;  /* values stored per slot (flat nullable columns): see rcolumn_t */
   buf_t *page;  /* decompressed page (the reader's scratch, reused across chunks) */
   int64_t max_page_bytes;
+  int64_t expect; /* values the chunk should hold (from the metadata, bounded); 0: unknown */
 } ctx_t;
 
 static int corrupt(ctx_t *x, const char *fmt, const char *detail) {
@@ -185,6 +186,21 @@ static int plain_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n, bool 
   return 0;
 }
 
+/* Byte arrays decoded from a dictionary take about (mean entry length) x (values) bytes, often
+ * many times the chunk's uncompressed size that sized the buffer: take a block of that size
+ * now (from the pool) rather than growing by realloc page after page, each growth a copy into
+ * freshly faulted pages. Bounded as the first guess is (256 MiB). */
+static int presize_strings(ctx_t *x) {
+  rcolumn_t *c = x->c;
+  if (fixed_width(x->leaf) != 0 || x->dict.n <= 0 || x->expect <= 0 || c->data.len > 0) return 0;
+  double want = (double)x->dict.data.len / (double)x->dict.n * (double)x->expect + 16;
+  if (want <= (double)c->data.cap || want > (double)((size_t)1 << 28)) return 0;
+  bufpool_put(c->pool, c->data.data);
+  c->data = (buf_t)BUF_INIT;
+  if (c->pool && seed_buf(c->pool, &c->data, (size_t)want)) return PRESTIGE_ENOMEM;
+  return buf_reserve(&c->data, (size_t)want) ? PRESTIGE_ENOMEM : 0;
+}
+
 static int dictionary_page(ctx_t *x, const pq_page_header_t *h, const uint8_t *p, size_t len) {
   const pq_dictionary_page_header_t *d = h->dictionary_page_header;
   if (!d) return corrupt(x, "%s", "dictionary page without its header");
@@ -203,7 +219,7 @@ static int dictionary_page(ctx_t *x, const pq_page_header_t *h, const uint8_t *p
   /* 16 zero bytes after the entries: short values are gathered with one fixed-size copy */
   if (buf_reserve(&x->dict.data, 16)) return PRESTIGE_ENOMEM;
   memset(x->dict.data.data + x->dict.data.len, 0, 16);
-  return 0;
+  return presize_strings(x);
 }
 
 static int dict_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n) {
@@ -682,6 +698,7 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
   int64_t expect = meta->num_values;
   if (leaf->max_rep == 0 && expect > num_rows) expect = num_rows;
   if (expect > 0 && expect <= (int64_t)1 << 26) {
+    x.expect = expect;
     if (grow_levels(&x, expect)) return prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", where);
     if (c->width > 0 && (seed_buf(pool, &c->values, (size_t)expect * (size_t)c->width + 8) ||
                          buf_reserve(&c->values, (size_t)expect * (size_t)c->width + 8)))

@@ -3,6 +3,7 @@
 #include "prestige/source.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,18 +51,20 @@ void prestige_source_options_init(prestige_source_options_t *o) {
 static int validate_source_options(const prestige_source_options_t *o, prestige_error_t *err) {
 #define BAD(field, why, v) \
   return prestige_error_set(err, PRESTIGE_EINVAL, "source option %s %s (got %lld)", field, why, (long long)(v))
-  PRESTIGE_TRY(OPTIONS_CHECK_VERSION(o, PRESTIGE_SOURCE_OPTIONS, "prestige_source_options_t", err));
+  if (o->version != 1) PRESTIGE_TRY(OPTIONS_CHECK_VERSION(o, PRESTIGE_SOURCE_OPTIONS, "prestige_source_options_t", err));
   if (o->batch_rows < 0) BAD("batch_rows", "must not be negative (0: the reader's default)", o->batch_rows);
   if (o->n_columns < 0 || (o->n_columns && !o->columns)) BAD("columns", "count and pointer disagree", o->n_columns);
   for (int64_t i = 0; i < o->n_columns; i++)
     if (!o->columns[i]) BAD("columns[]", "holds a NULL name at index", i);
   if (o->read_ahead < 1) BAD("read_ahead", "must be at least 1", o->read_ahead);
   if (o->concurrency < 1) BAD("concurrency", "must be at least 1", o->concurrency);
+  if (o->version >= 2 && (o->threads < 1 || o->threads > PRESTIGE_PARQUET_READER_MAX_THREADS))
+    BAD("threads", "must be 1..256", o->threads);
   return 0;
 #undef BAD
 }
 
-static int open_reader(src_t *s, size_t f, prestige_parquet_reader_t **r, prestige_error_t *err) {
+static int open_reader(src_t *s, size_t f, int threads, prestige_parquet_reader_t **r, prestige_error_t *err) {
   prestige_input_t in;
   int rc = s->store ? prestige_store_open_input(s->store, s->files[f].name, s->files[f].size, &in, err)
                     : prestige_input_open_file(&in, s->files[f].name, err);
@@ -72,6 +75,7 @@ static int open_reader(src_t *s, size_t f, prestige_parquet_reader_t **r, presti
   ro.columns = (const char *const *)s->cols;
   ro.n_columns = s->o.n_columns;
   ro.filter = s->o.filter;
+  ro.threads = threads;
   return prestige_parquet_reader_open(r, &in, &ro, err);
 }
 
@@ -101,7 +105,7 @@ static void read_file(src_t *s, size_t f) {
   prestige_parquet_reader_t *r = NULL;
   struct ArrowArrayStream st;
   memset(&st, 0, sizeof st);
-  int rc = open_reader(s, f, &r, &end->err);
+  int rc = open_reader(s, f, s->o.threads, &r, &end->err);
   if (!rc) {
     struct ArrowSchema sc;
     rc = prestige_parquet_reader_schema(r, &sc, &end->err);
@@ -256,8 +260,13 @@ static int open_source(struct ArrowArrayStream *out, prestige_store_t *store, co
   if (!s) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
-  if (o) s->o = *o;
-  else prestige_source_options_init(&s->o);
+  prestige_source_options_init(&s->o);
+  if (o && o->version == 1) { /* a version 1 struct ends before threads */
+    memcpy(&s->o, o, offsetof(prestige_source_options_t, threads));
+    s->o.version = PRESTIGE_SOURCE_OPTIONS_VERSION;
+  } else if (o) {
+    s->o = *o;
+  }
   s->store = store;
   s->n = n;
   s->files = calloc(n ? n : 1, sizeof *s->files);
@@ -281,7 +290,7 @@ static int open_source(struct ArrowArrayStream *out, prestige_store_t *store, co
   /* the schema: the first file's (an empty list yields an empty struct) */
   if (!rc && n > 0) {
     prestige_parquet_reader_t *r;
-    rc = open_reader(s, 0, &r, err);
+    rc = open_reader(s, 0, 1, &r, err); /* the schema only */
     if (!rc) {
       rc = prestige_parquet_reader_schema(r, &s->schema, err);
       prestige_parquet_reader_close(r);

@@ -5,6 +5,7 @@
  * outcome (S3 retries 5xx, 429, SlowDown and transport failures, never other 4xx).
  */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,7 +15,9 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <zlib.h>
 
+#include "core/crc32c.h"
 #include "core/options.h"
 #include "core/log.h"
 #include "store/aws_config.h"
@@ -30,7 +33,7 @@ void prestige_s3_config_init(prestige_s3_config_t *cfg) {
 static int validate_s3_config(const prestige_s3_config_t *c, prestige_error_t *err) {
 #define BAD(field, v) \
   return prestige_error_set(err, PRESTIGE_EINVAL, "S3 config %s must not be negative (got %lld)", field, (long long)(v))
-  PRESTIGE_TRY(OPTIONS_CHECK_VERSION(c, PRESTIGE_S3_CONFIG, "prestige_s3_config_t", err));
+  if (c->version != 1) PRESTIGE_TRY(OPTIONS_CHECK_VERSION(c, PRESTIGE_S3_CONFIG, "prestige_s3_config_t", err));
   if (c->concurrency < 0) BAD("concurrency", c->concurrency);
   if (c->max_retries < 0) BAD("max_retries", c->max_retries);
   if (c->retry_base_ms < 0) BAD("retry_base_ms", c->retry_base_ms);
@@ -39,6 +42,12 @@ static int validate_s3_config(const prestige_s3_config_t *c, prestige_error_t *e
   if (c->stall_timeout_ms < 0) BAD("stall_timeout_ms", c->stall_timeout_ms);
   if (c->force_path_style < -1 || c->force_path_style > 1)
     return prestige_error_set(err, PRESTIGE_EINVAL, "S3 config force_path_style must be -1, 0 or 1 (got %d)", c->force_path_style);
+  if (c->version >= 2 && ((int)c->payload < PRESTIGE_S3_PAYLOAD_AUTO || (int)c->payload > PRESTIGE_S3_PAYLOAD_UNSIGNED))
+    return prestige_error_set(err, PRESTIGE_EINVAL, "S3 config payload must be AUTO, SIGNED or UNSIGNED (got %d)", (int)c->payload);
+  if (c->version >= 2 && ((int)c->checksum < PRESTIGE_S3_CHECKSUM_CRC32C || (int)c->checksum > PRESTIGE_S3_CHECKSUM_NONE))
+    return prestige_error_set(err, PRESTIGE_EINVAL, "S3 config checksum must be CRC32C, CRC32 or NONE (got %d)", (int)c->checksum);
+  if (c->version >= 2 && c->sign_payload && c->payload == PRESTIGE_S3_PAYLOAD_UNSIGNED)
+    return prestige_error_set(err, PRESTIGE_EINVAL, "S3 config sign_payload and payload UNSIGNED contradict each other");
   return 0;
 #undef BAD
 }
@@ -93,6 +102,31 @@ static void env_tuning(prestige_s3_client_t *c, const prestige_s3_config_t *cfg,
   if (c->concurrency > S3_POOL_MAX / 2) c->concurrency = S3_POOL_MAX / 2;
 }
 
+/* Payload signing and checksum: the configuration's, else (at their defaults) the environment's;
+ * a value the environment gets wrong is an error naming the variable. */
+static int resolve_integrity(prestige_s3_client_t *c, const prestige_s3_config_t *cfg, prestige_error_t *err) {
+  prestige_s3_payload_t pay = cfg->version >= 2 ? cfg->payload : PRESTIGE_S3_PAYLOAD_AUTO;
+  prestige_s3_checksum_t sum = cfg->version >= 2 ? cfg->checksum : PRESTIGE_S3_CHECKSUM_CRC32C;
+  if (cfg->sign_payload) pay = PRESTIGE_S3_PAYLOAD_SIGNED;
+  const char *ep = env_nonempty("PRESTIGE_S3_PAYLOAD");
+  if (ep && pay == PRESTIGE_S3_PAYLOAD_AUTO) {
+    if (!strcasecmp(ep, "signed")) pay = PRESTIGE_S3_PAYLOAD_SIGNED;
+    else if (!strcasecmp(ep, "unsigned")) pay = PRESTIGE_S3_PAYLOAD_UNSIGNED;
+    else if (strcasecmp(ep, "auto"))
+      return prestige_error_set(err, PRESTIGE_EINVAL, "PRESTIGE_S3_PAYLOAD must be signed, unsigned or auto (got \"%s\")", ep);
+  }
+  const char *ec = env_nonempty("PRESTIGE_S3_CHECKSUM");
+  if (ec && sum == PRESTIGE_S3_CHECKSUM_CRC32C) {
+    if (!strcasecmp(ec, "crc32")) sum = PRESTIGE_S3_CHECKSUM_CRC32;
+    else if (!strcasecmp(ec, "none")) sum = PRESTIGE_S3_CHECKSUM_NONE;
+    else if (strcasecmp(ec, "crc32c"))
+      return prestige_error_set(err, PRESTIGE_EINVAL, "PRESTIGE_S3_CHECKSUM must be crc32c, crc32 or none (got \"%s\")", ec);
+  }
+  c->sign_payload = pay == PRESTIGE_S3_PAYLOAD_SIGNED || (pay == PRESTIGE_S3_PAYLOAD_AUTO && !c->tls);
+  c->checksum = sum;
+  return 0;
+}
+
 static http_verdict_t s3_classify(void *ud, const http_request_t *rq, const http_response_t *rs, int rc);
 
 static int make_http(prestige_s3_client_t *c, const prestige_s3_config_t *cfg, prestige_error_t *err) {
@@ -119,6 +153,13 @@ int prestige_s3_client_new(prestige_s3_client_t **out, const prestige_s3_config_
   prestige_s3_config_init(&defaults);
   const prestige_s3_config_t *cfg = cfg_in ? cfg_in : &defaults;
   PRESTIGE_TRY(validate_s3_config(cfg, err));
+  prestige_s3_config_t upgraded;
+  if (cfg->version == 1) { /* a version 1 struct ends before payload: the new fields take their defaults */
+    upgraded = defaults;
+    memcpy(&upgraded, cfg, offsetof(prestige_s3_config_t, payload));
+    upgraded.version = PRESTIGE_S3_CONFIG_VERSION;
+    cfg = &upgraded;
+  }
   aws_config_explicit_t ex = {.profile = cfg->profile,
                               .region = cfg->region,
                               .endpoint = cfg->endpoint,
@@ -153,7 +194,7 @@ int prestige_s3_client_new(prestige_s3_client_t **out, const prestige_s3_config_
   }
   if ((rc = parse_endpoint(c, c->endpoint, err))) goto fail;
   c->path_style = cfg->force_path_style < 0 ? custom : cfg->force_path_style != 0;
-  c->sign_payload = cfg->sign_payload;
+  if ((rc = resolve_integrity(c, cfg, err))) goto fail;
   c->part_size = cfg->part_size ? cfg->part_size : (8u << 20);
   c->concurrency = cfg->concurrency > 0 ? cfg->concurrency : 4;
   env_tuning(c, cfg, &defaults, cfg_in != NULL);
@@ -274,35 +315,61 @@ static int build_path(const prestige_s3_client_t *c, const s3_request_t *rq, buf
   return buf_append_u8(path, 0);
 }
 
-static int hash_body(const s3_request_t *rq, char out[65], prestige_error_t *err) {
-  if (rq->body_fd < 0) {
-    sigv4_sha256_hex(rq->body_len ? rq->body : (const uint8_t *)"", rq->body_len, out);
-    return 0;
-  }
-  /* a file range: hash it in chunks */
-  uint8_t *chunk = malloc(1u << 20);
-  if (!chunk) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+const char *s3_checksum_header(prestige_s3_checksum_t alg) {
+  return alg == PRESTIGE_S3_CHECKSUM_CRC32C ? "x-amz-checksum-crc32c" : alg == PRESTIGE_S3_CHECKSUM_CRC32 ? "x-amz-checksum-crc32" : NULL;
+}
+const char *s3_checksum_algorithm(prestige_s3_checksum_t alg) {
+  return alg == PRESTIGE_S3_CHECKSUM_CRC32C ? "CRC32C" : alg == PRESTIGE_S3_CHECKSUM_CRC32 ? "CRC32" : NULL;
+}
+const char *s3_checksum_element(prestige_s3_checksum_t alg) {
+  return alg == PRESTIGE_S3_CHECKSUM_CRC32C ? "ChecksumCRC32C" : alg == PRESTIGE_S3_CHECKSUM_CRC32 ? "ChecksumCRC32" : NULL;
+}
+
+/* Both digests advance over the same chunk while it is in cache: one read of the body (a file
+ * range is read through a 256 KiB buffer). */
+#define DIGEST_CHUNK (256u << 10)
+
+int s3_body_digest(const prestige_s3_client_t *c, const uint8_t *data, size_t len, int fd, uint64_t off, char *sha256,
+                   char *sum, prestige_error_t *err) {
+  prestige_s3_checksum_t alg = sum ? c->checksum : PRESTIGE_S3_CHECKSUM_NONE;
+  if (sum) sum[0] = 0;
+  if (!sha256 && alg == PRESTIGE_S3_CHECKSUM_NONE) return 0;
+  uint8_t *chunk = NULL;
+  if (fd >= 0 && len && !(chunk = malloc(DIGEST_CHUNK))) return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   int rc = 0;
-  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-  if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+  EVP_MD_CTX *ctx = NULL;
+  if (sha256 && (!(ctx = EVP_MD_CTX_new()) || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)) {
     rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "SHA-256 init failed");
     goto out;
   }
-  for (uint64_t off = 0; off < rq->body_len;) {
-    size_t want = rq->body_len - off < (1u << 20) ? (size_t)(rq->body_len - off) : (1u << 20);
-    ssize_t n = pread(rq->body_fd, chunk, want, (off_t)(rq->body_off + off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      rc = prestige_error_set(err, PRESTIGE_EIO, "reading upload body: %s", n < 0 ? strerror(errno) : "file shrank");
-      goto out;
+  uint32_t crc = 0;
+  uLong zcrc = crc32(0L, Z_NULL, 0);
+  for (size_t done = 0; done < len;) {
+    size_t want = len - done < DIGEST_CHUNK ? len - done : DIGEST_CHUNK;
+    const uint8_t *p = data ? data + done : NULL;
+    if (fd >= 0) {
+      ssize_t n = pread(fd, chunk, want, (off_t)(off + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        rc = prestige_error_set(err, PRESTIGE_EIO, "reading upload body: %s", n < 0 ? strerror(errno) : "file shrank");
+        goto out;
+      }
+      want = (size_t)n;
+      p = chunk;
     }
-    EVP_DigestUpdate(ctx, chunk, (size_t)n);
-    off += (uint64_t)n;
+    if (ctx) EVP_DigestUpdate(ctx, p, want);
+    if (alg == PRESTIGE_S3_CHECKSUM_CRC32C) crc = crc32c_update(crc, p, want);
+    else if (alg == PRESTIGE_S3_CHECKSUM_CRC32) zcrc = crc32(zcrc, p, (uInt)want);
+    done += want;
   }
-  unsigned char md[32];
-  unsigned int ml = 0;
-  EVP_DigestFinal_ex(ctx, md, &ml);
-  for (int i = 0; i < 32; i++) sprintf(out + 2 * i, "%02x", md[i]);
+  if (ctx) {
+    unsigned char md[32];
+    unsigned int ml = 0;
+    EVP_DigestFinal_ex(ctx, md, &ml);
+    for (int i = 0; i < 32; i++) sprintf(sha256 + 2 * i, "%02x", md[i]);
+  }
+  if (alg == PRESTIGE_S3_CHECKSUM_CRC32C) crc32c_base64(crc, sum);
+  else if (alg == PRESTIGE_S3_CHECKSUM_CRC32) crc32c_base64((uint32_t)zcrc, sum); /* same text form: base64 of 4 BE bytes */
 out:
   EVP_MD_CTX_free(ctx);
   free(chunk);
@@ -337,6 +404,7 @@ typedef struct s3_target {
   buf_t path;       /* wire path, NUL-terminated */
   buf_t url;
   char payload_hash[65];
+  char checksum[16]; /* base64 flexible checksum of the body, "" when none is sent */
 } s3_target_t;
 
 static int s3_target_init(prestige_s3_client_t *c, const s3_request_t *rq, s3_target_t *t, prestige_error_t *err) {
@@ -344,12 +412,19 @@ static int s3_target_init(prestige_s3_client_t *c, const s3_request_t *rq, s3_ta
   buf_init(&t->path);
   buf_init(&t->url);
   if (rq->key && !*rq->key) return prestige_error_set(err, PRESTIGE_EINVAL, "S3 %s %s: empty key", rq->op, t->where);
+  t->checksum[0] = 0;
   if (!rq->has_body) {
     strcpy(t->payload_hash, EMPTY_SHA256);
-  } else if (!c->tls || c->sign_payload) {
-    PRESTIGE_TRY(hash_body(rq, t->payload_hash, err));
   } else {
-    strcpy(t->payload_hash, "UNSIGNED-PAYLOAD");
+    bool want_sha = c->sign_payload && !rq->payload_sha256;
+    bool want_sum = rq->checksum && c->checksum != PRESTIGE_S3_CHECKSUM_NONE && !rq->checksum_value;
+    if (want_sha || want_sum)
+      PRESTIGE_TRY(s3_body_digest(c, rq->body_fd < 0 ? (rq->body_len ? rq->body : (const uint8_t *)"") : NULL, rq->body_len,
+                                  rq->body_fd, rq->body_off, want_sha ? t->payload_hash : NULL, want_sum ? t->checksum : NULL, err));
+    if (!c->sign_payload) strcpy(t->payload_hash, "UNSIGNED-PAYLOAD");
+    else if (rq->payload_sha256) snprintf(t->payload_hash, sizeof t->payload_hash, "%s", rq->payload_sha256);
+    if (rq->checksum && c->checksum != PRESTIGE_S3_CHECKSUM_NONE && rq->checksum_value)
+      snprintf(t->checksum, sizeof t->checksum, "%s", rq->checksum_value);
   }
   if (!c->path_style && rq->bucket) snprintf(t->host, sizeof t->host, "%s.%s", rq->bucket, c->host);
   else snprintf(t->host, sizeof t->host, "%s", c->host);
@@ -390,11 +465,16 @@ typedef struct s3_attempt {
   sigv4_output_t so;
 } s3_attempt_t;
 
-static void s3_prepare(const s3_request_t *rq, const s3_target_t *t, s3_resume_t *rz, s3_attempt_t *a, http_request_t *hrq) {
+static void s3_prepare(const prestige_s3_client_t *c, const s3_request_t *rq, const s3_target_t *t, s3_resume_t *rz,
+                       s3_attempt_t *a, http_request_t *hrq) {
   memset(a, 0, sizeof *a);
   if (!rz->resumable || !rz->have_total) rz->delivered = 0; /* restart from scratch */
   a->signed_h[a->n_signed++] = (sigv4_header_t){"host", t->host};
   a->signed_h[a->n_signed++] = (sigv4_header_t){"x-amz-content-sha256", t->payload_hash};
+  if (t->checksum[0]) { /* S3 flexible checksums, as the SDKs send them (signed, like every x-amz- header) */
+    a->signed_h[a->n_signed++] = (sigv4_header_t){s3_checksum_header(c->checksum), t->checksum};
+    a->signed_h[a->n_signed++] = (sigv4_header_t){"x-amz-sdk-checksum-algorithm", s3_checksum_algorithm(c->checksum)};
+  }
   bool sent_range = rq->has_range || (rz->resumable && rz->delivered > 0);
   if (sent_range) {
     uint64_t start = (rq->has_range ? rq->range_off : 0) + rz->delivered;
@@ -513,6 +593,7 @@ int s3_execute(prestige_s3_client_t *c, const s3_request_t *rq, s3_response_t *r
     s3_target_release(&t);
     return rc;
   }
+  memcpy(rs->checksum, t.checksum, sizeof rs->checksum);
   http_request_t hrq;
   http_request_init(&hrq, rq->method, (const char *)t.url.data);
   hrq.idempotent = HTTP_IDEMPOTENT_YES; /* every S3 request may be sent twice (the SDKs retry them all) */
@@ -533,7 +614,7 @@ int s3_execute(prestige_s3_client_t *c, const s3_request_t *rq, s3_response_t *r
   for (int attempt = 1;; attempt++) {
     rs->attempts = attempt;
     if ((!rz.resumable || !rz.have_total) && rq->out) rq->out->len = out_base;
-    s3_prepare(rq, &t, &rz, &a, &hrq);
+    s3_prepare(c, rq, &t, &rz, &a, &hrq);
     if ((rc = s3_sign(c, rq, &t, &a, err))) break;
     hrq.headers = a.wire;
     hrq.n_headers = a.n_wire;

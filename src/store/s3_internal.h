@@ -27,7 +27,8 @@ struct prestige_s3_client {
   char *access_key, *secret_key, *session_token; /* NULL access_key = anonymous */
   bool path_style;
   bool tls;
-  bool sign_payload;
+  bool sign_payload;  /* resolved: hash bodies into the signature (else UNSIGNED-PAYLOAD) */
+  prestige_s3_checksum_t checksum; /* flexible checksum of PutObject / UploadPart bodies */
   size_t part_size;
   int concurrency;
   http_client_t *http;      /* handle pool, timeouts */
@@ -60,6 +61,11 @@ typedef struct s3_request {
   uint64_t range_off, range_len;
   const char *if_match; /* ETag the object must still have (resumed and parallel reads) */
   _Atomic uint64_t *progress; /* body bytes received are added here (may be NULL) */
+  /* integrity of the body: send the client's flexible checksum of it (PutObject, UploadPart);
+   * digests already computed by the caller (NULL: computed here when needed) */
+  bool checksum;
+  const char *payload_sha256; /* lowercase hex */
+  const char *checksum_value; /* base64, as sent */
 } s3_request_t;
 
 typedef struct s3_response {
@@ -73,6 +79,7 @@ typedef struct s3_response {
   char code[64];
   char message[256];
   int attempts;
+  char checksum[16];    /* the body checksum sent (base64), "" when none */
 } s3_response_t;
 
 /* A request for operation op (its name in errors and metrics) on bucket/key (key may be NULL). */
@@ -88,6 +95,17 @@ static inline void s3_request_init(s3_request_t *rq, const char *op, const char 
 }
 
 int s3_execute(prestige_s3_client_t *c, const s3_request_t *rq, s3_response_t *rs, prestige_error_t *err);
+
+/* The digests of a body (memory when fd < 0, else the file range [off, off + len)) in one pass:
+ * its SHA-256 in hex when sha256 is not NULL, the client's checksum in base64 when sum is not NULL
+ * and the client sends one (sum[0] = 0 otherwise). */
+int s3_body_digest(const prestige_s3_client_t *c, const uint8_t *data, size_t len, int fd, uint64_t off, char *sha256,
+                   char *sum, prestige_error_t *err);
+/* The checksum's names: header ("x-amz-checksum-crc32c"), algorithm ("CRC32C"), XML element of
+ * CompleteMultipartUpload ("ChecksumCRC32C"); NULL for NONE. */
+const char *s3_checksum_header(prestige_s3_checksum_t alg);
+const char *s3_checksum_algorithm(prestige_s3_checksum_t alg);
+const char *s3_checksum_element(prestige_s3_checksum_t alg);
 
 /* Operations (keys are full S3 keys). */
 int s3_put_object(prestige_s3_client_t *c, const char *bucket, const char *key, const void *data, size_t len,

@@ -37,6 +37,7 @@ static int put_common(prestige_s3_client_t *c, const char *bucket, const char *k
   rq.body = data;
   rq.body_len = len;
   rq.body_fd = fd;
+  rq.checksum = true;
   sigv4_header_t h[1] = {{"if-none-match", "*"}};
   if (if_absent) {
     rq.headers = h;
@@ -65,6 +66,9 @@ typedef struct mpu_job {
   size_t len;
   int fd;
   uint64_t off;
+  bool digested; /* sha / sum computed by the submitter (hashing overlaps the workers' sending) */
+  char sha[65];
+  char sum[16];
 } mpu_job_t;
 
 typedef struct mpu {
@@ -74,6 +78,7 @@ typedef struct mpu {
   char *upload_id;
   pthread_mutex_t mu;
   char **etags; /* etags[part - 1] */
+  char (*sums)[16]; /* sums[part - 1]: the checksum each part was sent with ("" when none) */
   int etags_cap;
   int n_parts;
   queue_t *q;
@@ -81,6 +86,10 @@ typedef struct mpu {
   int nth;
   int failed;
   prestige_error_t first_err;
+  /* part buffers of a streamed upload, returned by the workers once sent: reused, so a long
+   * upload touches fresh memory (page faults, zeroing) only for its first few parts */
+  uint8_t *spare[S3_POOL_MAX + 2];
+  int n_spare;
 } mpu_t;
 
 static int mpu_init(mpu_t *m, prestige_s3_client_t *c, const char *bucket, const char *key, bool if_absent) {
@@ -97,6 +106,8 @@ static int mpu_init(mpu_t *m, prestige_s3_client_t *c, const char *bucket, const
 static void mpu_destroy(mpu_t *m) {
   for (int i = 0; i < m->etags_cap; i++) free(m->etags[i]);
   free(m->etags);
+  free(m->sums);
+  for (int i = 0; i < m->n_spare; i++) free(m->spare[i]);
   free(m->upload_id);
   free(m->bucket);
   free(m->key);
@@ -116,6 +127,12 @@ static int mpu_begin(mpu_t *m, prestige_error_t *err) {
   s3_request_t rq;
   s3_request_init(&rq, "CreateMultipartUpload", "POST", m->bucket, m->key);
   rq.query = "uploads=";
+  /* announces the parts' checksum: S3 then requires it on every part and in the completion */
+  sigv4_header_t h[1] = {{"x-amz-checksum-algorithm", s3_checksum_algorithm(m->c->checksum)}};
+  if (h[0].value) {
+    rq.headers = h;
+    rq.n_headers = 1;
+  }
   buf_t body = BUF_INIT;
   rq.out = &body;
   rq.out_max = 1u << 20;
@@ -163,6 +180,11 @@ static int mpu_upload_part(mpu_t *m, mpu_job_t *j, prestige_error_t *err) {
   rq.body_len = j->len;
   rq.body_fd = j->data ? -1 : j->fd;
   rq.body_off = j->off;
+  rq.checksum = true;
+  if (j->digested) {
+    rq.payload_sha256 = j->sha[0] ? j->sha : NULL;
+    rq.checksum_value = j->sum[0] ? j->sum : NULL;
+  }
   s3_response_t rs;
   int rc = s3_execute(m->c, &rq, &rs, err);
   buf_release(&q);
@@ -175,6 +197,7 @@ static int mpu_upload_part(mpu_t *m, mpu_job_t *j, prestige_error_t *err) {
   pthread_mutex_lock(&m->mu);
   free(m->etags[j->part - 1]);
   m->etags[j->part - 1] = strdup(rs.etag);
+  memcpy(m->sums[j->part - 1], rs.checksum, sizeof rs.checksum);
   bool ok = m->etags[j->part - 1] != NULL;
   pthread_mutex_unlock(&m->mu);
   return ok ? 0 : oom(err);
@@ -194,6 +217,14 @@ static void *mpu_worker(void *arg) {
       int rc = mpu_upload_part(m, j, &e);
       if (rc) mpu_fail(m, rc, &e);
     }
+    if (j->data) {
+      pthread_mutex_lock(&m->mu);
+      if (m->n_spare < (int)(sizeof m->spare / sizeof *m->spare)) {
+        m->spare[m->n_spare++] = j->data;
+        j->data = NULL;
+      }
+      pthread_mutex_unlock(&m->mu);
+    }
     free(j->data);
     free(j);
   }
@@ -202,7 +233,7 @@ static void *mpu_worker(void *arg) {
 
 /* Hands a part to the workers (blocks while they are all busy: memory stays bounded). Takes
  * ownership of data. */
-static int mpu_submit(mpu_t *m, uint8_t *data, size_t len, int fd, uint64_t off, prestige_error_t *err) {
+static int mpu_submit(mpu_t *m, uint8_t *data, size_t len, int fd, uint64_t off, bool digest, prestige_error_t *err) {
   pthread_mutex_lock(&m->mu);
   int failed = m->failed;
   pthread_mutex_unlock(&m->mu);
@@ -238,10 +269,15 @@ static int mpu_submit(mpu_t *m, uint8_t *data, size_t len, int fd, uint64_t off,
     if (ne) {
       memset(ne + m->etags_cap, 0, (size_t)(ncap - m->etags_cap) * sizeof *ne);
       m->etags = ne;
+    }
+    char(*ns)[16] = ne ? realloc(m->sums, (size_t)ncap * sizeof *ns) : NULL;
+    if (ns) {
+      memset(ns + m->etags_cap, 0, (size_t)(ncap - m->etags_cap) * sizeof *ns);
+      m->sums = ns;
       m->etags_cap = ncap;
     }
     pthread_mutex_unlock(&m->mu);
-    if (!ne) {
+    if (!ne || !ns) {
       free(data);
       return oom(err);
     }
@@ -251,11 +287,20 @@ static int mpu_submit(mpu_t *m, uint8_t *data, size_t len, int fd, uint64_t off,
     free(data);
     return oom(err);
   }
-  j->part = ++m->n_parts;
   j->data = data;
   j->len = len;
   j->fd = fd;
   j->off = off;
+  if (digest) {
+    int rc = s3_body_digest(m->c, data, len, data ? -1 : fd, off, m->c->sign_payload ? j->sha : NULL, j->sum, err);
+    if (rc) {
+      free(j->data);
+      free(j);
+      return rc;
+    }
+    j->digested = true;
+  }
+  j->part = ++m->n_parts;
   if (queue_push(m->q, j, -1) != 0) {
     free(j->data);
     free(j);
@@ -298,8 +343,13 @@ static int mpu_complete(mpu_t *m, prestige_error_t *err) {
       goto out;
     }
     snprintf(t, sizeof t, "<Part><PartNumber>%d</PartNumber><ETag>\"", i + 1);
-    if (buf_append(&body, t, strlen(t)) || xml_escape(&body, m->etags[i]) || buf_append(&body, "\"</ETag></Part>", 15))
-      goto nomem;
+    if (buf_append(&body, t, strlen(t)) || xml_escape(&body, m->etags[i]) || buf_append(&body, "\"</ETag>", 8)) goto nomem;
+    const char *el = s3_checksum_element(m->c->checksum);
+    if (el && m->sums[i][0]) {
+      snprintf(t, sizeof t, "<%s>%s</%s>", el, m->sums[i], el);
+      if (buf_append(&body, t, strlen(t))) goto nomem;
+    }
+    if (buf_append(&body, "</Part>", 7)) goto nomem;
   }
   if (buf_append(&body, "</CompleteMultipartUpload>", 26) || mpu_query(m, 0, &q)) goto nomem;
   for (int attempt = 0;; attempt++) {
@@ -390,7 +440,7 @@ int s3_put_file(prestige_s3_client_t *c, const char *bucket, const char *key, co
     rc = mpu_begin(&m, err);
     for (uint64_t off = 0; !rc && off < size; off += c->part_size) {
       uint64_t len = size - off < c->part_size ? size - off : c->part_size;
-      rc = mpu_submit(&m, NULL, (size_t)len, fd, off, err);
+      rc = mpu_submit(&m, NULL, (size_t)len, fd, off, true, err);
     }
     if (rc) {
       mpu_join(&m);
@@ -434,7 +484,7 @@ static int s3_out_flush_part(s3_out_t *o, prestige_error_t *err) {
   size_t len = o->part_len;
   o->part = NULL;
   o->part_len = 0;
-  return mpu_submit(&o->m, data, len, -1, 0, err);
+  return mpu_submit(&o->m, data, len, -1, 0, false, err); /* the workers hash: this thread is the producer's */
 }
 
 static int s3_out_write(void *ctx, const void *data, size_t len, prestige_error_t *err) {
@@ -443,8 +493,10 @@ static int s3_out_write(void *ctx, const void *data, size_t len, prestige_error_
   size_t ps = o->c->part_size;
   while (len) {
     if (!o->part) {
-      o->part = malloc(ps);
-      if (!o->part) return oom(err);
+      pthread_mutex_lock(&o->m.mu);
+      if (o->m.n_spare) o->part = o->m.spare[--o->m.n_spare];
+      pthread_mutex_unlock(&o->m.mu);
+      if (!o->part && !(o->part = malloc(ps))) return oom(err);
     }
     size_t take = ps - o->part_len < len ? ps - o->part_len : len;
     memcpy(o->part + o->part_len, p, take);

@@ -143,3 +143,5 @@ int test_proxy_reset(const test_s3_t *p) {
 }
 
 char *test_proxy_get(const test_s3_t *p, const char *what) { return control(p, "GET", what, NULL); }
+
+char *test_proxy_post(const test_s3_t *p, const char *what, const char *json_body) { return control(p, "POST", what, json_body); }

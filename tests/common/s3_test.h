@@ -17,5 +17,7 @@ void test_proxy_stop(test_s3_t *p);
 int test_proxy_faults(const test_s3_t *p, const char *json_rules);
 int test_proxy_reset(const test_s3_t *p);
 char *test_proxy_get(const test_s3_t *p, const char *what); /* "log" or "aborted": malloc'd JSON */
+/* POST to a control path ("config", ...): the reply, malloc'd, or NULL when it failed. */
+char *test_proxy_post(const test_s3_t *p, const char *what, const char *json_body);
 
 #endif

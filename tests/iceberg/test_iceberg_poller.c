@@ -1,12 +1,16 @@
 /* IcebergPoller: appends delivered oldest first with their rows, nothing more until acked,
  * replace snapshots skipped, delete/overwrite reported without rows, checkpoints per consumer in
  * the SQLite state store (a reopened poller resumes right after the last ack), start_after,
- * staged WAP commits invisible until published, and bad options. */
+ * staged WAP commits invisible until published, bad options; backpressure (a slow consumer
+ * bounds the snapshots buffered, a stalled one gets send_timeout) and incremental planning (the
+ * manifests read per delivery stay constant as the table grows). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "iceberg/metadata.h"
+#include "iceberg/scan.h"
 #include "iceberg/table.h"
 #include "iceberg/table_ops.h"
 #include "prestige/iceberg_poller.h"
@@ -225,4 +229,169 @@ TEST(staged_commits_wait_for_publish) {
   prestige_iceberg_catalog_close(cat);
 }
 
-TEST_MAIN(RUN(deliver_ack_resume); RUN(staged_commits_wait_for_publish);)
+/* A catalog, a sink and n appends of `rows` rows each (ids from 0); ids of the snapshots in sids. */
+static int setup(const char *name, prestige_iceberg_catalog_t **cat, prestige_iceberg_sink_t **s, int n, int rows, int64_t *sids) {
+  char db[600], wh[600];
+  snprintf(db, sizeof db, "sqlite:%s/%s.db", test_tmpdir(), name);
+  snprintf(wh, sizeof wh, "%s/%swh", test_tmpdir(), name);
+  prestige_iceberg_catalog_options_t co = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
+  co.uri = db;
+  co.warehouse = wh;
+  *s = NULL;
+  if (prestige_iceberg_catalog_open(cat, &co, &err)) return -1;
+  prestige_iceberg_sink_options_t so = PRESTIGE_ICEBERG_SINK_OPTIONS_INIT;
+  if (prestige_iceberg_sink_open(s, *cat, &so, row_record(), NULL, &err)) return -1;
+  for (int i = 0; i < n; i++)
+    if ((sids[i] = commit_rows(*s, (int64_t)i * rows, rows)) < 0) return -1;
+  return 0;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* A slow consumer: the producer plans ahead, but never more than channel_size snapshots wait. */
+TEST(slow_consumer_bounds_buffering) {
+  enum { N = 12 };
+  int64_t sids[N];
+  prestige_iceberg_catalog_t *cat = NULL;
+  prestige_iceberg_sink_t *s = NULL;
+  CHECK_OK(setup("slow", &cat, &s, N, 5, sids));
+  prestige_iceberg_poller_options_t po = PRESTIGE_ICEBERG_POLLER_OPTIONS_INIT;
+  po.table = "db.events";
+  po.consumer = "slow";
+  po.poll_interval_ms = 10;
+  po.channel_size = 3;
+  prestige_iceberg_poller_t *p = NULL;
+  CHECK_OK(prestige_iceberg_poller_open(&p, cat, &po, &err));
+  int64_t max_seen = 0, got = 0, sum, total = 0;
+  prestige_iceberg_poller_stats_t st;
+  for (int i = 0; p && i < N; i++) {
+    prestige_iceberg_poll_event_t ev;
+    if (prestige_iceberg_poller_next(p, &ev, 5000, &err)) {
+      CHECK_MSG(0, "next %d: %s", i, err.message);
+      break;
+    }
+    CHECK_EQ_INT(ev.snapshot_id, sids[i]);
+    total += drain(&ev, &sum);
+    CHECK_EQ_INT(sum, 5 * (5 * i) + 10);
+    sleep_ms(40); /* slow: the producer fills the channel meanwhile */
+    prestige_iceberg_poller_stats(p, &st);
+    if (st.buffered > max_seen) max_seen = st.buffered;
+    CHECK_OK(prestige_iceberg_poller_ack(p, ev.snapshot_id, &err));
+    got++;
+  }
+  CHECK_EQ_INT(got, N);
+  CHECK_EQ_INT(total, 5 * N);
+  prestige_iceberg_poller_stats(p, &st);
+  CHECK(st.buffered_max <= 3);      /* bounded */
+  CHECK_EQ_INT(st.buffered_max, 3); /* and the producer did run ahead */
+  CHECK_EQ_INT(max_seen, 3);
+  CHECK_EQ_INT(st.delivered, N);
+  CHECK_EQ_INT(st.send_timeouts, 0);
+  prestige_iceberg_poller_close(p);
+  CHECK_OK(prestige_iceberg_sink_close(s, NULL, &err));
+  prestige_iceberg_catalog_close(cat);
+}
+
+/* A stalled consumer: the channel stays full for send_timeout_ms; the next call says so, names
+ * the snapshot that could not be handed over, and nothing is lost. */
+TEST(stalled_consumer_gets_send_timeout) {
+  enum { N = 4 };
+  int64_t sids[N];
+  prestige_iceberg_catalog_t *cat = NULL;
+  prestige_iceberg_sink_t *s = NULL;
+  CHECK_OK(setup("stall", &cat, &s, N, 3, sids));
+  prestige_iceberg_poller_options_t po = PRESTIGE_ICEBERG_POLLER_OPTIONS_INIT;
+  po.table = "db.events";
+  po.consumer = "stall";
+  po.poll_interval_ms = 10;
+  po.channel_size = 1;
+  po.send_timeout_ms = 100;
+  prestige_iceberg_poller_t *p = NULL;
+  CHECK_OK(prestige_iceberg_poller_open(&p, cat, &po, &err));
+  if (!p) return;
+  prestige_iceberg_poll_event_t ev;
+  int64_t sum;
+  CHECK_OK(prestige_iceberg_poller_next(p, &ev, 5000, &err));
+  CHECK_EQ_INT(ev.snapshot_id, sids[0]);
+  drain(&ev, &sum);
+  sleep_ms(600); /* stalled: sids[1] waits in the channel, sids[2] cannot be handed over */
+  prestige_iceberg_poller_stats_t st;
+  prestige_iceberg_poller_stats(p, &st);
+  CHECK_EQ_INT(st.send_timeouts, 1);
+  CHECK_EQ_INT(st.buffered, 1);
+  CHECK_OK(prestige_iceberg_poller_ack(p, sids[0], &err));
+  char want[128];
+  snprintf(want, sizeof want, "did not take snapshot %lld within send_timeout_ms 100", (long long)sids[2]);
+  CHECK_ERR(prestige_iceberg_poller_next(p, &ev, 5000, &err), PRESTIGE_ETIMEOUT, want);
+  for (int i = 1; i < N; i++) { /* then all of them, in order */
+    if (prestige_iceberg_poller_next(p, &ev, 5000, &err)) {
+      CHECK_MSG(0, "next %d: %s", i, err.message);
+      break;
+    }
+    CHECK_EQ_INT(ev.snapshot_id, sids[i]);
+    CHECK_EQ_INT(drain(&ev, &sum), 3);
+    CHECK_OK(prestige_iceberg_poller_ack(p, ev.snapshot_id, &err));
+  }
+  CHECK_ERR(prestige_iceberg_poller_next(p, &ev, 0, &err), PRESTIGE_ETIMEOUT, "no new snapshot");
+  po.send_timeout_ms = -1;
+  prestige_iceberg_poller_t *bad = NULL;
+  CHECK_ERR(prestige_iceberg_poller_open(&bad, cat, &po, &err), PRESTIGE_EINVAL, "send_timeout_ms");
+  prestige_iceberg_poller_close(p);
+  CHECK_OK(prestige_iceberg_sink_close(s, NULL, &err));
+  prestige_iceberg_catalog_close(cat);
+}
+
+/* Incremental planning: each append is planned from the manifests it wrote, so the manifests
+ * read per delivery stay the same as the table grows (a full plan would read all of them). */
+TEST(incremental_planning_reads_only_new_manifests) {
+  enum { N = 40 };
+  int64_t sids[N];
+  prestige_iceberg_catalog_t *cat = NULL;
+  prestige_iceberg_sink_t *s = NULL;
+  CHECK_OK(setup("incr", &cat, &s, N, 2, sids));
+  prestige_iceberg_table_t *t = NULL;
+  CHECK_OK(prestige_iceberg_table_load(cat, "db.events", &t, &err));
+  if (!t) return;
+  /* the last snapshot's manifest list names many manifests: a full plan reads them all */
+  ice_scan_options_t so = ICE_SCAN_OPTIONS_INIT;
+  so.snapshot_id = sids[N - 1];
+  ice_scan_plan_t *full = NULL;
+  CHECK_OK(ice_scan_plan(t->io, t->loaded.metadata, "db.events", &so, &full, &err));
+  int64_t full_manifests = full ? full->metrics.manifests : 0;
+  CHECK(full_manifests >= N / 2);
+  ice_scan_plan_free(full);
+  prestige_iceberg_poller_options_t po = PRESTIGE_ICEBERG_POLLER_OPTIONS_INIT;
+  po.table = "db.events";
+  po.consumer = "incr";
+  po.poll_interval_ms = 10;
+  prestige_iceberg_poller_t *p = NULL;
+  CHECK_OK(prestige_iceberg_poller_open(&p, cat, &po, &err));
+  int64_t prev = 0, sum;
+  for (int i = 0; p && i < N; i++) {
+    prestige_iceberg_poll_event_t ev;
+    if (prestige_iceberg_poller_next(p, &ev, 5000, &err)) {
+      CHECK_MSG(0, "next %d: %s", i, err.message);
+      break;
+    }
+    CHECK_EQ_INT(ev.snapshot_id, sids[i]);
+    CHECK_EQ_INT(drain(&ev, &sum), 2);
+    CHECK_EQ_INT(sum, 4 * i + 1);
+    prestige_iceberg_poller_stats_t st;
+    prestige_iceberg_poller_stats(p, &st);
+    CHECK_EQ_INT(st.last_manifests_read, 1);
+    CHECK_EQ_INT(st.manifests_read - prev, 1);
+    prev = st.manifests_read;
+    CHECK_OK(prestige_iceberg_poller_ack(p, ev.snapshot_id, &err));
+  }
+  CHECK_EQ_INT(prev, N);
+  prestige_iceberg_poller_close(p);
+  prestige_iceberg_table_free(t);
+  CHECK_OK(prestige_iceberg_sink_close(s, NULL, &err));
+  prestige_iceberg_catalog_close(cat);
+}
+
+TEST_MAIN(RUN(deliver_ack_resume); RUN(staged_commits_wait_for_publish); RUN(slow_consumer_bounds_buffering);
+          RUN(stalled_consumer_gets_send_timeout); RUN(incremental_planning_reads_only_new_manifests);)

@@ -13,6 +13,7 @@
 
 #pragma GCC diagnostic ignored "-Wunused-function" /* catalog_util.h helpers this file does not use */
 #include "catalog_util.h"
+#include "iceberg/rest_idem.h"
 #include "iceberg/table.h"
 #include "iceberg/table_ops.h"
 #include "net/http_client.h"
@@ -22,6 +23,7 @@
 #include "s3_test.h"
 
 static prestige_error_t err;
+static int64_t server_idem_s = 1800; /* the servers' Idempotency-Key lifetime (0: off) */
 static const char *SCHEMA = "id:int64!,v:string";
 
 /* ---- helpers ------------------------------------------------------------------------------------------ */
@@ -44,6 +46,7 @@ static int server_up(server_t *s, const char *sql_uri, const char *token, const 
   if (lifetime_s) o.token_lifetime_s = lifetime_s;
   o.prefix = prefix;
   o.max_body_bytes = 256 << 10;
+  o.idempotency_lifetime_s = server_idem_s;
   int rc = prestige_iceberg_serve_start(&s->srv, &o, &err);
   if (!rc) snprintf(s->url, sizeof s->url, "http://127.0.0.1:%u", (unsigned)prestige_iceberg_serve_port(s->srv));
   return rc;
@@ -595,7 +598,10 @@ TEST(faults) {
   server_t s;
   char uri[1200];
   snprintf(uri, sizeof uri, "sqlite:%s/faults.db", test_tmpdir());
-  if (server_up(&s, uri, NULL, NULL, 0, NULL)) {
+  server_idem_s = 0; /* no Idempotency-Key: the client's reload-and-look fallback */
+  int up = server_up(&s, uri, NULL, NULL, 0, NULL);
+  server_idem_s = 1800;
+  if (up) {
     CHECK_MSG(0, "server: %s", err.message);
     return;
   }
@@ -674,6 +680,24 @@ TEST(faults) {
   CHECK_ERR(load(c, "db.t", &t), PRESTIGE_ETIMEOUT, "request timeout of 1500 ms");
   ice_loaded_table_release(&t);
   test_proxy_reset(&px);
+  /* a drop whose answer was lost: the retry's 404 means the first one did it */
+  CHECK_OK(create_table(cat, "db.gone"));
+  test_proxy_faults(&px, "[{\"match\":{\"method\":\"DELETE\",\"path\":\"^/v1/namespaces/db/tables/gone$\"},\"action\":{\"type\":\"drop_response\",\"after_bytes\":0}}]");
+  CHECK_OK(prestige_iceberg_table_drop(cat, "db.gone", false, &err));
+  bool there = true;
+  CHECK_OK(prestige_iceberg_table_exists(cat, "db.gone", &there, &err));
+  CHECK(!there);
+  /* a 404 to a DELETE never sent before stays an error */
+  CHECK_ERR(prestige_iceberg_table_drop(cat, "db.gone", false, &err), PRESTIGE_ENOTFOUND, "not found");
+  CHECK_OK(prestige_iceberg_namespace_create(cat, "empty", NULL, 0, &err));
+  test_proxy_faults(&px, "[{\"match\":{\"method\":\"DELETE\",\"path\":\"^/v1/namespaces/empty$\"},\"action\":{\"type\":\"status_after\",\"status\":503}}]");
+  CHECK_OK(prestige_iceberg_namespace_drop(cat, "empty", &err));
+  CHECK_OK(prestige_iceberg_namespace_exists(cat, "empty", &there, &err));
+  CHECK(!there);
+  /* no key was sent: the server does not advertise them */
+  char *flog = test_proxy_get(&px, "log");
+  CHECK(flog && !strstr(flog, "\"idem\":\""));
+  free(flog);
   /* a proxy answering 401: the error names it */
   test_proxy_faults(&px, "[{\"match\":{\"method\":\"GET\",\"path\":\"^/v1/namespaces/db$\"},\"action\":{\"type\":\"status\",\"status\":403}}]");
   prestige_iceberg_props_t pr = {0};
@@ -1040,6 +1064,365 @@ TEST(vended_credentials) {
   test_s3rver_stop(&s3);
 }
 
+/* ---- Idempotency-Key ------------------------------------------------------------------------------- */
+
+/* A raw request with an Idempotency-Key (key NULL: none): the status; *replayed from the
+ * Idempotent-Replayed header. */
+static long raw_key_body(const char *method, const char *url, const char *key, const char *body, bool *replayed, char **out) {
+  http_client_t *hc;
+  if (http_client_new(&hc, NULL, &err)) return -1;
+  buf_t rb = BUF_INIT;
+  http_request_t rq;
+  http_request_init(&rq, method, url);
+  http_header_t hs[2] = {{"Content-Type", "application/json"}, {"Idempotency-Key", key}};
+  rq.headers = hs;
+  rq.n_headers = key ? 2 : 1;
+  if (body) {
+    rq.has_body = true;
+    rq.body.data = (const uint8_t *)body;
+    rq.body.len = strlen(body);
+  }
+  rq.out.buf = &rb;
+  http_response_t rs;
+  http_response_init(&rs);
+  long status = -1;
+  if (!http_exchange(hc, &rq, &rs, &err)) {
+    status = rs.status;
+    if (replayed) *replayed = http_response_header(&rs, "Idempotent-Replayed") != NULL;
+    buf_t *src = rs.status >= 200 && rs.status < 300 ? &rb : &rs.error_body;
+    if (out && (*out = calloc(1, src->len + 1)) && src->len) memcpy(*out, src->data, src->len);
+  }
+  http_response_release(&rs);
+  buf_release(&rb);
+  http_client_free(hc);
+  return status;
+}
+
+static long raw_key(const char *method, const char *url, const char *key, const char *body, bool *replayed) {
+  return raw_key_body(method, url, key, body, replayed, NULL);
+}
+
+static const char *prop_of(ice_catalog_t *c, const char *ident, const char *key, char *buf, size_t cap, size_t *n_versions) {
+  ice_loaded_table_t t = {0};
+  *buf = 0;
+  if (!load(c, ident, &t)) {
+    const char *v = ice_strmap_get(&t.metadata->properties, key);
+    snprintf(buf, cap, "%s", v ? v : "");
+    if (n_versions) *n_versions = t.metadata->n_metadata_log;
+  }
+  ice_loaded_table_release(&t);
+  return buf;
+}
+
+typedef struct same_key {
+  const char *url, *key, *body;
+  long status;
+} same_key_t;
+
+static void *same_key_thread(void *p) {
+  same_key_t *a = p;
+  a->status = raw_key("POST", a->url, a->key, a->body, NULL);
+  return NULL;
+}
+
+TEST(idempotency_keys) {
+  server_t s;
+  char uri[1200];
+  snprintf(uri, sizeof uri, "sqlite:%s/idem.db", test_tmpdir());
+  if (server_up(&s, uri, NULL, NULL, 0, NULL)) {
+    CHECK_MSG(0, "server: %s", err.message);
+    return;
+  }
+  test_s3_t px;
+  if (test_proxy_start(&px, s.url)) {
+    CHECK_MSG(0, "fault proxy did not start");
+    server_down(&s);
+    return;
+  }
+  char url[512], *body = NULL;
+  /* the config advertises the lifetime */
+  snprintf(url, sizeof url, "%s/v1/config", s.url);
+  CHECK_EQ_INT(raw("GET", url, NULL, NULL, 0, &body, NULL, 0), 200);
+  CHECK_MSG(body && strstr(body, "\"idempotency-key-lifetime\":\"PT30M\""), "%s", body ? body : "");
+  free(body);
+  copts_t co = {.timeout_ms = 3000};
+  prestige_iceberg_catalog_t *cat;
+  CHECK_OK(cat_open(px.endpoint, &co, &cat));
+  if (!cat) goto out;
+  ice_catalog_t *c = inner(cat);
+  CHECK_OK(prestige_iceberg_namespace_create(cat, "db", NULL, 0, &err));
+  CHECK_OK(create_table(cat, "db.t"));
+  const char *commit_rule = "[{\"match\":{\"method\":\"POST\",\"path\":\"^/v1/namespaces/db/tables/t$\"},\"action\":%s}]";
+  char rule[512];
+  ice_commit_result_t res = {0};
+  int64_t rows = 0;
+  /* 503 after the server committed: the HTTP layer sends it again with the same key, the server
+   * replays its answer, the client gets success at once (no reload, no second commit) */
+  test_proxy_reset(&px);
+  snprintf(rule, sizeof rule, commit_rule, "{\"type\":\"status_after\",\"status\":503}");
+  CHECK_EQ_INT(test_proxy_faults(&px, rule), 0);
+  CHECK_OK(append_rows(c, "db.t", rows, 10, &res, &err));
+  rows += 10;
+  CHECK_EQ_INT(res.attempts, 1);
+  ice_commit_result_release(&res);
+  CHECK_EQ_INT(n_snapshots(c, "db.t"), 1);
+  char *log = test_proxy_get(&px, "log");
+  /* two POSTs of the commit, one key */
+  const char *p1 = log ? strstr(log, "\"method\":\"POST\",\"path\":\"/v1/namespaces/db/tables/t\"") : NULL;
+  const char *p2 = p1 ? strstr(p1 + 1, "\"method\":\"POST\",\"path\":\"/v1/namespaces/db/tables/t\"") : NULL;
+  CHECK_MSG(p1 && p2 && !strstr(p2 + 1, "\"method\":\"POST\",\"path\":\"/v1/namespaces/db/tables/t\""), "%s", log ? log : "");
+  if (p1 && p2) {
+    const char *k1 = strstr(p1, "\"idem\":\""), *k2 = strstr(p2, "\"idem\":\"");
+    CHECK(k1 && k2 && !strncmp(k1, k2, 8 + 36));
+    if (k1) CHECK_MSG(k1[8 + 14] == '7', "not a UUIDv7: %.44s", k1); /* the version nibble */
+  }
+  free(log);
+  /* the answer dropped after the commit: the same */
+  snprintf(rule, sizeof rule, commit_rule, "{\"type\":\"drop_response\",\"after_bytes\":0}");
+  test_proxy_faults(&px, rule);
+  CHECK_OK(append_rows(c, "db.t", rows, 10, &res, &err));
+  rows += 10;
+  CHECK_EQ_INT(res.attempts, 1);
+  ice_commit_result_release(&res);
+  CHECK_EQ_INT(n_snapshots(c, "db.t"), 2);
+  /* the request dropped before the server saw it: sent again, lands once */
+  snprintf(rule, sizeof rule, commit_rule, "{\"type\":\"drop_request\"}");
+  test_proxy_faults(&px, rule);
+  CHECK_OK(append_rows(c, "db.t", rows, 10, &res, &err));
+  rows += 10;
+  ice_commit_result_release(&res);
+  CHECK_EQ_INT(n_snapshots(c, "db.t"), 3);
+  ice_loaded_table_t t = {0};
+  CHECK_OK(load(c, "db.t", &t));
+  if (t.metadata) CHECK_EQ_INT(total_records(t.metadata), rows);
+  char uuid[64] = "";
+  if (t.metadata) snprintf(uuid, sizeof uuid, "%s", t.metadata->table_uuid);
+  ice_loaded_table_release(&t);
+  /* a drop whose answer was lost: the replay answers 204, the client reports success */
+  CHECK_OK(create_table(cat, "db.gone"));
+  test_proxy_faults(&px, "[{\"match\":{\"method\":\"DELETE\",\"path\":\"^/v1/namespaces/db/tables/gone$\"},\"action\":{\"type\":\"drop_response\",\"after_bytes\":0}}]");
+  CHECK_OK(prestige_iceberg_table_drop(cat, "db.gone", false, &err));
+  bool there = true;
+  CHECK_OK(prestige_iceberg_table_exists(cat, "db.gone", &there, &err));
+  CHECK(!there);
+  CHECK_ERR(prestige_iceberg_table_drop(cat, "db.gone", false, &err), PRESTIGE_ENOTFOUND, "not found");
+
+  /* the server side, raw: a commit with key K runs once; its retry is replayed, not re-run */
+  snprintf(url, sizeof url, "%s/v1/namespaces/db/tables/t", s.url);
+  char cb[512], cb2[512];
+  snprintf(cb, sizeof cb, "{\"requirements\":[{\"type\":\"assert-table-uuid\",\"uuid\":\"%s\"}],"
+                          "\"updates\":[{\"action\":\"set-properties\",\"updates\":{\"k\":\"one\"}}]}", uuid);
+  snprintf(cb2, sizeof cb2, "{\"requirements\":[{\"type\":\"assert-table-uuid\",\"uuid\":\"%s\"}],"
+                           "\"updates\":[{\"action\":\"set-properties\",\"updates\":{\"k\":\"two\"}}]}", uuid);
+  const char *K = "01890a5d-ac96-774b-bcce-b302099a8057", *K2 = "01890a5d-ac96-774b-bcce-b302099a8058";
+  bool rp = true;
+  char pv[64];
+  size_t v0 = 0, v1 = 0, v2 = 0;
+  prop_of(c, "db.t", "k", pv, sizeof pv, &v0);
+  CHECK_EQ_INT(raw_key("POST", url, K, cb, &rp), 200);
+  CHECK(!rp);
+  CHECK_EQ_STR(prop_of(c, "db.t", "k", pv, sizeof pv, &v1), "one");
+  CHECK_EQ_INT(v1, v0 + 1);
+  CHECK_EQ_INT(raw_key("POST", url, NULL, cb2, NULL), 200); /* k=two, no key */
+  CHECK_EQ_INT(raw_key("POST", url, K, cb, &rp), 200);      /* K again: replayed */
+  CHECK(rp);
+  CHECK_EQ_STR(prop_of(c, "db.t", "k", pv, sizeof pv, &v2), "two"); /* not re-run */
+  CHECK_EQ_INT(v2, v1 + 1);
+  CHECK_EQ_INT(raw_key("POST", url, K2, cb, &rp), 200); /* another key: runs */
+  CHECK(!rp);
+  CHECK_EQ_STR(prop_of(c, "db.t", "k", pv, sizeof pv, NULL), "one");
+  /* K with another body: refused, naming the key */
+  CHECK_EQ_INT(raw_key("POST", url, K, cb2, NULL), 422);
+  CHECK_EQ_STR(prop_of(c, "db.t", "k", pv, sizeof pv, NULL), "one");
+  /* a large answer (over ICE_IDEM_BODY_MAX) is not kept: its replay is the table's current state */
+  {
+    buf_t big = BUF_INIT;
+    char head[256];
+    snprintf(head, sizeof head, "{\"requirements\":[{\"type\":\"assert-table-uuid\",\"uuid\":\"%s\"}],"
+                                "\"updates\":[{\"action\":\"set-properties\",\"updates\":{", uuid);
+    buf_append(&big, head, strlen(head));
+    for (int i = 0; i < 200; i++) {
+      char kv[160];
+      int n = snprintf(kv, sizeof kv, "%s\"big.%03d\":\"%064d\"", i ? "," : "", i, i);
+      buf_append(&big, kv, (size_t)n);
+    }
+    buf_append(&big, "}}]}", 5);
+    const char *K5 = "01890a5d-ac96-774b-bcce-b302099a805b";
+    char *first = NULL, *again = NULL;
+    CHECK_EQ_INT(raw_key_body("POST", url, K5, (const char *)big.data, &rp, &first), 200);
+    CHECK(!rp && first && strlen(first) > ICE_IDEM_BODY_MAX);
+    prop_of(c, "db.t", "k", pv, sizeof pv, &v1);
+    CHECK_EQ_INT(raw_key_body("POST", url, K5, (const char *)big.data, &rp, &again), 200);
+    CHECK(rp);
+    CHECK(again && strstr(again, "\"metadata-location\"") && strstr(again, "\"big.199\"") && !strstr(again, "\"config\""));
+    prop_of(c, "db.t", "k", pv, sizeof pv, &v2);
+    CHECK_EQ_INT(v2, v1); /* not re-run */
+    free(first);
+    free(again);
+    buf_release(&big);
+  }
+  /* a malformed key: 400 */
+  CHECK_EQ_INT(raw_key("POST", url, "not-a-uuid", cb, NULL), 400);
+  /* a final 4xx is replayed too (409 namespace exists), even after the cause went away */
+  snprintf(url, sizeof url, "%s/v1/namespaces", s.url);
+  const char *K3 = "01890a5d-ac96-774b-bcce-b302099a8059", *K4 = "01890a5d-ac96-774b-bcce-b302099a805a";
+  CHECK_EQ_INT(raw_key("POST", url, K3, "{\"namespace\":[\"n1\"]}", &rp), 200);
+  CHECK_EQ_INT(raw_key("POST", url, K4, "{\"namespace\":[\"n1\"]}", &rp), 409);
+  snprintf(url, sizeof url, "%s/v1/namespaces/n1", s.url);
+  CHECK_EQ_INT(raw_key("DELETE", url, NULL, NULL, NULL), 204);
+  snprintf(url, sizeof url, "%s/v1/namespaces", s.url);
+  CHECK_EQ_INT(raw_key("POST", url, K4, "{\"namespace\":[\"n1\"]}", &rp), 409);
+  CHECK(rp);
+  CHECK_EQ_INT(raw_key("POST", url, K3, "{\"namespace\":[\"n1\"]}", &rp), 200);
+  CHECK(rp);
+  CHECK_OK(prestige_iceberg_namespace_exists(cat, "n1", &there, &err));
+  CHECK(!there); /* replayed, not re-run */
+  /* eight requests with one key at once: one runs, the others wait for its answer */
+  snprintf(url, sizeof url, "%s/v1/namespaces/db/tables/t", s.url);
+  snprintf(cb, sizeof cb, "{\"requirements\":[{\"type\":\"assert-table-uuid\",\"uuid\":\"%s\"}],"
+                          "\"updates\":[{\"action\":\"set-properties\",\"updates\":{\"k\":\"par\"}}]}", uuid);
+  prop_of(c, "db.t", "k", pv, sizeof pv, &v0);
+  pthread_t th[8];
+  same_key_t a[8];
+  for (int i = 0; i < 8; i++) {
+    a[i] = (same_key_t){url, "01890a5d-ac96-774b-bcce-b302099a8060", cb, 0};
+    pthread_create(&th[i], NULL, same_key_thread, &a[i]);
+  }
+  for (int i = 0; i < 8; i++) {
+    pthread_join(th[i], NULL);
+    CHECK_EQ_INT(a[i].status, 200);
+  }
+  CHECK_EQ_STR(prop_of(c, "db.t", "k", pv, sizeof pv, &v1), "par");
+  CHECK_EQ_INT(v1, v0 + 1); /* one new metadata version, not eight */
+  prestige_iceberg_catalog_close(cat);
+out:
+  test_proxy_stop(&px);
+  server_down(&s);
+}
+
+/* The store alone: keys expire after their lifetime; a 5xx gives the key back. */
+TEST(idempotency_store) {
+  ice_idem_t *st = NULL;
+  CHECK_OK(ice_idem_new(&st, 100, &err));
+  if (!st) return;
+  const char *k = "01890A5D-AC96-774B-BCCE-B302099A8057";
+  CHECK(ice_idem_key_valid(k));
+  CHECK(!ice_idem_key_valid("01890a5d-ac96-774b-bcce-b302099a805"));
+  CHECK(!ice_idem_key_valid("01890a5d+ac96-774b-bcce-b302099a8057"));
+  ice_idem_entry_t e;
+  CHECK_EQ_INT(ice_idem_begin(st, k, "POST /x", 1, 0, &e), ICE_IDEM_RUN);
+  CHECK_EQ_INT(ice_idem_begin(st, k, "POST /x", 1, 50, &e), ICE_IDEM_BUSY); /* still running */
+  ice_idem_finish(st, k, 503, "{}", 2, NULL);                                /* not final: given back */
+  CHECK_EQ_INT(ice_idem_count(st), 0);
+  CHECK_EQ_INT(ice_idem_begin(st, k, "POST /x", 1, 0, &e), ICE_IDEM_RUN);
+  ice_idem_finish(st, k, 204, NULL, 0, NULL);
+  /* the key in lower case is the same key */
+  CHECK_EQ_INT(ice_idem_begin(st, "01890a5d-ac96-774b-bcce-b302099a8057", "POST /x", 1, 0, &e), ICE_IDEM_REPLAY);
+  CHECK_EQ_INT(e.status, 204);
+  ice_idem_entry_release(&e);
+  CHECK_EQ_INT(ice_idem_begin(st, k, "POST /y", 1, 0, &e), ICE_IDEM_MISMATCH);
+  CHECK_EQ_STR(e.op, "POST /x");
+  ice_idem_entry_release(&e);
+  struct timespec ts = {0, 150 * 1000 * 1000}; /* past 100 ms + a tenth */
+  nanosleep(&ts, NULL);
+  CHECK_EQ_INT(ice_idem_begin(st, k, "POST /y", 1, 0, &e), ICE_IDEM_RUN); /* expired: a new operation */
+  ice_idem_finish(st, k, 200, "{\"a\":1}", 7, NULL);
+  CHECK_EQ_INT(ice_idem_count(st), 1);
+  ice_idem_free(st);
+}
+
+/* ---- the config's oauth2-server-uri: a token endpoint at another path --------------------------------------- */
+
+typedef struct oauth_script {
+  pthread_mutex_t mu;
+  char base[128];
+  char log[4096];
+  bool config_needs_token;
+} oauth_script_t;
+
+static void os_note(oauth_script_t *o, http_req_t *rq) {
+  pthread_mutex_lock(&o->mu);
+  size_t n = strlen(o->log);
+  const char *a = http_req_header(rq, "Authorization");
+  snprintf(o->log + n, sizeof o->log - n, "%s %s%s\n", http_req_method(rq), http_req_path(rq), a ? " (token)" : "");
+  pthread_mutex_unlock(&o->mu);
+}
+
+static bool os_authorized(http_req_t *rq) {
+  const char *a = http_req_header(rq, "Authorization");
+  return a && !strcmp(a, "Bearer tok-from-elsewhere");
+}
+
+static int os_config(void *ud, http_req_t *rq, prestige_error_t *e) {
+  oauth_script_t *o = ud;
+  os_note(o, rq);
+  if (o->config_needs_token && !os_authorized(rq)) return http_reply_error(rq, 401, "NotAuthorizedException", "token needed");
+  char b[512];
+  snprintf(b, sizeof b, "{\"defaults\":{\"oauth2-server-uri\":\"%s/auth/token\"},\"overrides\":{}}", o->base);
+  return http_reply(rq, 200, "application/json", b, strlen(b));
+}
+
+static int os_token(void *ud, http_req_t *rq, prestige_error_t *e) {
+  os_note(ud, rq);
+  const char *b = "{\"access_token\":\"tok-from-elsewhere\",\"token_type\":\"bearer\",\"expires_in\":3600}";
+  return http_reply(rq, 200, "application/json", b, strlen(b));
+}
+
+static int os_namespaces(void *ud, http_req_t *rq, prestige_error_t *e) {
+  os_note(ud, rq);
+  if (!os_authorized(rq)) return http_reply_error(rq, 401, "NotAuthorizedException", "token needed");
+  const char *b = "{\"namespaces\":[[\"x\"]],\"next-page-token\":null}";
+  return http_reply(rq, 200, "application/json", b, strlen(b));
+}
+
+TEST(config_oauth2_server_uri) {
+  oauth_script_t o;
+  memset(&o, 0, sizeof o);
+  pthread_mutex_init(&o.mu, NULL);
+  http_server_options_t ho;
+  http_server_options_init(&ho);
+  http_server_t *hs = NULL;
+  CHECK_OK(http_server_new(&hs, &ho, &err));
+  if (!hs) return;
+  CHECK_OK(http_server_route(hs, "GET", "/v1/config", os_config, &o, &err));
+  CHECK_OK(http_server_route(hs, "POST", "/auth/token", os_token, &o, &err));
+  CHECK_OK(http_server_route(hs, "GET", "/v1/namespaces", os_namespaces, &o, &err));
+  CHECK_OK(http_server_start(hs, &err));
+  snprintf(o.base, sizeof o.base, "http://127.0.0.1:%u", (unsigned)http_server_port(hs));
+  /* no token endpoint given: /v1/oauth/tokens is not there (404), the config (fetched without a
+   * token) names /auth/token, which every later request's token comes from */
+  copts_t co = {.credential = "me:secret"};
+  prestige_iceberg_catalog_t *cat = NULL;
+  CHECK_OK(cat_open(o.base, &co, &cat));
+  if (cat) {
+    char **names = NULL;
+    size_t n = 0;
+    CHECK_OK(prestige_iceberg_namespace_list(cat, NULL, &names, &n, &err));
+    CHECK_EQ_INT(n, 1);
+    prestige_iceberg_names_free(names, n);
+    prestige_iceberg_catalog_close(cat);
+  }
+  CHECK_MSG(strstr(o.log, "POST /auth/token\nGET /v1/namespaces (token)\n") != NULL, "%s", o.log);
+  CHECK_MSG(strstr(o.log, "GET /v1/config\n") != NULL, "%s", o.log);
+  /* a config that needs a token itself: nothing to learn the endpoint from, the token error */
+  o.config_needs_token = true;
+  o.log[0] = 0;
+  cat = NULL;
+  CHECK_ERR(cat_open(o.base, &co, &cat), PRESTIGE_EAUTH, "OAuth2 token request");
+  CHECK(strstr(o.log, "/auth/token") == NULL);
+  /* a caller's own token endpoint wins over the config's: here the wrong one, so it fails */
+  o.config_needs_token = false;
+  prestige_iceberg_catalog_options_t c2 = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
+  char own[256];
+  snprintf(own, sizeof own, "%s/nowhere", o.base);
+  c2.uri = o.base;
+  c2.credential = "me:secret";
+  c2.oauth2_server_uri = own;
+  CHECK_ERR(prestige_iceberg_catalog_open(&cat, &c2, &err), PRESTIGE_EAUTH, "OAuth2 token request");
+  http_server_free(hs);
+  pthread_mutex_destroy(&o.mu);
+}
+
 TEST_MAIN(cu_pg_up(); RUN(options); RUN(verbs_sqlite); RUN(verbs_postgresql); RUN(conflicts_and_transactions);
           RUN(server_validation); RUN(faults); RUN(oauth2_tokens); RUN(two_processes); RUN(scripted_server);
-          RUN(vended_credentials); cu_pg_down();)
+          RUN(vended_credentials); RUN(idempotency_keys); RUN(idempotency_store); RUN(config_oauth2_server_uri); cu_pg_down();)

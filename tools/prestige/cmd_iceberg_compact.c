@@ -44,7 +44,9 @@ int cli_ice_compact_option(const cli_ice_verb_t *v, int argc, char **argv, int *
   "Rewrites each partition's small files (and files with deletes) into files of the target size, sorted\n"  \
   "by the table's sort order, with deletes applied, in one replace snapshot; delete files that no longer\n"  \
   "apply are removed. Prints {\"snapshot_id\":..,\"files_read\":N,\"files_written\":N,\"duplicates_eliminated\":N,\n" \
-  "\"rows_written\":N,\"delete_files_removed\":N,\"bytes_read\":N,\"bytes_written\":N,\"groups_conflicted\":N}.\n\n" \
+  "\"rows_written\":N,\"delete_files_removed\":N,\"bytes_read\":N,\"bytes_written\":N,\"groups_conflicted\":N,\n" \
+  "\"replans\":N,\"groups_abandoned\":N}. Groups that conflict with a concurrent delete or compaction are\n" \
+  "re-planned from the table as it is then (at most 3 rounds).\n\n" \
   CLI_ICE_COMPACT_USAGE "\n" CLI_ICEBERG_COMMON_USAGE
 
 static int run_compact(int argc, char **argv);
@@ -74,13 +76,14 @@ static int run_compact(int argc, char **argv) {
   prestige_iceberg_compact_result_t r;
   if (prestige_iceberg_compact(t, &o, &r, &err)) rc = cli_ice_fail(v, &err);
   else
-    rc = cli_ice_print_json(json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "snapshot_id",
+    rc = cli_ice_print_json(json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "snapshot_id",
                                       r.snapshot_id >= 0 ? json_integer(r.snapshot_id) : json_null(), "files_read",
                                       (json_int_t)r.files_read, "files_written", (json_int_t)r.files_written,
                                       "duplicates_eliminated", (json_int_t)r.duplicates_eliminated, "rows_written",
                                       (json_int_t)r.rows_written, "delete_files_removed", (json_int_t)r.delete_files_removed,
                                       "bytes_read", (json_int_t)r.bytes_read, "bytes_written", (json_int_t)r.bytes_written,
-                                      "groups_conflicted", (json_int_t)r.groups_conflicted));
+                                      "groups_conflicted", (json_int_t)r.groups_conflicted, "replans",
+                                      (json_int_t)r.replans, "groups_abandoned", (json_int_t)r.groups_abandoned));
   prestige_iceberg_table_free(t);
   prestige_iceberg_catalog_close(cat);
   return rc;

@@ -12,6 +12,7 @@
   "usage: prestige iceberg serve --catalog sqlite:PATH|postgresql://... --warehouse URL [--port N]\n"      \
   "                              [--bind ADDR] [--token T] [--credential ID:SECRET] [--prefix P]\n"         \
   "                              [--token-lifetime SECONDS] [--body-limit BYTES] [--idle-timeout SECONDS]\n" \
+  "                              [--idempotency-lifetime SECONDS]\n"                                        \
   "\n"                                                                                                       \
   "Serves the catalog over the Iceberg REST protocol until SIGTERM or SIGINT (then lets requests in\n"      \
   "flight finish). New tables live under --warehouse (<warehouse>/<namespace levels>/<table>), so\n"        \
@@ -20,7 +21,10 @@
   "  --bind ADDR         numeric IPv4/IPv6 address; default 127.0.0.1 (\"::\" every interface)\n"        \
   "  --token T           require \"Authorization: Bearer T\" on every request\n"                           \
   "  --credential ID:SECRET  issue OAuth2 tokens to this client at POST /v1/oauth/tokens\n"                \
-  "  --prefix P          serve under /v1/P/... (announced as the config's prefix)\n\n" CLI_ICEBERG_COMMON_USAGE
+  "  --prefix P          serve under /v1/P/... (announced as the config's prefix)\n"                      \
+  "  --idempotency-lifetime SECONDS  replay the answer of a mutation retried with its Idempotency-Key\n" \
+  "                      for this long (advertised as idempotency-key-lifetime); default 1800, 0 off\n\n" \
+  CLI_ICEBERG_COMMON_USAGE
 
 static int run_serve(int argc, char **argv);
 CLI_ICEBERG_VERB(serve, "serve", "serve the catalog over the Iceberg REST protocol", SERVE_USAGE, run_serve)
@@ -54,6 +58,9 @@ static int run_serve(int argc, char **argv) {
     } else if (!missing && (val = cli_ice_value(argc, argv, &i, "--token-lifetime", &missing))) {
       if (num(v, "--token-lifetime", val, 1, 365LL * 86400, &x)) return CLI_USAGE_ERROR;
       so.token_lifetime_s = x;
+    } else if (!missing && (val = cli_ice_value(argc, argv, &i, "--idempotency-lifetime", &missing))) {
+      if (num(v, "--idempotency-lifetime", val, 0, 7LL * 86400, &x)) return CLI_USAGE_ERROR;
+      so.idempotency_lifetime_s = x;
     } else if (!missing && (val = cli_ice_value(argc, argv, &i, "--body-limit", &missing))) {
       if (num(v, "--body-limit", val, 1024, 1LL << 30, &x)) return CLI_USAGE_ERROR;
       so.max_body_bytes = (size_t)x;
