@@ -8,6 +8,7 @@
 # machine's load average is printed: on a shared machine wall times are noisy, CPU times less so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 B=build/release/bench/bench_compact
 D=build/bench/compact
 files=${FILES:-200}
@@ -41,5 +42,8 @@ node -e '
   console.log(`cpu (user+sys, median): prestige ${cmed(p).toFixed(2)} s` + (k.length ? `, baseline ${cmed(k).toFixed(2)} s` : "") +
               `, duckdb ${cmed(d).toFixed(2)} s`);
   console.log(`median: prestige ${med(p).toFixed(2)} s, duckdb ${med(d).toFixed(2)} s, ratio ${(med(d) / med(p)).toFixed(2)}x` +
-              ` (bytes written: prestige ${last.bytes_written}, duckdb ${d[d.length - 1].bytes})`);' \
+              ` (bytes written: prestige ${last.bytes_written}, duckdb ${d[d.length - 1].bytes})`);
+  require("fs").appendFileSync(process.env.BENCH_RESULTS,
+    `compact\t${last.files_read} files -> ${last.files_written}, wall\t${med(p).toFixed(3)}\t${med(d).toFixed(3)}\t${(med(d) / med(p)).toFixed(3)}\ts\tDuckDB COPY ... ORDER BY, threads=1\n` +
+    `compact\t${last.files_read} files -> ${last.files_written}, CPU\t${cmed(p).toFixed(3)}\t${cmed(d).toFixed(3)}\t${(cmed(d) / cmed(p)).toFixed(3)}\ts\tDuckDB COPY ... ORDER BY, threads=1\n`);' \
   "[$(IFS=,; echo "${P[*]}")]" "[$(IFS=,; echo "${K[*]:-}")]" "[$(IFS=,; echo "${Q[*]}")]"

@@ -11,6 +11,7 @@
 # BENCH_SCAN_ONLY=1: the table and the scan figures only (no append, no planning).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 D=build/bench/iceberg
 rm -rf "$D" && mkdir -p "$D"
 B=build/release/bench/bench_iceberg
@@ -34,7 +35,9 @@ else
   python3 -c '
 import sys
 rows, c, a = int(sys.argv[1]), min(map(float, sys.argv[2].split())), min(map(float, sys.argv[3].split()))
-print("append %d rows: iceberg append %.2f s (%.0f rows/s), convert %.2f s (%.0f rows/s), ratio %.2f (append throughput / convert)" % (rows, a, rows / a, c, rows / c, c / a))' "$rows" "${conv[*]}" "${app[*]}"
+print("append %d rows: iceberg append %.2f s (%.0f rows/s), convert %.2f s (%.0f rows/s), ratio %.2f (append throughput / convert)" % (rows, a, rows / a, c, rows / c, c / a))
+with open(sys.argv[4], "a") as f:
+    f.write("iceberg\tappend %d rows vs prestige convert\t%.3f\t%.3f\t%.3f\ts\tprestige convert of the same rows\n" % (rows, a, c, c / a))' "$rows" "${conv[*]}" "${app[*]}" "$BENCH_RESULTS"
 fi
 # Scan: both sides in process, each process REPS=3 queries/scans on one connection/table handle
 # (its median), ROUNDS (default 3) processes per side alternated; the figure is the median of the
@@ -59,6 +62,8 @@ for (const [name, p, d] of [["one thread each (prestige files_in_flight=1 thread
                             [`all cores (prestige files_in_flight=2 threads=${pn[0].threads}, DuckDB default threads=${dn[0].threads})`, pn, dn]]) {
   if (p.some((x) => x.rows !== d[0].rows) || d.some((x) => x.rows !== d[0].rows)) { console.log("row counts differ"); process.exit(1); }
   const ps = med(p, "seconds"), ds = med(d, "seconds");
+  require("fs").appendFileSync(process.env.BENCH_RESULTS, `iceberg\tscan ${p[0].rows} rows, ${name.split(" (")[0]}, warm\t${ps.toFixed(4)}\t${ds.toFixed(4)}\t${(ds / ps).toFixed(3)}\ts\tDuckDB read_parquet, median\n` +
+    `iceberg\tscan ${p[0].rows} rows, ${name.split(" (")[0]}, first in a process\t${med(p, "first_seconds").toFixed(4)}\t${med(d, "first_seconds").toFixed(4)}\t${(med(d, "first_seconds") / med(p, "first_seconds")).toFixed(3)}\ts\tDuckDB read_parquet, median\n`);
   console.log(`scan ${p[0].rows} rows in ${p[0].files} files, ${name}: prestige ${f(p[0].rows / ps)} rows/s (${(ps * 1000).toFixed(1)} ms), DuckDB ${f(d[0].rows / ds)} rows/s (${(ds * 1000).toFixed(1)} ms), ratio ${(ds / ps).toFixed(2)}`);
   console.log(`  rounds (median of 3 in process each): prestige ${p.map((x) => (x.seconds * 1000).toFixed(1)).join(" ")} ms; DuckDB ${d.map((x) => (x.seconds * 1000).toFixed(1)).join(" ")} ms; first scan of each process: prestige ${p.map((x) => (x.first_seconds * 1000).toFixed(1)).join(" ")} ms, DuckDB ${d.map((x) => (x.first_seconds * 1000).toFixed(1)).join(" ")} ms; prestige page faults per scan: first ${med(p, "page_faults_first")}, later ${med(p, "page_faults_later")}`);
 }' "$(printf '%s\n' "${p1[@]}" | sed '/^$/d')" "$(printf '%s\n' "${d1[@]}" | sed '/^$/d')" "$(printf '%s\n' "${pn[@]}" | sed '/^$/d')" "$(printf '%s\n' "${dn[@]}" | sed '/^$/d')"

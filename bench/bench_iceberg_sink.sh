@@ -5,6 +5,7 @@
 # catalog) and an IcebergPoller's delivery lag after each commit (poll interval 50 ms).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 B=build/release/bench/bench_iceberg_sink
 T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-bench-icesink.XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -23,6 +24,7 @@ for th in 1 4; do
   pr=$(echo "$p" | awk '{print $4}'); ir=$(echo "$i" | awk '{print $4}')
   printf '%d producer(s), %d SensorData records, median of %d alternated runs: ParquetSink %s rows/s, IcebergSink %s rows/s: %.2fx\n' \
     "$th" "$N" "$ROUNDS" "$pr" "$ir" "$(echo "$ir / $pr" | bc -l)"
+  bench_record iceberg_sink "$N records, $th producer(s), IcebergSink vs ParquetSink" "$ir" "$pr" "$(echo "$ir / $pr" | bc -l)" rows/s "ParquetSink, same input"
   printf '  ParquetSink runs: %s\n  IcebergSink runs: %s\n' "$(printf '%s ' "${pl[@]}" | awk '{for(i=4;i<=NF;i+=9) printf "%s ", $i}')" \
     "$(printf '%s ' "${il[@]}" | awk '{for(i=4;i<=NF;i+=9) printf "%s ", $i}')"
   echo "$i" | awk '{printf "  IcebergSink: %d commits, commit latency p50 %d ms, p99 %d ms\n", $5, $6, $7}'

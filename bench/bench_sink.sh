@@ -4,6 +4,7 @@
 # the same run; and peak RSS as the record count grows from 1 to 50 million (it must stay flat).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 B=build/release/bench/bench_sink
 T=$(mktemp -d "${TMPDIR:-/tmp}/prestige-bench-sink.XXXXXX")
 trap 'rm -rf "$T"' EXIT
@@ -23,6 +24,8 @@ printf '%-36s %14s %8s\n' "DuckDB appender + COPY (threads=1)" "$d" "1.00x"
 printf '%-36s %14s %7.2fx\n' "prestige sink, 1 producer thread" "$p1" "$(echo "$p1 / $d" | bc -l)"
 printf '%-36s %14s %7.2fx\n' "prestige sink, 4 producer threads" "$p4" "$(echo "$p4 / $d" | bc -l)"
 printf '%-36s %14s %7.2fx   (1 producer: %s; 4 producers: %s)\n' "4 producers vs 1" "" "$(echo "$p4 / $p1" | bc -l)" "${r1[*]}" "${r4[*]}"
+bench_record sink "$N records, 1 producer vs DuckDB appender + COPY" "$p1" "$d" "$(echo "$p1 / $d" | bc -l)" records/s "DuckDB appender + COPY, threads=1"
+bench_record sink "$N records, 4 producers vs 1 producer" "$p4" "$p1" "$(echo "$p4 / $p1" | bc -l)" records/s "the same sink with 1 producer"
 echo "peak RSS (1 producer) as the record count grows:"
 for n in 1000000 10000000 ${RSS_MAX_ROWS:-50000000}; do
   rm -rf "$T/rss"

@@ -5,6 +5,7 @@
 # ROWS_SENSOR / ROWS_WIDE override the sizes (defaults 10,000,000 and 2,000,000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 B=build/release/bench/bench_writer
 D=build/bench
 mkdir -p "$D"
@@ -45,6 +46,7 @@ for codec in zstd snappy; do
     p=$(median "${pt[@]}"); d=$(median "${dt[@]}")
     if [ $mode = single ]; then what="threads=1 vs DuckDB threads=1"; else what="threads=$cores vs DuckDB default threads"; fi
     printf "%-7s %-34s %9s %9s %7.2fx   (prestige %s; DuckDB %s)\n" $codec "$what" "$p" "$d" "$(echo "$d / $p" | bc -l)" "${pt[*]}" "${dt[*]}"
+    bench_record writer "write $rs SensorData, $codec, $what" "$p" "$d" "$(echo "$d / $p" | bc -l)" s "DuckDB COPY, median of ${WRITER_ROUNDS:-3}"
   done
 done
 rm -f "$D/p-threads.parquet" "$D/d-threads.parquet"
