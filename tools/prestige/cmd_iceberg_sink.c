@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "format.h"
+#include "batch_loop.h"
 #include "iceberg_cli.h"
 #include "prestige/core.h"
 #include "prestige/iceberg_poller.h"
@@ -72,6 +73,10 @@ static void print_commit(void *ud, const prestige_iceberg_sink_commit_info_t *c)
     free(s);
   }
   pthread_mutex_unlock(&out_mu);
+}
+
+static int loop_write(void *c, struct ArrowArray *b, prestige_error_t *err) {
+  return prestige_iceberg_sink_write_batch(c, b, err);
 }
 
 static int run_ice_sink(int argc, char **argv) {
@@ -161,7 +166,6 @@ static int run_ice_sink(int argc, char **argv) {
   prestige_iceberg_sink_client_t *c = NULL;
   prestige_shutdown_t *stop = prestige_shutdown_new();
   bool stopped = false;
-  int64_t since = 0;
   cli_signals_install();
   if (!stop) {
     rc = prestige_error_set(&err, PRESTIGE_ENOMEM, "out of memory");
@@ -209,23 +213,10 @@ static int run_ice_sink(int argc, char **argv) {
     rc = prestige_error_set(&err, PRESTIGE_ENOMEM, "out of memory");
     goto out;
   }
-  for (;;) {
-    if (cli_signal_received()) {
-      stopped = true;
-      break;
-    }
-    struct ArrowArray b;
-    int64_t want = commit_every > 0 ? commit_every - since : 0; /* a batch never straddles a commit point */
-    rc = prestige_text_reader_next_wait(r, &b, want, 200, &err);
-    if (rc == PRESTIGE_ETIMEOUT) {
-      rc = 0;
-      continue;
-    }
-    if (rc || !b.release) break;
-    int64_t n = b.length;
-    if ((rc = prestige_iceberg_sink_write_batch(c, &b, &err))) break;
-    if (commit_every > 0) since = (since + n) % commit_every;
-  }
+  /* --commit-every is the sink's max_rows: a batch never straddles it, so commits land exactly there */
+  cli_batch_loop_t loop = {.every = commit_every, .write = loop_write, .ctx = c};
+  rc = cli_batch_loop(r, &loop, &err);
+  stopped = loop.stopped;
 out:
   if (c) {
     prestige_error_t e2;

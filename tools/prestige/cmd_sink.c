@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "batch_loop.h"
 #include "cli.h"
 #include "prestige/core.h"
 #include "prestige/sink.h"
@@ -80,6 +81,11 @@ static int checkpoint_and_print(prestige_sink_client_t *c, prestige_error_t *err
   prestige_sink_manifest_release(&m);
   return prc ? prestige_error_set(err, PRESTIGE_EIO, "writing to standard output failed") : 0;
 }
+
+static int loop_write(void *c, struct ArrowArray *b, prestige_error_t *err) { return prestige_sink_write_batch(c, b, err); }
+static int loop_point(void *c, prestige_error_t *err) { return checkpoint_and_print(c, err); }
+/* a file finished by rotation is committed (and printed) at once */
+static int loop_after(void *c, prestige_error_t *err) { return atomic_load(&file_finished) ? checkpoint_and_print(c, err) : 0; }
 
 static int run_sink(int argc, char **argv) {
   const cli_verb_t *v = cli_find("sink");
@@ -200,7 +206,6 @@ static int run_sink(int argc, char **argv) {
   prestige_sink_t *sink = NULL;
   prestige_sink_client_t *c = NULL;
   prestige_shutdown_t *stop = prestige_shutdown_new();
-  int64_t since_commit = 0;
   bool stopped = false;
   cli_signals_install();
   if (!stop) {
@@ -234,32 +239,10 @@ static int run_sink(int argc, char **argv) {
     rc = prestige_error_set(&err, PRESTIGE_ENOMEM, "out of memory");
     goto out;
   }
-  /* Lines are taken as they arrive; the wait for input is short, so rotations that happened while
-   * the input was idle are reported, and a signal is seen, within a fraction of a second. */
-  for (;;) {
-    if (cli_signal_received()) {
-      stopped = true;
-      break;
-    }
-    struct ArrowArray b;
-    int64_t want = commit_every > 0 ? commit_every - since_commit : 0; /* a batch never straddles a commit point */
-    rc = prestige_text_reader_next_wait(r, &b, want, 200, &err);
-    if (rc == PRESTIGE_ETIMEOUT) {
-      rc = 0;
-      if (atomic_load(&file_finished) && (rc = checkpoint_and_print(c, &err))) break;
-      continue;
-    }
-    if (rc || !b.release) break;
-    int64_t n = b.length;
-    if ((rc = prestige_sink_write_batch(c, &b, &err))) break;
-    since_commit += n;
-    if (commit_every > 0 && since_commit >= commit_every) {
-      since_commit = 0;
-      if ((rc = checkpoint_and_print(c, &err))) break;
-    } else if (atomic_load(&file_finished) && (rc = checkpoint_and_print(c, &err))) {
-      break;
-    }
-  }
+  /* rotations that happened while the input was idle are reported within a fraction of a second */
+  cli_batch_loop_t loop = {.every = commit_every, .write = loop_write, .point = loop_point, .after = loop_after, .ctx = c};
+  rc = cli_batch_loop(r, &loop, &err);
+  stopped = loop.stopped;
   if (!rc && !stopped) { /* the end of the input: a final commit finishes the file */
     prestige_sink_manifest_t m;
     rc = prestige_sink_commit(c, &m, &err);
