@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/field_id.h"
 #include "prestige/arrow.h"
 
 /* ---- format strings ---------------------------------------------------------------------- */
@@ -418,4 +419,16 @@ int prestige_schema_validate(const struct ArrowSchema *s, prestige_error_t *err)
   }
   if (s->dictionary) PRESTIGE_TRY(prestige_schema_validate(s->dictionary, err));
   return 0;
+}
+
+int32_t arrow_field_id(const struct ArrowSchema *s) {
+  const char *v;
+  int32_t len;
+  if (!s || !prestige_metadata_get(s->metadata, "PARQUET:field_id", &v, &len) || len <= 0 || len > 10) return -1;
+  int64_t x = 0;
+  for (int32_t i = 0; i < len; i++) {
+    if (v[i] < '0' || v[i] > '9') return -1;
+    x = x * 10 + (v[i] - '0');
+  }
+  return x > INT32_MAX ? -1 : (int32_t)x;
 }

@@ -1,4 +1,5 @@
 /* Record batches made to fit a table's Arrow schema (see arrow_conform.h). */
+#include "arrow/field_id.h"
 #include "iceberg/arrow_conform.h"
 
 #include <math.h>
@@ -55,18 +56,6 @@ void ice_conform_free(ice_conform_t *c) {
 
 const struct ArrowSchema *ice_conform_schema(const ice_conform_t *c) { return &c->target; }
 
-static int32_t field_id_of(const struct ArrowSchema *s) {
-  const char *v;
-  int32_t len;
-  if (!prestige_metadata_get(s->metadata, "PARQUET:field_id", &v, &len) || len <= 0 || len > 10) return -1;
-  int64_t x = 0;
-  for (int32_t i = 0; i < len; i++) {
-    if (v[i] < '0' || v[i] > '9') return -1;
-    x = x * 10 + (v[i] - '0');
-  }
-  return x > INT32_MAX ? -1 : (int32_t)x;
-}
-
 static bool is_int_like(prestige_arrow_type_t t) {
   switch (t) {
     case PRESTIGE_ARROW_INT8: case PRESTIGE_ARROW_UINT8: case PRESTIGE_ARROW_INT16: case PRESTIGE_ARROW_UINT16:
@@ -112,9 +101,9 @@ static int plan_struct_children(cf_node_t *n, const struct ArrowSchema *t, const
     const struct ArrowSchema *tc = t->children[i];
     int64_t found = -1;
     if (match == ICE_MATCH_BY_ID) {
-      int32_t id = field_id_of(tc);
+      int32_t id = arrow_field_id(tc);
       for (int64_t k = 0; k < s->n_children && found < 0; k++)
-        if (id >= 0 && field_id_of(s->children[k]) == id) found = k;
+        if (id >= 0 && arrow_field_id(s->children[k]) == id) found = k;
     } else {
       for (int64_t k = 0; k < s->n_children && found < 0; k++)
         if (!used[k] && s->children[k]->name && !strcmp(s->children[k]->name, tc->name)) found = k;

@@ -1,4 +1,5 @@
 /* Arrow ⇄ Iceberg type mapping and record descriptors as Iceberg tables: see arrow_map.h. */
+#include "arrow/field_id.h"
 #include "iceberg/arrow_map.h"
 
 #include <stdio.h>
@@ -81,18 +82,6 @@ typedef struct from_ctx {
   int32_t tmp_id; /* provisional ids (negative, unique) until fresh ones are assigned */
   prestige_error_t *err;
 } from_ctx_t;
-
-static int32_t arrow_field_id(const struct ArrowSchema *a) {
-  const char *v;
-  int32_t n;
-  if (!prestige_metadata_get(a->metadata, "PARQUET:field_id", &v, &n) || n <= 0 || n > 10) return -1;
-  int64_t x = 0;
-  for (int32_t i = 0; i < n; i++) {
-    if (v[i] < '0' || v[i] > '9') return -1;
-    x = x * 10 + (v[i] - '0');
-  }
-  return x > INT32_MAX ? -1 : (int32_t)x;
-}
 
 static bool is_uuid_ext(const struct ArrowSchema *a) {
   const char *v;

@@ -4,24 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/field_id.h"
 #include "arrow/stream.h"
 #include "iceberg/append_internal.h"
 #include "iceberg/lineage.h"
 #include "prestige/parquet_reader.h"
 
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "row lineage: out of memory"); }
-
-static int32_t field_id_of(const struct ArrowSchema *s) {
-  const char *v;
-  int32_t len;
-  if (!s || !prestige_metadata_get(s->metadata, "PARQUET:field_id", &v, &len) || len <= 0 || len > 10) return -1;
-  int64_t x = 0;
-  for (int32_t i = 0; i < len; i++) {
-    if (v[i] < '0' || v[i] > '9') return -1;
-    x = x * 10 + (v[i] - '0');
-  }
-  return (int32_t)x;
-}
 
 static int long_field(struct ArrowSchema *c, const char *name, int32_t id, prestige_error_t *err) {
   PRESTIGE_TRY(prestige_schema_init(c, "l", name, ARROW_FLAG_NULLABLE, err));
@@ -74,7 +63,7 @@ static int load_explicit(ice_io_t *io, lineage_read_t *l, prestige_error_t *err)
   int which[2];
   size_t n = 0;
   for (int64_t k = 0; !rc && k < sc.n_children; k++) {
-    int32_t id = field_id_of(sc.children[k]);
+    int32_t id = arrow_field_id(sc.children[k]);
     if (id != ICE_ROW_ID_FIELD_ID && id != ICE_LAST_UPDATED_SEQ_FIELD_ID) continue;
     if (strcmp(sc.children[k]->format, "l"))
       rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "data file %s: row lineage column %s is not a long", f->file_path,
@@ -231,7 +220,7 @@ int ice_append_keep_lineage(ice_append_t *a, prestige_error_t *err) {
   if (a->rows_written || a->n_parts || a->conform)
     return prestige_error_set(err, PRESTIGE_EINVAL, "row lineage columns must be asked for before the append's first write");
   for (int64_t i = 0; i < a->arrow.n_children; i++)
-    if (field_id_of(a->arrow.children[i]) == ICE_ROW_ID_FIELD_ID) return 0; /* already */
+    if (arrow_field_id(a->arrow.children[i]) == ICE_ROW_ID_FIELD_ID) return 0; /* already */
   struct ArrowSchema s;
   PRESTIGE_TRY(ice_lineage_schema(&a->arrow, &s, err));
   a->arrow.release(&a->arrow);

@@ -1,4 +1,5 @@
 /* Manifest and file pruning for scans (see scan_eval.h). */
+#include "arrow/field_id.h"
 #include "iceberg/scan_eval.h"
 
 #include <math.h>
@@ -20,18 +21,6 @@ struct ice_scan_eval {
   const ice_schema_t *schema;
   ecol_t *cols;
 };
-
-static int32_t arrow_field_id(const struct ArrowSchema *s) {
-  const char *v;
-  int32_t len;
-  if (!s || !prestige_metadata_get(s->metadata, "PARQUET:field_id", &v, &len) || len <= 0 || len > 10) return -1;
-  int64_t x = 0;
-  for (int32_t i = 0; i < len; i++) {
-    if (v[i] < '0' || v[i] > '9') return -1;
-    x = x * 10 + (v[i] - '0');
-  }
-  return (int32_t)x;
-}
 
 int ice_scan_eval_new(const prestige_bound_predicate_t *b, const ice_schema_t *schema, ice_scan_eval_t **out,
                       prestige_error_t *err) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arrow/field_id.h"
 #include "arrow/predicate_internal.h"
 #include "arrow/stream.h"
 #include "core/log.h"
@@ -66,18 +67,6 @@ typedef struct scan_stream {
 } scan_stream_t;
 
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "scan: out of memory"); }
-
-static int32_t field_id_of(const struct ArrowSchema *s) {
-  const char *v;
-  int32_t len;
-  if (!s || !prestige_metadata_get(s->metadata, "PARQUET:field_id", &v, &len) || len <= 0 || len > 10) return -1;
-  int64_t x = 0;
-  for (int32_t i = 0; i < len; i++) {
-    if (v[i] < '0' || v[i] > '9') return -1;
-    x = x * 10 + (v[i] - '0');
-  }
-  return (int32_t)x;
-}
 
 /* ---- equality delete keys ------------------------------------------------------------------------ */
 static uint64_t hash_bytes(const uint8_t *p, size_t n) {
@@ -182,7 +171,7 @@ static char *map_path(const ice_schema_t *schema, const struct ArrowSchema *file
       if (strlen(t->fields[i].name) == n && !strncmp(t->fields[i].name, p, n)) f = &t->fields[i];
     const struct ArrowSchema *fc = NULL;
     for (int64_t i = 0; f && fs && i < fs->n_children && !fc; i++)
-      if (field_id_of(fs->children[i]) == f->id) fc = fs->children[i];
+      if (arrow_field_id(fs->children[i]) == f->id) fc = fs->children[i];
     if (!fc || (out.len && buf_append_u8(&out, '.')) || buf_append(&out, fc->name, strlen(fc->name))) {
       buf_release(&out);
       return NULL;
@@ -244,7 +233,7 @@ static bool ids_match(scan_stream_t *s, prestige_parquet_reader_t *r) {
   for (size_t i = 0; i < s->n_read && ok; i++) {
     bool found = false;
     for (int64_t k = 0; k < sc.n_children && !found; k++)
-      if (!strcmp(sc.children[k]->name, s->read_names[i])) found = field_id_of(sc.children[k]) == s->read_ids[i];
+      if (!strcmp(sc.children[k]->name, s->read_names[i])) found = arrow_field_id(sc.children[k]) == s->read_ids[i];
     ok = found;
   }
   sc.release(&sc);
@@ -282,7 +271,7 @@ static int open_by_id(scan_stream_t *s, const ice_scan_task_t *t, bool allow_fil
     return oom(err);
   }
   bool any_id = false;
-  for (int64_t k = 0; k < fs.n_children; k++) any_id |= field_id_of(fs.children[k]) >= 0;
+  for (int64_t k = 0; k < fs.n_children; k++) any_id |= arrow_field_id(fs.children[k]) >= 0;
   if (!any_id) {
     free(names);
     fs.release(&fs);
@@ -291,7 +280,7 @@ static int open_by_id(scan_stream_t *s, const ice_scan_task_t *t, bool allow_fil
   }
   for (size_t i = 0; i < s->n_read; i++)
     for (int64_t k = 0; k < fs.n_children; k++)
-      if (field_id_of(fs.children[k]) == s->read_ids[i]) names[n++] = fs.children[k]->name;
+      if (arrow_field_id(fs.children[k]) == s->read_ids[i]) names[n++] = fs.children[k]->name;
   if (filter) *renamed = rename_filter(s->plan, &fs);
   rc = open_file(s, f, names, n, *renamed ? &(*renamed)->p : NULL, r, err);
   *pushed = *renamed != NULL;
@@ -762,7 +751,7 @@ static int build_read_schema(scan_stream_t *s, prestige_error_t *err) {
       size_t l = strlen(a->children[k]->name);
       if (!strncmp(c, a->children[k]->name, l) && (c[l] == 0 || c[l] == '.')) want[k] = true;
     }
-    int32_t id = field_id_of(a->children[k]);
+    int32_t id = arrow_field_id(a->children[k]);
     for (size_t d = 0; d < p->n_deletes; d++) {
       const ice_data_file_t *df = &p->deletes[d].file;
       for (uint32_t e = 0; e < df->n_equality_ids; e++) {
@@ -785,7 +774,7 @@ static int build_read_schema(scan_stream_t *s, prestige_error_t *err) {
     if (!want[k]) continue;
     rc = prestige_schema_copy(s->read.children[j], a->children[k], err);
     s->read_names[j] = a->children[k]->name;
-    s->read_ids[j] = field_id_of(a->children[k]);
+    s->read_ids[j] = arrow_field_id(a->children[k]);
     for (int64_t o = 0; o < p->out.n_children; o++)
       if (!strcmp(p->out.children[o]->name, a->children[k]->name)) s->read_out[o] = (int32_t)j;
     j++;

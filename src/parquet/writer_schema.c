@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/field_id.h"
 #include "parquet/writer_internal.h"
 
 typedef struct builder {
@@ -33,18 +34,6 @@ static pq_logical_type_t *new_logical(builder_t *b, int kind) {
   pq_logical_type_t *lt = arena_calloc(&b->s->arena, 1, sizeof(*lt));
   if (lt) lt->kind = kind;
   return lt;
-}
-
-static int32_t field_id_of(const struct ArrowSchema *f) {
-  const char *v;
-  int32_t len;
-  if (!prestige_metadata_get(f->metadata, "PARQUET:field_id", &v, &len) || len <= 0 || len > 10) return -1;
-  char tmp[12];
-  memcpy(tmp, v, (size_t)len);
-  tmp[len] = 0;
-  char *end;
-  long id = strtol(tmp, &end, 10);
-  return *end || id < 0 || id > INT32_MAX ? -1 : (int32_t)id;
 }
 
 static int32_t decimal_bytes(int32_t precision) {
@@ -341,7 +330,7 @@ static int visit(builder_t *b, walk_t *w, const struct ArrowSchema *f, const cha
   int32_t eidx = b->s->n_elements - 1;
   e->has_repetition = true;
   e->repetition = nullable ? PQ_OPTIONAL : PQ_REQUIRED;
-  int32_t fid = field_id_of(f);
+  int32_t fid = arrow_field_id(f);
   if (fid >= 0) {
     e->has_field_id = true;
     e->field_id = fid;
