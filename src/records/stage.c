@@ -50,3 +50,13 @@ int records_stage_add(records_stage_t *st, const void *records, size_t n, record
   }
   return rc;
 }
+
+int records_stage_write_batch(records_stage_t *st, const struct ArrowSchema *schema, struct ArrowArray *batch,
+                              records_stage_push_fn push, void *user, prestige_error_t *err) {
+  int rc = prestige_array_validate(batch, schema, err);
+  if (rc) rc = prestige_error_prefix(err, "%s %s: batch does not match the schema", st->kind, st->name);
+  if (!rc) rc = records_stage_flush(st, push, user, err);
+  if (!rc) rc = push(user, batch, err); /* moves the batch, also on failure */
+  if (batch->release) batch->release(batch);
+  return rc;
+}

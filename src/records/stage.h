@@ -40,6 +40,10 @@ void records_stage_release(records_stage_t *st);
  * not UTF-8 it stops there (the records before it were taken) with an error naming its index. */
 int records_stage_add(records_stage_t *st, const void *records, size_t n, records_stage_push_fn push, void *user,
                       prestige_error_t *err);
+/* An Arrow batch from the same producer: checked against schema, pushed after what the stage
+ * holds (so a producer's rows keep their order). Takes the batch (released on every path). */
+int records_stage_write_batch(records_stage_t *st, const struct ArrowSchema *schema, struct ArrowArray *batch,
+                              records_stage_push_fn push, void *user, prestige_error_t *err);
 /* Pushes what the stage holds (nothing to do when empty). */
 int records_stage_flush(records_stage_t *st, records_stage_push_fn push, void *user, prestige_error_t *err);
 

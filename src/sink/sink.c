@@ -632,15 +632,9 @@ int prestige_sink_write_batch(prestige_sink_client_t *c, struct ArrowArray *batc
     return prestige_error_set(err, PRESTIGE_EINVAL, "prestige_sink_write_batch: %s", !c ? "client is NULL" : !batch ? "batch is NULL" : "batch is already released");
   }
   prestige_sink_t *s = c->sink;
-  int rc = prestige_array_validate(batch, &s->schema, err);
-  if (rc) rc = prestige_error_prefix(err, "sink %s: batch does not match the schema", s->name);
-  if (!rc) {
-    pthread_mutex_lock(&c->mu);
-    rc = flush_locked(c, err);
-    if (!rc) rc = push_batch(s, batch, err); /* moves the batch, also on failure */
-    pthread_mutex_unlock(&c->mu);
-  }
-  if (batch->release) batch->release(batch); /* moved: released on failure too */
+  pthread_mutex_lock(&c->mu);
+  int rc = records_stage_write_batch(&c->stage, &s->schema, batch, push_staged, s, err);
+  pthread_mutex_unlock(&c->mu);
   return rc;
 }
 
