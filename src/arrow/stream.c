@@ -88,3 +88,9 @@ int arrow_stream_make(struct ArrowArrayStream *out, const arrow_stream_ops_t *op
   out->private_data = w;
   return 0;
 }
+
+void *arrow_stream_state(struct ArrowArrayStream *st, const arrow_stream_ops_t *ops) {
+  if (!st || !st->release || st->release != w_release) return NULL;
+  wired_t *w = st->private_data;
+  return w && w->ops == ops ? w->state : NULL;
+}

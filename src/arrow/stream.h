@@ -28,6 +28,10 @@ typedef struct arrow_stream_ops {
  * with ops->free and out is left released. ops must outlive the stream (a static). */
 int arrow_stream_make(struct ArrowArrayStream *out, const arrow_stream_ops_t *ops, void *state, prestige_error_t *err);
 
+/* The state of a live stream st made by arrow_stream_make with ops; NULL when st is released or
+ * is not such a stream (for a producer's internal hooks and tests). */
+void *arrow_stream_state(struct ArrowArrayStream *st, const arrow_stream_ops_t *ops);
+
 /* The errno a stream callback returns for a PRESTIGE_E* code (ENOMEM, EINVAL, ENOENT, EIO,
  * EBADMSG for ECORRUPT, ...), and back: the code for such an errno (an unknown one is EIO). */
 int arrow_stream_errno(int code);

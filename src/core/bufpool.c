@@ -17,6 +17,7 @@ struct bufpool {
   atomic_int refs;
   size_t max_bytes, bytes;
   int n;
+  atomic_size_t reused;
   struct block {
     void *p;
     size_t size;
@@ -72,6 +73,7 @@ void *bufpool_get(bufpool_t *p, size_t n, size_t *cap) {
       p->bytes -= p->b[best].size;
       p->b[best] = p->b[--p->n];
       pthread_mutex_unlock(&p->mu);
+      atomic_fetch_add_explicit(&p->reused, 1, memory_order_relaxed);
       return b;
     }
     pthread_mutex_unlock(&p->mu);
@@ -83,6 +85,8 @@ void *bufpool_get(bufpool_t *p, size_t n, size_t *cap) {
   populate(b, *cap);
   return b;
 }
+
+size_t bufpool_reused(bufpool_t *p) { return p ? atomic_load_explicit(&p->reused, memory_order_relaxed) : 0; }
 
 void bufpool_put(bufpool_t *p, void *b) {
   if (!b) return;

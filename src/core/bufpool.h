@@ -28,5 +28,7 @@ void *bufpool_get(bufpool_t *p, size_t n, size_t *cap);
 /* Gives block b (malloc'd, may be NULL) back: kept for reuse, or freed when small or the pool
  * is full. p may be NULL (then b is freed). */
 void bufpool_put(bufpool_t *p, void *b);
+/* How many bufpool_get calls were served with a kept block (0 for NULL). */
+size_t bufpool_reused(bufpool_t *p);
 
 #endif

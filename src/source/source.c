@@ -9,10 +9,17 @@
 #include <string.h>
 
 #include "arrow/stream.h"
+#include "core/bufpool.h"
 #include "core/queue.h"
+#include "parquet/reader_bufpool.h"
 #include "prestige/parquet_reader.h"
+#include "source/source_internal.h"
 
 #define SRC_QUEUE_BATCHES 4
+/* Decoded buffers kept between files: every reader of the source decodes into one pool, so file
+ * N+1 reuses the blocks file N's batches gave back instead of faulting fresh pages in (a file's
+ * own pool dies with it). As a Parquet reader's own pool. */
+#define SRC_POOL_BYTES ((size_t)256 << 20)
 
 typedef struct item {
   struct ArrowArray batch;
@@ -35,6 +42,7 @@ typedef struct src {
   src_file_t *files;
   size_t n;
   struct ArrowSchema schema;
+  bufpool_t *bufs; /* shared by every reader (batches hold their own references) */
   queue_t *shared; /* unordered */
   pthread_t th[64];
   int nth;
@@ -76,7 +84,9 @@ static int open_reader(src_t *s, size_t f, int threads, prestige_parquet_reader_
   ro.n_columns = s->o.n_columns;
   ro.filter = s->o.filter;
   ro.threads = threads;
-  return prestige_parquet_reader_open(r, &in, &ro, err);
+  PRESTIGE_TRY(prestige_parquet_reader_open(r, &in, &ro, err));
+  pq_reader_share_bufpool(*r, s->bufs);
+  return 0;
 }
 
 static bool same_schema(const struct ArrowSchema *a, const struct ArrowSchema *b) {
@@ -239,6 +249,7 @@ static void src_free(src_t *s) {
   for (int64_t i = 0; s->cols && i < s->o.n_columns; i++) free(s->cols[i]);
   free(s->cols);
   if (s->schema.release) s->schema.release(&s->schema);
+  bufpool_unref(s->bufs);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
   free(s);
@@ -247,6 +258,12 @@ static void src_free(src_t *s) {
 static void s_free(void *state) { src_free(state); }
 
 static const arrow_stream_ops_t source_stream_ops = {s_get_schema, s_get_next, s_free};
+
+size_t source_bufpool_reused(struct ArrowArrayStream *st) {
+  if (!st || !st->release) return 0;
+  src_t *s = arrow_stream_state(st, &source_stream_ops);
+  return s ? bufpool_reused(s->bufs) : 0;
+}
 
 static int open_source(struct ArrowArrayStream *out, prestige_store_t *store, const char *const *names, const uint64_t *sizes,
                        size_t n, const prestige_source_options_t *o, prestige_error_t *err) {
@@ -270,7 +287,8 @@ static int open_source(struct ArrowArrayStream *out, prestige_store_t *store, co
   s->store = store;
   s->n = n;
   s->files = calloc(n ? n : 1, sizeof *s->files);
-  int rc = s->files ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
+  s->bufs = bufpool_new(SRC_POOL_BYTES);
+  int rc = s->files && s->bufs ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   if (!rc && s->o.columns && s->o.n_columns > 0) {
     s->cols = calloc((size_t)s->o.n_columns, sizeof *s->cols);
     bool ok = s->cols != NULL;

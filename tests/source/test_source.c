@@ -8,6 +8,7 @@
 #include "prestige/store.h"
 #include "prestige/records.h"
 #include "s3_test.h"
+#include "source/source_internal.h"
 #include "test.h"
 
 #define ROW(F)           \
@@ -126,6 +127,47 @@ TEST(local_ordered_and_unordered) {
   CHECK_EQ_INT(st.get_next(&st, &b), 0);
   b.release(&b);
   st.release(&st);
+}
+
+/* Files of one row group each: a reader's own pool never gets a block back before its file ends,
+ * so only a pool shared by every reader of the source lets file N+1 reuse file N's buffers. */
+TEST(files_share_one_buffer_pool) {
+  prestige_error_t err;
+  enum { NF = 4, N = 20000 };
+  static char one[NF][1024];
+  const char *p[NF];
+  row_t *rows = calloc(N, sizeof *rows);
+  static char payload[200];
+  memset(payload, 'q', sizeof payload - 1);
+  prestige_parquet_writer_options_t wo;
+  prestige_parquet_writer_options_init(&wo);
+  wo.row_group_rows = N; /* one row group per file */
+  wo.compression = PRESTIGE_COMPRESSION_UNCOMPRESSED;
+  wo.dictionary = false;
+  for (int f = 0; f < NF; f++) {
+    for (int i = 0; i < N; i++) {
+      int64_t id = (int64_t)f * N + i;
+      rows[i] = (row_t){.id = id, .payload = {payload, 100 + (size_t)(id % 90)}, .small = (int32_t)(id % 1000)};
+    }
+    snprintf(one[f], sizeof one[f], "%s/one.%d.parquet", test_tmpdir(), f);
+    CHECK_OK(prestige_record_write_file(row_record(), one[f], rows, N, &wo, &err));
+    p[f] = one[f];
+  }
+  free(rows);
+  prestige_source_options_t o;
+  prestige_source_options_init(&o);
+  o.read_ahead = 1; /* file N+1 opens once file N's batches are all released */
+  struct ArrowArrayStream st;
+  summary_t s;
+  CHECK_OK(prestige_source(&st, p, NF, &o, &err));
+  CHECK_EQ_INT(drain(&st, &s), 0);
+  CHECK_EQ_INT(s.rows, (int64_t)NF * N);
+  CHECK(s.ordered);
+  /* each later file decodes its three columns (each over 64 KiB) into blocks of the one before */
+  size_t reused = source_bufpool_reused(&st);
+  CHECK(reused >= (size_t)(NF - 1) * 3);
+  st.release(&st);
+  CHECK_EQ_INT(source_bufpool_reused(&st), 0); /* released: not a source any more */
 }
 
 static int reported;
@@ -276,4 +318,4 @@ TEST(s3_ordered_unordered_projection) {
   test_s3rver_stop(&srv);
 }
 
-TEST_MAIN(make_files(); RUN(local_ordered_and_unordered); RUN(failing_files); RUN(s3_ordered_unordered_projection);)
+TEST_MAIN(make_files(); RUN(local_ordered_and_unordered); RUN(files_share_one_buffer_pool); RUN(failing_files); RUN(s3_ordered_unordered_projection);)
