@@ -2,7 +2,8 @@
 # Row groups of Iceberg data files: an append into a table without write.parquet.row-group-size-bytes
 # writes 131,072-row row groups (ICE_ROW_GROUP_ROWS; a reader decodes one at a time, so a first scan
 # stays small), one with the property set writes by its byte target (300,000 small rows: one row
-# group). Both tables scan back the appended rows (count and sums equal to the generated data).
+# group). Both tables scan back the appended rows (count and sums equal to the generated data), and
+# position deletes with a filtered scan that prunes row groups leave exactly the expected rows.
 source "$(dirname "$0")/../common/prologue.sh"
 PY=/usr/bin/python3
 unset PRESTIGE_CATALOG PRESTIGE_WAREHOUSE
@@ -34,4 +35,20 @@ for tb in dflt prop; do
 done
 check "[ '$(rgcounts dflt)' = '37856 131072 131072' ]"
 check "[ '$(rgcounts prop)' = '300000' ]"
+# position deletes and row-group pruning across several row groups of one file: the deleted rows
+# and a filter that rules out the first two row groups by the id bounds give exactly the rows left
+$P iceberg delete db.dflt --where 'v < -500000000 or (id >= 131000 and id < 131200)' --mode position "${C[@]}" >/dev/null
+want=$("$PY" -c '
+import csv, sys
+rows = [(int(x["id"]), int(x["v"])) for x in csv.DictReader(open(sys.argv[1]))]
+keep = [r for r in rows if not (r[1] < -500000000 or 131000 <= r[0] < 131200) and r[0] > 262000 and r[1] > 0]
+print(len(keep), sum(i for i, _ in keep), sum(v for _, v in keep))' "$T/rows.csv")
+got=$($P iceberg scan db.dflt --where 'id > 262000 and v > 0' --format csv "${C[@]}" | "$PY" -c 'import csv,sys; rows=list(csv.DictReader(sys.stdin)); print(len(rows), sum(int(x["id"]) for x in rows), sum(int(x["v"]) for x in rows))')
+check "[ '$got' = '$want' ]"
+want=$("$PY" -c '
+import csv, sys
+rows = [(int(x["id"]), int(x["v"])) for x in csv.DictReader(open(sys.argv[1]))]
+print(sum(1 for r in rows if not (r[1] < -500000000 or 131000 <= r[0] < 131200)))' "$T/rows.csv")
+got=$($P iceberg scan db.dflt --format csv "${C[@]}" | tail -n +2 | wc -l)
+check "[ '$got' = '$want' ]"
 result
