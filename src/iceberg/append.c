@@ -44,7 +44,13 @@ static int writer_options(ice_append_t *a, const ice_append_options_t *o, presti
     a->wopts.compression = c;
     const char *level = ice_metadata_property(md, "write.parquet.compression-level", NULL);
     if (level) a->wopts.compression_level = atoi(level);
+    /* Row groups: the table's write.parquet.row-group-size-bytes when set (a byte target, Java's
+     * meaning; the writer's row cap stays as a memory bound); otherwise ICE_ROW_GROUP_ROWS rows
+     * (and 128 MiB, Java's default): a reader decodes a row group at a time, so 1M-row groups
+     * cost a first scan ~35 MB of fresh buffers per file in flight, DuckDB writes 122,880 rows. */
+    const char *rg = ice_metadata_property(md, "write.parquet.row-group-size-bytes", NULL);
     a->wopts.row_group_bytes = prop_i64(md, "write.parquet.row-group-size-bytes", 128LL << 20);
+    if (!rg) a->wopts.row_group_rows = ICE_ROW_GROUP_ROWS;
     a->wopts.data_page_bytes = prop_i64(md, "write.parquet.page-size-bytes", 1LL << 20);
     a->wopts.dictionary_page_bytes = prop_i64(md, "write.parquet.dict-size-bytes", 2LL << 20);
   }

@@ -813,6 +813,7 @@ static int compact_round(ice_catalog_t *catalog, const ice_ident_t *ident, ice_i
       return prestige_error_set(err, PRESTIGE_EINVAL, "%s: unknown compression \"%s\"", what, o->compression);
     wo.compression = c;
     wo.row_group_bytes = prop_i64(md, "write.parquet.row-group-size-bytes", 128LL << 20);
+    if (!ice_metadata_property(md, "write.parquet.row-group-size-bytes", NULL)) wo.row_group_rows = ICE_ROW_GROUP_ROWS;
   }
   if (md->format_version < 2) return prestige_error_set(err, PRESTIGE_EUNSUPPORTED, "%s: format version 1 tables are read-only", what);
   ice_scan_options_t so = ICE_SCAN_OPTIONS_INIT;

@@ -16,7 +16,7 @@
  *     beyond that the largest is closed and the partition gets a new file later), files roll at
  *     write.target-file-size-bytes (512 MiB), land in <write.data.path or location/data>/<partition
  *     path>/00000-0-<operation uuid>-<NNNNN>.parquet, with write.parquet.compression-codec
- *     (zstd), write.parquet.compression-level, write.parquet.row-group-size-bytes (128 MiB),
+ *     (zstd), write.parquet.compression-level, write.parquet.row-group-size-bytes (128 MiB; unset: ICE_ROW_GROUP_ROWS rows),
  *     write.parquet.page-size-bytes and write.parquet.dict-size-bytes, field ids on every column
  *     and the iceberg.schema footer key;
  *   - a table with a sort order buffers each partition's rows (up to sort_buffer_bytes in all),
@@ -65,6 +65,9 @@ typedef struct ice_append_options {
   int compression;                    /* prestige_compression_t */
   int compression_level;              /* INT32_MIN: the codec's default */
 } ice_append_options_t;
+/* rows per row group of the data files appends, sinks and compactions write when the table does not
+ * set write.parquet.row-group-size-bytes (see writer_options in append.c) */
+#define ICE_ROW_GROUP_ROWS ((int64_t)128 * 1024)
 #define ICE_APPEND_OPTIONS_INIT {NULL, 0, NULL, NULL, 0, 0, 0, NULL, false, 0, INT32_MIN}
 
 typedef struct ice_commit_result {
