@@ -72,7 +72,7 @@ extern "C" {
 /* ---- appends -------------------------------------------------------------------------------------- */
 typedef struct prestige_iceberg_append prestige_iceberg_append_t;
 
-#define PRESTIGE_ICEBERG_APPEND_OPTIONS_VERSION 1
+#define PRESTIGE_ICEBERG_APPEND_OPTIONS_VERSION 2 /* 2 added threads; a version 1 struct still works (threads 1) */
 typedef struct prestige_iceberg_append_options {
   unsigned int version;            /* PRESTIGE_ICEBERG_APPEND_OPTIONS_VERSION */
   const char *branch;              /* NULL: "main"; a branch that does not exist is created from main's
@@ -84,12 +84,15 @@ typedef struct prestige_iceberg_append_options {
                                       else the codec's default */
   const prestige_kv_t *summary;    /* extra snapshot summary properties (must not be Iceberg's own keys) */
   int64_t n_summary;
+  /* Encoding threads of each data file's Parquet writer (its threads option, 1..256): the columns
+   * of a file are encoded in parallel; the files are the same bytes whatever the count. 1 (default). */
+  int threads;
 } prestige_iceberg_append_options_t;
 
 #define PRESTIGE_ICEBERG_APPEND_OPTIONS_INIT                                                              \
   {                                                                                                       \
     .version = PRESTIGE_ICEBERG_APPEND_OPTIONS_VERSION, .branch = NULL, .target_file_size_bytes = 0,      \
-    .compression = -1, .compression_level = INT32_MIN, .summary = NULL, .n_summary = 0                    \
+    .compression = -1, .compression_level = INT32_MIN, .summary = NULL, .n_summary = 0, .threads = 1      \
   }
 
 PRESTIGE_API void prestige_iceberg_append_options_init(prestige_iceberg_append_options_t *o);

@@ -58,6 +58,7 @@ static int writer_options(ice_append_t *a, const ice_append_options_t *o, presti
     a->wopts.compression = (prestige_compression_t)o->compression;
     a->wopts.compression_level = o->compression_level; /* the table's level is for the table's codec */
   }
+  if (o && o->writer_threads > 1) a->wopts.threads = o->writer_threads;
   if (ice_metrics_config_any_full(a->mc) && a->wopts.max_statistics_bytes < 4096) a->wopts.max_statistics_bytes = 4096;
   /* the iceberg.schema footer key, as Java's Parquet writer stores it, after the caller's keys */
   size_t n = a->wopts.n_metadata > 0 ? (size_t)a->wopts.n_metadata : 0;

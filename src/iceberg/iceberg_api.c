@@ -46,11 +46,14 @@ void prestige_iceberg_append_result_release(prestige_iceberg_append_result_t *r)
 }
 
 static int validate_append_options(const prestige_iceberg_append_options_t *o, prestige_error_t *err) {
-  if (o->version != PRESTIGE_ICEBERG_APPEND_OPTIONS_VERSION)
+  if (o->version < 1 || o->version > PRESTIGE_ICEBERG_APPEND_OPTIONS_VERSION)
     return prestige_error_set(err, PRESTIGE_EINVAL,
-                              "iceberg append options version %u not supported (this library knows %u); rebuild against this "
+                              "iceberg append options version %u not supported (this library knows 1 to %u); rebuild against this "
                               "header and start from PRESTIGE_ICEBERG_APPEND_OPTIONS_INIT",
                               o->version, PRESTIGE_ICEBERG_APPEND_OPTIONS_VERSION);
+  if (o->version >= 2 && (o->threads < 1 || o->threads > PRESTIGE_PARQUET_WRITER_MAX_THREADS))
+    return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg append options: threads is %d (1 to %d)", o->threads,
+                              PRESTIGE_PARQUET_WRITER_MAX_THREADS);
   if (o->branch && !*o->branch) return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg append options: branch is empty");
   if (o->target_file_size_bytes < 0)
     return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg append options: target_file_size_bytes is negative (%lld)",
@@ -86,6 +89,7 @@ int prestige_iceberg_append_new(prestige_iceberg_append_t **out, prestige_iceber
   io.target_file_size_bytes = o->target_file_size_bytes;
   io.summary = o->summary;
   io.n_summary = (size_t)o->n_summary;
+  io.writer_threads = o->version >= 2 ? o->threads : 1; /* not in a version 1 struct */
   if (o->compression != -1) {
     io.set_compression = true;
     io.compression = o->compression;

@@ -64,11 +64,12 @@ typedef struct ice_append_options {
   bool set_compression;               /* true: compression/compression_level below win over the table's */
   int compression;                    /* prestige_compression_t */
   int compression_level;              /* INT32_MIN: the codec's default */
+  int writer_threads;                 /* 0 or 1: one; else each data file's writer encodes on that many */
 } ice_append_options_t;
 /* rows per row group of the data files appends, sinks and compactions write when the table does not
  * set write.parquet.row-group-size-bytes (see writer_options in append.c) */
 #define ICE_ROW_GROUP_ROWS ((int64_t)128 * 1024)
-#define ICE_APPEND_OPTIONS_INIT {NULL, 0, NULL, NULL, 0, 0, 0, NULL, false, 0, INT32_MIN}
+#define ICE_APPEND_OPTIONS_INIT {NULL, 0, NULL, NULL, 0, 0, 0, NULL, false, 0, INT32_MIN, 0}
 
 typedef struct ice_commit_result {
   int64_t snapshot_id;

@@ -274,6 +274,7 @@ TEST(branches_and_options) {
   ao.branch = "dev";
   ao.target_file_size_bytes = 1;
   ao.compression = PRESTIGE_COMPRESSION_SNAPPY;
+  ao.threads = 3; /* each data file's columns encoded on 3 threads: the rows below read back the same */
   prestige_kv_t kv = {.key = "app.batch", .value = "42", .value_len = -1};
   ao.summary = &kv;
   ao.n_summary = 1;
@@ -460,6 +461,12 @@ TEST(bad_input) {
   prestige_iceberg_append_options_init(&ao);
   ao.n_summary = 2;
   CHECK_ERR(prestige_iceberg_append_new(&a, e.t, &ao, &err), PRESTIGE_EINVAL, "summary");
+  prestige_iceberg_append_options_init(&ao);
+  ao.threads = 0;
+  CHECK_ERR(prestige_iceberg_append_new(&a, e.t, &ao, &err), PRESTIGE_EINVAL, "threads is 0");
+  ao.version = 1; /* a version 1 struct has no threads: whatever is there is not read */
+  CHECK_OK(prestige_iceberg_append_new(&a, e.t, &ao, &err));
+  prestige_iceberg_append_free(a);
   prestige_iceberg_scan_options_t so = PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT;
   so.version = 0;
   CHECK_ERR(prestige_iceberg_scan(e.t, &so, &st, NULL, &err), PRESTIGE_EINVAL, "version 0");

@@ -15,7 +15,7 @@
 #define APPEND_USAGE                                                                                          \
   "usage: prestige iceberg append NS.TABLE FILE...|- [--branch B] [--format jsonl|csv|tsv]\n"                 \
   "                               [--compression C[:LEVEL]] [--target-file-size BYTES]\n"                     \
-  "                               [--summary K=V]... [catalog options]\n"                                    \
+  "                               [--summary K=V]... [--threads N] [catalog options]\n"                                    \
   "\n"                                                                                                        \
   "Appends the rows of every FILE (Parquet, CSV, TSV or JSON lines, by extension; a local path, file://\n"    \
   "or s3://) to the table in one commit, and prints\n"                                                        \
@@ -28,7 +28,9 @@
   "  --branch B              commit to branch B (created from main when it does not exist)\n"              \
   "  --compression C[:L]     Parquet codec of the data files (default: write.parquet.compression-codec)\n"  \
   "  --target-file-size N    roll data files at N bytes (default: write.target-file-size-bytes)\n"         \
-  "  --summary K=V           an extra snapshot summary property (repeatable)\n\n" CLI_ICEBERG_COMMON_USAGE
+  "  --summary K=V           an extra snapshot summary property (repeatable)\n"                         \
+  "  --threads N             encode each data file's columns on N threads (default: the number of\n"    \
+  "                          cores); the files are the same bytes whatever N\n\n" CLI_ICEBERG_COMMON_USAGE
 
 static int run_append(int argc, char **argv);
 CLI_ICEBERG_VERB(append, "append", "append Parquet/CSV/JSON-lines files to a table (one commit)", APPEND_USAGE, run_append)
@@ -193,7 +195,7 @@ static int run_append(int argc, char **argv) {
   char **files = calloc((size_t)argc, sizeof *files);
   prestige_kv_t *summary = calloc((size_t)argc, sizeof *summary);
   size_t n_files = 0;
-  int rc = 0;
+  int rc = 0, threads = 0; /* --threads; 0: the core count */
   if (!files || !summary) rc = (fprintf(stderr, "prestige iceberg append: out of memory\n"), CLI_USER_ERROR);
   for (int i = 1; i < argc && !rc; i++) {
     bool missing = false;
@@ -206,6 +208,11 @@ static int run_append(int argc, char **argv) {
     } else if (!missing && (val = cli_ice_value(argc, argv, &i, "--target-file-size", &missing))) {
       cli_verb_t cv = {v->full, v->summary, v->usage, NULL, false};
       if (cli_opt_int(&cv, "--target-file-size", val, 1, INT64_MAX, &ao.target_file_size_bytes)) rc = CLI_USAGE_ERROR;
+    } else if (!missing && (val = cli_ice_value(argc, argv, &i, "--threads", &missing))) {
+      cli_verb_t cv = {v->full, v->summary, v->usage, NULL, false};
+      int64_t th;
+      if (cli_opt_int(&cv, "--threads", val, 1, PRESTIGE_PARQUET_WRITER_MAX_THREADS, &th)) rc = CLI_USAGE_ERROR;
+      else threads = (int)th;
     } else if (!missing && (val = cli_ice_value(argc, argv, &i, "--summary", &missing))) {
       if (!split_kv((char *)val, &summary[ao.n_summary])) rc = cli_ice_usage(v, "--summary takes K=V, not \"%s\"", val);
       else ao.n_summary++;
@@ -215,6 +222,11 @@ static int run_append(int argc, char **argv) {
     else files[n_files++] = argv[i];
   }
   if (!rc && !ident) rc = cli_ice_usage(v, "NS.TABLE is required");
+  if (threads > 0) ao.threads = threads;
+  else { /* the core count, as convert */
+    long nc = sysconf(_SC_NPROCESSORS_ONLN);
+    ao.threads = nc < 1 ? 1 : nc > PRESTIGE_PARQUET_WRITER_MAX_THREADS ? PRESTIGE_PARQUET_WRITER_MAX_THREADS : (int)nc;
+  }
   if (!rc && !n_files) rc = cli_ice_usage(v, "give at least one FILE (or - for standard input)");
   prestige_text_format_t stdin_fmt = PRESTIGE_TEXT_JSONL;
   char stdin_delim = ',';
