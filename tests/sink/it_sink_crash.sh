@@ -6,8 +6,10 @@
 # a printed manifest must be in the bucket exactly once, no record may appear twice, and DuckDB
 # must read every uploaded file.
 # Kills are timed by progress, not only by the clock, so that a loaded machine changes nothing: round
-# 0 waits for the file being written, and every fourth round waits for an upload in flight (its
-# PUTs held 2 s at the proxy) before the kill; the other rounds kill at a random moment.
+# 0 waits for the file being written, every fourth round waits for an upload in flight (its PUTs
+# held 2 s at the proxy) before the kill, every fourth other round (round % 4 == 2) waits until all its
+# rows are acknowledged with the input still open (the last file unfinished, checkpointed); the other
+# rounds kill at a random moment.
 source "$(dirname "$0")/../common/prologue.sh"
 P=$PR
 
@@ -45,17 +47,28 @@ for round in $(seq 1 "$ROUNDS"); do
       -d '[{"match":{"method":"PUT"},"times":-1,"action":{"type":"delay","ms":2000}}]' >/dev/null
   fi
   awk -v base=$base -v r=$round 'BEGIN { for (i = 0; i < 3000; i++) printf "{\"n\":%d,\"ts\":\"2024-01-01T%02d:%02d:%02d.%03dZ\",\"msg\":\"round-%d-%d\"}\n", base + i, r % 24, int(i / 1000), i % 60, i % 1000, base, i }' > "$T/in.jsonl"
-  "${SINK[@]}" < "$T/in.jsonl" > "$T/manifests.$round" 2>> "$T/stderr.log" &
+  after_ckpt=$((round % 4 == 2))
+  if [ $after_ckpt -eq 1 ]; then
+    # the input stays open after its last line: the sink acknowledges all 3000 rows (the last file,
+    # unfinished, checkpointed at a commit point) and waits for more; the kill lands then, however
+    # fast or slow the machine is, and the restart must restore that file at its checkpoint
+    ( cat "$T/in.jsonl"; sleep 3600 & echo $! > "$T/sleep.pid"; wait ) | "${SINK[@]}" > "$T/manifests.$round" 2>> "$T/stderr.log" &
+  else
+    "${SINK[@]}" < "$T/in.jsonl" > "$T/manifests.$round" 2>> "$T/stderr.log" &
+  fi
   pid=$!
   delay="0.$(printf '%03d' $((RANDOM % 700 + 20)))" # drawn every round: the sequence stays that of seed 42
   if [ $targeted -eq 1 ]; then
     wait_for 300 "[ \$(puts_in_flight) -gt 0 ] || ! kill -0 $pid 2>/dev/null" || true
+  elif [ $after_ckpt -eq 1 ]; then
+    wait_for 300 "grep -q '\"input_rows\":3000}' '$T/manifests.$round'" || bad "round $round: 3000 rows were not acknowledged"
   else
     sleep "$delay"
   fi
   # a kill while an upload is in flight: the proxy has a PUT without a status yet
   inflight=$(curl -s "$PROXY_ENDPOINT/__proxy/log" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const l=JSON.parse(s);console.log(l.filter(e=>e.method==="PUT"&&e.status===null).length)})')
   kill -9 $pid 2>/dev/null && [ "${inflight:-0}" -gt 0 ] && killed_during_upload=$((killed_during_upload + 1))
+  [ $after_ckpt -eq 1 ] && { kill "$(cat "$T/sleep.pid")" 2>/dev/null || true; }
   wait $pid 2>/dev/null || true
   curl -sf -X POST "$PROXY_ENDPOINT/__proxy/reset" >/dev/null
   curl -sf -X POST "$PROXY_ENDPOINT/__proxy/faults" \
