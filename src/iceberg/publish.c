@@ -113,16 +113,7 @@ int ice_publish_branch(prestige_iceberg_table_t *t, const char *branch, int64_t 
       up.ref.snapshot_id = bsid;
       up.ref.type = ICE_REF_BRANCH;
       ice_requirement_t reqs[2];
-      memset(reqs, 0, sizeof reqs);
-      size_t n = 0;
-      if (md->table_uuid) {
-        reqs[n].kind = ICE_REQ_ASSERT_TABLE_UUID;
-        reqs[n++].uuid = md->table_uuid;
-      }
-      reqs[n].kind = ICE_REQ_ASSERT_REF_SNAPSHOT_ID;
-      reqs[n].ref = (char *)"main";
-      reqs[n].has_snapshot_id = m != NULL;
-      reqs[n++].snapshot_id = m ? m->snapshot_id : 0;
+      size_t n = ice_branch_requirements(md, "main", m ? &m->snapshot_id : NULL, reqs);
       prestige_error_t cerr;
       rc = ice_table_commit(t, reqs, n, &up, 1, &cerr);
       if (!rc) {

@@ -51,6 +51,21 @@ int ice_snapshot_as_of(const ice_table_metadata_t *md, int64_t ts_ms, int64_t *s
   return 0;
 }
 
+size_t ice_branch_requirements(const ice_table_metadata_t *md, const char *branch, const int64_t *head,
+                               ice_requirement_t reqs[2]) {
+  memset(reqs, 0, 2 * sizeof reqs[0]);
+  size_t n = 0;
+  if (md->table_uuid) {
+    reqs[n].kind = ICE_REQ_ASSERT_TABLE_UUID;
+    reqs[n++].uuid = md->table_uuid;
+  }
+  reqs[n].kind = ICE_REQ_ASSERT_REF_SNAPSHOT_ID;
+  reqs[n].ref = (char *)branch;
+  reqs[n].has_snapshot_id = head != NULL;
+  reqs[n++].snapshot_id = head ? *head : 0;
+  return n;
+}
+
 int ice_commit_snapshot(ice_catalog_t *catalog, const ice_ident_t *ident, const ice_table_metadata_t *md, ice_snapshot_t *snap,
                         const char *branch, const int64_t *head, int64_t first_row_id, int64_t next_row_id,
                         ice_loaded_table_t *out, prestige_error_t *err) {
@@ -72,16 +87,7 @@ int ice_commit_snapshot(ice_catalog_t *catalog, const ice_ident_t *ident, const 
   ups[1].ref.snapshot_id = snap->snapshot_id;
   ups[1].ref.type = ICE_REF_BRANCH;
   ice_requirement_t reqs[2];
-  memset(reqs, 0, sizeof reqs);
-  size_t n_reqs = 0;
-  if (md->table_uuid) {
-    reqs[n_reqs].kind = ICE_REQ_ASSERT_TABLE_UUID;
-    reqs[n_reqs++].uuid = md->table_uuid;
-  }
-  reqs[n_reqs].kind = ICE_REQ_ASSERT_REF_SNAPSHOT_ID;
-  reqs[n_reqs].ref = (char *)branch;
-  reqs[n_reqs].has_snapshot_id = head != NULL;
-  reqs[n_reqs++].snapshot_id = head ? *head : 0;
+  size_t n_reqs = ice_branch_requirements(md, branch, head, reqs);
   ice_table_commit_t commit = {ident, reqs, n_reqs, ups, 2};
   return catalog->ops->table_commit(catalog, &commit, out, err);
 }

@@ -109,6 +109,10 @@ int64_t ice_append_files(const ice_append_t *a);
 /* A random positive snapshot id (Java: uuid halves xor'ed) not used by md. */
 int ice_new_snapshot_id(const ice_table_metadata_t *md, int64_t *out, prestige_error_t *err);
 
+/* The requirements of a commit that moves branch from head (NULL: the branch must not exist yet):
+ * the table's uuid when it has one, and the branch's current snapshot. Returns how many (1 or 2). */
+size_t ice_branch_requirements(const ice_table_metadata_t *md, const char *branch, const int64_t *head,
+                               ice_requirement_t reqs[2]);
 /* Commits snap as the new head of branch on md's table: the caller sets its id, parent, sequence
  * number, manifest list, operation and summary; this sets its timestamp (never before the table's
  * last update: clocks may disagree), schema id and, on V3, its row lineage (first_row_id and the
