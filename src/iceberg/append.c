@@ -11,6 +11,7 @@
 #include "iceberg/append_internal.h"
 #include "iceberg/arrow_map.h"
 #include "iceberg/arrow_take.h"
+#include "iceberg/partition_runs.h"
 
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "append: out of memory"); }
 
@@ -510,6 +511,7 @@ int ice_append_new(ice_append_t **out, ice_catalog_t *catalog, const ice_ident_t
   }
   for (size_t i = 0; i < a->spec->n_fields && !rc; i++)
     rc = ice_col_path_find(a->schema, a->spec->fields[i].source_id, &a->part_cols[i], err);
+  if (!rc && a->spec->n_fields) rc = ice_part_runs_new(a->spec, a->part_cols, &a->runs, err);
   if (rc) goto fail;
   if (a->order) {
     a->sorted = true;
@@ -585,12 +587,17 @@ int ice_append_write(ice_append_t *a, const struct ArrowSchema *schema, struct A
   }
   int32_t first = -1;
   bool single = true;
-  for (int64_t r = 0; r < n && !rc; r++) {
+  /* the tuple is computed where a run of rows sure to share it begins (partition_runs.h) */
+  for (int64_t r = 0; r < n && !rc;) {
     for (size_t i = 0; i < a->spec->n_fields; i++) ice_col_value(&a->part_cols[i], &tb, r, &a->part_src[i]);
     rc = ice_partition_apply(a->spec, a->schema, a->part_src, a->part_vals, err);
     if (!rc) rc = partition_for(a, a->part_vals, &slot[r], err);
-    if (!rc && r == 0) first = slot[0];
-    if (!rc && slot[r] != first) single = false;
+    if (rc) break;
+    if (r == 0) first = slot[0];
+    if (slot[r] != first) single = false;
+    int64_t end = a->runs ? ice_part_runs_extent(a->runs, &tb, r, n) : r + 1;
+    for (int64_t k = r + 1; k < end; k++) slot[k] = slot[r];
+    r = end;
   }
   if (rc) {
     free(slot);
@@ -603,26 +610,30 @@ int ice_append_write(ice_append_t *a, const struct ArrowSchema *schema, struct A
     return 0;
   }
   /* rows grouped by partition, in order of first appearance; one gathered batch per partition */
-  int32_t *order = malloc((size_t)n * sizeof(int32_t)), *count = calloc(a->n_parts, sizeof(int32_t));
+  int32_t *order = malloc((size_t)n * sizeof(int32_t));
+  int64_t *count = calloc(a->n_parts, sizeof(int64_t)), *next = malloc(a->n_parts * sizeof(int64_t));
   ice_row_ref_t *refs = malloc((size_t)n * sizeof(*refs));
-  if (!order || !count || !refs) {
-    free(slot), free(order), free(count), free(refs);
+  if (!order || !count || !next || !refs) {
+    free(slot), free(order), free(count), free(next), free(refs);
     rc = oom(err);
     goto fail;
   }
   int32_t n_seen = 0;
   for (int64_t r = 0; r < n; r++)
     if (count[slot[r]]++ == 0) order[n_seen++] = slot[r];
+  int64_t at = 0; /* a counting sort: each partition's rows contiguous, in input order */
+  for (int32_t k = 0; k < n_seen; k++) next[order[k]] = at, at += count[order[k]];
+  for (int64_t r = 0; r < n; r++) refs[next[slot[r]]++] = (ice_row_ref_t){0, r};
   const struct ArrowArray *chunk = &tb;
+  at = 0;
   for (int32_t k = 0; k < n_seen && !rc; k++) {
     int32_t p = order[k];
-    int64_t m = 0;
-    for (int64_t r = 0; r < n; r++)
-      if (slot[r] == p) refs[m++] = (ice_row_ref_t){0, r};
     struct ArrowArray sub;
-    rc = ice_arrow_take(&a->arrow, &chunk, 1, refs, m, &sub, err);
+    rc = ice_arrow_take(&a->arrow, &chunk, 1, refs + at, count[p], &sub, err);
+    at += count[p];
     if (!rc) rc = route(a, a->parts[p], &sub, err);
   }
+  free(next);
   free(slot), free(order), free(count), free(refs);
   prestige_array_release(&tb);
   if (rc) {
@@ -706,6 +717,7 @@ void ice_append_free(ice_append_t *a) {
   free(a->parts);
   free(a->slots);
   free(a->files);
+  ice_part_runs_free(a->runs);
   free(a->part_cols);
   free(a->part_src);
   free(a->part_vals);

@@ -57,6 +57,7 @@ struct ice_append {
   size_t n_slots;
   ice_col_path_t *part_cols;
   ice_value_t *part_src, *part_vals;
+  struct ice_part_runs *runs; /* rows sharing a tuple, found without transforming each */
   ice_col_path_t *sort_cols;
   const ice_type_t **sort_types; /* result types of the sort transforms (NULL: unknown transform) */
   ice_type_t *sort_type_store;
