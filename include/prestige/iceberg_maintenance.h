@@ -27,7 +27,9 @@
  * Compaction: per partition, files smaller than 3/4 of the target (and files with deletes) are
  * bin-packed into groups; a partition with fewer than min_files candidates and no deletes is left
  * alone. Each group is read with its deletes applied, deduplicated on the identifier fields when
- * asked (the row of the highest data sequence number wins: the latest write), sorted by the
+ * asked (the row of the highest data sequence number wins: the latest write; a partition is then
+ * one group, and one holding more than max_group_bytes is refused with EINVAL naming it, since
+ * groups deduplicated apart would keep duplicates across them), sorted by the
  * table's sort order and written in files of the target size. One replace snapshot removes the
  * rewritten files and the delete files that no longer apply to any live file. Appends committed
  * meanwhile never conflict; a group whose files a concurrent delete or compaction changed is

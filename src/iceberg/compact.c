@@ -860,6 +860,14 @@ static int compact_round(ice_catalog_t *catalog, const ice_ident_t *ident, ice_i
   for (size_t pi = 0; pi < n_parts && !rc; pi++) {
     part_t *p = &parts[pi];
     if ((int)p->n < min_files && !p->any_deletes && !(o->dedup && p->n > 1)) continue;
+    if (o->dedup && p->n > 1 && p->bytes > max_group) { /* split groups would keep duplicates across them */
+      rc = prestige_error_set(err, PRESTIGE_EINVAL,
+                              "%s: partition \"%s\" holds %lld bytes of data files, more than max_group_bytes (%lld); "
+                              "deduplication reads a partition as one group, so it cannot dedup this partition: raise "
+                              "max_group_bytes or compact it without dedup",
+                              what, p->key, (long long)p->bytes, (long long)max_group);
+      break;
+    }
     for (size_t i = 1; i < p->n; i++)
       for (size_t k = i; k > 0 && plan->tasks[p->tasks[k]].file.file_size_in_bytes > plan->tasks[p->tasks[k - 1]].file.file_size_in_bytes; k--) {
         size_t x = p->tasks[k];

@@ -330,6 +330,20 @@ TEST(options_and_nothing_to_do) {
   CHECK_EQ_INT(n, 1);
   if (n) CHECK_EQ_INT(pc[0].files, 1);
   ice_partition_counts_free(pc, n);
+  /* dedup of a partition larger than max_group_bytes would split it into groups deduplicated
+   * apart (duplicates across groups kept): refused, naming the partition, nothing committed */
+  for (int k = 0; k < 2; k++) CHECK_OK(tt_append(&x, &x.arrow, &b, 1, NULL, NULL, &err));
+  int64_t before = ice_metadata_current_snapshot(x.t.metadata)->snapshot_id;
+  co.dedup = true;
+  co.max_group_bytes = 1;
+  rc = ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err);
+  CHECK_MSG(rc == PRESTIGE_EINVAL && strstr(err.message, "max_group_bytes") && strstr(err.message, "partition"), "%s",
+            err.message);
+  CHECK_EQ_INT(ice_metadata_current_snapshot(x.t.metadata)->snapshot_id, before);
+  co.max_group_bytes = 0; /* the default: 10x the target */
+  CHECK_OK(ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err));
+  CHECK_EQ_INT(cr.rows_written, 50);
+  CHECK_EQ_INT(cr.duplicates_eliminated, 200); /* the compacted file (3 copies) and 2 more */
   b.release(&b);
   tt_close(&x);
 }
