@@ -75,7 +75,7 @@ typedef struct prestige_iceberg_sink_commit_info {
   int64_t latency_ms;       /* seal to acknowledgement */
 } prestige_iceberg_sink_commit_info_t;
 
-#define PRESTIGE_ICEBERG_SINK_OPTIONS_VERSION 2
+#define PRESTIGE_ICEBERG_SINK_OPTIONS_VERSION 3
 typedef struct prestige_iceberg_sink_options {
   unsigned int version;            /* PRESTIGE_ICEBERG_SINK_OPTIONS_VERSION */
   const char *table;               /* "ns.table"; NULL: the record type's namespace_ + table (or name) */
@@ -104,6 +104,11 @@ typedef struct prestige_iceberg_sink_options {
    * again, with backoff, for at most this long; then the error is the sink's and the manifest is
    * left for a restart. 0 (default): the table's commit.retry.total-timeout-ms (30 min). */
   int64_t commit_retry_timeout_ms;
+  /* version 3 */
+  /* Threads encoding each data file's column chunks (the Parquet writer's threads option; the
+   * files are byte-identical whatever the count). 1 (default): the writer thread encodes;
+   * 1..PRESTIGE_PARQUET_WRITER_MAX_THREADS. `prestige iceberg sink` defaults to the core count. */
+  int writer_threads;
 } prestige_iceberg_sink_options_t;
 
 #define PRESTIGE_ICEBERG_SINK_OPTIONS_INIT                                                               \
@@ -113,7 +118,7 @@ typedef struct prestige_iceberg_sink_options {
     .max_pending_commits = 3, .wap_branch = NULL, .auto_publish = false, .batch_size = 8192,             \
     .queue_capacity = 16, .target_file_size_bytes = 0, .metrics_label = NULL, .writer_id = NULL,        \
     .shutdown = NULL, .on_commit = NULL, .user_data = NULL, .create = NULL,                              \
-    .commit_retry_timeout_ms = 0                                                                         \
+    .commit_retry_timeout_ms = 0, .writer_threads = 1                                                    \
   }
 
 PRESTIGE_API void prestige_iceberg_sink_options_init(prestige_iceberg_sink_options_t *o);

@@ -104,6 +104,7 @@ static int open_cur(prestige_iceberg_sink_t *s, prestige_error_t *err) {
   ice_append_options_t ao = ICE_APPEND_OPTIONS_INIT;
   ao.branch = s->branch;
   ao.target_file_size_bytes = s->o.target_file_size_bytes;
+  ao.writer_threads = s->o.writer_threads;
   prestige_iceberg_table_t *t = s->table;
   PRESTIGE_TRY(ice_append_new(&s->cur, t->catalog, &t->ident, t->io, &t->loaded, &ao, err));
   s->cur_rows = s->cur_bytes = 0;
@@ -378,6 +379,9 @@ int prestige_iceberg_sink_open(prestige_iceberg_sink_t **out, prestige_iceberg_c
                               "target_file_size_bytes must not be negative");
   if (o->version >= 2 && o->commit_retry_timeout_ms < 0)
     return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg sink: commit_retry_timeout_ms must not be negative");
+  if (o->version >= 3 && (o->writer_threads < 1 || o->writer_threads > PRESTIGE_PARQUET_WRITER_MAX_THREADS))
+    return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg sink: writer_threads must be 1 to %d, not %d",
+                              PRESTIGE_PARQUET_WRITER_MAX_THREADS, o->writer_threads);
   if (o->auto_publish && !o->wap_branch)
     return prestige_error_set(err, PRESTIGE_EINVAL, "iceberg sink: auto_publish needs wap_branch");
   if (o->wap_branch && (!*o->wap_branch || !strcmp(o->wap_branch, "main")))
@@ -386,6 +390,7 @@ int prestige_iceberg_sink_open(prestige_iceberg_sink_t **out, prestige_iceberg_c
   if (!s) return oom(err);
   s->o = *o;
   if (o->version < 2) s->o.commit_retry_timeout_ms = 0; /* not in a version 1 struct */
+  if (o->version < 3) s->o.writer_threads = 1;          /* not in a version 1 or 2 struct */
   if (!s->o.batch_size) s->o.batch_size = 8192;
   if (!s->o.queue_capacity) s->o.queue_capacity = 16;
   s->desc = desc;

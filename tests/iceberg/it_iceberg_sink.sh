@@ -292,7 +292,17 @@ check "[ $ra -eq 0 ] && [ $rb -eq 0 ]" || cat "$T/ca.err" "$T/cb.err" | tail -5
 printf '800000 3000\n900000 3000\n' > "$T/acked-conc"
 verify db.conc "$T/acked-conc" concurrent icebird
 
+# ---- --threads: the same rows whatever the encoding threads ------------------------------------------------
+gen 950000 2000 > "$T/th.jsonl"
+$PR iceberg sink db.th --schema "$SCHEMA" --threads 2 --commit-every 700 "${C[@]}" < "$T/th.jsonl" > "$T/th.out" 2> "$T/th.err"
+rth=$?
+check "[ $rth -eq 0 ] && [ \"\$(acked '$T/th.out')\" = 2000 ]" || tail -3 "$T/th.err"
+printf '950000 2000\n' > "$T/acked-th"
+verify db.th "$T/acked-th" threads
+
 # ---- bad input --------------------------------------------------------------------------------------------
+st_of $P iceberg sink db.x --threads 0 "${C[@]}" < /dev/null 2> "$T/e0"
+check "[ $st -eq 2 ] && grep -q -- '--threads' '$T/e0'"
 st_of $P iceberg sink db.x --no-publish "${C[@]}" < /dev/null 2> "$T/e1"
 check "[ $st -eq 2 ] && grep -q -- '--no-publish goes with --wap' '$T/e1'"
 st_of $P iceberg sink db.x --max-pending-commits 0 "${C[@]}" < /dev/null 2> "$T/e2"

@@ -16,6 +16,7 @@
 #include "iceberg/table.h"
 #include "prestige/iceberg_sink.h"
 #include "prestige/metrics.h"
+#include "prestige/parquet_writer.h"
 #include "prestige/text.h"
 #include "test.h"
 
@@ -417,6 +418,91 @@ TEST(bad_options) {
   prestige_iceberg_catalog_close(cat);
 }
 
+/* writer_threads (options version 3): the data files are the same bytes with 1 and 3 encoding
+ * threads; out-of-range counts are refused; a version 2 struct ignores the field. */
+typedef struct file_list {
+  char *paths[64];
+  size_t n;
+} file_list_t;
+static void keep_files(void *ud, const prestige_iceberg_sink_commit_info_t *info) {
+  file_list_t *l = ud;
+  for (size_t i = 0; i < info->n_files && l->n < 64; i++) l->paths[l->n++] = strdup(info->files[i]);
+}
+/* by partition directory (the part after the warehouse), then name */
+static int by_dir(const void *a, const void *b) {
+  const char *x = strstr(*(char *const *)a, "/data/"), *y = strstr(*(char *const *)b, "/data/");
+  if (!x || !y) return !x - !y;
+  size_t lx = (size_t)(strrchr(x, '/') - x), ly = (size_t)(strrchr(y, '/') - y);
+  int c = strncmp(x, y, lx < ly ? lx : ly);
+  return c ? c : lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
+}
+static char *slurp(const char *loc, size_t *n) {
+  const char *path = !strncmp(loc, "file://", 7) ? loc + 7 : loc;
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *d = malloc((size_t)len + 1);
+  *n = d ? fread(d, 1, (size_t)len, f) : 0;
+  fclose(f);
+  return d;
+}
+
+TEST(writer_threads_same_files) {
+  file_list_t lists[2] = {{{0}, 0}, {{0}, 0}};
+  for (int run = 0; run < 2; run++) {
+    char db[600], wh[600];
+    snprintf(db, sizeof db, "sqlite:%s/wt%d.db", test_tmpdir(), run);
+    snprintf(wh, sizeof wh, "%s/wt%dwh", test_tmpdir(), run);
+    prestige_iceberg_catalog_options_t co = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
+    co.uri = db;
+    co.warehouse = wh;
+    prestige_iceberg_catalog_t *cat;
+    CHECK_OK(prestige_iceberg_catalog_open(&cat, &co, &err));
+    prestige_iceberg_sink_options_t o = PRESTIGE_ICEBERG_SINK_OPTIONS_INIT;
+    CHECK_EQ_INT(o.writer_threads, 1);
+    o.max_rows = 0;
+    o.writer_threads = run ? 3 : 1;
+    o.on_commit = keep_files;
+    o.user_data = &lists[run];
+    prestige_iceberg_sink_t *s = NULL;
+    if (run) {
+      o.writer_threads = 0;
+      CHECK_ERR(prestige_iceberg_sink_open(&s, cat, &o, reading_record(), NULL, &err), PRESTIGE_EINVAL, "writer_threads");
+      o.writer_threads = PRESTIGE_PARQUET_WRITER_MAX_THREADS + 1;
+      CHECK_ERR(prestige_iceberg_sink_open(&s, cat, &o, reading_record(), NULL, &err), PRESTIGE_EINVAL, "writer_threads");
+      o.version = 2; /* the field is not read from a version 2 struct */
+      CHECK_OK(prestige_iceberg_sink_open(&s, cat, &o, reading_record(), NULL, &err));
+      if (s) CHECK_OK(prestige_iceberg_sink_close(s, NULL, &err));
+      o.version = PRESTIGE_ICEBERG_SINK_OPTIONS_VERSION;
+      o.writer_threads = 3;
+    }
+    CHECK_OK(prestige_iceberg_sink_open(&s, cat, &o, reading_record(), NULL, &err));
+    if (!s) {
+      prestige_iceberg_catalog_close(cat);
+      return;
+    }
+    producer_t p = {s, 0, 60000, 0};
+    produce(&p);
+    CHECK_EQ_INT(p.rc, 0);
+    CHECK_OK(prestige_iceberg_sink_close(s, NULL, &err));
+    prestige_iceberg_catalog_close(cat);
+    qsort(lists[run].paths, lists[run].n, sizeof(char *), by_dir);
+  }
+  CHECK_EQ_INT(lists[0].n, 5); /* 5 days */
+  CHECK_EQ_INT(lists[1].n, lists[0].n);
+  for (size_t i = 0; i < lists[0].n && i < lists[1].n; i++) {
+    size_t n0 = 0, n1 = 0;
+    char *a = slurp(lists[0].paths[i], &n0), *b = slurp(lists[1].paths[i], &n1);
+    CHECK_MSG(a && b && n0 == n1 && n0 > 0 && !memcmp(a, b, n0), "%s and %s differ", lists[0].paths[i], lists[1].paths[i]);
+    free(a);
+    free(b);
+  }
+  for (int run = 0; run < 2; run++)
+    for (size_t i = 0; i < lists[run].n; i++) free(lists[run].paths[i]);
+}
+
 /* write_batch moves the batch on every path: refused ones are released too (ASan finds a leak) */
 TEST(batches_are_moved) {
   char db[600], wh[600];
@@ -454,5 +540,5 @@ TEST(batches_are_moved) {
   prestige_iceberg_catalog_close(cat);
 }
 
-TEST_MAIN(RUN(batches_are_moved); RUN(four_producers_exactly_once); RUN(unknown_outcomes_and_recovery); RUN(write_audit_publish);
+TEST_MAIN(RUN(batches_are_moved); RUN(writer_threads_same_files); RUN(four_producers_exactly_once); RUN(unknown_outcomes_and_recovery); RUN(write_audit_publish);
           RUN(pipelined_commits_with_a_slow_catalog); RUN(bad_options);)

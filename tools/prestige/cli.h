@@ -54,6 +54,9 @@ struct prestige_predicate;
  * (CLI_USAGE_ERROR). *reader (may be NULL) gets the reader, owned by the stream and valid until
  * it is released, for its pruning counters. */
 struct prestige_parquet_reader;
+/* The number of online cores, at least 1 and at most max: the default thread count of every verb
+ * that encodes or decodes on threads (convert, sink, cat, scan, iceberg append/scan/sink). */
+int cli_core_count(int max);
 /* Decoding threads of the Parquet readers cli_open_parquet_stream opens: --threads of cat and
  * scan; 0 (the default) is the number of online cores. */
 extern int cli_reader_threads;

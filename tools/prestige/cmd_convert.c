@@ -231,8 +231,7 @@ static int convert_local(int argc, char **argv) {
   }
   if (!in || !out) return cli_usage_error(v, "IN and OUT are required");
   if (!threads_set) { /* the core count */
-    long nc = sysconf(_SC_NPROCESSORS_ONLN);
-    wo.threads = nc < 1 ? 1 : nc > PRESTIGE_PARQUET_WRITER_MAX_THREADS ? PRESTIGE_PARQUET_WRITER_MAX_THREADS : (int)nc;
+    wo.threads = cli_core_count(PRESTIGE_PARQUET_WRITER_MAX_THREADS);
   }
   in = cli_local_path(in);
   out = cli_local_path(out);

@@ -224,8 +224,7 @@ static int run_append(int argc, char **argv) {
   if (!rc && !ident) rc = cli_ice_usage(v, "NS.TABLE is required");
   if (threads > 0) ao.threads = threads;
   else { /* the core count, as convert */
-    long nc = sysconf(_SC_NPROCESSORS_ONLN);
-    ao.threads = nc < 1 ? 1 : nc > PRESTIGE_PARQUET_WRITER_MAX_THREADS ? PRESTIGE_PARQUET_WRITER_MAX_THREADS : (int)nc;
+    ao.threads = cli_core_count(PRESTIGE_PARQUET_WRITER_MAX_THREADS);
   }
   if (!rc && !n_files) rc = cli_ice_usage(v, "give at least one FILE (or - for standard input)");
   prestige_text_format_t stdin_fmt = PRESTIGE_TEXT_JSONL;

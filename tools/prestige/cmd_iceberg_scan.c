@@ -140,8 +140,7 @@ static int run_scan(int argc, char **argv) {
   }
   if (rc) return rc;
   if (!threads_given) { /* like cat: the number of online cores */
-    long nc = sysconf(_SC_NPROCESSORS_ONLN);
-    so.threads = nc < 1 ? 1 : nc > 64 ? 64 : (int)nc;
+    so.threads = cli_core_count(64);
   }
   if (!ident) return cli_ice_usage(v, "NS.TABLE is required");
   bool csv = !strcmp(format, "csv"), parquet = !strcmp(format, "parquet");

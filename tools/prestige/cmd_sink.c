@@ -150,8 +150,7 @@ static int run_sink(int argc, char **argv) {
   if (writer_threads > 0) {
     so.writer.threads = writer_threads;
   } else { /* the core count */
-    long nc = sysconf(_SC_NPROCESSORS_ONLN);
-    so.writer.threads = nc < 1 ? 1 : nc > PRESTIGE_PARQUET_WRITER_MAX_THREADS ? PRESTIGE_PARQUET_WRITER_MAX_THREADS : (int)nc;
+    so.writer.threads = cli_core_count(PRESTIGE_PARQUET_WRITER_MAX_THREADS);
   }
   prestige_text_options_t to;
   prestige_text_options_init(&to);

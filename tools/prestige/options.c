@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "prestige/parquet.h"
@@ -99,4 +100,9 @@ void cli_text_ignored(void *verb, const char *name, int64_t line) {
           "prestige %s: line %lld: \"%s\" is not a column of the schema; its values are skipped (reported once; --strict "
           "makes it an error)\n",
           (const char *)verb, (long long)line, name);
+}
+
+int cli_core_count(int max) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > max ? max : (int)n;
 }

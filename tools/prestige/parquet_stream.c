@@ -10,8 +10,7 @@ int cli_reader_threads = 0;
 
 static int reader_threads(void) {
   if (cli_reader_threads > 0) return cli_reader_threads;
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+  return cli_core_count(64);
 }
 
 int cli_open_parquet_stream(const char *verb, const char *file, char *cols, int64_t batch_rows,
