@@ -113,6 +113,9 @@ int main(int argc, char **argv) {
   int threads = atoi(argv[2]);
   int64_t n = atoll(argv[3]);
   const char *dir = argv[4];
+  /* WRITER_THREADS: each data file encoded on that many threads, on both sides (default 1) */
+  int wthreads = getenv("WRITER_THREADS") ? atoi(getenv("WRITER_THREADS")) : 1;
+  if (wthreads < 1) wthreads = 1;
   prestige_error_t err;
   prestige_sink_t *ps = NULL;
   prestige_iceberg_sink_t *is = NULL;
@@ -140,6 +143,7 @@ int main(int argc, char **argv) {
     o.max_rows = 100000;
     o.on_commit = on_commit;
     o.create = &cro;
+    o.writer_threads = wthreads;
     if (prestige_iceberg_sink_open(&is, cat, &o, sensor_data_record(), NULL, &err))
       return fprintf(stderr, "sink: %s\n", err.message), 1;
     pj.cat = cat;
@@ -152,6 +156,7 @@ int main(int argc, char **argv) {
     o.dir = dir;
     o.max_rows = 100000;
     o.writer.compression = PRESTIGE_COMPRESSION_ZSTD;
+    o.writer.threads = wthreads;
     if (prestige_sink_open(&ps, &o, sensor_data_record(), NULL, &err)) return fprintf(stderr, "sink: %s\n", err.message), 1;
     if (prestige_sink_start(ps, &err)) return 1;
   }

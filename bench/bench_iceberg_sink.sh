@@ -3,6 +3,7 @@
 # zstd, 100k rows a file / a commit), in the same run, ICE_SINK_ROUNDS (3) alternated runs a side,
 # medians compared: the target is at least 0.8x the ParquetSink's rate. Also the IcebergSink's commit latency p50/p99 (seal to acknowledgement, SQLite
 # catalog) and an IcebergPoller's delivery lag after each commit (poll interval 50 ms).
+# WRITER_THREADS (default 1): encoding threads of each data file, the same on both sides.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
