@@ -268,6 +268,41 @@ static int64_t count_gets(test_s3_t *proxy) {
   return gets;
 }
 
+/* Unordered with more files in flight than cores: as many decoding threads as cores (the rest of
+ * the files opened ahead), every row once. */
+TEST(unordered_decodes_on_the_cores) {
+  prestige_error_t err;
+  const char *p[NFILES];
+  for (int i = 0; i < NFILES; i++) p[i] = paths[i];
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  for (int conc = 1; conc <= NFILES + 2; conc += 3) {
+    prestige_source_options_t o;
+    prestige_source_options_init(&o);
+    o.unordered = true;
+    o.concurrency = conc;
+    o.batch_rows = 3000;
+    struct ArrowArrayStream st;
+    CHECK_OK(prestige_source(&st, p, NFILES, &o, &err));
+    int want = conc < cores ? conc : (int)cores;
+    if (want > NFILES) want = NFILES;
+    CHECK_EQ_INT(source_decoding_threads(&st), want);
+    int64_t got;
+    int64_t *ids = collect_ids(&st, TOTAL + 1, &got);
+    st.release(&st);
+    CHECK(ids != NULL);
+    CHECK_EQ_INT(got, TOTAL);
+    uint8_t *seen = calloc((size_t)TOTAL, 1);
+    int64_t dup = 0;
+    for (int64_t i = 0; ids && i < got; i++) {
+      if (ids[i] < 0 || ids[i] >= TOTAL || seen[ids[i]]) dup++;
+      else seen[ids[i]] = 1;
+    }
+    CHECK_EQ_INT(dup, 0);
+    free(seen);
+    free(ids);
+  }
+}
+
 /* Objects of up to 1 MiB are read with their footer read: one GET each (the schema probe's reader
  * reads file 0), opened ahead of the decoding; rows come out in file order, each once. */
 static void small_objects(prestige_store_t *st, test_s3_t *proxy) {
@@ -424,4 +459,4 @@ TEST(s3_ordered_unordered_projection) {
   test_s3rver_stop(&srv);
 }
 
-TEST_MAIN(make_files(); RUN(local_ordered_and_unordered); RUN(files_share_one_buffer_pool); RUN(failing_files); RUN(s3_ordered_unordered_projection);)
+TEST_MAIN(make_files(); RUN(local_ordered_and_unordered); RUN(files_share_one_buffer_pool); RUN(failing_files); RUN(unordered_decodes_on_the_cores); RUN(s3_ordered_unordered_projection);)
