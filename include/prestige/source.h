@@ -18,11 +18,13 @@
  *
  * Ordered sources yield file after file, reading up to read_ahead files concurrently (default 2);
  * unordered sources (options.unordered, the reference's source_s3_files_unordered) yield batches as
- * soon as any of `concurrency` files in flight produces them. Objects are read with ranged GETs:
- * the footer with one request, then per row group only the projected column chunks, adjacent
- * ranges coalesced. Memory is bounded by the files in flight, not by the number of files. Every
- * file must have the schema of the first one. A file that fails (missing, corrupt, permission)
- * gives an error naming it; with skip_errors it is reported to on_file_error and skipped.
+ * soon as any of `concurrency` files in flight produces them (at most as many decoding at once as
+ * there are cores, the others opened ahead). Objects are read with ranged GETs: the footer with
+ * one request, then per row group only the projected column chunks, adjacent ranges coalesced; an
+ * object of up to 1 MiB is read whole by the footer request (one GET). Memory is bounded by the
+ * files in flight, not by the number of files. Every file must have the schema of the first one.
+ * A file that fails (missing, corrupt, permission) gives an error naming it; with skip_errors it
+ * is reported to on_file_error and skipped.
  */
 #ifndef PRESTIGE_SOURCE_H
 #define PRESTIGE_SOURCE_H
@@ -51,7 +53,7 @@ typedef struct prestige_source_options {
   int64_t n_columns;
   bool unordered;                   /* yield batches in the order files produce them */
   int read_ahead;                   /* ordered: files read concurrently; default 2 */
-  int concurrency;                  /* unordered: files in flight; default 4 */
+  int concurrency;                  /* unordered: files in flight (decoding: at most the cores); default 4 */
   bool skip_errors;                 /* skip a failing file (reported) instead of ending the stream */
   void (*on_file_error)(void *user_data, const char *file, const prestige_error_t *error);
   void *user_data;

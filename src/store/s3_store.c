@@ -159,7 +159,14 @@ typedef struct s3_in {
   pthread_mutex_t mu;
   s3_range_cache_t *cache;
   size_t n_cache;
+  /* The object's last bytes as the footer read fetched them (a Parquet reader's tail read of
+   * footer_prefetch bytes): kept, so that ranges it already holds are not fetched again (a
+   * small object is then one GET). */
+  s3_range_cache_t tail;
 } s3_in_t;
+
+/* Tail reads up to this size are kept for the input's lifetime. */
+#define S3_IN_TAIL_KEEP ((size_t)1 << 20)
 
 static void s3_in_drop_cache(s3_in_t *in) {
   for (size_t i = 0; i < in->n_cache; i++) free(in->cache[i].data);
@@ -175,16 +182,29 @@ static int s3_in_read_at(void *ctx, uint64_t off, void *dst, size_t len, prestig
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: read of %zu bytes at offset %llu is past the end (%llu bytes)",
                               in->name, len, (unsigned long long)off, (unsigned long long)in->size);
   pthread_mutex_lock(&in->mu);
-  for (size_t i = 0; i < in->n_cache; i++) {
-    s3_range_cache_t *r = &in->cache[i];
-    if (off >= r->off && off + len <= r->off + r->len) {
+  for (size_t i = 0; i <= in->n_cache; i++) {
+    s3_range_cache_t *r = i < in->n_cache ? &in->cache[i] : &in->tail;
+    if (r->data && off >= r->off && off + len <= r->off + r->len) {
       memcpy(dst, r->data + (off - r->off), len);
       pthread_mutex_unlock(&in->mu);
       return 0;
     }
   }
+  bool keep = in->have_size && off + len == in->size && len <= S3_IN_TAIL_KEEP && !in->tail.data;
   pthread_mutex_unlock(&in->mu);
-  return s3_get_range(in->c, in->bucket, in->key, off, len, dst, in->etag[0] ? in->etag : NULL, err);
+  PRESTIGE_TRY(s3_get_range(in->c, in->bucket, in->key, off, len, dst, in->etag[0] ? in->etag : NULL, err));
+  uint8_t *copy = keep ? malloc(len) : NULL; /* no copy kept without memory: only a later GET lost */
+  if (copy) {
+    memcpy(copy, dst, len);
+    pthread_mutex_lock(&in->mu);
+    if (!in->tail.data) {
+      in->tail = (s3_range_cache_t){off, len, copy};
+      copy = NULL;
+    }
+    pthread_mutex_unlock(&in->mu);
+    free(copy);
+  }
+  return 0;
 }
 
 static int s3_in_size(void *ctx, uint64_t *size, prestige_error_t *err) {
@@ -217,10 +237,19 @@ static int s3_in_will_need(void *ctx, const uint64_t *offsets, const uint64_t *l
   if (n == 0) return 0;
   range_ix_t *r = malloc(n * sizeof *r);
   if (!r) return oom(err);
-  for (size_t i = 0; i < n; i++) r[i] = (range_ix_t){offsets[i], lengths[i]};
+  size_t kept = 0;
+  pthread_mutex_lock(&in->mu);
+  for (size_t i = 0; i < n; i++) {
+    const s3_range_cache_t *t = &in->tail;
+    if (t->data && offsets[i] >= t->off && lengths[i] <= t->len && offsets[i] - t->off <= t->len - lengths[i])
+      continue; /* the footer read already holds it */
+    r[kept++] = (range_ix_t){offsets[i], lengths[i]};
+  }
+  pthread_mutex_unlock(&in->mu);
+  n = kept;
   qsort(r, n, sizeof *r, range_cmp);
   const uint64_t hole = 1u << 20, max_req = 64u << 20;
-  range_ix_t *merged = malloc(n * sizeof *merged);
+  range_ix_t *merged = malloc((n ? n : 1) * sizeof *merged);
   if (!merged) {
     free(r);
     return oom(err);
@@ -275,6 +304,7 @@ static int s3_in_will_need(void *ctx, const uint64_t *offsets, const uint64_t *l
 static void s3_in_close(void *ctx) {
   s3_in_t *in = ctx;
   s3_in_drop_cache(in);
+  free(in->tail.data);
   pthread_mutex_destroy(&in->mu);
   prestige_s3_client_free(in->c);
   free(in->bucket);

@@ -1,6 +1,7 @@
 /* File source: ordered output equals the files' contents in order, unordered the same multiset,
  * locally and on s3rver; projection on S3 fetches only the needed byte ranges (counted at the
- * proxy); failing files are named, or skipped and reported. */
+ * proxy), and an object of up to 1 MiB with one GET; failing files are named, or skipped and
+ * reported. */
 #include <jansson.h>
 #include <unistd.h>
 
@@ -235,6 +236,145 @@ TEST(failing_files) {
   st.release(&st);
 }
 
+/* Every id of a stream in the order it came (NULL on a stream error). */
+static int64_t *collect_ids(struct ArrowArrayStream *st, int64_t cap, int64_t *n) {
+  int64_t *ids = calloc((size_t)cap, sizeof *ids);
+  *n = 0;
+  for (;;) {
+    struct ArrowArray b;
+    if (st->get_next(st, &b)) {
+      free(ids);
+      return NULL;
+    }
+    if (!b.release) break;
+    const struct ArrowArray *c = b.children[0];
+    for (int64_t i = 0; i < b.length; i++)
+      if (*n < cap) ids[(*n)++] = ((const int64_t *)c->buffers[1])[b.offset + c->offset + i];
+    b.release(&b);
+  }
+  return ids;
+}
+
+static int64_t count_gets(test_s3_t *proxy) {
+  char *log = test_proxy_get(proxy, "log");
+  json_error_t je;
+  json_t *arr = json_loads(log ? log : "[]", 0, &je);
+  free(log);
+  size_t i;
+  json_t *e;
+  int64_t gets = 0;
+  json_array_foreach(arr, i, e) gets += !strcmp(json_string_value(json_object_get(e, "method")), "GET");
+  json_decref(arr);
+  return gets;
+}
+
+/* Unordered with more files in flight than cores: as many decoding threads as cores (the rest of
+ * the files opened ahead), every row once. */
+TEST(unordered_decodes_on_the_cores) {
+  prestige_error_t err;
+  const char *p[NFILES];
+  for (int i = 0; i < NFILES; i++) p[i] = paths[i];
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  for (int conc = 1; conc <= NFILES + 2; conc += 3) {
+    prestige_source_options_t o;
+    prestige_source_options_init(&o);
+    o.unordered = true;
+    o.concurrency = conc;
+    o.batch_rows = 3000;
+    struct ArrowArrayStream st;
+    CHECK_OK(prestige_source(&st, p, NFILES, &o, &err));
+    int want = conc < cores ? conc : (int)cores;
+    if (want > NFILES) want = NFILES;
+    CHECK_EQ_INT(source_decoding_threads(&st), want);
+    int64_t got;
+    int64_t *ids = collect_ids(&st, TOTAL + 1, &got);
+    st.release(&st);
+    CHECK(ids != NULL);
+    CHECK_EQ_INT(got, TOTAL);
+    uint8_t *seen = calloc((size_t)TOTAL, 1);
+    int64_t dup = 0;
+    for (int64_t i = 0; ids && i < got; i++) {
+      if (ids[i] < 0 || ids[i] >= TOTAL || seen[ids[i]]) dup++;
+      else seen[ids[i]] = 1;
+    }
+    CHECK_EQ_INT(dup, 0);
+    free(seen);
+    free(ids);
+  }
+}
+
+/* Objects of up to 1 MiB are read with their footer read: one GET each (the schema probe's reader
+ * reads file 0), opened ahead of the decoding; rows come out in file order, each once. */
+static void small_objects(prestige_store_t *st, test_s3_t *proxy) {
+  prestige_error_t err;
+  enum { NS = 7, NR = 3000 };
+  row_t *rows = calloc(NR, sizeof *rows);
+  static char payload[200];
+  memset(payload, 's', sizeof payload - 1);
+  prestige_parquet_writer_options_t wo;
+  prestige_parquet_writer_options_init(&wo);
+  wo.row_group_rows = 1000; /* 3 row groups: 3 ranges a reader would otherwise fetch */
+  wo.compression = PRESTIGE_COMPRESSION_UNCOMPRESSED;
+  wo.dictionary = false;
+  for (int f = 0; f < NS; f++) {
+    for (int i = 0; i < NR; i++) {
+      int64_t id = (int64_t)f * NR + i;
+      rows[i] = (row_t){.id = id, .payload = {payload, 20 + (size_t)(id % 90)}, .small = (int32_t)(id % 1000)};
+    }
+    char path[1100], key[64];
+    snprintf(path, sizeof path, "%s/small.%d.parquet", test_tmpdir(), f);
+    CHECK_OK(prestige_record_write_file(row_record(), path, rows, NR, &wo, &err));
+    snprintf(key, sizeof key, "small/s.%d.parquet", 1700000000 + f);
+    CHECK_OK(prestige_store_put_file(st, key, path, &err));
+  }
+  free(rows);
+  prestige_file_meta_t *metas;
+  size_t n;
+  CHECK_OK(prestige_list_files(st, "small/", INT64_MIN, INT64_MAX, &metas, &n, &err));
+  CHECK_EQ_INT(n, NS);
+  for (size_t i = 0; i < n; i++) CHECK(metas[i].size > 64 * 1024 && metas[i].size < (1 << 20));
+  for (int mode = 0; mode < 3; mode++) { /* ordered read-ahead 1, ordered read-ahead 2, unordered */
+    prestige_source_options_t o;
+    prestige_source_options_init(&o);
+    o.read_ahead = mode == 0 ? 1 : 2;
+    o.unordered = mode == 2;
+    o.batch_rows = 700;
+    test_proxy_reset(proxy);
+    struct ArrowArrayStream s;
+    CHECK_OK(prestige_source_s3_files(&s, st, metas, n, &o, &err));
+    int64_t got;
+    int64_t *ids = collect_ids(&s, (int64_t)NS * NR + 1, &got);
+    CHECK(ids != NULL);
+    s.release(&s);
+    CHECK_EQ_INT(got, (int64_t)NS * NR);
+    if (!ids) continue;
+    if (mode < 2) {
+      int64_t out_of_order = 0;
+      for (int64_t i = 0; i < got; i++) out_of_order += ids[i] != i;
+      CHECK_EQ_INT(out_of_order, 0);
+    } else { /* every id once */
+      uint8_t *seen = calloc((size_t)NS * NR, 1);
+      int64_t dup = 0;
+      for (int64_t i = 0; i < got; i++) {
+        if (ids[i] < 0 || ids[i] >= (int64_t)NS * NR || seen[ids[i]]) dup++;
+        else seen[ids[i]] = 1;
+      }
+      CHECK_EQ_INT(dup, 0);
+      free(seen);
+    }
+    free(ids);
+    CHECK_EQ_INT(count_gets(proxy), NS);
+  }
+  /* released while files are open ahead: no leak, no hang */
+  struct ArrowArrayStream s;
+  CHECK_OK(prestige_source_s3_files(&s, st, metas, n, NULL, &err));
+  struct ArrowArray b;
+  CHECK_EQ_INT(s.get_next(&s, &b), 0);
+  if (b.release) b.release(&b);
+  s.release(&s);
+  prestige_file_metas_free(metas, n);
+}
+
 TEST(s3_ordered_unordered_projection) {
   prestige_error_t err;
   test_s3_t srv, proxy;
@@ -311,6 +451,7 @@ TEST(s3_ordered_unordered_projection) {
   /* per file: the schema probe's footer + the reader's footer + one coalesced range per row group */
   CHECK(gets <= NFILES * (2 + 3) && gets >= NFILES * 2);
   CHECK(fetched < (int64_t)total_bytes / 8);
+  small_objects(st, &proxy);
   prestige_file_metas_free(metas, n);
   prestige_store_free(st);
   prestige_s3_client_free(c);
@@ -318,4 +459,4 @@ TEST(s3_ordered_unordered_projection) {
   test_s3rver_stop(&srv);
 }
 
-TEST_MAIN(make_files(); RUN(local_ordered_and_unordered); RUN(files_share_one_buffer_pool); RUN(failing_files); RUN(s3_ordered_unordered_projection);)
+TEST_MAIN(make_files(); RUN(local_ordered_and_unordered); RUN(files_share_one_buffer_pool); RUN(failing_files); RUN(unordered_decodes_on_the_cores); RUN(s3_ordered_unordered_projection);)
