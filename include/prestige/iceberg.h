@@ -145,7 +145,11 @@ typedef struct prestige_iceberg_scan_options {
    * predicate need not outlive the call. */
   const char *where;                  /* predicate text; NULL */
   const prestige_predicate_t *filter; /* from prestige_predicate_parse; NULL */
-  const char *const *columns;  /* top-level columns to return, in this order; NULL: all */
+  /* Top-level columns to return, in this order; NULL: all. On format version 3 tables the row
+   * lineage columns _row_id and _last_updated_sequence_number (longs, inherited values filled in)
+   * may be named too; the files are then read one at a time with every row's position (EINVAL on
+   * older tables). */
+  const char *const *columns;
   int64_t n_columns;
   int64_t batch_rows;          /* rows per batch; 0: 8192 */
   int files_in_flight;         /* data files read at once by worker threads; 0: 2 */

@@ -9,6 +9,7 @@
 #include "arrow/stream.h"
 #include "core/buf.h"
 #include "iceberg/partition.h"
+#include "iceberg/lineage.h"
 #include "iceberg/scan.h"
 #include "iceberg/table.h"
 #include "iceberg/table_ops.h"
@@ -317,16 +318,39 @@ int prestige_iceberg_scan(prestige_iceberg_table_t *table, const prestige_iceber
   if (!out) return null_arg(fn, "out", err);
   memset(out, 0, sizeof *out);
   if (!table) return null_arg(fn, "table", err);
+  /* row lineage columns asked for (V3): every column planned, the lineage stream picks */
+  bool lineage = false;
+  for (int64_t i = 0; o && i < o->n_columns && o->columns; i++) lineage |= ice_is_lineage_column(o->columns[i]);
+  if (lineage && table->loaded.metadata->format_version < 3)
+    return prestige_error_set(err, PRESTIGE_EINVAL,
+                              "scan of %s: %s and %s are the row lineage of format version 3 tables; this table is version %d",
+                              table->ident_text, ICE_ROW_ID_NAME, ICE_LAST_UPDATED_SEQ_NAME, table->loaded.metadata->format_version);
+  prestige_iceberg_scan_options_t all;
+  if (lineage) {
+    all = *o;
+    all.columns = NULL;
+    all.n_columns = 0;
+  }
   api_stream_t *s = calloc(1, sizeof *s);
   if (!s) return oom(err);
   ice_scan_options_t so;
   ice_scan_plan_t *plan;
-  int rc = plan_on(table, o, &so, &s->io, &plan, err);
+  int rc = plan_on(table, lineage ? &all : o, &so, &s->io, &plan, err);
   if (rc) {
     free(s);
     return rc;
   }
   if (stats) stats_from_plan(plan, stats);
+  if (lineage) {
+    rc = ice_scan_stream_lineage(s->io, plan, o->columns, (size_t)o->n_columns, so.batch_rows, &s->rs, &s->inner, err);
+    if (rc) {
+      ice_io_free(s->io);
+      free(s);
+      return rc;
+    }
+    s->stats = stats;
+    return arrow_stream_make(out, &api_stream_ops, s, err);
+  }
   /* the handle's buffer pool: a later scan decodes into the blocks this one released (NULL on
    * ENOMEM: the stream makes its own) */
   if (!table->scan_bufs) table->scan_bufs = bufpool_new(TABLE_SCAN_POOL_BYTES);

@@ -1,11 +1,14 @@
 /* V3 row lineage: reading _row_id / _last_updated_sequence_number with inheritance, and writing
  * them explicitly from rewrites (see lineage.h). */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arrow/field_id.h"
 #include "arrow/stream.h"
+#include "core/queue.h"
 #include "iceberg/append_internal.h"
 #include "iceberg/lineage.h"
 #include "prestige/parquet_reader.h"
@@ -213,6 +216,173 @@ int ice_scan_read_task_lineage(ice_io_t *io, ice_scan_plan_t *plan, size_t task,
   else prestige_error_prefix(err, "reading the row lineage of %s", l.file->file_path);
   explicit_release(&l);
   return rc;
+}
+
+/* ---- the scan stream with lineage columns ------------------------------------------------------------ */
+bool ice_is_lineage_column(const char *name) {
+  return name && (!strcmp(name, ICE_ROW_ID_NAME) || !strcmp(name, ICE_LAST_UPDATED_SEQ_NAME));
+}
+
+#define LIN_QUEUE_BATCHES 4
+
+typedef struct lin_stream {
+  ice_io_t *io;
+  ice_scan_plan_t *plan;
+  struct ArrowSchema full; /* plan->out + the two lineage columns */
+  struct ArrowSchema outs; /* the columns asked for */
+  int64_t *pick;           /* for each output column, its index in full */
+  size_t n;
+  prestige_bound_predicate_t *post;
+  int64_t batch_rows;
+  ice_scan_read_stats_t *stats;
+  queue_t *q;
+  pthread_t th;
+  bool started, done;
+  int rc; /* the producer's end (written before it pushes the end mark) */
+  prestige_error_t err;
+} lin_stream_t;
+
+static char lin_end_mark;
+
+/* A batch of full's columns: filtered, its columns picked, queued. */
+static int lin_batch(void *user, struct ArrowArray *batch, const int64_t *positions, prestige_error_t *err) {
+  (void)positions;
+  lin_stream_t *s = user;
+  struct ArrowArray b = *batch;
+  batch->release = NULL;
+  if (s->post) {
+    struct ArrowArray f;
+    int rc = prestige_bound_predicate_filter(s->post, &b, &f, err); /* b moved in, left as it was on error */
+    if (rc) {
+      b.release(&b);
+      return rc;
+    }
+    b = f;
+  }
+  if (b.length == 0) {
+    b.release(&b);
+    return 0;
+  }
+  struct ArrowArray *o = calloc(1, sizeof(*o));
+  int rc = o ? prestige_array_init(o, 1, (int64_t)s->n, err) : oom(err);
+  if (rc) {
+    free(o);
+    b.release(&b);
+    return rc;
+  }
+  o->length = b.length;
+  o->null_count = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    struct ArrowArray *c = b.children[s->pick[i]];
+    *o->children[i] = *c;
+    c->release = NULL;
+    if (b.offset) {
+      o->children[i]->offset += b.offset;
+      o->children[i]->null_count = -1;
+    }
+  }
+  b.release(&b);
+  if (queue_push(s->q, o, -1) != 0) { /* closed: the consumer released the stream */
+    o->release(o);
+    free(o);
+    return prestige_error_set(err, PRESTIGE_ECANCELED, "scan stream released");
+  }
+  return 0;
+}
+
+static void *lin_producer(void *arg) {
+  lin_stream_t *s = arg;
+  int rc = 0;
+  for (size_t t = 0; t < s->plan->n_tasks && !rc; t++) {
+    if (s->stats) atomic_fetch_add(&s->stats->files_read, 1);
+    rc = ice_scan_read_task_lineage(s->io, s->plan, t, s->batch_rows, lin_batch, s, &s->err);
+    if (rc && rc != PRESTIGE_ECANCELED) prestige_error_prefix(&s->err, "scan of %s", s->plan->table);
+  }
+  s->rc = rc;
+  queue_push(s->q, &lin_end_mark, -1); /* fails only when closed */
+  return NULL;
+}
+
+static int lin_get_schema(void *state, struct ArrowSchema *out, prestige_error_t *err) {
+  lin_stream_t *s = state;
+  return prestige_schema_copy(out, &s->outs, err);
+}
+
+static int lin_get_next(void *state, struct ArrowArray *out, prestige_error_t *err) {
+  lin_stream_t *s = state;
+  if (s->done) return 0;
+  void *p;
+  if (queue_pop(s->q, &p, -1) != 0 || p == &lin_end_mark) {
+    s->done = true;
+    return s->rc ? prestige_error_set(err, s->rc, "%s", s->err.message) : 0;
+  }
+  struct ArrowArray *a = p;
+  *out = *a;
+  free(a);
+  return 0;
+}
+
+static void lin_free(void *state) {
+  lin_stream_t *s = state;
+  if (!s) return;
+  if (s->q) queue_close(s->q);
+  if (s->started) pthread_join(s->th, NULL);
+  void *p;
+  while (s->q && queue_pop(s->q, &p, 0) == 0)
+    if (p != &lin_end_mark) {
+      struct ArrowArray *a = p;
+      if (a->release) a->release(a);
+      free(a);
+    }
+  queue_free(s->q);
+  prestige_bound_predicate_free(s->post);
+  if (s->full.release) s->full.release(&s->full);
+  if (s->outs.release) s->outs.release(&s->outs);
+  free(s->pick);
+  ice_scan_plan_free(s->plan);
+  free(s);
+}
+
+static const arrow_stream_ops_t lin_ops = {lin_get_schema, lin_get_next, lin_free};
+
+int ice_scan_stream_lineage(ice_io_t *io, ice_scan_plan_t *plan, const char *const *names, size_t n, int64_t batch_rows,
+                            ice_scan_read_stats_t *stats, struct ArrowArrayStream *out, prestige_error_t *err) {
+  memset(out, 0, sizeof(*out));
+  lin_stream_t *s = calloc(1, sizeof(*s));
+  if (!s) {
+    ice_scan_plan_free(plan);
+    return oom(err);
+  }
+  s->io = io;
+  s->plan = plan;
+  s->n = n;
+  s->stats = stats;
+  s->batch_rows = batch_rows > 0 ? batch_rows : 8192;
+  int rc = ice_lineage_schema(&plan->out, &s->full, err);
+  if (!rc && !(s->pick = calloc(n ? n : 1, sizeof(int64_t)))) rc = oom(err);
+  for (size_t i = 0; i < n && !rc; i++) {
+    int64_t k = 0;
+    while (k < s->full.n_children && strcmp(s->full.children[k]->name, names[i])) k++;
+    if (k == s->full.n_children)
+      rc = prestige_error_set(err, PRESTIGE_EINVAL, "scan of %s: no column \"%s\"", plan->table, names[i]);
+    for (size_t j = 0; j < i && !rc; j++)
+      if (s->pick[j] == k) rc = prestige_error_set(err, PRESTIGE_EINVAL, "scan of %s: column \"%s\" asked for twice", plan->table, names[i]);
+    s->pick[i] = k;
+  }
+  if (!rc) rc = prestige_schema_init(&s->outs, "+s", "", 0, err);
+  if (!rc) rc = prestige_schema_allocate_children(&s->outs, (int64_t)n, err);
+  for (size_t i = 0; i < n && !rc; i++) rc = prestige_schema_copy(s->outs.children[i], s->full.children[s->pick[i]], err);
+  if (!rc && plan->filter) rc = prestige_predicate_bind(plan->filter, &s->full, &s->post, err);
+  if (!rc && !(s->q = queue_new(LIN_QUEUE_BATCHES))) rc = oom(err);
+  if (!rc) {
+    if (pthread_create(&s->th, NULL, lin_producer, s) != 0) rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "cannot start a scan thread");
+    else s->started = true;
+  }
+  if (rc) {
+    lin_free(s);
+    return rc;
+  }
+  return arrow_stream_make(out, &lin_ops, s, err);
 }
 
 /* ---- writing ------------------------------------------------------------------------------------------ */

@@ -31,6 +31,18 @@ int ice_lineage_schema(const struct ArrowSchema *base, struct ArrowSchema *out, 
 int ice_scan_read_task_lineage(ice_io_t *io, ice_scan_plan_t *plan, size_t task, int64_t batch_rows, ice_task_batch_fn fn,
                                void *user, prestige_error_t *err);
 
+/* Whether a column name is one of the two row lineage columns. */
+bool ice_is_lineage_column(const char *name);
+
+/* A scan whose output columns may include the row lineage columns (V3 tables; Java's
+ * MetadataColumns.ROW_ID / LAST_UPDATED_SEQUENCE_NUMBER): names (n) are the output columns in
+ * order, each a column of plan->out (plan it without a column list) or one of the two. The tasks
+ * are read one after another on a thread with their deletes applied (ice_scan_read_task_lineage:
+ * positions exact, no filter pushed into the reader), then the plan's filter is applied and the
+ * columns picked. Takes plan (also on error); io and stats (may be NULL) must outlive the stream. */
+int ice_scan_stream_lineage(ice_io_t *io, ice_scan_plan_t *plan, const char *const *names, size_t n, int64_t batch_rows,
+                            ice_scan_read_stats_t *stats, struct ArrowArrayStream *out, prestige_error_t *err);
+
 /* Before the first write: the append writes the lineage columns as well. */
 int ice_append_keep_lineage(ice_append_t *a, prestige_error_t *err);
 

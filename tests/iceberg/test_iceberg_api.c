@@ -9,6 +9,7 @@
 
 #include "iceberg/table.h"
 #include "prestige/iceberg.h"
+#include "prestige/iceberg_maintenance.h"
 #include "prestige/text.h"
 #include "table_util.h"
 
@@ -620,5 +621,171 @@ TEST(threads_same_rows_same_order) {
   env_close(&e);
 }
 
-TEST_MAIN(RUN(example_from_header); RUN(round_trips_and_time_travel); RUN(branches_and_options); RUN(renamed_and_added_columns);
+/* ---- V3 row lineage columns in scans ------------------------------------------------------------------ */
+/* ids from..from+n-1 in order, a string beside */
+static int id_batch(const struct ArrowSchema *s, int64_t from, int64_t n, struct ArrowArray *out) {
+  prestige_array_builder_t *b;
+  PRESTIGE_TRY(prestige_array_builder_new(&b, s, &err));
+  int rc = 0;
+  for (int64_t i = 0; i < n && !rc; i++) {
+    char v[32];
+    int l = snprintf(v, sizeof v, "v%lld", (long long)(from + i));
+    rc = prestige_array_builder_append_int(prestige_array_builder_child(b, 0), from + i, &err);
+    if (!rc) rc = prestige_array_builder_append_bytes(prestige_array_builder_child(b, 1), v, l, &err);
+    if (!rc) rc = prestige_array_builder_append_struct(b, &err);
+  }
+  if (!rc) rc = prestige_array_builder_finish(b, out, &err);
+  prestige_array_builder_free(b);
+  return rc;
+}
+
+/* Scans (columns: names) into per-row arrays indexed by id (< cap); columns asked for are
+ * id, _row_id, _last_updated_sequence_number in any order. Returns rows or -1. */
+static int64_t lineage_scan(prestige_iceberg_table_t *t, const char *const *names, int n, const char *where, int64_t cap,
+                            int64_t *row_id, int64_t *seq, int *seen) {
+  prestige_iceberg_scan_options_t o = PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT;
+  o.columns = names;
+  o.n_columns = n;
+  o.where = where;
+  o.batch_rows = 333;
+  struct ArrowArrayStream st;
+  if (prestige_iceberg_scan(t, &o, &st, NULL, &err)) return -1;
+  struct ArrowSchema sc;
+  int ci = -1, cr = -1, cs = -1;
+  if (st.get_schema(&st, &sc) == 0) {
+    for (int k = 0; k < (int)sc.n_children; k++) {
+      if (!strcmp(sc.children[k]->name, "id")) ci = k;
+      if (!strcmp(sc.children[k]->name, "_row_id")) cr = k;
+      if (!strcmp(sc.children[k]->name, "_last_updated_sequence_number")) cs = k;
+    }
+    CHECK_EQ_INT(sc.n_children, n);
+    for (int k = 0; k < n && k < (int)sc.n_children; k++) CHECK_EQ_STR(sc.children[k]->name, names[k]);
+    sc.release(&sc);
+  }
+  int64_t rows = 0;
+  for (;;) {
+    struct ArrowArray b;
+    if (st.get_next(&st, &b)) {
+      rows = -1;
+      break;
+    }
+    if (!b.release) break;
+    for (int64_t i = 0; i < b.length && ci >= 0; i++) {
+      int64_t id = ((const int64_t *)b.children[ci]->buffers[1])[b.children[ci]->offset + b.offset + i];
+      if (id < 0 || id >= cap) continue;
+      seen[id]++;
+      if (cr >= 0) row_id[id] = ((const int64_t *)b.children[cr]->buffers[1])[b.children[cr]->offset + b.offset + i];
+      if (cs >= 0) seq[id] = ((const int64_t *)b.children[cs]->buffers[1])[b.children[cs]->offset + b.offset + i];
+    }
+    rows += b.length;
+    b.release(&b);
+  }
+  st.release(&st);
+  return rows;
+}
+
+TEST(row_lineage_columns) {
+  char uri[700], wh[700];
+  snprintf(uri, sizeof uri, "sqlite:%s/lin-catalog.db", test_tmpdir());
+  snprintf(wh, sizeof wh, "file://%s/lin-wh", test_tmpdir());
+  prestige_iceberg_catalog_options_t co = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
+  co.uri = uri;
+  co.warehouse = wh;
+  prestige_iceberg_catalog_t *cat = NULL;
+  CHECK_OK(prestige_iceberg_catalog_open(&cat, &co, &err));
+  if (!cat) return;
+  CHECK_OK(prestige_iceberg_namespace_create(cat, "db", NULL, 0, &err));
+  struct ArrowSchema s;
+  CHECK_OK(prestige_text_parse_schema("id:int64,v:string", &s, &err));
+  s.children[0]->flags &= ~ARROW_FLAG_NULLABLE;
+  prestige_iceberg_table_t *t = NULL, *t2 = NULL;
+  prestige_iceberg_create_options_t o = PRESTIGE_ICEBERG_CREATE_OPTIONS_INIT;
+  CHECK_OK(prestige_iceberg_table_create(cat, "db.v2", &s, &o, &t2, &err));
+  o.format_version = 3;
+  CHECK_OK(prestige_iceberg_table_create(cat, "db.v3", &s, &o, &t, &err));
+  if (!t || !t2) goto out;
+  enum { CAP = 2100 };
+  static int64_t rid[CAP], seq[CAP];
+  static int seen[CAP];
+  const char *three[] = {"id", "_row_id", "_last_updated_sequence_number"};
+  /* two appends: row ids first-row-id + position (0.. and 1000..), sequence numbers 1 and 2 */
+  api_env_t e = {cat, t, s};
+  for (int k = 0; k < 2; k++) {
+    struct ArrowArray b;
+    CHECK_OK(id_batch(&s, k * 1000, 1000, &b));
+    CHECK_OK(append_copy(&e, &b, NULL, NULL));
+    b.release(&b);
+  }
+  memset(seen, 0, sizeof seen);
+  CHECK_EQ_INT(lineage_scan(t, three, 3, NULL, CAP, rid, seq, seen), 2000);
+  int bad = 0;
+  for (int64_t i = 0; i < 2000; i++) bad += seen[i] != 1 || rid[i] != i || seq[i] != (i < 1000 ? 1 : 2);
+  CHECK_MSG(bad == 0, "%d rows with a wrong _row_id or sequence number after two appends", bad);
+  /* a delete (deletion vector) does not change the rows left */
+  prestige_iceberg_delete_options_t d = PRESTIGE_ICEBERG_DELETE_OPTIONS_INIT;
+  d.where = "id < 300 OR (id >= 1200 AND id < 1250)";
+  prestige_iceberg_delete_result_t dr;
+  CHECK_OK(prestige_iceberg_delete(t, &d, &dr, &err));
+  CHECK_EQ_INT(dr.deleted_rows, 350);
+  /* compaction writes the values explicitly: they survive the rewrite */
+  prestige_iceberg_compact_options_t c = PRESTIGE_ICEBERG_COMPACT_OPTIONS_INIT;
+  c.min_files = 2;
+  prestige_iceberg_compact_result_t cr;
+  CHECK_OK(prestige_iceberg_compact(t, &c, &cr, &err));
+  CHECK_EQ_INT(cr.files_read, 2);
+  /* a third append: new row ids after every earlier one, its own sequence number */
+  struct ArrowArray b3;
+  CHECK_OK(id_batch(&s, 2000, 100, &b3));
+  CHECK_OK(append_copy(&e, &b3, NULL, NULL));
+  b3.release(&b3);
+  const char *order[] = {"_last_updated_sequence_number", "id", "_row_id"};
+  memset(seen, 0, sizeof seen);
+  CHECK_EQ_INT(lineage_scan(t, order, 3, NULL, CAP, rid, seq, seen), 2000 - 350 + 100);
+  bad = 0;
+  int64_t max_old = -1;
+  for (int64_t i = 0; i < 2000; i++) {
+    bool deleted = i < 300 || (i >= 1200 && i < 1250);
+    bad += seen[i] != !deleted || (!deleted && (rid[i] != i || seq[i] != (i < 1000 ? 1 : 2)));
+    if (!deleted && rid[i] > max_old) max_old = rid[i];
+  }
+  CHECK_MSG(bad == 0, "%d rows with a wrong _row_id or sequence number after a delete and a compaction", bad);
+  bad = 0;
+  for (int64_t i = 2000; i < 2100; i++)
+    bad += seen[i] != 1 || rid[i] != rid[2000] + (i - 2000) || seq[i] != seq[2000] || rid[i] <= max_old;
+  CHECK_MSG(bad == 0 && seq[2000] > 2, "%d rows of the third append with wrong lineage (seq %lld)", bad, (long long)seq[2000]);
+  /* a filter, a lineage column alone */
+  memset(seen, 0, sizeof seen);
+  CHECK_EQ_INT(lineage_scan(t, three, 3, "id >= 1500", CAP, rid, seq, seen), 600);
+  for (int64_t i = 0; i < 1500; i++) bad += seen[i] != 0;
+  CHECK_EQ_INT(bad, 0);
+  const char *only[] = {"_row_id"};
+  CHECK_EQ_INT(lineage_scan(t, only, 1, "v = 'v1700'", CAP, rid, seq, seen), 1);
+  /* bad input: a V2 table, an unknown column, a column twice */
+  struct ArrowArrayStream st;
+  prestige_iceberg_scan_options_t so = PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT;
+  so.columns = three;
+  so.n_columns = 3;
+  CHECK_ERR(prestige_iceberg_scan(t2, &so, &st, NULL, &err), PRESTIGE_EINVAL, "format version 3");
+  const char *unknown[] = {"_row_id", "nope"}, *twice[] = {"_row_id", "id", "_row_id"};
+  so.columns = unknown;
+  so.n_columns = 2;
+  CHECK_ERR(prestige_iceberg_scan(t, &so, &st, NULL, &err), PRESTIGE_EINVAL, "nope");
+  so.columns = twice;
+  so.n_columns = 3;
+  CHECK_ERR(prestige_iceberg_scan(t, &so, &st, NULL, &err), PRESTIGE_EINVAL, "twice");
+  /* a stream released after one small batch, its producer still reading (no leak, no hang) */
+  so.columns = three;
+  so.batch_rows = 7;
+  CHECK_OK(prestige_iceberg_scan(t, &so, &st, NULL, &err));
+  struct ArrowArray one;
+  if (st.get_next(&st, &one) == 0 && one.release) one.release(&one);
+  st.release(&st);
+out:
+  s.release(&s);
+  prestige_iceberg_table_free(t);
+  prestige_iceberg_table_free(t2);
+  prestige_iceberg_catalog_close(cat);
+}
+
+TEST_MAIN(RUN(row_lineage_columns); RUN(example_from_header); RUN(round_trips_and_time_travel); RUN(branches_and_options); RUN(renamed_and_added_columns);
           RUN(bad_input); RUN(threads_same_rows_same_order); tt_duck_check();)
