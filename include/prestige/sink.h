@@ -38,6 +38,11 @@
  * any is alive (calling a client after a successful close is a use-after-free, as with any freed
  * object). Open, start or run, recovered_files/restored_files, and close are for one thread.
  *
+ * Threads: besides its own (start) the sink owns a finisher thread, started by open and joined by
+ * close: a file rotated by rows, bytes or time is finished there (last row group, footer, fsync,
+ * rename) while the sink thread goes on with the next one, at most two at a time. A commit or
+ * checkpoint waits for them; on_file and uploads still happen on the sink thread, in rotation order.
+ *
  * Metrics (label sink = metrics_label): prestige.file_sink.records_written (counter),
  * prestige.file_sink.files_created (counter), prestige.file_sink.write_duration_ms (histogram).
  */

@@ -4,6 +4,7 @@
 #include <brotli/encode.h>
 #include <lz4.h>
 #include <lz4frame.h>
+#include <pthread.h>
 #include <snappy-c.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,34 @@ struct pq_codec_ctx {
   ZSTD_DCtx *zd;
 };
 
+/* ZSTD compression contexts outlive their writers, a few of them: a writer per file (the sink
+ * rotating every 100k rows) would otherwise allocate and first-touch megabytes of fresh tables
+ * for every column of every file (page faults were a tenth of the sink's profile). Bounded: at
+ * most CCTX_CACHE contexts wait here; the rest are freed. */
+enum { CCTX_CACHE = 8 };
+static pthread_mutex_t cctx_mu = PTHREAD_MUTEX_INITIALIZER;
+static ZSTD_CCtx *cctx_cache[CCTX_CACHE];
+static int cctx_cached;
+
+static ZSTD_CCtx *cctx_take(void) {
+  ZSTD_CCtx *z = NULL;
+  pthread_mutex_lock(&cctx_mu);
+  if (cctx_cached) z = cctx_cache[--cctx_cached];
+  pthread_mutex_unlock(&cctx_mu);
+  return z ? z : ZSTD_createCCtx();
+}
+
+static void cctx_give(ZSTD_CCtx *z) {
+  if (!z) return;
+  pthread_mutex_lock(&cctx_mu);
+  if (cctx_cached < CCTX_CACHE) {
+    cctx_cache[cctx_cached++] = z;
+    z = NULL;
+  }
+  pthread_mutex_unlock(&cctx_mu);
+  ZSTD_freeCCtx(z);
+}
+
 pq_codec_ctx_t *pq_codec_ctx_new(void) {
   pq_codec_ctx_t *c = calloc(1, sizeof(*c));
   return c;
@@ -22,7 +51,7 @@ pq_codec_ctx_t *pq_codec_ctx_new(void) {
 
 void pq_codec_ctx_free(pq_codec_ctx_t *c) {
   if (!c) return;
-  ZSTD_freeCCtx(c->zc);
+  cctx_give(c->zc);
   ZSTD_freeDCtx(c->zd);
   free(c);
 }
@@ -185,7 +214,7 @@ int pq_compress(pq_codec_ctx_t *ctx, pq_codec_t codec, int level, const uint8_t 
       return 0;
     }
     case PQ_CODEC_ZSTD: {
-      if (!ctx->zc && !(ctx->zc = ZSTD_createCCtx())) return nomem(err, codec);
+      if (!ctx->zc && !(ctx->zc = cctx_take())) return nomem(err, codec);
       size_t bound = ZSTD_compressBound(n);
       if (buf_reserve(out, bound)) return nomem(err, codec);
       int l = level == PQ_CODEC_DEFAULT_LEVEL ? ZSTD_CLEVEL_DEFAULT : level; /* 3, as DuckDB and pyarrow */

@@ -147,6 +147,7 @@ void sink_drop_file(prestige_sink_t *s) {
 
 /* Footer, fsync, rename, directory fsync; then the file is pending for the next commit. */
 int sink_finish_file(prestige_sink_t *s, prestige_error_t *err) {
+  sink_take_finished(s);
   if (!s->w) return 0;
   if (s->cur_rows == 0) {
     sink_drop_file(s);
@@ -193,6 +194,178 @@ int sink_finish_file(prestige_sink_t *s, prestige_error_t *err) {
   return rc;
 }
 
+/* ---- the finisher: rotated files finished off the sink thread ---------------------------------------- */
+
+/* A rotated file that cannot be finished: as sink_drop_file, a checkpointed one stays with its
+ * slots for the next recovery. The writer is gone (closed or aborted). */
+static void finishing_drop(prestige_sink_t *s, sink_finishing_t *j) {
+  if (j->ckpt_seq > 0) {
+    LOG_WARN("sink %s: kept the unfinished %s and its checkpoint (%lld rows) for the next recovery", s->name, j->tmp,
+             (long long)j->durable_rows);
+    sink_close_slots(j->ckpt_fd, NULL);
+  } else {
+    unlink(j->tmp);
+    sink_close_slots(j->ckpt_fd, j->tmp);
+  }
+}
+
+/* On the finisher thread: what sink_finish_file does before the file is pending. Touches only j
+ * and the sink's fields fixed at open (name, dir). */
+static void finishing_run(prestige_sink_t *s, sink_finishing_t *j) {
+  prestige_error_init(&j->err);
+  prestige_parquet_file_summary_t sum;
+  if (j->ckpt_seq > 0) io_file_output_keep(j->out); /* a failed close must not remove checkpointed rows */
+  int rc = prestige_parquet_writer_close(j->w, &sum, &j->err);
+  j->w = NULL;
+  j->out = NULL;
+  if (rc) {
+    j->rc = prestige_error_prefix(&j->err, "sink %s: finishing a file", s->name);
+    finishing_drop(s, j);
+    return;
+  }
+  j->f.bytes = sum.file_size;
+  prestige_parquet_file_summary_release(&sum);
+  if (rename(j->tmp, j->f.path) != 0) {
+    j->rc = prestige_error_set(&j->err, errno == ENOSPC ? PRESTIGE_ENOSPC : PRESTIGE_EIO, "sink %s: renaming %s: %s",
+                               s->name, j->tmp, strerror(errno));
+    finishing_drop(s, j);
+    return;
+  }
+  sink_fsync_dir(s->dir);
+  sink_close_slots(j->ckpt_fd, j->tmp); /* the file is whole: its checkpoints are history */
+  j->rc = 0;
+}
+
+static void *finisher_thread(void *arg) {
+  prestige_sink_t *s = arg;
+  pthread_mutex_lock(&s->fin_mu);
+  for (;;) {
+    while (!s->fin_todo && !s->fin_stop) pthread_cond_wait(&s->fin_cv, &s->fin_mu);
+    sink_finishing_t *j = s->fin_todo;
+    if (!j) break; /* stopped, and nothing left to finish */
+    s->fin_todo = j->next;
+    if (!s->fin_todo) s->fin_todo_tail = NULL;
+    pthread_mutex_unlock(&s->fin_mu);
+    finishing_run(s, j);
+    pthread_mutex_lock(&s->fin_mu);
+    j->next = NULL;
+    if (s->fin_done_tail) s->fin_done_tail->next = j;
+    else s->fin_done = j;
+    s->fin_done_tail = j;
+    pthread_cond_broadcast(&s->fin_done_cv);
+  }
+  pthread_mutex_unlock(&s->fin_mu);
+  return NULL;
+}
+
+/* On the sink thread: a finished (or failed) rotated file joins the pending files, as
+ * sink_finish_file's tail does. */
+static void finishing_take(prestige_sink_t *s, sink_finishing_t *j) {
+  int rc = j->rc;
+  prestige_error_t e = j->err;
+  if (!rc) {
+    prestige_label_t l[1];
+    labels(s, l);
+    prestige_metrics_counter_add("prestige.file_sink.files_created", l, 1, 1);
+    if ((rc = sink_add_pending(s, &j->f, &e))) {
+      free(j->f.path);
+    } else {
+      if (s->o.on_file) s->o.on_file(s->o.user_data, &s->pend[s->n_pend - 1].f);
+      if (s->o.auto_commit) rc = sink_submit_upload(s, &s->pend[s->n_pend - 1], &e);
+    }
+  } else {
+    free(j->f.path);
+  }
+  if (rc && !s->fail_rc) {
+    LOG_ERROR("%s", e.message);
+    s->fail_rc = rc;
+    s->fail_err = e;
+  }
+  free(j->tmp);
+  free(j);
+}
+
+/* Takes back finished files in rotation order, waiting while more than `keep` are in flight. */
+static void take_finished(prestige_sink_t *s, size_t keep) {
+  if (!s->fin_started) return;
+  for (;;) {
+    pthread_mutex_lock(&s->fin_mu);
+    while (s->fin_inflight > keep && !s->fin_done) pthread_cond_wait(&s->fin_done_cv, &s->fin_mu);
+    sink_finishing_t *j = s->fin_done;
+    s->fin_done = s->fin_done_tail = NULL;
+    for (sink_finishing_t *k = j; k; k = k->next) s->fin_inflight--;
+    pthread_mutex_unlock(&s->fin_mu);
+    if (!j) return;
+    while (j) {
+      sink_finishing_t *next = j->next;
+      finishing_take(s, j);
+      j = next;
+    }
+  }
+}
+
+void sink_take_finished(prestige_sink_t *s) { take_finished(s, 0); }
+
+/* Ends the current file because a rotation rule says so: handed to the finisher (the sink thread
+ * goes on with the next file while the last row group, footer and fsyncs are done), or finished
+ * here when there is no finisher or no memory for the hand-over. */
+static int rotate_file(prestige_sink_t *s, prestige_error_t *err) {
+  if (!s->w) return 0;
+  sink_finishing_t *j = s->fin_started && s->cur_rows > 0 ? calloc(1, sizeof *j) : NULL;
+  if (!j) return sink_finish_file(s, err);
+  take_finished(s, SINK_FINISH_MAX - 1); /* room for this one */
+  j->w = s->w;
+  j->out = s->cur_out;
+  j->tmp = s->cur_tmp;
+  j->ckpt_fd[0] = s->ckpt_fd[0];
+  j->ckpt_fd[1] = s->ckpt_fd[1];
+  j->ckpt_seq = s->ckpt_seq;
+  j->durable_rows = s->cur_durable_rows;
+  j->f = (prestige_sink_file_t){.path = s->cur_final,
+                                .rows = s->cur_rows,
+                                .has_timestamps = s->cur_has_ts,
+                                .min_timestamp_ms = s->cur_min_ts,
+                                .max_timestamp_ms = s->cur_max_ts};
+  s->w = NULL;
+  s->cur_out = NULL;
+  s->cur_tmp = s->cur_final = NULL;
+  s->cur_rows = 0;
+  s->ckpt_fd[0] = s->ckpt_fd[1] = -1;
+  s->ckpt_seq = 0;
+  s->cur_durable_rows = 0;
+  pthread_mutex_lock(&s->fin_mu);
+  if (s->fin_todo_tail) s->fin_todo_tail->next = j;
+  else s->fin_todo = j;
+  s->fin_todo_tail = j;
+  s->fin_inflight++;
+  pthread_cond_signal(&s->fin_cv);
+  pthread_mutex_unlock(&s->fin_mu);
+  return 0;
+}
+
+static void finisher_start(prestige_sink_t *s) {
+  s->fin_started = pthread_create(&s->fin_th, NULL, finisher_thread, s) == 0; /* else files finish on the sink thread */
+}
+
+/* Finishes what is still handed over, joins the thread; results not taken are dropped (their
+ * files are finished on disk, as a file finished just before a crash). */
+static void finisher_stop(prestige_sink_t *s) {
+  if (!s->fin_started) return;
+  pthread_mutex_lock(&s->fin_mu);
+  s->fin_stop = true;
+  pthread_cond_signal(&s->fin_cv);
+  pthread_mutex_unlock(&s->fin_mu);
+  pthread_join(s->fin_th, NULL);
+  s->fin_started = false;
+  for (sink_finishing_t *j = s->fin_done, *next; j; j = next) {
+    next = j->next;
+    free(j->f.path);
+    free(j->tmp);
+    free(j);
+  }
+  s->fin_done = s->fin_done_tail = NULL;
+}
+
 static void track_timestamps(prestige_sink_t *s, const struct ArrowArray *b, int64_t r0, int64_t n) {
   if (s->ts_col < 0) return;
   const struct ArrowArray *c = b->children[s->ts_col];
@@ -236,7 +409,7 @@ static int write_batch(prestige_sink_t *s, const struct ArrowArray *b, prestige_
     r += n;
     if ((s->o.max_rows > 0 && s->cur_rows >= s->o.max_rows) ||
         (s->o.max_size_bytes > 0 && prestige_parquet_writer_bytes(s->w) >= s->o.max_size_bytes))
-      PRESTIGE_TRY(sink_finish_file(s, err));
+      PRESTIGE_TRY(rotate_file(s, err));
   }
   return 0;
 }
@@ -264,7 +437,8 @@ int prestige_sink_run(prestige_sink_t *s, prestige_error_t *err) {
   pthread_mutex_unlock(&s->run_mu);
   bool stop = false;
   while (!stop) {
-    int64_t wait = 200;
+    take_finished(s, SIZE_MAX); /* what the finisher is done with: pending, on_file, uploads */
+    int64_t wait = s->fin_inflight ? 10 : 200;
     if (s->w && s->o.rotation_interval_ms > 0) {
       int64_t left = s->cur_opened_ms + s->o.rotation_interval_ms - prestige_now_ms();
       if (left < wait) wait = left < 0 ? 0 : left;
@@ -276,7 +450,7 @@ int prestige_sink_run(prestige_sink_t *s, prestige_error_t *err) {
           !s->fail_rc) {
         prestige_error_t e;
         prestige_error_init(&e);
-        int rc = sink_finish_file(s, &e);
+        int rc = rotate_file(s, &e);
         if (rc) {
           s->fail_rc = rc;
           s->fail_err = e;
@@ -359,6 +533,7 @@ int prestige_sink_start(prestige_sink_t *s, prestige_error_t *err) {
 static void sink_free(prestige_sink_t *s) {
   if (!s) return;
   sink_drop_file(s);
+  finisher_stop(s);
   if (s->has_final) prestige_sink_manifest_release(&s->final_man);
   for (size_t i = 0; i < s->n_pend; i++) {
     free(s->pend[i].f.path);
@@ -379,6 +554,9 @@ static void sink_free(prestige_sink_t *s) {
   if (s->schema.release) s->schema.release(&s->schema);
   pthread_mutex_destroy(&s->run_mu);
   pthread_cond_destroy(&s->run_cv);
+  pthread_mutex_destroy(&s->fin_mu);
+  pthread_cond_destroy(&s->fin_cv);
+  pthread_cond_destroy(&s->fin_done_cv);
   free(s->name);
   free(s->dir);
   free(s->label);
@@ -407,6 +585,9 @@ int prestige_sink_open(prestige_sink_t **out, const prestige_sink_options_t *o, 
   s->ts_name = o->timestamp_column ? strdup(o->timestamp_column) : NULL;
   pthread_mutex_init(&s->run_mu, NULL);
   pthread_cond_init(&s->run_cv, NULL);
+  pthread_mutex_init(&s->fin_mu, NULL);
+  pthread_cond_init(&s->fin_cv, NULL);
+  pthread_cond_init(&s->fin_done_cv, NULL);
   s->desc = desc;
   s->ts_col = -1;
   s->ckpt_fd[0] = s->ckpt_fd[1] = -1;
@@ -444,6 +625,7 @@ int prestige_sink_open(prestige_sink_t **out, const prestige_sink_options_t *o, 
     goto fail;
   }
   if ((rc = sink_mkdir_p(s->dir, err)) || (rc = sink_recover(s, err))) goto fail;
+  finisher_start(s);
   *out = s;
   return 0;
 fail:

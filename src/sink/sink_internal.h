@@ -32,6 +32,25 @@ typedef struct msg {
   reply_t *reply;
 } msg_t;
 
+/* A rotated file handed to the finisher thread: its writer is closed (last row group, footer,
+ * fsync), renamed and its directory fsync'd there, off the sink thread's path; the sink thread
+ * then takes the result (pending list, on_file, upload) in rotation order. */
+typedef struct sink_finishing {
+  struct sink_finishing *next;
+  prestige_parquet_writer_t *w;
+  void *out;
+  char *tmp;
+  int ckpt_fd[2];
+  uint64_t ckpt_seq;
+  int64_t durable_rows;
+  prestige_sink_file_t f; /* path: the final name; bytes set by the finisher */
+  int rc;
+  prestige_error_t err;
+} sink_finishing_t;
+
+/* Rotated files being finished at once (bounds the memory of writers in flight). */
+enum { SINK_FINISH_MAX = 2 };
+
 typedef struct pending {
   prestige_sink_file_t f;
   uint64_t ticket; /* 0: not submitted (or to be resubmitted) */
@@ -77,6 +96,15 @@ struct prestige_sink {
   prestige_error_t fail_err;
   size_t recovered, moved, deleted;
   size_t restored;        /* unfinished files finished at their checkpoint by recovery */
+  /* the finisher thread (started at open, joined at free; absent when it could not start) */
+  pthread_t fin_th;
+  bool fin_started;
+  pthread_mutex_t fin_mu;
+  pthread_cond_t fin_cv;      /* work or stop, for the finisher */
+  pthread_cond_t fin_done_cv; /* a file finished, for the sink thread */
+  sink_finishing_t *fin_todo, *fin_todo_tail, *fin_done, *fin_done_tail;
+  size_t fin_inflight; /* handed over, not yet taken back (sink thread's, read under fin_mu) */
+  bool fin_stop;
   int64_t restored_rows;
 };
 
@@ -97,8 +125,12 @@ int64_t sink_parse_name(const char *fname, const char *name, bool tmp);
 /* ---- the current file (sink.c) ------------------------------------------------------------------ */
 /* Abandons the current file (a checkpointed one is kept for the next recovery). */
 void sink_drop_file(prestige_sink_t *s);
-/* Footer, fsync, rename, directory fsync; then the file is pending for the next commit. */
+/* Footer, fsync, rename, directory fsync; then the file is pending for the next commit. Takes
+ * back every rotated file first, so pending files stay in rotation order. */
 int sink_finish_file(prestige_sink_t *s, prestige_error_t *err);
+/* Waits for every rotated file on the finisher and takes the results (pending list, on_file,
+ * uploads; a failure becomes the sink's fail_rc). */
+void sink_take_finished(prestige_sink_t *s);
 
 /* ---- pending files, uploads and manifests (sink_manifest.c) ---------------------------------------- */
 int sink_add_pending(prestige_sink_t *s, const prestige_sink_file_t *f, prestige_error_t *err);
@@ -113,6 +145,8 @@ int sink_do_commit(prestige_sink_t *s, prestige_sink_manifest_t *m, bool finish,
 void sink_slot_path(char *out, size_t n, const char *tmp, int k);
 /* Closes the current file's checkpoint slots and removes them (tmp not NULL). */
 void sink_drop_slots(prestige_sink_t *s, const char *tmp);
+/* Closes two slot descriptors (set to -1) and, with tmp, removes "<tmp>.ckpt0/1". */
+void sink_close_slots(int fd[2], const char *tmp);
 /* Makes the current file's rows durable without finishing it. */
 int sink_checkpoint_current(prestige_sink_t *s, prestige_error_t *err);
 /* At open: restores, sets aside or re-uploads what an earlier run left in the directory. */

@@ -69,6 +69,7 @@ int sink_submit_upload(prestige_sink_t *s, pending_t *p, prestige_error_t *err) 
 int sink_do_commit(prestige_sink_t *s, prestige_sink_manifest_t *m, bool finish, prestige_error_t *err) {
   memset(m, 0, sizeof *m);
   int rc = 0;
+  sink_take_finished(s); /* rotated files first: a failure among them fails this commit */
   if (s->fail_rc) {
     rc = s->fail_rc;
     if (err) *err = s->fail_err;

@@ -22,17 +22,21 @@
 /* "<tmp>.ckpt0" / "<tmp>.ckpt1" */
 void sink_slot_path(char *out, size_t n, const char *tmp, int k) { snprintf(out, n, "%s.ckpt%d", tmp, k); }
 
-/* Closes and removes the current file's checkpoint slots. */
-void sink_drop_slots(prestige_sink_t *s, const char *tmp) {
+void sink_close_slots(int fd[2], const char *tmp) {
   for (int k = 0; k < 2; k++) {
-    if (s->ckpt_fd[k] >= 0) close(s->ckpt_fd[k]);
-    s->ckpt_fd[k] = -1;
+    if (fd[k] >= 0) close(fd[k]);
+    fd[k] = -1;
     if (tmp) {
       char p[4200];
       sink_slot_path(p, sizeof p, tmp, k);
       unlink(p);
     }
   }
+}
+
+/* Closes and removes the current file's checkpoint slots. */
+void sink_drop_slots(prestige_sink_t *s, const char *tmp) {
+  sink_close_slots(s->ckpt_fd, tmp);
   s->ckpt_seq = 0;
   s->cur_durable_rows = 0;
 }
