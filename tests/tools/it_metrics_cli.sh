@@ -48,14 +48,17 @@ url=$(metrics_url "$T/sink.err") || bad "sink printed no metrics URL: $(cat "$T/
 check '[[ "$url" == http://127.0.0.1:* ]]'   # PORT alone: loopback
 # 2 MB: more than the text reader's largest block, so rows are written however the input is buffered
 awk 'BEGIN { for (i = 0; i < 40000; i++) printf "{\"n\":%d,\"msg\":\"message number %d with some padding\"}\n", i, i }' >&3
-written=0
+written=0; created=0
+# files are counted once the finisher thread has finished them (footer, fsync, rename): a moment
+# after their rows were written
 for _ in $(seq 1 600); do
-  curl -sf "$url" -o "$T/sink.prom" && written=$(sample "$T/sink.prom" 'prestige_file_sink_records_written_total{sink="ev"}')
-  [ "${written:-0}" -ge 10000 ] 2>/dev/null && break
+  curl -sf "$url" -o "$T/sink.prom" && written=$(sample "$T/sink.prom" 'prestige_file_sink_records_written_total{sink="ev"}') &&
+    created=$(sample "$T/sink.prom" 'prestige_file_sink_files_created_total{sink="ev"}')
+  [ "${written:-0}" -ge 10000 ] 2>/dev/null && [ "${created:-0}" -ge 2 ] 2>/dev/null && break
   sleep 0.1
 done
 check '[ "${written:-0}" -ge 10000 ]'
-check '[ "$(sample "$T/sink.prom" "prestige_file_sink_files_created_total{sink=\"ev\"}")" -ge 2 ]'
+check '[ "${created:-0}" -ge 2 ]'
 check 'grep -q "^prestige_file_sink_write_duration_seconds_bucket{sink=\"ev\",le=\"0.001\"}" "$T/sink.prom"'
 check 'promtool check metrics < "$T/sink.prom" > "$T/lint" 2>&1 && [ ! -s "$T/lint" ] || { cat "$T/lint" >&2; false; }'
 exec 3>&-
