@@ -362,6 +362,9 @@ static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, const
     v1 = c->offsets;
     c->offsets = NULL;
     if (!v1 && (v1 = prestige_buffer_alloc(8))) memset(v1, 0, 8); /* a chunk with nothing to decode */
+  } else if (strings && c->offsets32) { /* decoded as 32-bit offsets: they move over */
+    v1 = c->offsets32;
+    c->offsets32 = NULL;
   } else {
     v1 = strings ? (void *)narrow_offsets(c->pool, c->offsets, n_slots) : detach_or_empty(&c->values);
   }
