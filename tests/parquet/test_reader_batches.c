@@ -163,6 +163,12 @@ static void read_row_groups(const char *path, const struct ArrowArray *want, con
     CHECK_OK(prestige_parquet_reader_read_row_group(r, g, &b, &err));
     if (!b.release) break;
     check_rows(want, &b, row, bad, first_bad);
+    for (int c = 0; c < NCOLS && c < b.n_children; c++) { /* null counts agree with the validity bits */
+      int64_t nulls = 0;
+      for (int64_t i = 0; i < b.length; i++) nulls += !valid_at(want->children[c], row + i);
+      CHECK_MSG(b.children[c]->null_count == nulls, "%s: row group %d, column c%d: null_count %lld, %lld nulls", what, g, c,
+                (long long)b.children[c]->null_count, (long long)nulls);
+    }
     row += b.length;
     b.release(&b);
   }
