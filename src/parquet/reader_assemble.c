@@ -273,17 +273,18 @@ int rassemble_flat_class(const rnode_t *n) {
 
 /* Validity bitmap from definition levels; returns the null count. */
 static int64_t def_bitmap(const int16_t *def, int64_t n, int16_t max, uint8_t *bits) {
-  int64_t valid = 0, i = 0;
-  for (int64_t k = 0; k < n; k++) valid += def[k] >= max;
+  int64_t valid = 0, i = 0; /* counted from the bits as they are made: one pass over the levels */
   for (; i + 8 <= n; i += 8) {
     unsigned b = 0;
     for (int k = 0; k < 8; k++) b |= (unsigned)(def[i + k] >= max) << k;
     bits[i >> 3] = (uint8_t)b;
+    valid += __builtin_popcount(b);
   }
   if (i < n) {
     unsigned b = 0;
     for (int k = 0; i + k < n; k++) b |= (unsigned)(def[i + k] >= max) << k;
     bits[i >> 3] = (uint8_t)b;
+    valid += __builtin_popcount(b);
   }
   return n - valid;
 }
@@ -362,6 +363,9 @@ static int flat_leaf(const rnode_t *n, rcolumn_t *c, struct ArrowArray *a, const
     v1 = c->offsets;
     c->offsets = NULL;
     if (!v1 && (v1 = prestige_buffer_alloc(8))) memset(v1, 0, 8); /* a chunk with nothing to decode */
+  } else if (strings && c->offsets32) { /* decoded as 32-bit offsets: they move over */
+    v1 = c->offsets32;
+    c->offsets32 = NULL;
   } else {
     v1 = strings ? (void *)narrow_offsets(c->pool, c->offsets, n_slots) : detach_or_empty(&c->values);
   }

@@ -12,6 +12,7 @@ void rcolumn_release(rcolumn_t *c) {
   bufpool_put(pool, c->def);
   bufpool_put(pool, c->rep);
   bufpool_put(pool, c->offsets);
+  bufpool_put(pool, c->offsets32);
   bufpool_put(pool, c->values.data);
   bufpool_put(pool, c->data.data);
   memset(c, 0, sizeof(*c));
@@ -112,20 +113,46 @@ static int reserve_offsets(ctx_t *x, int64_t more) {
   if (c->n_values + more + 1 <= x->cap_values_off) return 0;
   int64_t cap = x->cap_values_off ? x->cap_values_off * 2 : 1024;
   while (cap < c->n_values + more + 1) cap *= 2;
-  int64_t *o = grow_block(c->pool, c->offsets, (size_t)cap * 8);
-  if (!o) return PRESTIGE_ENOMEM;
-  if (!c->offsets) o[0] = 0;
-  c->offsets = o;
+  if (c->narrow) {
+    int32_t *o = grow_block(c->pool, c->offsets32, (size_t)cap * 4);
+    if (!o) return PRESTIGE_ENOMEM;
+    if (!c->offsets32) o[0] = 0;
+    c->offsets32 = o;
+  } else {
+    int64_t *o = grow_block(c->pool, c->offsets, (size_t)cap * 8);
+    if (!o) return PRESTIGE_ENOMEM;
+    if (!c->offsets) o[0] = 0;
+    c->offsets = o;
+  }
   x->cap_values_off = cap;
+  return 0;
+}
+
+/* Narrow offsets about to pass `end` bytes: past INT32_MAX they become 64-bit ones (the
+ * assembly then reports the column too big for a string array, as for any such chunk). */
+static int fit_offsets(ctx_t *x, size_t end) {
+  rcolumn_t *c = x->c;
+  if (!c->narrow || end <= (size_t)INT32_MAX) return 0;
+  c->narrow = false;
+  if (!c->offsets32) return 0;
+  size_t cap = (size_t)(x->cap_values_off ? x->cap_values_off : 1);
+  int64_t *o = grow_block(c->pool, NULL, cap * 8);
+  if (!o) return PRESTIGE_ENOMEM;
+  for (int64_t i = 0; i <= c->n_values; i++) o[i] = c->offsets32[i];
+  bufpool_put(c->pool, c->offsets32);
+  c->offsets32 = NULL;
+  c->offsets = o;
   return 0;
 }
 
 /* Appends one byte-array value. */
 static int push_bytes(ctx_t *x, const uint8_t *p, size_t len) {
   rcolumn_t *c = x->c;
-  if (reserve_offsets(x, 1)) return PRESTIGE_ENOMEM;
+  if (fit_offsets(x, c->data.len + len) || reserve_offsets(x, 1)) return PRESTIGE_ENOMEM;
   if (buf_append(&c->data, p, len)) return PRESTIGE_ENOMEM;
-  c->offsets[++c->n_values] = (int64_t)c->data.len;
+  ++c->n_values;
+  if (c->narrow) c->offsets32[c->n_values] = (int32_t)c->data.len;
+  else c->offsets[c->n_values] = (int64_t)c->data.len;
   return 0;
 }
 
@@ -152,8 +179,9 @@ static int plain_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n, bool 
   size_t pos = 0;
   if (!to_dict) { /* the values of a page fit in its bytes: reserve once, copy without per-value checks */
     rcolumn_t *c = x->c;
-    if (reserve_offsets(x, n) || buf_reserve(&c->data, len + 1)) return PRESTIGE_ENOMEM;
-    int64_t *off = c->offsets + c->n_values;
+    if (fit_offsets(x, c->data.len + len) || reserve_offsets(x, n) || buf_reserve(&c->data, len + 1)) return PRESTIGE_ENOMEM;
+    int64_t *off = c->narrow ? NULL : c->offsets + c->n_values;
+    int32_t *off32 = c->narrow ? c->offsets32 + c->n_values : NULL;
     uint8_t *dst = c->data.data + c->data.len;
     size_t out = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -164,7 +192,8 @@ static int plain_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n, bool 
       memcpy(dst + out, p + pos, vl);
       out += vl;
       pos += vl;
-      off[i + 1] = (int64_t)(c->data.len + out);
+      if (off32) off32[i + 1] = (int32_t)(c->data.len + out); /* fits: the page's bytes were checked */
+      else off[i + 1] = (int64_t)(c->data.len + out);
     }
     c->data.len += out;
     c->n_values += n;
@@ -222,6 +251,25 @@ static int dictionary_page(ctx_t *x, const pq_page_header_t *h, const uint8_t *p
   return presize_strings(x);
 }
 
+/* Copies the dictionary strings idx[0..k) after the column's bytes (room reserved, 16 bytes of
+ * slack) and writes their end offsets to off[1..k]; returns the new end. */
+#define GATHER_STRINGS(name, T)                                                                    \
+  static size_t name(ctx_t *x, const uint32_t *idx, size_t k, T *off) {                           \
+    const int64_t *doff = x->dict.offsets;                                                         \
+    uint8_t *dst = x->c->data.data, *src = x->dict.data.data;                                      \
+    size_t at = x->c->data.len;                                                                    \
+    for (size_t i = 0; i < k; i++) {                                                               \
+      int64_t s0 = doff[idx[i]], l0 = doff[idx[i] + 1] - s0;                                       \
+      if (l0 <= 16) memcpy(dst + at, src + s0, 16); /* short strings: fixed copy */                \
+      else if (l0) memcpy(dst + at, src + s0, (size_t)l0);                                          \
+      at += (size_t)l0;                                                                            \
+      off[i + 1] = (T)at;                                                                          \
+    }                                                                                              \
+    return at;                                                                                     \
+  }
+GATHER_STRINGS(gather_strings64, int64_t)
+GATHER_STRINGS(gather_strings32, int32_t)
+
 static int dict_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n) {
   if (!x->has_dict) return corrupt(x, "%s", "dictionary-encoded page without a dictionary page");
   if (n == 0) return 0;
@@ -259,18 +307,10 @@ static int dict_values(ctx_t *x, const uint8_t *p, size_t len, int64_t n) {
       const int64_t *doff = x->dict.offsets;
       size_t total = 0;
       for (size_t i = 0; i < k; i++) total += (size_t)(doff[idx[i] + 1] - doff[idx[i]]);
-      if (reserve_offsets(x, (int64_t)k) || buf_reserve(&c->data, total + 16)) return PRESTIGE_ENOMEM;
-      int64_t *off = c->offsets + c->n_values;
-      uint8_t *dst = c->data.data, *src = x->dict.data.data;
-      size_t at = c->data.len;
-      for (size_t i = 0; i < k; i++) {
-        int64_t s0 = doff[idx[i]], l0 = doff[idx[i] + 1] - s0;
-        if (l0 <= 16) memcpy(dst + at, src + s0, 16); /* short strings: fixed copy */
-        else if (l0) memcpy(dst + at, src + s0, (size_t)l0);
-        at += (size_t)l0;
-        off[i + 1] = (int64_t)at;
-      }
-      c->data.len = at;
+      if (fit_offsets(x, c->data.len + total) || reserve_offsets(x, (int64_t)k) || buf_reserve(&c->data, total + 16))
+        return PRESTIGE_ENOMEM;
+      if (c->narrow) c->data.len = gather_strings32(x, idx, k, c->offsets32 + c->n_values);
+      else c->data.len = gather_strings64(x, idx, k, c->offsets + c->n_values);
       c->n_values += (int64_t)k;
       done += (int64_t)k;
       continue;
@@ -408,11 +448,19 @@ static int spread(ctx_t *x, const int16_t *def, int64_t n, int64_t present) {
   }
   if (c->width == 0) { /* offsets: slot i ends where the last present value at or before it ends */
     if (reserve_offsets(x, n - present)) return PRESTIGE_ENOMEM;
-    int64_t *o = c->offsets + base + 1; /* o[-1] is the end of the previous page's last slot */
     int64_t j = present - 1;
-    for (int64_t i = n - 1; i >= 0; i--) {
-      o[i] = o[j]; /* o[-1] when no present value precedes */
-      j -= def[i] == max;
+    if (c->narrow) {
+      int32_t *o = c->offsets32 + base + 1; /* o[-1] is the end of the previous page's last slot */
+      for (int64_t i = n - 1; i >= 0; i--) {
+        o[i] = o[j]; /* o[-1] when no present value precedes */
+        j -= def[i] == max;
+      }
+    } else {
+      int64_t *o = c->offsets + base + 1;
+      for (int64_t i = n - 1; i >= 0; i--) {
+        o[i] = o[j];
+        j -= def[i] == max;
+      }
     }
     c->n_values = base + n;
     return 0;
@@ -687,10 +735,12 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
                    pq_codec_ctx_t *codec, const char *where, prestige_error_t *err) {
   bufpool_t *pool = c->pool;
   size_t data_hint = c->data_hint;
+  bool narrow = c->narrow;
   memset(c, 0, sizeof(*c));
   c->pool = pool;
   c->width = fixed_width(leaf);
   c->spaced = spaced && leaf->max_rep == 0 && leaf->physical != PRESTIGE_PHYSICAL_BOOLEAN;
+  c->narrow = narrow && c->spaced && !sel && c->width == 0;
   ctx_t x = {.c = c, .leaf = leaf, .where = where, .err = err, .spaced = c->spaced, .page = page,
              .max_page_bytes = max_page_bytes};
   /* size the buffers once from the metadata (bounded, so a lying footer cannot make us allocate
@@ -828,9 +878,9 @@ int rcolumn_decode(rcolumn_t *c, const rnode_t *leaf, const pq_column_meta_t *me
     rc = prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: %lld values for %lld rows", where, (long long)c->n_levels,
                             (long long)num_rows);
   if (rc == PRESTIGE_ENOMEM && !err->message[0]) prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", where);
-  if (!rc && c->width == 0 && c->n_values == 0 && !c->offsets) {
-    c->offsets = calloc(1, 8);
-    if (!c->offsets) rc = PRESTIGE_ENOMEM;
+  if (!rc && c->width == 0 && c->n_values == 0 && !c->offsets && !c->offsets32) {
+    if (c->narrow) rc = (c->offsets32 = calloc(1, 4)) ? 0 : PRESTIGE_ENOMEM;
+    else rc = (c->offsets = calloc(1, 8)) ? 0 : PRESTIGE_ENOMEM;
   }
   if (!rc) rc = to_arrow_layout(c, leaf, sel, where, err);
   bufpool_put(pool, x.dict.offsets);

@@ -64,6 +64,10 @@ typedef struct rcolumn {
   int64_t n_nulls;    /* slots whose level is below the leaf's maximum definition level */
   buf_t values;       /* fixed width: n_values * width bytes (booleans one byte each) */
   int64_t *offsets;   /* byte arrays: n_values + 1 offsets into data */
+  int32_t *offsets32; /* instead of offsets while `narrow` holds */
+  bool narrow;        /* set by the caller for spaced string columns whose Arrow offsets are 32-bit:
+                         offsets are written as int32 (offsets32) while the bytes fit, widened to
+                         offsets (and narrow cleared) if they outgrow int32 */
   buf_t data;
   int32_t width;      /* fixed width in bytes, 0 for byte arrays */
   bool spaced;        /* values/offsets per slot (n_values == n_levels), nulls zero or empty: the

@@ -81,6 +81,7 @@ static int decode_leaf(coltask_t *t, rscratch_t *s, int32_t l, arena_t *ta) {
   rcolumn_t *c = &j->cols[l];
   c->pool = r->bufs;
   c->data_hint = r->data_hint ? atomic_load_explicit(&r->data_hint[l], memory_order_relaxed) : 0;
+  c->narrow = j->all_rows && j->spaced[l] == 2; /* strings with 32-bit Arrow offsets: decode them so */
   if (j->all_rows) {
     int rc = rcolumn_decode(c, r->rs.leaves[l], md, s->chunk, (size_t)len, rg->num_rows, j->spaced[l] > 0, &s->page, NULL,
                             r->opts.verify_checksums, r->opts.max_page_bytes, s->codec, where, err);
@@ -249,7 +250,7 @@ int rgjob_start(prestige_parquet_reader_t *r, int32_t i, rgjob_t **out, prestige
   int rc = count && j->cols && j->spaced && j->tasks ? 0 : prestige_error_set(&j->err, PRESTIGE_ENOMEM, "out of memory");
   for (int32_t k = 0; !rc && k < j->n_rp; k++) {
     mark_leaves(j->rp[k], count);
-    if (j->rp[k]->kind == RN_LEAF && rassemble_flat_class(j->rp[k])) j->spaced[j->rp[k]->leaf] = 1;
+    if (j->rp[k]->kind == RN_LEAF) j->spaced[j->rp[k]->leaf] = (int8_t)rassemble_flat_class(j->rp[k]);
   }
   bool shared = false; /* a leaf under two columns read: those tasks would share it, so run them here */
   for (int32_t l = 0; !rc && l < nl; l++) shared |= count[l] > 1;
