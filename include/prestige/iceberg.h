@@ -147,8 +147,8 @@ typedef struct prestige_iceberg_scan_options {
   const prestige_predicate_t *filter; /* from prestige_predicate_parse; NULL */
   /* Top-level columns to return, in this order; NULL: all. On format version 3 tables the row
    * lineage columns _row_id and _last_updated_sequence_number (longs, inherited values filled in)
-   * may be named too; the files are then read one at a time with every row's position (EINVAL on
-   * older tables). */
+   * may be named too, here and in the filter; the files are then read one at a time with every
+   * row's position (a filter naming them prunes no files; EINVAL on older tables). */
   const char *const *columns;
   int64_t n_columns;
   int64_t batch_rows;          /* rows per batch; 0: 8192 */

@@ -318,31 +318,65 @@ int prestige_iceberg_scan(prestige_iceberg_table_t *table, const prestige_iceber
   if (!out) return null_arg(fn, "out", err);
   memset(out, 0, sizeof *out);
   if (!table) return null_arg(fn, "table", err);
-  /* row lineage columns asked for (V3): every column planned, the lineage stream picks */
+  /* row lineage columns asked for, or filtered on (V3): every column planned, the lineage stream
+   * filters and picks */
   bool lineage = false;
   for (int64_t i = 0; o && i < o->n_columns && o->columns; i++) lineage |= ice_is_lineage_column(o->columns[i]);
-  if (lineage && table->loaded.metadata->format_version < 3)
+  prestige_predicate_t *lfilter = NULL; /* a filter naming a lineage column: applied by the lineage stream only */
+  if (o) {
+    ice_scan_options_t tmp;
+    char *text = NULL;
+    PRESTIGE_TRY(scan_options(o, &tmp, &text, err));
+    int prc = text ? prestige_predicate_parse(text, &lfilter, err) : 0;
+    free(text);
+    if (prc) return prc;
+    bool named = false;
+    for (int64_t i = 0; lfilter && i < lfilter->n_columns; i++) named |= ice_is_lineage_column(lfilter->columns[i]);
+    if (!named) {
+      prestige_predicate_free(lfilter);
+      lfilter = NULL;
+    }
+    lineage |= named;
+  }
+  if (lineage && table->loaded.metadata->format_version < 3) {
+    prestige_predicate_free(lfilter);
     return prestige_error_set(err, PRESTIGE_EINVAL,
                               "scan of %s: %s and %s are the row lineage of format version 3 tables; this table is version %d",
                               table->ident_text, ICE_ROW_ID_NAME, ICE_LAST_UPDATED_SEQ_NAME, table->loaded.metadata->format_version);
+  }
   prestige_iceberg_scan_options_t all;
   if (lineage) {
     all = *o;
     all.columns = NULL;
     all.n_columns = 0;
+    if (lfilter) all.where = NULL, all.filter = NULL; /* planning cannot bind it: no pruning */
   }
   api_stream_t *s = calloc(1, sizeof *s);
-  if (!s) return oom(err);
+  if (!s) {
+    prestige_predicate_free(lfilter);
+    return oom(err);
+  }
   ice_scan_options_t so;
   ice_scan_plan_t *plan;
   int rc = plan_on(table, lineage ? &all : o, &so, &s->io, &plan, err);
   if (rc) {
+    prestige_predicate_free(lfilter);
     free(s);
     return rc;
   }
   if (stats) stats_from_plan(plan, stats);
   if (lineage) {
-    rc = ice_scan_stream_lineage(s->io, plan, o->columns, (size_t)o->n_columns, so.batch_rows, &s->rs, &s->inner, err);
+    /* no column list: every column of the table, without the lineage columns */
+    const char **names = NULL;
+    size_t n = o->columns ? (size_t)o->n_columns : (size_t)plan->out.n_children;
+    if (!o->columns && !(names = calloc(n ? n : 1, sizeof(char *)))) rc = oom(err);
+    for (size_t i = 0; names && i < n; i++) names[i] = plan->out.children[i]->name;
+    if (rc) ice_scan_plan_free(plan);
+    else
+      rc = ice_scan_stream_lineage(s->io, plan, o->columns ? o->columns : names, n, lfilter, so.batch_rows, &s->rs,
+                                   &s->inner, err);
+    free(names); /* the stream copied what it needs */
+    prestige_predicate_free(lfilter);
     if (rc) {
       ice_io_free(s->io);
       free(s);

@@ -345,8 +345,9 @@ static void lin_free(void *state) {
 
 static const arrow_stream_ops_t lin_ops = {lin_get_schema, lin_get_next, lin_free};
 
-int ice_scan_stream_lineage(ice_io_t *io, ice_scan_plan_t *plan, const char *const *names, size_t n, int64_t batch_rows,
-                            ice_scan_read_stats_t *stats, struct ArrowArrayStream *out, prestige_error_t *err) {
+int ice_scan_stream_lineage(ice_io_t *io, ice_scan_plan_t *plan, const char *const *names, size_t n,
+                            const prestige_predicate_t *filter, int64_t batch_rows, ice_scan_read_stats_t *stats,
+                            struct ArrowArrayStream *out, prestige_error_t *err) {
   memset(out, 0, sizeof(*out));
   lin_stream_t *s = calloc(1, sizeof(*s));
   if (!s) {
@@ -372,7 +373,8 @@ int ice_scan_stream_lineage(ice_io_t *io, ice_scan_plan_t *plan, const char *con
   if (!rc) rc = prestige_schema_init(&s->outs, "+s", "", 0, err);
   if (!rc) rc = prestige_schema_allocate_children(&s->outs, (int64_t)n, err);
   for (size_t i = 0; i < n && !rc; i++) rc = prestige_schema_copy(s->outs.children[i], s->full.children[s->pick[i]], err);
-  if (!rc && plan->filter) rc = prestige_predicate_bind(plan->filter, &s->full, &s->post, err);
+  if (!filter) filter = plan->filter;
+  if (!rc && filter) rc = prestige_predicate_bind(filter, &s->full, &s->post, err);
   if (!rc && !(s->q = queue_new(LIN_QUEUE_BATCHES))) rc = oom(err);
   if (!rc) {
     if (pthread_create(&s->th, NULL, lin_producer, s) != 0) rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "cannot start a scan thread");

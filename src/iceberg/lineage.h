@@ -39,9 +39,12 @@ bool ice_is_lineage_column(const char *name);
  * order, each a column of plan->out (plan it without a column list) or one of the two. The tasks
  * are read one after another on a thread with their deletes applied (ice_scan_read_task_lineage:
  * positions exact, no filter pushed into the reader), then the plan's filter is applied and the
- * columns picked. Takes plan (also on error); io and stats (may be NULL) must outlive the stream. */
-int ice_scan_stream_lineage(ice_io_t *io, ice_scan_plan_t *plan, const char *const *names, size_t n, int64_t batch_rows,
-                            ice_scan_read_stats_t *stats, struct ArrowArrayStream *out, prestige_error_t *err);
+ * columns picked. Takes plan (also on error); io and stats (may be NULL) must outlive the stream;
+ * filter need not. */
+/* filter: applied to plan->out's columns and the lineage columns (NULL: plan->filter). */
+int ice_scan_stream_lineage(ice_io_t *io, ice_scan_plan_t *plan, const char *const *names, size_t n,
+                            const prestige_predicate_t *filter, int64_t batch_rows, ice_scan_read_stats_t *stats,
+                            struct ArrowArrayStream *out, prestige_error_t *err);
 
 /* Before the first write: the append writes the lineage columns as well. */
 int ice_append_keep_lineage(ice_append_t *a, prestige_error_t *err);

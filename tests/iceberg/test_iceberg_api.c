@@ -760,12 +760,44 @@ TEST(row_lineage_columns) {
   CHECK_EQ_INT(bad, 0);
   const char *only[] = {"_row_id"};
   CHECK_EQ_INT(lineage_scan(t, only, 1, "v = 'v1700'", CAP, rid, seq, seen), 1);
+  /* a filter on a lineage column: with lineage columns asked for, and with every column (none of lineage) */
+  memset(seen, 0, sizeof seen);
+  CHECK_EQ_INT(lineage_scan(t, three, 3, "_row_id >= 1900 AND _last_updated_sequence_number = 2", CAP, rid, seq, seen), 100);
+  bad = 0;
+  for (int64_t i = 0; i < CAP; i++) bad += seen[i] != (i >= 1900 && i < 2000);
+  CHECK_EQ_INT(bad, 0);
+  {
+    prestige_iceberg_scan_options_t fo = PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT;
+    fo.where = "_row_id < 310 OR v = 'v2050'";
+    struct ArrowArrayStream fs;
+    CHECK_OK(prestige_iceberg_scan(t, &fo, &fs, NULL, &err));
+    struct ArrowSchema fsc;
+    if (fs.release && fs.get_schema(&fs, &fsc) == 0) {
+      CHECK_EQ_INT(fsc.n_children, 2); /* id, v: the table's columns */
+      if (fsc.n_children == 2) CHECK_EQ_STR(fsc.children[1]->name, "v");
+      fsc.release(&fsc);
+    }
+    int64_t rows = 0, ids = 0;
+    for (;;) {
+      struct ArrowArray b;
+      if (!fs.release || fs.get_next(&fs, &b) || !b.release) break;
+      for (int64_t i = 0; i < b.length; i++) ids += ((const int64_t *)b.children[0]->buffers[1])[b.children[0]->offset + b.offset + i];
+      rows += b.length;
+      b.release(&b);
+    }
+    if (fs.release) fs.release(&fs);
+    CHECK_EQ_INT(rows, 11); /* ids 300..309 (0..299 deleted) and 2050 */
+    CHECK_EQ_INT(ids, 3045 + 2050);
+  }
   /* bad input: a V2 table, an unknown column, a column twice */
   struct ArrowArrayStream st;
   prestige_iceberg_scan_options_t so = PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT;
   so.columns = three;
   so.n_columns = 3;
   CHECK_ERR(prestige_iceberg_scan(t2, &so, &st, NULL, &err), PRESTIGE_EINVAL, "format version 3");
+  prestige_iceberg_scan_options_t wo = PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT;
+  wo.where = "_row_id > 3";
+  CHECK_ERR(prestige_iceberg_scan(t2, &wo, &st, NULL, &err), PRESTIGE_EINVAL, "format version 3");
   const char *unknown[] = {"_row_id", "nope"}, *twice[] = {"_row_id", "id", "_row_id"};
   so.columns = unknown;
   so.n_columns = 2;
