@@ -327,7 +327,9 @@ int prestige_iceberg_scan(prestige_iceberg_table_t *table, const prestige_iceber
     ice_scan_options_t tmp;
     char *text = NULL;
     PRESTIGE_TRY(scan_options(o, &tmp, &text, err));
-    int prc = text ? prestige_predicate_parse(text, &lfilter, err) : 0;
+    /* parsed here only when it may name one (the plan parses it again otherwise) */
+    bool maybe = text && (strstr(text, ICE_ROW_ID_NAME) || strstr(text, ICE_LAST_UPDATED_SEQ_NAME));
+    int prc = maybe ? prestige_predicate_parse(text, &lfilter, err) : 0;
     free(text);
     if (prc) return prc;
     bool named = false;
