@@ -83,6 +83,19 @@ static int count_manifests(const char *dir) {
   return n;
 }
 
+/* A SQLite catalog NAME.db with its warehouse WH, both in the test's scratch directory. */
+static prestige_iceberg_catalog_t *open_catalog(const char *name, const char *wh_name) {
+  char db[600], wh[600];
+  snprintf(db, sizeof db, "sqlite:%s/%s.db", test_tmpdir(), name);
+  snprintf(wh, sizeof wh, "%s/%s", test_tmpdir(), wh_name);
+  prestige_iceberg_catalog_options_t co = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
+  co.uri = db;
+  co.warehouse = wh;
+  prestige_iceberg_catalog_t *cat = NULL;
+  CHECK_OK(prestige_iceberg_catalog_open(&cat, &co, &err));
+  return cat;
+}
+
 typedef struct producer {
   prestige_iceberg_sink_t *sink;
   int64_t from, n;
@@ -282,14 +295,8 @@ TEST(unknown_outcomes_and_recovery) {
 }
 
 TEST(write_audit_publish) {
-  char db[600], wh[600];
-  snprintf(db, sizeof db, "sqlite:%s/wap.db", test_tmpdir());
-  snprintf(wh, sizeof wh, "%s/wapwh", test_tmpdir());
-  prestige_iceberg_catalog_options_t co = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
-  co.uri = db;
-  co.warehouse = wh;
-  prestige_iceberg_catalog_t *cat;
-  CHECK_OK(prestige_iceberg_catalog_open(&cat, &co, &err));
+  prestige_iceberg_catalog_t *cat = open_catalog("wap", "wapwh");
+  if (!cat) return;
   prestige_iceberg_sink_options_t o = PRESTIGE_ICEBERG_SINK_OPTIONS_INIT;
   o.wap_branch = "audit";
   prestige_iceberg_sink_t *s, *m;
@@ -358,14 +365,8 @@ static void on_commit_order(void *ud, const prestige_iceberg_sink_commit_info_t 
 }
 
 TEST(pipelined_commits_with_a_slow_catalog) {
-  char db[600], wh[600];
-  snprintf(db, sizeof db, "sqlite:%s/slow.db", test_tmpdir());
-  snprintf(wh, sizeof wh, "%s/slowwh", test_tmpdir());
-  prestige_iceberg_catalog_options_t co = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
-  co.uri = db;
-  co.warehouse = wh;
-  prestige_iceberg_catalog_t *cat;
-  CHECK_OK(prestige_iceberg_catalog_open(&cat, &co, &err));
+  prestige_iceberg_catalog_t *cat = open_catalog("slow", "slowwh");
+  if (!cat) return;
   prestige_iceberg_sink_options_t o = PRESTIGE_ICEBERG_SINK_OPTIONS_INIT;
   o.max_rows = 200;
   o.batch_size = 100;
@@ -452,14 +453,11 @@ static char *slurp(const char *loc, size_t *n) {
 TEST(writer_threads_same_files) {
   file_list_t lists[2] = {{{0}, 0}, {{0}, 0}};
   for (int run = 0; run < 2; run++) {
-    char db[600], wh[600];
-    snprintf(db, sizeof db, "sqlite:%s/wt%d.db", test_tmpdir(), run);
-    snprintf(wh, sizeof wh, "%s/wt%dwh", test_tmpdir(), run);
-    prestige_iceberg_catalog_options_t co = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
-    co.uri = db;
-    co.warehouse = wh;
-    prestige_iceberg_catalog_t *cat;
-    CHECK_OK(prestige_iceberg_catalog_open(&cat, &co, &err));
+    char name[16], wh[16];
+    snprintf(name, sizeof name, "wt%d", run);
+    snprintf(wh, sizeof wh, "wt%dwh", run);
+    prestige_iceberg_catalog_t *cat = open_catalog(name, wh);
+    if (!cat) return;
     prestige_iceberg_sink_options_t o = PRESTIGE_ICEBERG_SINK_OPTIONS_INIT;
     CHECK_EQ_INT(o.writer_threads, 1);
     o.max_rows = 0;
@@ -505,14 +503,8 @@ TEST(writer_threads_same_files) {
 
 /* write_batch moves the batch on every path: refused ones are released too (ASan finds a leak) */
 TEST(batches_are_moved) {
-  char db[600], wh[600];
-  snprintf(db, sizeof db, "sqlite:%s/moved.db", test_tmpdir());
-  snprintf(wh, sizeof wh, "%s/movedwh", test_tmpdir());
-  prestige_iceberg_catalog_options_t co = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
-  co.uri = db;
-  co.warehouse = wh;
-  prestige_iceberg_catalog_t *cat;
-  CHECK_OK(prestige_iceberg_catalog_open(&cat, &co, &err));
+  prestige_iceberg_catalog_t *cat = open_catalog("moved", "movedwh");
+  if (!cat) return;
   prestige_iceberg_sink_options_t o = PRESTIGE_ICEBERG_SINK_OPTIONS_INIT;
   prestige_iceberg_sink_t *s = NULL;
   CHECK_OK(prestige_iceberg_sink_open(&s, cat, &o, reading_record(), NULL, &err));
