@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arrow/child_move.h"
 #include "core/arena.h"
 #include "core/log.h"
 #include "iceberg/arrow_conform.h"
@@ -170,11 +171,7 @@ static int on_batch(void *user, struct ArrowArray *b, const int64_t *positions, 
       if (!rc) {
         k.length = f.length;
         k.null_count = 0;
-        for (size_t i = 0; i < c->n_key_cols; i++) {
-          *k.children[i] = *f.children[c->key_cols[i]];
-          f.children[c->key_cols[i]]->release = NULL;
-          if (f.offset) k.children[i]->offset += f.offset, k.children[i]->null_count = -1;
-        }
+        for (size_t i = 0; i < c->n_key_cols; i++) arrow_child_move(k.children[i], &f, (int64_t)c->key_cols[i]);
       }
       f.release(&f);
       if (!rc && c->n_keys == c->cap_keys) {

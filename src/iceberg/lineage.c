@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/child_move.h"
 #include "arrow/field_id.h"
 #include "arrow/stream.h"
 #include "core/queue.h"
@@ -160,14 +161,7 @@ static int with_lineage(void *user, struct ArrowArray *batch, const int64_t *pos
   }
   out.length = n;
   out.null_count = 0;
-  for (int64_t i = 0; i < nc; i++) {
-    *out.children[i] = *batch->children[i];
-    batch->children[i]->release = NULL;
-    if (batch->offset) {
-      out.children[i]->offset += batch->offset;
-      out.children[i]->null_count = -1;
-    }
-  }
+  for (int64_t i = 0; i < nc; i++) arrow_child_move(out.children[i], batch, i);
   batch->release(batch);
   const ice_data_file_t *f = l->file;
   bool inherit_ids = f->has_first_row_id;
@@ -272,15 +266,7 @@ static int lin_batch(void *user, struct ArrowArray *batch, const int64_t *positi
   }
   o->length = b.length;
   o->null_count = 0;
-  for (size_t i = 0; i < s->n; i++) {
-    struct ArrowArray *c = b.children[s->pick[i]];
-    *o->children[i] = *c;
-    c->release = NULL;
-    if (b.offset) {
-      o->children[i]->offset += b.offset;
-      o->children[i]->null_count = -1;
-    }
-  }
+  for (size_t i = 0; i < s->n; i++) arrow_child_move(o->children[i], &b, s->pick[i]);
   b.release(&b);
   if (queue_push(s->q, o, -1) != 0) { /* closed: the consumer released the stream */
     o->release(o);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arrow/child_move.h"
 #include "arrow/field_id.h"
 #include "arrow/predicate_internal.h"
 #include "arrow/stream.h"
@@ -467,15 +468,7 @@ static int to_output(scan_stream_t *s, struct ArrowArray *rb, struct ArrowArray 
   }
   out->length = rb->length;
   out->null_count = 0;
-  for (int64_t i = 0; i < n; i++) {
-    struct ArrowArray *c = rb->children[s->read_out[i]];
-    *out->children[i] = *c;
-    c->release = NULL;
-    if (rb->offset) {
-      out->children[i]->offset += rb->offset;
-      out->children[i]->null_count = -1;
-    }
-  }
+  for (int64_t i = 0; i < n; i++) arrow_child_move(out->children[i], rb, s->read_out[i]);
   rb->release(rb);
   return 0;
 }
