@@ -784,9 +784,13 @@ static int decode_entry(const mreader_t *r, arena_t *a, const avro_datum_t *rec,
   if (r->df_idx[DF_CONTENT] >= 0 && !avro_record_int(r->df, df, r->df_idx[DF_CONTENT], &content)) content = 0;
   if (content < 0 || content > 2) return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: bad content %d", what, content);
   f->content = (ice_file_content_t)content;
-  if (read_string(a, r->df, df, r->df_idx[DF_PATH], &f->file_path, err) || !f->file_path)
-    return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: no file_path", what);
-  if (read_string(a, r->df, df, r->df_idx[DF_FORMAT], &f->file_format, err) || !f->file_format)
+  /* read_string's ENOMEM is passed on as it is: only a missing or mistyped field is corruption */
+  int rs = read_string(a, r->df, df, r->df_idx[DF_PATH], &f->file_path, err);
+  if (rs == PRESTIGE_ENOMEM) return rs;
+  if (rs || !f->file_path) return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: no file_path", what);
+  rs = read_string(a, r->df, df, r->df_idx[DF_FORMAT], &f->file_format, err);
+  if (rs == PRESTIGE_ENOMEM) return rs;
+  if (rs || !f->file_format)
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s (%s): no file_format", what, f->file_path);
   if (!avro_record_long(r->df, df, r->df_idx[DF_RECORDS], &f->record_count) || f->record_count < 0)
     return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s (%s): bad record_count", what, f->file_path);
@@ -847,8 +851,9 @@ static int decode_entry(const mreader_t *r, arena_t *a, const avro_datum_t *rec,
   }
   f->has_sort_order_id = avro_record_int(r->df, df, r->df_idx[DF_SORT], &f->sort_order_id);
   f->has_first_row_id = avro_record_long(r->df, df, r->df_idx[DF_FIRST_ROW], &f->first_row_id);
-  if (read_string(a, r->df, df, r->df_idx[DF_REF_FILE], &f->referenced_data_file, err))
-    return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: bad referenced_data_file", what);
+  rs = read_string(a, r->df, df, r->df_idx[DF_REF_FILE], &f->referenced_data_file, err);
+  if (rs == PRESTIGE_ENOMEM) return rs;
+  if (rs) return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: bad referenced_data_file", what);
   f->has_content_offset = avro_record_long(r->df, df, r->df_idx[DF_CONTENT_OFFSET], &f->content_offset);
   f->has_content_size = avro_record_long(r->df, df, r->df_idx[DF_CONTENT_SIZE], &f->content_size_in_bytes);
   if (f->content == ICE_CONTENT_EQUALITY_DELETES && !f->equality_ids)

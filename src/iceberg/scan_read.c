@@ -31,6 +31,15 @@ typedef struct item {
   prestige_error_t err;
 } item_t;
 
+/* A task whose end item could not be allocated pushes this instead (the ring holds pointers and
+ * never allocates), so the reader sees ENOMEM rather than waiting forever for the task's end. */
+static item_t end_oom = {.end = true, .rc = PRESTIGE_ENOMEM};
+static void item_free(item_t *it) {
+  if (it == &end_oom) return;
+  if (it->batch.release) it->batch.release(&it->batch);
+  free(it);
+}
+
 /* An equality delete file loaded: its key columns and the keys of the deleted rows. */
 typedef struct eq_set {
   int32_t *ids;
@@ -452,10 +461,7 @@ static int load_equality_deletes(scan_stream_t *s, const ice_data_file_t *df, eq
 
 /* ---- one task ------------------------------------------------------------------------------------------ */
 static void push(scan_stream_t *s, size_t t, item_t *it) {
-  if (queue_push(s->q[t], it, -1) != 0) {
-    if (it->batch.release) it->batch.release(&it->batch);
-    free(it);
-  }
+  if (queue_push(s->q[t], it, -1) != 0) item_free(it);
 }
 
 /* The output columns of a read batch (moved). */
@@ -635,7 +641,10 @@ static int read_task(scan_stream_t *s, size_t ti, prestige_error_t *err) {
 
 static void run_task(scan_stream_t *s, size_t ti) {
   item_t *end = calloc(1, sizeof *end);
-  if (!end) return;
+  if (!end) {
+    push(s, ti, &end_oom);
+    return;
+  }
   end->end = true;
   int rc = read_task(s, ti, &end->err);
   if (rc) {
@@ -680,10 +689,13 @@ static int s_get_next(void *state, struct ArrowArray *out, prestige_error_t *err
       free(it);
       return 0;
     }
+    const char *oom_path = it == &end_oom ? s->plan->tasks[s->cur].file.file_path : NULL;
     pthread_mutex_lock(&s->mu);
-    s->cur++;
+    s->cur = oom_path ? s->plan->n_tasks : s->cur + 1; /* out of memory ends the stream */
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+    if (oom_path)
+      return prestige_error_set(err, PRESTIGE_ENOMEM, "scan of %s: data file %s: out of memory", s->plan->table, oom_path);
     if (it->rc) {
       int code = prestige_error_set(err, it->rc, "%s", it->err.message);
       free(it);
@@ -705,11 +717,7 @@ static void stream_free(scan_stream_t *s) {
   for (int i = 0; i < s->nth; i++) pthread_join(s->th[i], NULL);
   for (size_t i = 0; s->q && i < n; i++) {
     void *p;
-    while (s->q[i] && queue_pop(s->q[i], &p, 0) == 0) {
-      item_t *it = p;
-      if (it->batch.release) it->batch.release(&it->batch);
-      free(it);
-    }
+    while (s->q[i] && queue_pop(s->q[i], &p, 0) == 0) item_free(p);
     if (s->q[i]) queue_free(s->q[i]);
   }
   free(s->q);

@@ -48,6 +48,15 @@ typedef struct item {
   prestige_error_t err;
 } item_t;
 
+/* A file whose end item could not be allocated pushes this instead (the queues hold pointers and
+ * never allocate), so the reader gets ENOMEM rather than waiting forever for the file's end. */
+static item_t end_oom = {.end = true, .rc = PRESTIGE_ENOMEM};
+static void item_free(item_t *it) {
+  if (it == &end_oom) return;
+  if (it->batch.release) it->batch.release(&it->batch);
+  free(it);
+}
+
 typedef struct src_file {
   char *name;
   uint64_t size;
@@ -128,10 +137,7 @@ static bool same_schema(const struct ArrowSchema *a, const struct ArrowSchema *b
 static queue_t *queue_of(src_t *s, size_t f) { return s->o.unordered ? s->shared : s->files[f].q; }
 
 static void push(src_t *s, size_t f, item_t *it) {
-  if (queue_push(queue_of(s, f), it, -1) != 0) { /* cancelled */
-    if (it->batch.release) it->batch.release(&it->batch);
-    free(it);
-  }
+  if (queue_push(queue_of(s, f), it, -1) != 0) item_free(it); /* cancelled */
 }
 
 /* The reader of file f: the opener's, waiting for it while it opens the file, or opened here when
@@ -181,7 +187,10 @@ static void *opener(void *arg) {
 /* Reads one file into its queue; the last item is always an end marker (with the error, if any). */
 static void read_file(src_t *s, size_t f) {
   item_t *end = calloc(1, sizeof *end);
-  if (!end) return;
+  if (!end) {
+    push(s, f, &end_oom);
+    return;
+  }
   end->file = (int)f;
   end->end = true;
   prestige_parquet_reader_t *r = NULL;
@@ -280,11 +289,13 @@ static int s_get_next(void *state, struct ArrowArray *out, prestige_error_t *err
       free(it);
       return 0;
     }
+    const char *oom_name = it != &end_oom ? NULL : s->o.unordered ? "a file" : s->files[s->cur].name;
     pthread_mutex_lock(&s->mu);
-    if (s->o.unordered) s->finished++;
-    else s->cur++;
+    if (s->o.unordered) s->finished = oom_name ? s->n : s->finished + 1;
+    else s->cur = oom_name ? s->n : s->cur + 1; /* out of memory is not the file's fault: the stream ends */
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
+    if (oom_name) return prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", oom_name);
     if (it->rc) {
       if (!s->o.skip_errors) return fail_item(it, err);
       if (s->o.on_file_error) s->o.on_file_error(s->o.user_data, s->files[it->file].name, &it->err);
@@ -295,11 +306,7 @@ static int s_get_next(void *state, struct ArrowArray *out, prestige_error_t *err
 
 static void drain(queue_t *q) {
   void *p;
-  while (q && queue_pop(q, &p, 0) == 0) {
-    item_t *it = p;
-    if (it->batch.release) it->batch.release(&it->batch);
-    free(it);
-  }
+  while (q && queue_pop(q, &p, 0) == 0) item_free(p);
 }
 
 static void src_free(src_t *s) {
