@@ -36,7 +36,9 @@
  * rewrites batches already written. JSON objects and arrays become their JSON text in a string
  * column. Explicit schemas are "name:type,...", with types bool, int8..int64, uint8..uint64,
  * float, double, string, binary, date, time (microseconds), timestamp, timestamp(s|ms|us|ns),
- * timestamp(us,UTC), decimal(P,S).
+ * timestamp(us,UTC), decimal(P,S). A type ending in '!' (id:int64!) is a required column: not
+ * nullable in the schema, written as a required Parquet field, and a row without a value for it
+ * is an error naming the line.
  */
 #ifndef PRESTIGE_TEXT_H
 #define PRESTIGE_TEXT_H

@@ -559,6 +559,17 @@ static int apply_node(const cf_node_t *n, struct ArrowArray *a, int64_t rel, int
   return prestige_error_set(err, PRESTIGE_EINTERNAL, "conform: unknown plan node");
 }
 
+/* Rows written to a table: a null in a required top-level column is refused here, naming the row
+ * (the Parquet writer refuses it too, at any depth, but knows only its own row numbers). */
+static int check_required(const cf_node_t *n, const struct ArrowArray *a, const char *what, prestige_error_t *err) {
+  if ((n->target->flags & ARROW_FLAG_NULLABLE) || a->null_count == 0 || a->n_buffers == 0 || !a->buffers[0]) return 0;
+  for (int64_t r = 0; r < a->length; r++)
+    if (!prestige_array_is_valid(a, r))
+      return prestige_error_set(err, PRESTIGE_EINVAL, "%s: row %lld: column \"%s\" is required (not null) but the value is null",
+                                what, (long long)r, n->path);
+  return 0;
+}
+
 int ice_conform_apply(const ice_conform_t *c, struct ArrowArray *batch, struct ArrowArray *out, prestige_error_t *err) {
   memset(out, 0, sizeof(*out));
   if (batch->n_children != c->source.n_children) {
@@ -575,6 +586,7 @@ int ice_conform_apply(const ice_conform_t *c, struct ArrowArray *batch, struct A
       const cf_node_t *n = &c->root.children[i];
       if (n->kind == CF_NULLS) rc = ice_arrow_nulls(n->target, len, out->children[i], err);
       else rc = apply_node(n, batch->children[n->src], batch->offset, len, out->children[i], c->what, err);
+      if (!rc && c->match == ICE_MATCH_BY_NAME) rc = check_required(n, out->children[i], c->what, err);
     }
     if (rc) prestige_array_release(out);
   }

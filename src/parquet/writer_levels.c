@@ -113,10 +113,66 @@ static int check_interval(const pqw_leaf_t *l, const uint8_t *x, int64_t row, pr
                             l->path, text, months, days, (long long)ns, (long long)row, why);
 }
 
+/* ---- nulls in fields that are not nullable ------------------------------------------------------ */
+/* Such a field is a required Parquet field: it has no definition level to say "null", so a null
+ * there would be written as whatever bytes sit under it (a zero, usually). Refused instead, as
+ * Arrow C++ does ("declared non-nullable but contains nulls"). Only nulls a reader could reach
+ * count: a child under a null struct or list element is never read. */
+static inline bool may_have_nulls(const struct ArrowArray *a) { return a->n_buffers > 0 && a->buffers[0] && a->null_count != 0; }
+
+static bool required_null(const pqw_leaf_t *l, int k, const struct ArrowArray *a, int64_t i) {
+  const pqw_node_t *nd = &l->nodes[k];
+  if (may_have_nulls(a) && !prestige_array_is_valid(a, i)) return !nd->nullable;
+  int64_t abs = a->offset + i;
+  switch (nd->kind) {
+    case NODE_LEAF: return false;
+    case NODE_STRUCT: return required_null(l, k + 1, a->children[nd->child], abs);
+    case NODE_LIST:
+    case NODE_MAP:
+    case NODE_FIXED_LIST: {
+      int64_t st, en;
+      if (nd->kind == NODE_FIXED_LIST) {
+        st = abs * nd->fixed_size;
+        en = st + nd->fixed_size;
+      } else if (nd->large) {
+        st = ((const int64_t *)a->buffers[1])[abs];
+        en = ((const int64_t *)a->buffers[1])[abs + 1];
+      } else {
+        st = ((const int32_t *)a->buffers[1])[abs];
+        en = ((const int32_t *)a->buffers[1])[abs + 1];
+      }
+      for (int64_t j = st; j < en; j++)
+        if (required_null(l, k + 1, a->children[0], j)) return true;
+      return false;
+    }
+  }
+  return false;
+}
+
+static int check_required(const pqw_leaf_t *l, const struct ArrowArray *top, int64_t r0, int64_t row0, int64_t n,
+                          prestige_error_t *err) {
+  /* most batches: no array on the path that is both required and holding nulls */
+  const struct ArrowArray *a = top;
+  bool suspect = false;
+  for (int k = 0; k < l->depth && !suspect; k++) {
+    const pqw_node_t *nd = &l->nodes[k];
+    suspect = !nd->nullable && may_have_nulls(a);
+    if (k + 1 < l->depth) a = nd->kind == NODE_STRUCT ? a->children[nd->child] : a->children[0];
+  }
+  if (!suspect) return 0;
+  for (int64_t k = 0; k < n; k++)
+    if (required_null(l, 0, top, r0 + k))
+      return prestige_error_set(err, PRESTIGE_EINVAL,
+                                "column \"%s\": a null at row %lld, in a field that is not nullable (nothing could be "
+                                "written for it)", l->path, (long long)(row0 + k));
+  return 0;
+}
+
 int pqw_column_check(pqw_column_t *c, const struct ArrowArray *batch, int64_t row0, int64_t n, prestige_error_t *err) {
   const pqw_leaf_t *l = c->leaf;
-  if (l->conv != CONV_INTERVAL) return 0;
   const struct ArrowArray *top = batch->children[l->top];
+  PRESTIGE_TRY(check_required(l, top, batch->offset + row0, row0, n, err));
+  if (l->conv != CONV_INTERVAL) return 0;
   const uint8_t *vals = leaf_array(l, batch)->buffers[1];
   int64_t r0 = batch->offset + row0;
   if (l->depth == 1) {

@@ -284,15 +284,19 @@ int prestige_text_parse_schema(const char *spec, struct ArrowSchema *out, presti
     while (isspace((unsigned char)*t)) t++;
     char *e = t + strlen(t);
     while (e > t && isspace((unsigned char)e[-1])) *--e = 0;
+    bool required = e > t && e[-1] == '!'; /* id:int64! : not nullable (a required Parquet field) */
+    if (required) *--e = 0;
+    while (e > t && isspace((unsigned char)e[-1])) *--e = 0;
     char fmt[96];
     if (type_format(t, fmt, sizeof(fmt))) {
       rc = prestige_error_set(err, PRESTIGE_EINVAL,
                               "schema field \"%s\": unknown type \"%s\" (bool, int8..int64, uint8..uint64, float, "
-                              "double, string, binary, date, time, timestamp[(unit[,tz])], decimal(p,s))",
+                              "double, string, binary, date, time, timestamp[(unit[,tz])], decimal(p,s); a trailing '!' "
+                              "makes it required)",
                               f, t);
       break;
     }
-    rc = prestige_schema_init(out->children[i], fmt, f, ARROW_FLAG_NULLABLE, err);
+    rc = prestige_schema_init(out->children[i], fmt, f, required ? 0 : ARROW_FLAG_NULLABLE, err);
     for (int j = 0; !rc && j < i; j++)
       if (!strcmp(out->children[j]->name, f)) rc = prestige_error_set(err, PRESTIGE_EINVAL, "schema: duplicate field \"%s\"", f);
   }
@@ -885,7 +889,12 @@ static int append_cell(prestige_text_reader_t *r, const record_t *rec, int32_t c
   prestige_array_builder_t *b = prestige_array_builder_child(r->builder, c);
   int32_t f = r->o.format == PRESTIGE_TEXT_CSV ? r->field_of[c] : c;
   const cell_t *cell = f < rec->n ? &rec->cells[f] : NULL;
-  if (!cell || cell->kind == CELL_NULL) return prestige_array_builder_append_null(b, err);
+  if (!cell || cell->kind == CELL_NULL) {
+    if (!(r->schema.children[c]->flags & ARROW_FLAG_NULLABLE))
+      return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld: column \"%s\" is required (not null) but has no value",
+                                r->path, (long long)rec->line, r->schema.children[c]->name);
+    return prestige_array_builder_append_null(b, err);
+  }
   const char *text = (const char *)rec->text.data + cell->off;
   size_t n = cell->len;
   prestige_arrow_type_info_t t;

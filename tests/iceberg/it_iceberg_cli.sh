@@ -191,6 +191,26 @@ $P iceberg create-namespace b "${C[@]}" >/dev/null && $P iceberg create b.t --sc
 printf 'id,name\nx,a\n' > "$T/bad.csv"
 expect_fail 1 "append: $T/bad.csv: line 2, column 1 (\"id\"): \"x\" is not an integer" $P iceberg append b.t "$T/bad.csv" "${C[@]}"
 check "! grep -qF '$T/bad.csv: $T/bad.csv' $T/err"
+# a required column without a value: an error naming the line (text) or the row (Parquet), nothing
+# committed and no data file left (it was written as 0 before)
+$P iceberg create b.r --schema 'id:int64!,name:string' "${C[@]}" >/dev/null || bad "create b.r"
+printf 'id,name\n1,a\n,b\n' > "$T/noid.csv"
+expect_fail 1 "append: $T/noid.csv: line 3: column \"id\" is required (not null) but has no value" $P iceberg append b.r "$T/noid.csv" "${C[@]}"
+printf '{"id":1}\n{"name":"x"}\n' > "$T/noid.jsonl"
+expect_fail 1 "line 2: column \"id\" is required" $P iceberg append b.r "$T/noid.jsonl" "${C[@]}"
+printf 'id,name\n1,a\n,b\n' | $P convert - "$T/noid.parquet" --format csv --schema id:int64,name:string --quiet || bad "convert noid"
+expect_fail 1 "row 1: column \"id\" is required (not null) but the value is null" $P iceberg append b.r "$T/noid.parquet" "${C[@]}"
+check "[ -z \"\$($P iceberg snapshots b.r ${C[*]})\" ]"
+check "[ -z \"\$(find $T/whbad/b/r -name '*.parquet')\" ]"
+printf 'id,name\n7,\n' > "$T/okid.csv"
+check "[ \"\$($P iceberg append b.r $T/okid.csv ${C[*]} | json 'd[\"rows\"]')\" = 1 ]"
+check "[ \"\$($P iceberg scan b.r ${C[*]})\" = '{\"id\":7,\"name\":null}' ]"
+# convert's --schema takes the same '!': a REQUIRED Parquet column, and a row without it fails
+printf 'id\n1\n2\n' | $P convert - "$T/req.parquet" --format csv --schema 'id:int64!' --quiet || bad "convert required"
+check "$P meta $T/req.parquet | grep -q 'REQUIRED id INT64'"
+printf 'id,v\n"",a\n,b\n' > "$T/req.csv"   # "" is an empty string, an unquoted empty field a null
+expect_fail 1 "line 3: column \"id\" is required" $P convert "$T/req.csv" "$T/req2.parquet" --schema 'id:string!,v:string' --quiet
+check "[ ! -e $T/req2.parquet ]"
 for v in expire remove-orphans rewrite-manifests delete; do
   expect_fail 2 "expected one table" $P iceberg $v b.t b.u "${C[@]}"
   expect_fail 2 "unknown option --nope" $P iceberg $v b.t --nope "${C[@]}"

@@ -484,4 +484,108 @@ TEST(test_errors) {
   prestige_schema_release(&s);
 }
 
-TEST_MAIN(RUN(test_all_types_duckdb); RUN(test_statistics_and_index); RUN(test_errors);)
+/* ---- nulls in fields that are not nullable ------------------------------------------------------ */
+/* A leaf array: n int32 or int64 values, with validity bits when valid is not NULL. */
+static void prim(struct ArrowArray *a, int64_t n, int width, const int64_t *vals, const bool *valid) {
+  prestige_error_t err;
+  prestige_array_init(a, 2, 0, &err);
+  a->length = n;
+  a->null_count = 0;
+  uint8_t *bits = NULL;
+  if (valid) {
+    bits = prestige_buffer_alloc(8);
+    memset(bits, 0, 8);
+    for (int64_t i = 0; i < n; i++) {
+      if (valid[i]) bits[i >> 3] |= (uint8_t)(1 << (i & 7));
+      else a->null_count++;
+    }
+  }
+  prestige_array_set_buffer(a, 0, bits);
+  void *v = prestige_buffer_alloc((size_t)(n ? n : 1) * (size_t)width);
+  for (int64_t i = 0; i < n; i++) {
+    if (width == 8) ((int64_t *)v)[i] = vals[i];
+    else ((int32_t *)v)[i] = (int32_t)vals[i];
+  }
+  prestige_array_set_buffer(a, 1, v);
+}
+
+TEST(test_required_nulls) {
+  prestige_error_t err;
+  /* id int64 not null; st struct (nullable) { x int32 not null }; l list (nullable) of int32 not null */
+  struct ArrowSchema s;
+  prestige_schema_init(&s, "+s", "", 0, &err);
+  prestige_schema_allocate_children(&s, 3, &err);
+  prestige_schema_init(s.children[0], "l", "id", 0, &err);
+  prestige_schema_init(s.children[1], "+s", "st", ARROW_FLAG_NULLABLE, &err);
+  prestige_schema_allocate_children(s.children[1], 1, &err);
+  prestige_schema_init(s.children[1]->children[0], "i", "x", 0, &err);
+  prestige_schema_init(s.children[2], "+l", "l", ARROW_FLAG_NULLABLE, &err);
+  prestige_schema_allocate_children(s.children[2], 1, &err);
+  prestige_schema_init(s.children[2]->children[0], "i", "item", 0, &err);
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/required.parquet", test_tmpdir());
+  prestige_parquet_writer_t *w;
+  CHECK_OK(prestige_parquet_writer_open_file(&w, path, &s, NULL, &err));
+  if (!w) return;
+  /* builds a 3-row batch: id (nulls where id_ok is false), st (row 0 null, with x null under it:
+   * unreachable, allowed), l = [1,2], [x_null ? null : 3], null */
+  for (int round = 0; round < 4; round++) {
+    bool id_ok[3] = {true, round != 1, true};
+    bool st_valid[3] = {false, true, true};
+    bool x_valid[3] = {false, round != 2, true}; /* row 0's null is under a null struct */
+    bool l_valid[3] = {true, true, false};
+    bool item_valid[3] = {true, true, round != 3};
+    int64_t ids[3] = {10, 11, 12}, xs[3] = {0, 5, 6}, items[3] = {1, 2, 3};
+    struct ArrowArray b;
+    prestige_array_init(&b, 1, 3, &err);
+    b.length = 3;
+    b.null_count = 0;
+    prim(b.children[0], 3, 8, ids, id_ok);
+    struct ArrowArray *st = b.children[1];
+    prestige_array_release(st);
+    prestige_array_init(st, 1, 1, &err);
+    st->length = 3;
+    uint8_t *sb = prestige_buffer_alloc(1);
+    sb[0] = 0;
+    for (int i = 0; i < 3; i++) sb[0] |= (uint8_t)(st_valid[i] << i);
+    st->null_count = 1;
+    prestige_array_set_buffer(st, 0, sb);
+    prim(st->children[0], 3, 4, xs, x_valid);
+    struct ArrowArray *l = b.children[2];
+    prestige_array_release(l);
+    prestige_array_init(l, 2, 1, &err);
+    l->length = 3;
+    uint8_t *lb = prestige_buffer_alloc(1);
+    lb[0] = 0;
+    for (int i = 0; i < 3; i++) lb[0] |= (uint8_t)(l_valid[i] << i);
+    l->null_count = 1;
+    prestige_array_set_buffer(l, 0, lb);
+    int32_t *off = prestige_buffer_alloc(16);
+    off[0] = 0, off[1] = 2, off[2] = 3, off[3] = 3;
+    prestige_array_set_buffer(l, 1, off);
+    prim(l->children[0], 3, 4, items, item_valid);
+    int rc = prestige_parquet_writer_write(w, &b, &err);
+    if (round == 0) CHECK_OK(rc);
+    if (round == 1) CHECK_ERR(rc, PRESTIGE_EINVAL, "column \"id\": a null at row 1, in a field that is not nullable");
+    if (round == 2) CHECK_ERR(rc, PRESTIGE_EINVAL, "column \"st.x\": a null at row 1");
+    if (round == 3) CHECK_ERR(rc, PRESTIGE_EINVAL, "a null at row 1, in a field that is not nullable");
+    /* a sliced batch numbers its own rows: rows 1.. of round 1 hold the null at row 0 */
+    if (round == 1) {
+      b.offset = 1;
+      b.length = 2;
+      CHECK_ERR(prestige_parquet_writer_write(w, &b, &err), PRESTIGE_EINVAL, "column \"id\": a null at row 0");
+      b.offset = 2;
+      b.length = 1;
+      CHECK_OK(prestige_parquet_writer_write(w, &b, &err)); /* row 2 alone is fine */
+    }
+    prestige_array_release(&b);
+  }
+  /* a refused batch writes nothing and leaves the writer usable: 3 + 1 rows */
+  prestige_parquet_file_summary_t sum;
+  CHECK_OK(prestige_parquet_writer_close(w, &sum, &err));
+  CHECK_EQ_INT(sum.rows, 4);
+  prestige_parquet_file_summary_release(&sum);
+  prestige_schema_release(&s);
+}
+
+TEST_MAIN(RUN(test_all_types_duckdb); RUN(test_statistics_and_index); RUN(test_errors); RUN(test_required_nulls);)

@@ -418,6 +418,40 @@ TEST(test_utf8_validator) {
   CHECK_EQ_INT(mismatches, 0);
 }
 
-TEST_MAIN(RUN(test_csv_header_by_name); RUN(test_duplicates); RUN(test_json_keys_not_in_schema); RUN(test_utf8);
+/* A type ending in '!' is a required column: not nullable, and a row without it names its line. */
+TEST(test_required_columns) {
+  prestige_error_t err;
+  prestige_text_options_t o;
+  prestige_text_options_init(&o);
+  struct ArrowArray b;
+  const char *p = write_tmp("req.csv", "id,name\n1,a\n2,\"\"\n3,\n", (size_t)-1);
+  o.schema = "id:int64!, name:string ! ";
+  CHECK_ERR(read_one(p, &o, &b, &err), PRESTIGE_ECORRUPT, "line 4: column \"name\" is required (not null) but has no value");
+  o.schema = "id:int64 !,name:string";
+  CHECK_OK(read_one(p, &o, &b, &err));
+  if (b.release) {
+    CHECK_EQ_INT(b.length, 3);
+    b.release(&b);
+  }
+  prestige_text_reader_t *r = NULL;
+  CHECK_OK(prestige_text_reader_open(&r, p, &o, &err));
+  if (r) {
+    const struct ArrowSchema *sc = prestige_text_reader_schema(r);
+    CHECK(!(sc->children[0]->flags & ARROW_FLAG_NULLABLE));
+    CHECK(sc->children[1]->flags & ARROW_FLAG_NULLABLE);
+    prestige_text_reader_close(r);
+  }
+  const char *q = write_tmp("req.jsonl", "{\"id\":1}\n{\"id\":null}\n", (size_t)-1);
+  o.schema = "id:int64!";
+  o.format = PRESTIGE_TEXT_JSONL;
+  CHECK_ERR(read_one(q, &o, &b, &err), PRESTIGE_ECORRUPT, "line 2: column \"id\" is required");
+  const char *m = write_tmp("req2.jsonl", "{\"id\":1}\n{\"x\":2}\n", (size_t)-1);
+  CHECK_ERR(read_one(m, &o, &b, &err), PRESTIGE_ECORRUPT, "line 2: column \"id\" is required");
+  o.format = PRESTIGE_TEXT_CSV;
+  o.schema = "id:!";
+  CHECK_ERR(read_one(p, &o, &b, &err), PRESTIGE_EINVAL, "unknown type");
+}
+
+TEST_MAIN(RUN(test_csv_header_by_name); RUN(test_required_columns); RUN(test_duplicates); RUN(test_json_keys_not_in_schema); RUN(test_utf8);
           RUN(test_epoch_timestamps); RUN(test_streaming_pipe); RUN(test_streaming_csv_split_writes); RUN(test_streaming_aligned_writes);
           RUN(test_utf8_validator);)

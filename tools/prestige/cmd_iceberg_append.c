@@ -71,13 +71,13 @@ char *cli_ice_text_schema(const struct ArrowSchema *table, char **names, size_t 
       if (sscanf(f + 2, "%d,%d", &p, &s) != 2) goto give_up;
       snprintf(t, sizeof t, "decimal(%d,%d)", p, s);
     } else goto give_up;
-    size_t need = len + strlen(c->name) + strlen(t) + 4;
+    size_t need = len + strlen(c->name) + strlen(t) + 5;
     if (need > cap) {
       char *g = realloc(out, cap = need * 2);
       if (!g) goto give_up;
       out = g;
     }
-    len += (size_t)sprintf(out + len, "%s%s:%s", len ? "," : "", c->name, t);
+    len += (size_t)sprintf(out + len, "%s%s:%s%s", len ? "," : "", c->name, t, (c->flags & ARROW_FLAG_NULLABLE) ? "" : "!");
     if (strchr(c->name, ',') || strchr(c->name, ':')) goto give_up;
   }
   if (!len) goto give_up;
