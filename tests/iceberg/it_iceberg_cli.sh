@@ -205,6 +205,23 @@ check "[ -z \"\$(find $T/whbad/b/r -name '*.parquet')\" ]"
 printf 'id,name\n7,\n' > "$T/okid.csv"
 check "[ \"\$($P iceberg append b.r $T/okid.csv ${C[*]} | json 'd[\"rows\"]')\" = 1 ]"
 check "[ \"\$($P iceberg scan b.r ${C[*]})\" = '{\"id\":7,\"name\":null}' ]"
+# a signal while rows are written: exit 128+N at once, nothing committed, no data file left behind
+# (rows 1..300000 are read and written, then the input stays open until the signal)
+mkfifo "$T/fifo"
+touch "$T/before-signal"
+{ "$PY" -c 'print("id,name"); [print("%d,n%d" % (i, i)) for i in range(1, 300001)]'; exec sleep 30; } > "$T/fifo" 2>/dev/null &
+feeder=$!
+setsid $P iceberg append b.r - --format csv "${C[@]}" < "$T/fifo" > "$T/out" 2> "$T/err" &
+app=$!
+for _ in $(seq 100); do [ -n "$(find $T/whbad/b/r -path '*prestige-tmp*' -type f 2>/dev/null)" ] && break; sleep 0.1; done
+check "[ -n \"\$(find $T/whbad/b/r -path '*prestige-tmp*' -type f)\" ]"   # a data file was being written
+kill -INT $app; st=0; wait $app || st=$?
+check "[ $st = 130 ]"
+check "grep -q 'stopped by SIGINT; nothing was committed and the data files written were deleted' $T/err"
+check "[ \"\$($P iceberg snapshots b.r ${C[*]} | wc -l)\" = 1 ]"
+check "[ -z \"\$(find $T/whbad/b/r -type f -newer $T/before-signal ! -path '*/metadata/*')\" ]"
+check "[ -z \"\$(find $T/whbad/b/r -path '*prestige-tmp*' -type f)\" ]"
+kill $feeder 2>/dev/null || true; wait $feeder 2>/dev/null || true
 # convert's --schema takes the same '!': a REQUIRED Parquet column, and a row without it fails
 printf 'id\n1\n2\n' | $P convert - "$T/req.parquet" --format csv --schema 'id:int64!' --quiet || bad "convert required"
 check "$P meta $T/req.parquet | grep -q 'REQUIRED id INT64'"

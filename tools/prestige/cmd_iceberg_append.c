@@ -24,7 +24,8 @@
   "matched to the table's by name, in any order; a missing optional column is null. Text is read with\n"     \
   "the table's types: in CSV an unquoted empty field is null and \"\" an empty string; timestamps are\n"    \
   "ISO 8601 (...Z or an offset) or integers in the column's unit. Nothing is committed when any input\n"    \
-  "fails (the files written so far are deleted).\n"                                                          \
+  "fails, or when SIGINT or SIGTERM arrives before the commit (the files written so far are deleted;\n"     \
+  "the exit status is then 128 + the signal). A null in a required column is an error naming its line.\n"  \
   "  --branch B              commit to branch B (created from main when it does not exist)\n"              \
   "  --compression C[:L]     Parquet codec of the data files (default: write.parquet.compression-codec)\n"  \
   "  --target-file-size N    roll data files at N bytes (default: write.target-file-size-bytes)\n"         \
@@ -34,6 +35,12 @@
 
 static int run_append(int argc, char **argv);
 CLI_ICEBERG_VERB(append, "append", "append Parquet/CSV/JSON-lines files to a table (one commit)", APPEND_USAGE, run_append)
+
+/* SIGINT or SIGTERM while the rows are written: nothing is committed, and freeing the append
+ * deletes the data files written so far (a second signal ends the process at once). */
+static int stop_requested(prestige_error_t *err) {
+  return cli_signal_received() ? prestige_error_set(err, PRESTIGE_ECANCELED, "stopped by a signal") : 0;
+}
 
 /* The text schema ("name:type,...") of the table's columns among names (NULL: all), or NULL when
  * a column has a type text input cannot name (then types are inferred and converted). */
@@ -149,6 +156,7 @@ static int write_text(prestige_iceberg_append_t *a, const char *file, prestige_t
   const struct ArrowSchema *schema = rc ? NULL : prestige_text_reader_schema(r);
   while (!rc) {
     struct ArrowArray b;
+    if ((rc = stop_requested(err))) break;
     if ((rc = prestige_text_reader_next(r, &b, err))) break;
     if (!b.release) break;
     rc = prestige_iceberg_append_write(a, &b, schema, err);
@@ -173,7 +181,20 @@ static int write_parquet(prestige_iceberg_append_t *a, const char *file, prestig
     prestige_parquet_reader_close(r);
     return rc;
   }
-  return prestige_iceberg_append_write_stream(a, &st, err);
+  struct ArrowSchema sc;
+  memset(&sc, 0, sizeof sc);
+  rc = st.get_schema(&st, &sc);
+  if (rc) rc = prestige_error_set(err, rc, "%s", st.get_last_error(&st) ? st.get_last_error(&st) : "no schema");
+  while (!rc && !(rc = stop_requested(err))) { /* batch by batch, so that a signal stops it */
+    struct ArrowArray b;
+    int ge = st.get_next(&st, &b);
+    if (ge) rc = prestige_error_set(err, ge, "%s", st.get_last_error(&st) ? st.get_last_error(&st) : "reading failed");
+    else if (!b.release) break;
+    else rc = prestige_iceberg_append_write(a, &b, &sc, err);
+  }
+  if (sc.release) sc.release(&sc);
+  st.release(&st);
+  return rc;
 }
 
 static bool split_kv(char *arg, prestige_kv_t *kv) {
@@ -256,6 +277,7 @@ static int run_append(int argc, char **argv) {
   int e = 0;
   if (!rc) e = prestige_iceberg_table_schema(t, &table_schema, &err);
   if (!rc && !e) e = prestige_iceberg_append_new(&a, t, &ao, &err);
+  if (!rc && !e) cli_signals_install();
   for (size_t i = 0; !rc && !e && i < n_files; i++) {
     const char *file = files[i];
     size_t n = strlen(file);
@@ -273,8 +295,13 @@ static int run_append(int argc, char **argv) {
   }
   prestige_iceberg_append_result_t res;
   memset(&res, 0, sizeof res);
+  if (!rc && !e) e = stop_requested(&err); /* the last moment to stop without a commit */
   if (!rc && !e) e = prestige_iceberg_append_commit(a, &res, &err);
-  if (!rc && e) rc = cli_ice_fail(v, &err);
+  if (!rc && e == PRESTIGE_ECANCELED && cli_signal_received()) {
+    prestige_iceberg_append_free(a); /* the files written are deleted before the message says so */
+    a = NULL;
+    rc = cli_interrupted("iceberg append", "nothing was committed and the data files written were deleted");
+  } else if (!rc && e) rc = cli_ice_fail(v, &err);
   if (!rc)
     rc = cli_ice_print_json(json_pack("{s:I,s:I,s:I,s:I,s:I}", "snapshot_id", (json_int_t)res.snapshot_id, "files",
                                       (json_int_t)res.added_files, "rows", (json_int_t)res.added_records, "added_files",
