@@ -311,6 +311,7 @@ struct prestige_text_reader {
   char *path;
   int fd;
   bool own_fd, eof;
+  bool bom_checked; /* the input's first bytes were looked at for a UTF-8 byte order mark */
   bool can_yield;      /* streaming: the batch has rows, so a read that would block ends it */
   int64_t deadline_ns; /* next_wait's limit on the monotonic clock; -1: none */
   buf_t in;
@@ -372,8 +373,17 @@ enum {
  * input, FILL_LATER when streaming with rows to hand out and nothing to read right now,
  * -PRESTIGE_ETIMEOUT when next_wait's deadline passed or a signal interrupted the wait, or minus
  * an error code. */
+/* The input so far is empty or a proper prefix of a UTF-8 byte order mark (EF BB BF). Reading on
+ * never waits for more than valid UTF-8 promises: text starting with EF has two more bytes. */
+static bool bom_pending(const prestige_text_reader_t *r) {
+  if (r->bom_checked) return false;
+  const uint8_t *d = r->in.data;
+  size_t n = r->in.len;
+  return n == 0 || (n < 3 && d[0] == 0xEF && (n < 2 || d[1] == 0xBB));
+}
+
 static int refill(prestige_text_reader_t *r, size_t need_end, prestige_error_t *err) {
-  while (r->in.len < need_end && !r->eof) {
+  while ((r->in.len < need_end || bom_pending(r)) && !r->eof) {
     if (r->pos > 0 && r->pos > r->in.len / 2) {
       memmove(r->in.data, r->in.data + r->pos, r->in.len - r->pos);
       r->in.len -= r->pos;
@@ -417,6 +427,16 @@ static int refill(prestige_text_reader_t *r, size_t need_end, prestige_error_t *
     }
     if (got == 0) r->eof = true;
     r->in.len += (size_t)got;
+  }
+  if (!r->bom_checked) { /* the loop read past a prefix of it, or to the end */
+    /* a UTF-8 byte order mark (Excel writes one) is not part of the first column's name or
+     * value: skipped, as DuckDB and Python's utf-8-sig do */
+    r->bom_checked = true;
+    if (r->pos == 0 && r->in.len >= 3 && !memcmp(r->in.data, "\xEF\xBB\xBF", 3)) {
+      r->pos = 3;
+      r->bytes += 3;
+      return refill(r, need_end + 3, err); /* the caller counted need_end from position 0 */
+    }
   }
   return r->in.len >= need_end;
 }

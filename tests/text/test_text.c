@@ -452,6 +452,73 @@ TEST(test_required_columns) {
   CHECK_ERR(read_one(p, &o, &b, &err), PRESTIGE_EINVAL, "unknown type");
 }
 
-TEST_MAIN(RUN(test_csv_header_by_name); RUN(test_required_columns); RUN(test_duplicates); RUN(test_json_keys_not_in_schema); RUN(test_utf8);
+/* A UTF-8 byte order mark starting the input is skipped (DuckDB, Python's utf-8-sig): it is not
+ * part of the first column's name, also when it arrives split across reads of a pipe. */
+TEST(test_byte_order_mark) {
+  prestige_error_t err;
+  prestige_text_options_t o;
+  prestige_text_options_init(&o);
+  struct ArrowArray b;
+  const char *p = write_tmp("bom.csv", "\xEF\xBB\xBFid,name\r\n1,a\r\n", (size_t)-1);
+  prestige_text_reader_t *r = NULL;
+  CHECK_OK(prestige_text_reader_open(&r, p, &o, &err));
+  if (r) {
+    CHECK_EQ_STR(prestige_text_reader_schema(r)->children[0]->name, "id");
+    CHECK_OK(prestige_text_reader_next(r, &b, &err));
+    if (b.release) {
+      CHECK_EQ_INT(b.length, 1);
+      CHECK_EQ_INT(((const int64_t *)b.children[0]->buffers[1])[0], 1);
+      b.release(&b);
+    }
+    CHECK_EQ_INT(prestige_text_reader_bytes(r), 17); /* the BOM counted: the whole file */
+    prestige_text_reader_close(r);
+  }
+  o.schema = "id:int64,name:string"; /* matched by header name */
+  CHECK_OK(read_one(p, &o, &b, &err));
+  if (b.release) b.release(&b);
+  /* only the first bytes of the input: a BOM-like sequence later is data */
+  const char *q = write_tmp("bom2.csv", "s\n\xEF\xBB\xBFx\n", (size_t)-1);
+  o.schema = "s:string";
+  CHECK_OK(read_one(q, &o, &b, &err));
+  if (b.release) {
+    CHECK_EQ_STR(str_at(b.children[0], 0), "\xEF\xBB\xBFx");
+    b.release(&b);
+  }
+  prestige_text_options_init(&o);
+  o.format = PRESTIGE_TEXT_JSONL;
+  const char *j = write_tmp("bom.jsonl", "\xEF\xBB\xBF{\"a\":1}\n{\"a\":2}\n", (size_t)-1);
+  CHECK_OK(read_one(j, &o, &b, &err));
+  if (b.release) {
+    CHECK_EQ_INT(b.length, 2);
+    b.release(&b);
+  }
+  /* inputs shorter than a BOM */
+  prestige_text_options_init(&o);
+  const char *t = write_tmp("two.csv", "a\n", (size_t)-1);
+  CHECK_OK(read_one(t, &o, &b, &err));
+  if (b.release) b.release(&b);
+  /* split across reads: one byte, a pause, the rest */
+  FILE *f = popen("{ printf '\\357'; sleep 0.2; printf '\\273\\277k\\n7\\n'; }", "r");
+  CHECK(f != NULL);
+  if (!f) return;
+  int saved = dup(STDIN_FILENO);
+  dup2(fileno(f), STDIN_FILENO);
+  r = NULL;
+  CHECK_OK(prestige_text_reader_open(&r, "-", &o, &err));
+  if (r) {
+    CHECK_EQ_STR(prestige_text_reader_schema(r)->children[0]->name, "k");
+    CHECK_OK(prestige_text_reader_next(r, &b, &err));
+    if (b.release) {
+      CHECK_EQ_INT(((const int64_t *)b.children[0]->buffers[1])[0], 7);
+      b.release(&b);
+    }
+    prestige_text_reader_close(r);
+  }
+  dup2(saved, STDIN_FILENO);
+  close(saved);
+  pclose(f);
+}
+
+TEST_MAIN(RUN(test_csv_header_by_name); RUN(test_byte_order_mark); RUN(test_required_columns); RUN(test_duplicates); RUN(test_json_keys_not_in_schema); RUN(test_utf8);
           RUN(test_epoch_timestamps); RUN(test_streaming_pipe); RUN(test_streaming_csv_split_writes); RUN(test_streaming_aligned_writes);
           RUN(test_utf8_validator);)
