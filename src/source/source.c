@@ -373,8 +373,8 @@ static int open_source(struct ArrowArrayStream *out, prestige_store_t *store, co
     s->o = *o;
   }
   s->store = store;
-  s->n = n;
   s->files = calloc(n ? n : 1, sizeof *s->files);
+  s->n = s->files ? n : 0; /* src_free walks s->n files */
   s->bufs = bufpool_new(SRC_POOL_BYTES);
   int rc = s->files && s->bufs ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   if (!rc && s->o.columns && s->o.n_columns > 0) {

@@ -15,6 +15,7 @@
  * stops after OOM_BUDGET_S seconds in any case (its summary line says how far it got). OOM_FULL=1 in
  * the environment runs every N with no time limit. */
 #include <jansson.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,15 +88,39 @@ static double now_s(void) {
 
 static int64_t total_runs;
 
+/* The watchdog: every run (clean or injected) is under alarm(), so a hang (a consumer waiting
+ * forever for an item a failed thread never pushed) fails the test naming the scenario and N
+ * instead of stalling CI until its timeout. OOM_WATCHDOG_S overrides the limit. */
+static const char *volatile wd_name = "";
+static volatile long wd_n;
+static void watchdog_fired(int sig) {
+  (void)sig;
+  char m[256];
+  int k = snprintf(m, sizeof m, "\nFAIL test_oom watchdog: scenario \"%s\" hung with allocation N=%ld failing (0: a clean run)\n",
+                   wd_name, wd_n);
+  if (k > 0) (void)!write(2, m, (size_t)k < sizeof m ? (size_t)k : sizeof m - 1);
+  abort();
+}
+static unsigned wd_limit_s = 60;
+static void watch(const char *name, long n) {
+  wd_name = name;
+  wd_n = n;
+  alarm(wd_limit_s);
+}
+
 static void run_oom(const char *name, scenario_fn fn, void (*cleanup)(void)) {
   prestige_error_t err;
   /* a clean run first: it must pass, and says how many allocations there are */
   atomic_store(&counted, 0);
   atomic_store(&counting, true);
   prestige_error_init(&err);
+  const char *wd = getenv("OOM_WATCHDOG_S");
+  wd_limit_s = wd && atoi(wd) > 0 ? (unsigned)atoi(wd) : 60;
+  watch(name, 0);
   double tc = now_s();
   int rc = fn(&err);
   tc = now_s() - tc;
+  alarm(0);
   atomic_store(&counting, false);
   if (cleanup) cleanup();
   CHECK_MSG(rc == 0, "%s: the run without failures failed: %s", name, err.message);
@@ -110,9 +135,13 @@ static void run_oom(const char *name, scenario_fn fn, void (*cleanup)(void)) {
   atomic_store(&counted, 0);
   atomic_store(&counting, true);
   prestige_error_init(&err);
+  /* generous: a run with a failure may do less work than a clean one, never much more */
+  if (!wd || atoi(wd) <= 0) wd_limit_s = 60 + (unsigned)(tc * 20);
+  watch(name, 0);
   tc = now_s();
   rc = fn(&err);
   tc = now_s() - tc;
+  alarm(0);
   atomic_store(&counting, false);
   if (cleanup) cleanup();
   CHECK_MSG(rc == 0, "%s: the second run without failures failed: %s", name, err.message);
@@ -139,7 +168,9 @@ static void run_oom(const char *name, scenario_fn fn, void (*cleanup)(void)) {
     prestige_error_init(&err);
     atomic_store(&injected, false);
     atomic_store(&countdown, n);
+    watch(name, n);
     rc = fn(&err);
+    alarm(0);
     atomic_store(&countdown, 0);
     bool hit = atomic_load(&injected);
     if (cleanup) cleanup();
@@ -433,9 +464,328 @@ static int s_iceberg(prestige_error_t *err) {
   return rc;
 }
 
+/* ---- threaded paths: every scenario below runs work on threads (pools, workers, producer and
+ * consumer pairs), where a failed allocation on one thread must reach the caller as ENOMEM (or be
+ * absorbed), never hang the other side, lose the error, or drop rows. Which allocation is "the
+ * Nth" varies between runs with threads; the checks hold whichever thread it hits. */
+
+static char path_pq3[1100];
+/* The same file as s_writer's, encoded on 3 threads: it must be the same bytes. */
+static int s_writer_threads(prestige_error_t *err) {
+  struct ArrowSchema schema = {0};
+  struct ArrowArray batch = {0};
+  PRESTIGE_TRY(read_csv_batch(&schema, &batch, err));
+  prestige_parquet_writer_options_t o = PRESTIGE_PARQUET_WRITER_OPTIONS_INIT;
+  o.compression = PRESTIGE_COMPRESSION_ZSTD;
+  o.row_group_rows = 2;
+  o.threads = 3;
+  prestige_parquet_writer_t *w;
+  int rc = prestige_parquet_writer_open_file(&w, path_pq3, &schema, &o, err);
+  for (int i = 0; !rc && i < 3; i++) rc = prestige_parquet_writer_write(w, &batch, err);
+  if (rc && w) prestige_parquet_writer_abort(w);
+  prestige_parquet_file_summary_t s;
+  if (!rc) rc = prestige_parquet_writer_close(w, &s, err);
+  if (!rc) prestige_parquet_file_summary_release(&s);
+  batch.release(&batch);
+  schema.release(&schema);
+  if (rc) return rc;
+  /* the test's own reads are not counted as library allocations: nothing is armed here that
+   * matters, as the comparison only runs after a successful write */
+  FILE *a = fopen(path_pq, "rb"), *b = fopen(path_pq3, "rb");
+  bool same = a && b;
+  while (same) {
+    int ca = fgetc(a), cb = fgetc(b);
+    if (ca != cb) same = false;
+    if (ca == EOF) break;
+  }
+  if (a) fclose(a);
+  if (b) fclose(b);
+  return same ? 0 : prestige_error_set(err, PRESTIGE_EINTERNAL, "writer threads: %s differs from %s", path_pq3, path_pq);
+}
+
+/* Drains a stream: rows and the sum of the first column (int64) times the row's position, so
+ * that rows out of order show. */
+static int drain_stream(struct ArrowArrayStream *st, const char *what, int64_t *rows, int64_t *weighted, prestige_error_t *err) {
+  int rc = 0;
+  *rows = *weighted = 0;
+  while (!rc) {
+    struct ArrowArray b;
+    int e = st->get_next(st, &b);
+    if (e) {
+      const char *m = st->get_last_error(st);
+      rc = prestige_error_set(err, e == 12 ? PRESTIGE_ENOMEM : PRESTIGE_EIO, "%s: %s", what, m ? m : "(no message)");
+      break;
+    }
+    if (!b.release) break;
+    const struct ArrowArray *c = b.children[0];
+    const int64_t *v = c->buffers[1];
+    for (int64_t i = 0; i < b.length; i++) *weighted += (*rows + i + 1) * v[c->offset + b.offset + i];
+    *rows += b.length;
+    b.release(&b);
+  }
+  if (st->release) st->release(st);
+  return rc;
+}
+
+/* 12 rows, ids 1..4 three times, in 6 row groups: every column decoded on a pool of 3. */
+static int s_reader_threads(prestige_error_t *err) {
+  prestige_parquet_reader_options_t o = PRESTIGE_PARQUET_READER_OPTIONS_INIT;
+  o.batch_rows = 5;
+  o.threads = 3;
+  prestige_parquet_reader_t *r;
+  PRESTIGE_TRY(prestige_parquet_reader_open_file(&r, path_pq, &o, err));
+  struct ArrowArrayStream st = {0};
+  int rc = prestige_parquet_reader_stream(r, &st, err);
+  if (rc) return rc;
+  int64_t rows, w;
+  PRESTIGE_TRY(drain_stream(&st, "reader threads", &rows, &w, err));
+  int64_t want = 0;
+  for (int64_t i = 0; i < 12; i++) want += (i + 1) * (i % 4 + 1);
+  if (rows != 12 || w != want)
+    return prestige_error_set(err, PRESTIGE_EINTERNAL, "reader threads: %lld rows (weighted %lld), expected 12 (%lld)",
+                              (long long)rows, (long long)w, (long long)want);
+  return 0;
+}
+
+/* Three files (the writer's, twice, and the threaded writer's) as one stream, 2 decoding threads
+ * per file: ordered, the rows in file order; unordered, the same rows. */
+static int source_run(bool unordered, prestige_error_t *err) {
+  const char *paths[3] = {path_pq, path_pq3, path_pq};
+  prestige_source_options_t o = PRESTIGE_SOURCE_OPTIONS_INIT;
+  o.batch_rows = 5;
+  o.threads = 2;
+  o.unordered = unordered;
+  o.read_ahead = 2;
+  o.concurrency = 3;
+  struct ArrowArrayStream st;
+  PRESTIGE_TRY(prestige_source(&st, paths, 3, &o, err));
+  int64_t rows, w;
+  PRESTIGE_TRY(drain_stream(&st, unordered ? "source unordered" : "source ordered", &rows, &w, err));
+  int64_t want = 0;
+  for (int64_t i = 0; i < 36; i++) want += (i + 1) * (i % 4 + 1);
+  if (rows != 36 || (!unordered && w != want))
+    return prestige_error_set(err, PRESTIGE_EINTERNAL, "source: %lld rows (weighted %lld), expected 36 (%lld)", (long long)rows,
+                              (long long)w, (long long)want);
+  return 0;
+}
+static int s_source_ordered(prestige_error_t *err) { return source_run(false, err); }
+static int s_source_unordered(prestige_error_t *err) { return source_run(true, err); }
+
+/* A started ParquetSink (its thread, the finisher of rotated files, the uploader's workers)
+ * rotating every 4 rows with 2 encoding threads, a commit in the middle and the final one on
+ * close: every record in the manifests' files. */
+static int sink_threads_runs;
+static int s_sink_threads(prestige_error_t *err) {
+  char d[1100], up_dir[1100];
+  snprintf(d, sizeof d, "%s/tsink%d", dir, sink_threads_runs);
+  snprintf(up_dir, sizeof up_dir, "%s/tsink_up%d", dir, sink_threads_runs++);
+  prestige_store_t *store = NULL;
+  PRESTIGE_TRY(prestige_store_open_local(&store, up_dir, err));
+  prestige_upload_options_t uo = PRESTIGE_UPLOAD_OPTIONS_INIT;
+  prestige_file_upload_t *up = NULL;
+  int rc = prestige_file_upload_new(&up, store, &uo, err);
+  prestige_sink_options_t o = PRESTIGE_SINK_OPTIONS_INIT;
+  o.name = "ev";
+  o.dir = d;
+  o.batch_size = 3;
+  o.max_rows = 4;
+  o.upload = up;
+  o.writer.threads = 2;
+  prestige_sink_t *s = NULL;
+  if (!rc) rc = prestige_sink_open(&s, &o, ev_record(), NULL, err);
+  if (!rc) rc = prestige_sink_start(s, err);
+  prestige_sink_client_t *c = NULL;
+  if (!rc && !(c = prestige_sink_client_new(s))) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "client: out of memory");
+  prestige_str_t tags[2] = {PRESTIGE_STR("a"), PRESTIGE_STR("bb")};
+  int64_t rows = 0;
+  for (int i = 0; !rc && i < 11; i++) {
+    ev_t e = {.id = i, .name = PRESTIGE_STR("n"), .tags = {tags, (size_t)(i % 3)}, .ts = 1700000000000 + i};
+    e.score.present = i % 2;
+    e.score.value = i;
+    rc = prestige_sink_write(c, &e, err);
+    if (!rc && i == 5) {
+      prestige_sink_manifest_t m;
+      rc = prestige_sink_commit(c, &m, err);
+      if (!rc) {
+        rows += m.rows;
+        prestige_sink_manifest_release(&m);
+      }
+    }
+  }
+  if (c) {
+    prestige_error_t e2;
+    int frc = prestige_sink_client_free(c, &e2);
+    if (!rc && frc) {
+      rc = frc;
+      *err = e2;
+    }
+  }
+  if (s) {
+    prestige_sink_manifest_t m;
+    prestige_error_t e3;
+    int crc = prestige_sink_close(s, &m, &e3);
+    if (!crc) {
+      rows += m.rows;
+      prestige_sink_manifest_release(&m);
+    }
+    if (!rc && crc) {
+      rc = crc;
+      *err = e3;
+    }
+  }
+  if (up) prestige_file_upload_free(up);
+  prestige_store_free(store);
+  if (!rc && rows != 11) rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "sink threads: manifests hold %lld rows, expected 11", (long long)rows);
+  return rc;
+}
+
+static int open_catalog(prestige_iceberg_catalog_t **cat, prestige_error_t *err) {
+  char uri[1200], wh[1200];
+  snprintf(uri, sizeof uri, "sqlite:%s/cat.db", dir);
+  snprintf(wh, sizeof wh, "file://%s/wh", dir);
+  prestige_iceberg_catalog_options_t o = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
+  o.uri = uri;
+  o.warehouse = wh;
+  PRESTIGE_TRY(prestige_iceberg_catalog_open(cat, &o, err));
+  bool exists = false;
+  int rc = prestige_iceberg_namespace_exists(*cat, "db", &exists, err);
+  if (!rc && !exists) rc = prestige_iceberg_namespace_create(*cat, "db", NULL, 0, err);
+  if (rc) prestige_iceberg_catalog_close(*cat);
+  return rc;
+}
+
+/* An IcebergSink taking Arrow batches: every 4 rows a commit (pipelined, 2 in flight), files
+ * encoded on 2 threads, a client commit, then close: 12 rows in the results. */
+static int isink_runs;
+static int s_iceberg_sink(prestige_error_t *err) {
+  prestige_iceberg_catalog_t *cat;
+  PRESTIGE_TRY(open_catalog(&cat, err));
+  char ident[64];
+  snprintf(ident, sizeof ident, "db.sink%d", isink_runs++);
+  struct ArrowSchema schema = {0};
+  struct ArrowArray batch = {0};
+  int rc = read_csv_batch(&schema, &batch, err);
+  if (batch.release) batch.release(&batch);
+  prestige_iceberg_sink_options_t o = PRESTIGE_ICEBERG_SINK_OPTIONS_INIT;
+  o.table = ident;
+  o.max_rows = 4;
+  o.max_pending_commits = 2;
+  o.writer_threads = 2;
+  prestige_iceberg_sink_t *s = NULL;
+  if (!rc) rc = prestige_iceberg_sink_open(&s, cat, &o, NULL, &schema, err);
+  prestige_iceberg_sink_client_t *c = NULL;
+  if (!rc && !(c = prestige_iceberg_sink_client_new(s))) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "client: out of memory");
+  int64_t rows = 0;
+  for (int i = 0; !rc && i < 3; i++) {
+    struct ArrowSchema sc = {0};
+    rc = read_csv_batch(&sc, &batch, err);
+    if (sc.release) sc.release(&sc);
+    if (!rc) rc = prestige_iceberg_sink_write_batch(c, &batch, err); /* moved */
+    if (!rc && i == 1) {
+      prestige_iceberg_sink_commit_result_t r;
+      rc = prestige_iceberg_sink_commit(c, &r, err);
+      if (!rc) {
+        rows += r.rows;
+        prestige_iceberg_sink_commit_result_release(&r);
+      }
+    }
+  }
+  if (c) {
+    prestige_error_t e2;
+    int frc = prestige_iceberg_sink_client_free(c, &e2);
+    if (!rc && frc) {
+      rc = frc;
+      *err = e2;
+    }
+  }
+  if (s) {
+    prestige_iceberg_sink_commit_result_t r;
+    prestige_error_t e3;
+    int crc = prestige_iceberg_sink_close(s, &r, &e3);
+    if (!crc) {
+      rows += r.rows;
+      prestige_iceberg_sink_commit_result_release(&r);
+    }
+    if (!rc && crc) {
+      rc = crc;
+      *err = e3;
+    }
+  }
+  if (schema.release) schema.release(&schema);
+  prestige_iceberg_catalog_close(cat);
+  if (!rc && rows != 12) rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "iceberg sink: results hold %lld rows, expected 12", (long long)rows);
+  return rc;
+}
+
+/* Compaction and a threaded scan: a table sorted by id gets three appends (three sorted files,
+ * written on 2 threads), is compacted (files read on threads, the sorted runs merged while a
+ * thread writes), then scanned with 3 files in flight and 2 decoding threads each. */
+static int compact_runs;
+static int scan_table(prestige_iceberg_table_t *t, int64_t want_rows, prestige_error_t *err) {
+  prestige_iceberg_scan_options_t so = PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT;
+  so.batch_rows = 3;
+  so.files_in_flight = 3;
+  so.threads = 2;
+  struct ArrowArrayStream st = {0};
+  PRESTIGE_TRY(prestige_iceberg_scan(t, &so, &st, NULL, err));
+  int64_t rows, w;
+  PRESTIGE_TRY(drain_stream(&st, "iceberg scan", &rows, &w, err));
+  if (rows != want_rows)
+    return prestige_error_set(err, PRESTIGE_EINTERNAL, "iceberg scan: %lld rows, expected %lld", (long long)rows, (long long)want_rows);
+  return 0;
+}
+static int s_compact(prestige_error_t *err) {
+  prestige_iceberg_catalog_t *cat;
+  PRESTIGE_TRY(open_catalog(&cat, err));
+  char ident[64];
+  snprintf(ident, sizeof ident, "db.c%d", compact_runs++);
+  struct ArrowSchema schema = {0};
+  struct ArrowArray batch = {0};
+  int rc = read_csv_batch(&schema, &batch, err);
+  if (batch.release) batch.release(&batch);
+  prestige_iceberg_create_options_t co = PRESTIGE_ICEBERG_CREATE_OPTIONS_INIT;
+  co.sort = "id";
+  prestige_iceberg_table_t *t = NULL;
+  if (!rc) rc = prestige_iceberg_table_create(cat, ident, &schema, &co, &t, err);
+  prestige_iceberg_append_options_t ao = PRESTIGE_ICEBERG_APPEND_OPTIONS_INIT;
+  ao.threads = 2;
+  for (int i = 0; !rc && i < 3; i++) {
+    struct ArrowSchema sc = {0};
+    rc = read_csv_batch(&sc, &batch, err);
+    prestige_iceberg_append_t *ap = NULL;
+    if (!rc) rc = prestige_iceberg_append_new(&ap, t, &ao, err);
+    if (!rc) rc = prestige_iceberg_append_write(ap, &batch, &sc, err); /* moves the batch in */
+    prestige_iceberg_append_result_t res = {0};
+    if (!rc) rc = prestige_iceberg_append_commit(ap, &res, err);
+    if (res.data_files) prestige_iceberg_append_result_release(&res);
+    prestige_iceberg_append_free(ap);
+    if (batch.release) batch.release(&batch);
+    if (sc.release) sc.release(&sc);
+  }
+  if (!rc) rc = scan_table(t, 12, err);
+  prestige_iceberg_compact_options_t o = PRESTIGE_ICEBERG_COMPACT_OPTIONS_INIT;
+  o.min_files = 2;
+  prestige_iceberg_compact_result_t cr;
+  if (!rc) rc = prestige_iceberg_compact(t, &o, &cr, err);
+  if (!rc && (cr.files_read != 3 || cr.rows_written != 12))
+    rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "compaction: read %lld files, wrote %lld rows, expected 3 and 12",
+                            (long long)cr.files_read, (long long)cr.rows_written);
+  if (!rc) {
+    prestige_iceberg_table_t *h = NULL;
+    rc = prestige_iceberg_table_load(cat, ident, &h, err);
+    if (!rc) rc = scan_table(h, 12, err);
+    if (h) prestige_iceberg_table_free(h);
+  }
+  if (t) prestige_iceberg_table_free(t);
+  if (schema.release) schema.release(&schema);
+  prestige_iceberg_catalog_close(cat);
+  return rc;
+}
+
 static void setup(void) {
   snprintf(dir, sizeof dir, "%s", test_tmpdir());
   snprintf(path_pq, sizeof path_pq, "%s/t.parquet", dir);
+  snprintf(path_pq3, sizeof path_pq3, "%s/t3.parquet", dir);
   char p[1100];
   snprintf(p, sizeof p, "%s/in.csv", dir);
   FILE *f = fopen(p, "w");
@@ -446,6 +796,7 @@ static void setup(void) {
    * random, so jansson's allocations fail only on request. */
   if (getenv("OOM_JANSSON")) json_set_alloc_funcs(json_malloc, json_free);
   trace_failures = getenv("OOM_TRACE") != NULL;
+  signal(SIGALRM, watchdog_fired);
 }
 
 TEST(writer) { run_oom("parquet writer", s_writer, NULL); }
@@ -463,5 +814,14 @@ TEST(s3) {
 }
 TEST(iceberg) { run_oom("iceberg append+scan", s_iceberg, NULL); }
 
-TEST_MAIN(setup(); RUN(writer); RUN(reader); RUN(sink); RUN(avro); RUN(s3); RUN(iceberg);
+TEST(writer_threads) { run_oom("writer threads", s_writer_threads, NULL); }
+TEST(reader_threads) { run_oom("reader threads", s_reader_threads, NULL); }
+TEST(source_ordered) { run_oom("source ordered", s_source_ordered, NULL); }
+TEST(source_unordered) { run_oom("source unordered", s_source_unordered, NULL); }
+TEST(sink_threads) { run_oom("sink threads", s_sink_threads, NULL); }
+TEST(iceberg_sink) { run_oom("iceberg sink", s_iceberg_sink, NULL); }
+TEST(compact) { run_oom("compaction+scan", s_compact, NULL); }
+
+TEST_MAIN(setup(); RUN(writer); RUN(reader); RUN(sink); RUN(avro); RUN(s3); RUN(iceberg); RUN(writer_threads);
+          RUN(reader_threads); RUN(source_ordered); RUN(source_unordered); RUN(sink_threads); RUN(iceberg_sink); RUN(compact);
           printf("%lld runs in all\n", (long long)total_runs);)
