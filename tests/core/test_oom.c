@@ -548,13 +548,14 @@ static int s_reader_threads(prestige_error_t *err) {
 }
 
 /* Three files (the writer's, twice, and the threaded writer's) as one stream, 2 decoding threads
- * per file: ordered, the rows in file order; unordered, the same rows. */
+ * per file: ordered, the rows in file order; unordered (with skip_errors), the same rows. */
 static int source_run(bool unordered, prestige_error_t *err) {
   const char *paths[3] = {path_pq, path_pq3, path_pq};
   prestige_source_options_t o = PRESTIGE_SOURCE_OPTIONS_INIT;
   o.batch_rows = 5;
   o.threads = 2;
   o.unordered = unordered;
+  o.skip_errors = unordered; /* a file that runs out of memory must not be skipped as a bad one */
   o.read_ahead = 2;
   o.concurrency = 3;
   struct ArrowArrayStream st;
