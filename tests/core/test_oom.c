@@ -11,9 +11,11 @@
  * are not counted; jansson's are with OOM_JANSSON=1, through json_set_alloc_funcs (off by default: see setup). To fit about a minute on a loaded
  * 2-core machine, N runs densely over the first OOM_DENSE allocations (where the setup paths are),
  * then samples every k-th N, k set so that at most OOM_SAMPLED more runs are made; both shrink
- * when the clean run is slow (the runs are sized to fit OOM_BUDGET_S at its pace), and a scenario
- * stops after OOM_BUDGET_S seconds in any case (its summary line says how far it got). OOM_FULL=1 in
- * the environment runs every N with no time limit. */
+ * when the clean run is slow (the runs are sized to fit the scenario's budget at its pace), and a
+ * scenario stops after its budget in any case (its summary line says how far it got). The budget
+ * is OOM_BUDGET_S, or less for the threaded scenarios when the test's OOM_TOTAL_S runs short.
+ * OOM_FULL=1 in the environment runs every N with no time limit. A watchdog (alarm) fails a run
+ * that hangs, naming the scenario and N. */
 #include <jansson.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -79,6 +81,15 @@ typedef int (*scenario_fn)(prestige_error_t *err);
 #define OOM_DENSE 150
 #define OOM_SAMPLED 150
 #define OOM_BUDGET_S 12.0
+/* The threaded scenarios (run_oom_shared) split what is left of OOM_TOTAL_S since the test began:
+ * each gets at most OOM_BUDGET_S and at most an even share, so that the whole test stays about a
+ * minute on a slow machine (clean runs come on top). The first scenarios keep OOM_BUDGET_S each.
+ * OOM_SHARED: how many run_oom_shared calls TEST_MAIN makes. */
+#define OOM_TOTAL_S 60.0
+#define OOM_SHARED 7
+static double test_t0;
+static int shared_done;
+static bool shared_budget;
 
 static double now_s(void) {
   struct timespec ts;
@@ -151,7 +162,14 @@ static void run_oom(const char *name, scenario_fn fn, void (*cleanup)(void)) {
   if (rc) return;
   bool full = getenv("OOM_FULL") != NULL;
   /* runs that fit the budget, at the clean run's pace: a third dense, the rest sampled */
-  long fit = tc > 0 ? (long)(OOM_BUDGET_S / tc) : OOM_DENSE + OOM_SAMPLED;
+  double budget = OOM_BUDGET_S;
+  if (shared_budget) {
+    double left = OOM_TOTAL_S - (now_s() - test_t0);
+    int to_go = OOM_SHARED - shared_done > 1 ? OOM_SHARED - shared_done : 1;
+    if (left / to_go < budget) budget = left / to_go;
+    if (budget < 1.0) budget = 1.0;
+  }
+  long fit = tc > 0 ? (long)(budget / tc) : OOM_DENSE + OOM_SAMPLED;
   long dense = full ? total + 1 : fit / 3 < OOM_DENSE ? (fit / 3 > 20 ? fit / 3 : 20) : OOM_DENSE;
   long sampled = fit - dense < OOM_SAMPLED ? (fit - dense > 30 ? fit - dense : 30) : OOM_SAMPLED;
   long step = full || total <= dense ? 1 : (total - dense) / sampled + 1;
@@ -160,7 +178,7 @@ static void run_oom(const char *name, scenario_fn fn, void (*cleanup)(void)) {
   double t0 = now_s();
   long from = getenv("OOM_FROM") ? atol(getenv("OOM_FROM")) : 1;
   for (long n = from > 0 ? from : 1;; n += n < dense ? 1 : step) {
-    if (!full && now_s() - t0 > OOM_BUDGET_S) {
+    if (!full && now_s() - t0 > budget) {
       out_of_time = true;
       break;
     }
@@ -194,6 +212,13 @@ static void run_oom(const char *name, scenario_fn fn, void (*cleanup)(void)) {
   printf("%-22s %6ld allocations, %4ld runs (N<%ld each, then step %ld%s%ld): %ld ENOMEM, %ld absorbed, %.1f s\n", name,
          total, runs, dense, step, out_of_time ? "; time budget spent at N=" : "; to N=", last, enomem, absorbed,
          now_s() - t0);
+}
+
+static void run_oom_shared(const char *name, scenario_fn fn) {
+  shared_budget = true;
+  run_oom(name, fn, NULL);
+  shared_budget = false;
+  shared_done++;
 }
 
 /* ---- scenarios ------------------------------------------------------------------------------------ */
@@ -798,6 +823,7 @@ static void setup(void) {
   if (getenv("OOM_JANSSON")) json_set_alloc_funcs(json_malloc, json_free);
   trace_failures = getenv("OOM_TRACE") != NULL;
   signal(SIGALRM, watchdog_fired);
+  test_t0 = now_s();
 }
 
 TEST(writer) { run_oom("parquet writer", s_writer, NULL); }
@@ -815,13 +841,13 @@ TEST(s3) {
 }
 TEST(iceberg) { run_oom("iceberg append+scan", s_iceberg, NULL); }
 
-TEST(writer_threads) { run_oom("writer threads", s_writer_threads, NULL); }
-TEST(reader_threads) { run_oom("reader threads", s_reader_threads, NULL); }
-TEST(source_ordered) { run_oom("source ordered", s_source_ordered, NULL); }
-TEST(source_unordered) { run_oom("source unordered", s_source_unordered, NULL); }
-TEST(sink_threads) { run_oom("sink threads", s_sink_threads, NULL); }
-TEST(iceberg_sink) { run_oom("iceberg sink", s_iceberg_sink, NULL); }
-TEST(compact) { run_oom("compaction+scan", s_compact, NULL); }
+TEST(writer_threads) { run_oom_shared("writer threads", s_writer_threads); }
+TEST(reader_threads) { run_oom_shared("reader threads", s_reader_threads); }
+TEST(source_ordered) { run_oom_shared("source ordered", s_source_ordered); }
+TEST(source_unordered) { run_oom_shared("source unordered", s_source_unordered); }
+TEST(sink_threads) { run_oom_shared("sink threads", s_sink_threads); }
+TEST(iceberg_sink) { run_oom_shared("iceberg sink", s_iceberg_sink); }
+TEST(compact) { run_oom_shared("compaction+scan", s_compact); }
 
 TEST_MAIN(setup(); RUN(writer); RUN(reader); RUN(sink); RUN(avro); RUN(s3); RUN(iceberg); RUN(writer_threads);
           RUN(reader_threads); RUN(source_ordered); RUN(source_unordered); RUN(sink_threads); RUN(iceberg_sink); RUN(compact);
