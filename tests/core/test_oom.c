@@ -55,13 +55,17 @@ static atomic_bool counting, injected;
 
 void __sanitizer_print_stack_trace(void);
 static bool trace_failures; /* OOM_TRACE=1: print where each injected failure happened */
+static long trace_n;        /* the N of the run, for the trace */
 
 static bool fail_now(void) {
   if (atomic_load_explicit(&counting, memory_order_relaxed)) atomic_fetch_add(&counted, 1);
   if (atomic_load_explicit(&countdown, memory_order_relaxed) <= 0) return false;
   if (atomic_fetch_sub(&countdown, 1) == 1) {
     atomic_store(&injected, true);
-    if (trace_failures) __sanitizer_print_stack_trace();
+    if (trace_failures) {
+      fprintf(stderr, "injected failure (N=%ld):\n", trace_n);
+      __sanitizer_print_stack_trace();
+    }
     return true;
   }
   return false;
@@ -185,6 +189,7 @@ static void run_oom(const char *name, scenario_fn fn, void (*cleanup)(void)) {
     last = n;
     prestige_error_init(&err);
     atomic_store(&injected, false);
+    trace_n = n;
     atomic_store(&countdown, n);
     watch(name, n);
     rc = fn(&err);
