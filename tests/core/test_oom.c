@@ -29,6 +29,7 @@
 #include "core/arena.h"
 #include "prestige/iceberg.h"
 #include "prestige/iceberg_catalog.h"
+#include "prestige/iceberg_poller.h"
 #include "prestige/prestige.h"
 #include "s3_test.h"
 #include "test.h"
@@ -90,7 +91,7 @@ typedef int (*scenario_fn)(prestige_error_t *err);
  * minute on a slow machine (clean runs come on top). The first scenarios keep OOM_BUDGET_S each.
  * OOM_SHARED: how many run_oom_shared calls TEST_MAIN makes. */
 #define OOM_TOTAL_S 60.0
-#define OOM_SHARED 7
+#define OOM_SHARED 8
 static double test_t0;
 static int shared_done;
 static bool shared_budget;
@@ -813,6 +814,64 @@ static int s_compact(prestige_error_t *err) {
   return rc;
 }
 
+/* The IcebergPoller: its producer thread plans each new snapshot into the channel while next()
+ * hands out each append's rows as a stream read by scan threads. A table partitioned by day(ts)
+ * gets two appends (three files each); the poller must deliver both, 4 rows each, in order (a
+ * failure on the producer reaches next() as its error). */
+static int poller_runs;
+static int s_iceberg_poller(prestige_error_t *err) {
+  prestige_iceberg_catalog_t *cat;
+  PRESTIGE_TRY(open_catalog(&cat, err));
+  char ident[64];
+  snprintf(ident, sizeof ident, "db.p%d", poller_runs++);
+  struct ArrowSchema schema = {0};
+  struct ArrowArray batch = {0};
+  int rc = read_csv_batch(&schema, &batch, err);
+  if (batch.release) batch.release(&batch);
+  prestige_iceberg_create_options_t co = PRESTIGE_ICEBERG_CREATE_OPTIONS_INIT;
+  co.partition = "day(ts)";
+  prestige_iceberg_table_t *t = NULL;
+  if (!rc) rc = prestige_iceberg_table_create(cat, ident, &schema, &co, &t, err);
+  int64_t sids[2] = {-1, -1};
+  for (int i = 0; !rc && i < 2; i++) {
+    struct ArrowSchema sc = {0};
+    rc = read_csv_batch(&sc, &batch, err);
+    prestige_iceberg_append_t *ap = NULL;
+    if (!rc) rc = prestige_iceberg_append_new(&ap, t, NULL, err);
+    if (!rc) rc = prestige_iceberg_append_write(ap, &batch, &sc, err); /* moves the batch in */
+    prestige_iceberg_append_result_t res = {0};
+    if (!rc) rc = prestige_iceberg_append_commit(ap, &res, err);
+    if (!rc) sids[i] = res.snapshot_id;
+    if (res.data_files) prestige_iceberg_append_result_release(&res);
+    prestige_iceberg_append_free(ap);
+    if (batch.release) batch.release(&batch);
+    if (sc.release) sc.release(&sc);
+  }
+  prestige_iceberg_poller_options_t o = PRESTIGE_ICEBERG_POLLER_OPTIONS_INIT;
+  o.table = ident;
+  o.consumer = "oom";
+  o.poll_interval_ms = 1000; /* one cycle plans both; a failed one is next()'s error */
+  o.files_in_flight = 3;
+  prestige_iceberg_poller_t *p = NULL;
+  if (!rc) rc = prestige_iceberg_poller_open(&p, cat, &o, err);
+  for (int i = 0; !rc && i < 2; i++) {
+    prestige_iceberg_poll_event_t ev;
+    rc = prestige_iceberg_poller_next(p, &ev, -1, err);
+    if (rc) break;
+    int64_t rows = 0, w = 0;
+    if (ev.rows.release) rc = drain_stream(&ev.rows, "iceberg poller", &rows, &w, err);
+    if (!rc && (ev.kind != PRESTIGE_ICEBERG_EVENT_APPEND || ev.snapshot_id != sids[i] || rows != 4))
+      rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "iceberg poller: event %d: kind %d, snapshot %lld (expected %lld), %lld rows",
+                              i, (int)ev.kind, (long long)ev.snapshot_id, (long long)sids[i], (long long)rows);
+    if (!rc) rc = prestige_iceberg_poller_ack(p, ev.snapshot_id, err);
+  }
+  prestige_iceberg_poller_close(p);
+  if (t) prestige_iceberg_table_free(t);
+  if (schema.release) schema.release(&schema);
+  prestige_iceberg_catalog_close(cat);
+  return rc;
+}
+
 static void setup(void) {
   snprintf(dir, sizeof dir, "%s", test_tmpdir());
   snprintf(path_pq, sizeof path_pq, "%s/t.parquet", dir);
@@ -853,7 +912,8 @@ TEST(source_unordered) { run_oom_shared("source unordered", s_source_unordered);
 TEST(sink_threads) { run_oom_shared("sink threads", s_sink_threads); }
 TEST(iceberg_sink) { run_oom_shared("iceberg sink", s_iceberg_sink); }
 TEST(compact) { run_oom_shared("compaction+scan", s_compact); }
+TEST(iceberg_poller) { run_oom_shared("iceberg poller", s_iceberg_poller); }
 
 TEST_MAIN(setup(); RUN(writer); RUN(reader); RUN(sink); RUN(avro); RUN(s3); RUN(iceberg); RUN(writer_threads);
-          RUN(reader_threads); RUN(source_ordered); RUN(source_unordered); RUN(sink_threads); RUN(iceberg_sink); RUN(compact);
+          RUN(reader_threads); RUN(source_ordered); RUN(source_unordered); RUN(sink_threads); RUN(iceberg_sink); RUN(compact); RUN(iceberg_poller);
           printf("%lld runs in all\n", (long long)total_runs);)
