@@ -520,8 +520,7 @@ static int s_writer_threads(prestige_error_t *err) {
   batch.release(&batch);
   schema.release(&schema);
   if (rc) return rc;
-  /* the test's own reads are not counted as library allocations: nothing is armed here that
-   * matters, as the comparison only runs after a successful write */
+  /* byte for byte against the single-threaded file (stdio allocates inside libc, unwrapped) */
   FILE *a = fopen(path_pq, "rb"), *b = fopen(path_pq3, "rb");
   bool same = a && b;
   while (same) {
