@@ -264,7 +264,7 @@ int ice_schema_from_record(const prestige_record_desc_t *desc, int format_versio
       if (desc->fields[i].flags & PRESTIGE_IDENTIFIER)
         s->identifier_ids[s->n_identifier_ids++] = ice_schema_find_name(s, desc->fields[i].name)->id;
     if ((rc = ice_schema_check_identifiers(s, err))) {
-      rc = prestige_error_set(err, PRESTIGE_EINVAL, "record %s: %s", desc->name, err->message);
+      rc = prestige_error_set(err, PRESTIGE_EINVAL, "record %s: %s", desc->name, err ? err->message : "bad identifier fields");
       goto fail;
     }
   }

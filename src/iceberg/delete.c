@@ -454,7 +454,8 @@ int ice_delete_where(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t 
     if (!rc) res->snapshot_id = rr.snapshot_id;
     ice_rewrite_result_release(&rr);
   }
-  if (rc) { /* nothing of ours is referenced: remove what was written */
+  if (rc && rc != PRESTIGE_EUNKNOWN_STATE) { /* nothing of ours is referenced: remove what was written (an
+                                              * unknown outcome may have landed: its files stay) */
     for (size_t i = 0; i < n_written; i++) {
       prestige_error_t e;
       if (ice_io_delete(io, written[i], &e)) LOG_WARN("could not delete %s: %s", written[i], e.message);
@@ -634,7 +635,7 @@ int ice_delete_keys(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_t *
     if (!rc) res->snapshot_id = rr.snapshot_id, res->delete_files = (int64_t)n_p;
     ice_rewrite_result_release(&rr);
   }
-  if (rc)
+  if (rc && rc != PRESTIGE_EUNKNOWN_STATE) /* an unknown outcome may have landed: its files stay */
     for (size_t i = 0; i < n_written; i++) ice_io_delete(io, written[i], NULL);
   for (size_t i = 0; i < n_written; i++) free(written[i]);
   for (size_t i = 0; pkeys && i < n_p; i++) free(pkeys[i]);

@@ -667,11 +667,13 @@ int ice_rewrite_commit(ice_catalog_t *catalog, const ice_ident_t *ident, ice_io_
   const ice_snapshot_t *snap = landed ? ice_metadata_snapshot(next.metadata, w.snapshot_id) : NULL;
   ice_manifest_file_t *kept = NULL;
   size_t n_kept = 0;
-  if (snap && ice_snapshot_manifests(io, snap, &kept, &n_kept, NULL)) kept = NULL, n_kept = 0;
+  /* the snapshot's manifests unreadable (out of memory): cannot tell which it holds, so keep every
+   * one (deleting them would leave the committed snapshot naming missing files) */
+  bool unknown = landed && !snap;
+  if (snap && ice_snapshot_manifests(io, snap, &kept, &n_kept, NULL)) kept = NULL, n_kept = 0, unknown = true;
   for (size_t i = 0; i < w.n_written; i++) {
-    bool keep = snap && snap->manifest_list && !strcmp(snap->manifest_list, w.written[i]);
+    bool keep = unknown || (snap && snap->manifest_list && !strcmp(snap->manifest_list, w.written[i]));
     for (size_t k = 0; k < n_kept && !keep; k++) keep = !strcmp(kept[k].path, w.written[i]);
-    if (landed && !snap) keep = true; /* cannot tell: keep */
     prestige_error_t e;
     if (!keep && ice_io_delete(io, w.written[i], &e)) LOG_WARN("could not delete %s: %s", w.written[i], e.message);
   }

@@ -46,23 +46,6 @@ void prestige_iceberg_sink_commit_result_release(prestige_iceberg_sink_commit_re
   r->snapshot_id = -1;
 }
 
-int isink_result_add(prestige_iceberg_sink_commit_result_t *r, int64_t snapshot_id, const char *const *files, size_t n,
-                     int64_t rows) {
-  if (n) {
-    char **f = realloc(r->files, (r->n_files + n) * sizeof(*f));
-    if (!f) return PRESTIGE_ENOMEM;
-    r->files = f;
-    for (size_t i = 0; i < n; i++) {
-      if (!(f[r->n_files] = strdup(files[i]))) return PRESTIGE_ENOMEM;
-      r->n_files++;
-    }
-  }
-  r->snapshot_id = snapshot_id;
-  r->rows += rows;
-  r->commits++;
-  return 0;
-}
-
 void isink_answer(isink_reply_t *r, int rc, const prestige_error_t *e) {
   pthread_mutex_lock(&r->mu);
   r->rc = rc;
@@ -155,8 +138,21 @@ static int seal(prestige_iceberg_sink_t *s, prestige_error_t *err) {
   return 0;
 }
 
+/* The commit thread's last job: static, so that stopping it never needs memory (a lost END left
+ * close waiting forever for the commit thread). */
+isink_job_t isink_end_job = {.kind = ISINK_JOB_END};
+
 static void push_job(prestige_iceberg_sink_t *s, int kind, isink_reply_t *reply) {
+  if (kind == ISINK_JOB_END) {
+    queue_push(s->cq, &isink_end_job, -1);
+    return;
+  }
   isink_job_t *j = calloc(1, sizeof *j);
+  if (!j && !reply) { /* the final commit of a shutdown: its outcome is this failure, not "none" */
+    s->has_final = true; /* no barrier is in flight to set it on the commit thread */
+    s->final_rc = oom(&s->final_err);
+    return;
+  }
   if (!j) {
     prestige_error_t e;
     oom(&e);

@@ -179,21 +179,60 @@ int isink_commit_files(prestige_iceberg_sink_t *s, int64_t seq, ice_append_t *w,
   }
 }
 
-static void report(prestige_iceberg_sink_t *s, const isink_job_t *j, int64_t sid, int attempts) {
+/* What an acknowledged commit adds to the result, allocated before the commit: once it landed,
+ * recording it cannot fail (an allocation failing after the commit would have dropped its files
+ * and rows from the result the caller gets). */
+typedef struct report_prep {
+  const char **paths; /* for on_commit: the append's own strings */
+  char **dups;        /* the result's copies */
+} report_prep_t;
+
+static void prep_release(report_prep_t *p, size_t n) {
+  for (size_t i = 0; p->dups && i < n; i++) free(p->dups[i]);
+  free(p->dups);
+  free(p->paths);
+  memset(p, 0, sizeof *p);
+}
+
+static int report_prepare(prestige_iceberg_sink_t *s, const isink_job_t *j, report_prep_t *p, prestige_error_t *err) {
   ice_append_t *w = j->w;
-  const char **paths = calloc(w->n_files ? w->n_files : 1, sizeof(char *));
-  for (size_t i = 0; paths && i < w->n_files; i++) paths[i] = w->files[i].file_path;
+  size_t n = w->n_files;
+  memset(p, 0, sizeof *p);
+  p->paths = calloc(n ? n : 1, sizeof(char *));
+  p->dups = calloc(n ? n : 1, sizeof(char *));
+  bool ok = p->paths && p->dups;
+  for (size_t i = 0; ok && i < n; i++) {
+    p->paths[i] = w->files[i].file_path;
+    ok = (p->dups[i] = strdup(w->files[i].file_path)) != NULL;
+  }
+  if (ok && n) { /* room in the result for these files (n_files grows once the commit landed) */
+    char **f = realloc(s->acc.files, (s->acc.n_files + n) * sizeof(*f));
+    if (f) s->acc.files = f;
+    ok = f != NULL;
+  }
+  if (ok) return 0;
+  prep_release(p, n);
+  return prestige_error_set(err, PRESTIGE_ENOMEM, "iceberg sink %s: commit %" PRId64 ": out of memory before committing", s->label,
+                            j->seq);
+}
+
+static void report(prestige_iceberg_sink_t *s, const isink_job_t *j, int64_t sid, int attempts, report_prep_t *p) {
+  ice_append_t *w = j->w;
   int64_t lat = prestige_now_ms() - j->sealed_ms;
   prestige_label_t l[1] = {{"sink", s->label}};
   prestige_metrics_counter_add("prestige.iceberg_sink.commits", l, 1, 1);
   prestige_metrics_histogram_record("prestige.iceberg_sink.commit_latency_ms", l, 1, (double)lat);
-  if (s->o.on_commit && paths) {
-    prestige_iceberg_sink_commit_info_t info = {sid, j->seq, paths, w->n_files, j->rows, false, attempts, lat};
+  if (s->o.on_commit) {
+    prestige_iceberg_sink_commit_info_t info = {sid, j->seq, p->paths, w->n_files, j->rows, false, attempts, lat};
     s->o.on_commit(s->o.user_data, &info);
   }
-  if (paths && isink_result_add(&s->acc, sid, paths, w->n_files, j->rows))
-    LOG_ERROR("iceberg sink %s: out of memory recording commit %" PRId64, s->label, j->seq);
-  free(paths);
+  for (size_t i = 0; i < w->n_files; i++) s->acc.files[s->acc.n_files++] = p->dups[i]; /* room made by report_prepare */
+  s->acc.snapshot_id = sid;
+  s->acc.rows += j->rows;
+  s->acc.commits++;
+  free(p->dups);
+  p->dups = NULL;
+  prep_release(p, 0);
 }
 
 static int publish(prestige_iceberg_sink_t *s, int64_t *sid, prestige_error_t *err) {
@@ -213,7 +252,7 @@ void *isink_commit_thread(void *arg) {
     prestige_error_t e;
     prestige_error_init(&e);
     if (j->kind == ISINK_JOB_END) {
-      free(j);
+      if (j != &isink_end_job) free(j);
       break;
     }
     if (j->kind == ISINK_JOB_DATA) {
@@ -226,9 +265,12 @@ void *isink_commit_thread(void *arg) {
         rc = ice_append_finish_files(j->w, &e);
         if (!rc) prestige_metrics_counter_add("prestige.iceberg_sink.files_created", l, 1, (uint64_t)j->w->n_files);
         if (!rc && s->mio) rc = isink_write_manifest(s, j->seq, j->w, &j->manifest_path, &e);
+        report_prep_t prep = {0};
+        if (!rc) rc = report_prepare(s, j, &prep, &e);
         if (!rc) {
           prestige_metrics_histogram_record("prestige.iceberg_sink.write_duration_ms", l, 1, (double)(prestige_now_ms() - t0));
           rc = isink_commit_files(s, j->seq, j->w, NULL, 0, &sid, &attempts, &e);
+          if (rc) prep_release(&prep, j->w->n_files);
         } else {
           j->w->failed = true;
         }
@@ -238,7 +280,7 @@ void *isink_commit_thread(void *arg) {
           s->cfail_err = e;
         } else {
           if (j->manifest_path) isink_remove_manifest(s, j->manifest_path);
-          report(s, j, sid, attempts);
+          report(s, j, sid, attempts, &prep);
           if (s->o.auto_publish) {
             int64_t psid;
             prestige_error_t pe;

@@ -99,9 +99,7 @@ int isink_recover(prestige_iceberg_sink_t *s, prestige_error_t *err);
 /* A copy of a loaded table (location and metadata). */
 int isink_loaded_copy(const ice_loaded_table_t *src, ice_loaded_table_t *dst, prestige_error_t *err);
 
-/* Results */
-int isink_result_add(prestige_iceberg_sink_commit_result_t *r, int64_t snapshot_id, const char *const *files, size_t n,
-                     int64_t rows);
+extern isink_job_t isink_end_job; /* ISINK_JOB_END: static, pushed without allocating */
 
 /* Publish on the internal handle (publish.c). */
 int ice_publish_branch(prestige_iceberg_table_t *t, const char *branch, int64_t *snapshot_id, prestige_error_t *err);

@@ -297,7 +297,9 @@ static int s_get_next(void *state, struct ArrowArray *out, prestige_error_t *err
     pthread_mutex_unlock(&s->mu);
     if (oom_name) return prestige_error_set(err, PRESTIGE_ENOMEM, "%s: out of memory", oom_name);
     if (it->rc) {
-      if (!s->o.skip_errors) return fail_item(it, err);
+      /* out of memory is not the file's fault: skip_errors does not skip it (the file's rows would
+       * be missing from a stream that ends well) */
+      if (!s->o.skip_errors || it->rc == PRESTIGE_ENOMEM) return fail_item(it, err);
       if (s->o.on_file_error) s->o.on_file_error(s->o.user_data, s->files[it->file].name, &it->err);
     }
     free(it);
@@ -373,8 +375,8 @@ static int open_source(struct ArrowArrayStream *out, prestige_store_t *store, co
     s->o = *o;
   }
   s->store = store;
-  s->n = n;
   s->files = calloc(n ? n : 1, sizeof *s->files);
+  s->n = s->files ? n : 0; /* src_free walks s->n files */
   s->bufs = bufpool_new(SRC_POOL_BYTES);
   int rc = s->files && s->bufs ? 0 : prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
   if (!rc && s->o.columns && s->o.n_columns > 0) {

@@ -27,6 +27,7 @@ typedef struct up_job {
   char *path, *key;
   prestige_upload_status_t status;
   prestige_error_t *error;
+  int rc;         /* FAILED: the code, also when error could not be allocated */
   uint64_t size;
 } up_job_t;
 
@@ -162,6 +163,7 @@ static void *worker(void *arg) {
 
     pthread_mutex_lock(&up->mu);
     if (rc) {
+      j->rc = rc;
       j->error = malloc(sizeof *j->error);
       if (j->error) *j->error = e;
       j->status = PRESTIGE_UPLOAD_FAILED;
@@ -281,6 +283,8 @@ prestige_upload_status_t prestige_file_upload_status(prestige_file_upload_t *up,
   up_job_t *j = find_locked(up, ticket);
   prestige_upload_status_t st = j ? j->status : PRESTIGE_UPLOAD_UNKNOWN;
   if (j && st == PRESTIGE_UPLOAD_FAILED && failure && j->error) *failure = *j->error;
+  else if (j && st == PRESTIGE_UPLOAD_FAILED)
+    prestige_error_set(failure, j->rc, "upload of %s failed (%s; no memory for its message)", j->path, prestige_code_name(j->rc));
   pthread_mutex_unlock(&up->mu);
   return st;
 }
@@ -304,7 +308,8 @@ int prestige_file_upload_wait(prestige_file_upload_t *up, uint64_t ticket, int64
         rc = j->error->code ? j->error->code : PRESTIGE_EIO;
         if (err) *err = *j->error;
       } else {
-        rc = prestige_error_set(err, PRESTIGE_EIO, "upload of %s failed", j->path);
+        rc = prestige_error_set(err, j->rc, "upload of %s failed (%s; no memory for its message)", j->path,
+                                prestige_code_name(j->rc));
       }
       break;
     }

@@ -11,10 +11,13 @@
  * are not counted; jansson's are with OOM_JANSSON=1, through json_set_alloc_funcs (off by default: see setup). To fit about a minute on a loaded
  * 2-core machine, N runs densely over the first OOM_DENSE allocations (where the setup paths are),
  * then samples every k-th N, k set so that at most OOM_SAMPLED more runs are made; both shrink
- * when the clean run is slow (the runs are sized to fit OOM_BUDGET_S at its pace), and a scenario
- * stops after OOM_BUDGET_S seconds in any case (its summary line says how far it got). OOM_FULL=1 in
- * the environment runs every N with no time limit. */
+ * when the clean run is slow (the runs are sized to fit the scenario's budget at its pace), and a
+ * scenario stops after its budget in any case (its summary line says how far it got). The budget
+ * is OOM_BUDGET_S, or less for the threaded scenarios when the test's OOM_TOTAL_S runs short.
+ * OOM_FULL=1 in the environment runs every N with no time limit. A watchdog (alarm) fails a run
+ * that hangs, naming the scenario and N. */
 #include <jansson.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +29,7 @@
 #include "core/arena.h"
 #include "prestige/iceberg.h"
 #include "prestige/iceberg_catalog.h"
+#include "prestige/iceberg_poller.h"
 #include "prestige/prestige.h"
 #include "s3_test.h"
 #include "test.h"
@@ -52,13 +56,17 @@ static atomic_bool counting, injected;
 
 void __sanitizer_print_stack_trace(void);
 static bool trace_failures; /* OOM_TRACE=1: print where each injected failure happened */
+static long trace_n;        /* the N of the run, for the trace */
 
 static bool fail_now(void) {
   if (atomic_load_explicit(&counting, memory_order_relaxed)) atomic_fetch_add(&counted, 1);
   if (atomic_load_explicit(&countdown, memory_order_relaxed) <= 0) return false;
   if (atomic_fetch_sub(&countdown, 1) == 1) {
     atomic_store(&injected, true);
-    if (trace_failures) __sanitizer_print_stack_trace();
+    if (trace_failures) {
+      fprintf(stderr, "injected failure (N=%ld):\n", trace_n);
+      __sanitizer_print_stack_trace();
+    }
     return true;
   }
   return false;
@@ -78,6 +86,15 @@ typedef int (*scenario_fn)(prestige_error_t *err);
 #define OOM_DENSE 150
 #define OOM_SAMPLED 150
 #define OOM_BUDGET_S 12.0
+/* The threaded scenarios (run_oom_shared) split what is left of OOM_TOTAL_S since the test began:
+ * each gets at most OOM_BUDGET_S and at most an even share, so that the whole test stays about a
+ * minute on a slow machine (clean runs come on top). The first scenarios keep OOM_BUDGET_S each.
+ * OOM_SHARED: how many run_oom_shared calls TEST_MAIN makes. */
+#define OOM_TOTAL_S 60.0
+#define OOM_SHARED 8
+static double test_t0;
+static int shared_done;
+static bool shared_budget;
 
 static double now_s(void) {
   struct timespec ts;
@@ -87,15 +104,39 @@ static double now_s(void) {
 
 static int64_t total_runs;
 
+/* The watchdog: every run (clean or injected) is under alarm(), so a hang (a consumer waiting
+ * forever for an item a failed thread never pushed) fails the test naming the scenario and N
+ * instead of stalling CI until its timeout. OOM_WATCHDOG_S overrides the limit. */
+static const char *volatile wd_name = "";
+static volatile long wd_n;
+static void watchdog_fired(int sig) {
+  (void)sig;
+  char m[256];
+  int k = snprintf(m, sizeof m, "\nFAIL test_oom watchdog: scenario \"%s\" hung with allocation N=%ld failing (0: a clean run)\n",
+                   wd_name, wd_n);
+  if (k > 0) (void)!write(2, m, (size_t)k < sizeof m ? (size_t)k : sizeof m - 1);
+  abort();
+}
+static unsigned wd_limit_s = 60;
+static void watch(const char *name, long n) {
+  wd_name = name;
+  wd_n = n;
+  alarm(wd_limit_s);
+}
+
 static void run_oom(const char *name, scenario_fn fn, void (*cleanup)(void)) {
   prestige_error_t err;
   /* a clean run first: it must pass, and says how many allocations there are */
   atomic_store(&counted, 0);
   atomic_store(&counting, true);
   prestige_error_init(&err);
+  const char *wd = getenv("OOM_WATCHDOG_S");
+  wd_limit_s = wd && atoi(wd) > 0 ? (unsigned)atoi(wd) : 60;
+  watch(name, 0);
   double tc = now_s();
   int rc = fn(&err);
   tc = now_s() - tc;
+  alarm(0);
   atomic_store(&counting, false);
   if (cleanup) cleanup();
   CHECK_MSG(rc == 0, "%s: the run without failures failed: %s", name, err.message);
@@ -110,9 +151,13 @@ static void run_oom(const char *name, scenario_fn fn, void (*cleanup)(void)) {
   atomic_store(&counted, 0);
   atomic_store(&counting, true);
   prestige_error_init(&err);
+  /* generous: a run with a failure may do less work than a clean one, never much more */
+  if (!wd || atoi(wd) <= 0) wd_limit_s = 60 + (unsigned)(tc * 20);
+  watch(name, 0);
   tc = now_s();
   rc = fn(&err);
   tc = now_s() - tc;
+  alarm(0);
   atomic_store(&counting, false);
   if (cleanup) cleanup();
   CHECK_MSG(rc == 0, "%s: the second run without failures failed: %s", name, err.message);
@@ -122,7 +167,14 @@ static void run_oom(const char *name, scenario_fn fn, void (*cleanup)(void)) {
   if (rc) return;
   bool full = getenv("OOM_FULL") != NULL;
   /* runs that fit the budget, at the clean run's pace: a third dense, the rest sampled */
-  long fit = tc > 0 ? (long)(OOM_BUDGET_S / tc) : OOM_DENSE + OOM_SAMPLED;
+  double budget = OOM_BUDGET_S;
+  if (shared_budget) {
+    double left = OOM_TOTAL_S - (now_s() - test_t0);
+    int to_go = OOM_SHARED - shared_done > 1 ? OOM_SHARED - shared_done : 1;
+    if (left / to_go < budget) budget = left / to_go;
+    if (budget < 1.0) budget = 1.0;
+  }
+  long fit = tc > 0 ? (long)(budget / tc) : OOM_DENSE + OOM_SAMPLED;
   long dense = full ? total + 1 : fit / 3 < OOM_DENSE ? (fit / 3 > 20 ? fit / 3 : 20) : OOM_DENSE;
   long sampled = fit - dense < OOM_SAMPLED ? (fit - dense > 30 ? fit - dense : 30) : OOM_SAMPLED;
   long step = full || total <= dense ? 1 : (total - dense) / sampled + 1;
@@ -131,15 +183,18 @@ static void run_oom(const char *name, scenario_fn fn, void (*cleanup)(void)) {
   double t0 = now_s();
   long from = getenv("OOM_FROM") ? atol(getenv("OOM_FROM")) : 1;
   for (long n = from > 0 ? from : 1;; n += n < dense ? 1 : step) {
-    if (!full && now_s() - t0 > OOM_BUDGET_S) {
+    if (!full && now_s() - t0 > budget) {
       out_of_time = true;
       break;
     }
     last = n;
     prestige_error_init(&err);
     atomic_store(&injected, false);
+    trace_n = n;
     atomic_store(&countdown, n);
+    watch(name, n);
     rc = fn(&err);
+    alarm(0);
     atomic_store(&countdown, 0);
     bool hit = atomic_load(&injected);
     if (cleanup) cleanup();
@@ -163,6 +218,13 @@ static void run_oom(const char *name, scenario_fn fn, void (*cleanup)(void)) {
   printf("%-22s %6ld allocations, %4ld runs (N<%ld each, then step %ld%s%ld): %ld ENOMEM, %ld absorbed, %.1f s\n", name,
          total, runs, dense, step, out_of_time ? "; time budget spent at N=" : "; to N=", last, enomem, absorbed,
          now_s() - t0);
+}
+
+static void run_oom_shared(const char *name, scenario_fn fn) {
+  shared_budget = true;
+  run_oom(name, fn, NULL);
+  shared_budget = false;
+  shared_done++;
 }
 
 /* ---- scenarios ------------------------------------------------------------------------------------ */
@@ -433,9 +495,386 @@ static int s_iceberg(prestige_error_t *err) {
   return rc;
 }
 
+/* ---- threaded paths: every scenario below runs work on threads (pools, workers, producer and
+ * consumer pairs), where a failed allocation on one thread must reach the caller as ENOMEM (or be
+ * absorbed), never hang the other side, lose the error, or drop rows. Which allocation is "the
+ * Nth" varies between runs with threads; the checks hold whichever thread it hits. */
+
+static char path_pq3[1100];
+/* The same file as s_writer's, encoded on 3 threads: it must be the same bytes. */
+static int s_writer_threads(prestige_error_t *err) {
+  struct ArrowSchema schema = {0};
+  struct ArrowArray batch = {0};
+  PRESTIGE_TRY(read_csv_batch(&schema, &batch, err));
+  prestige_parquet_writer_options_t o = PRESTIGE_PARQUET_WRITER_OPTIONS_INIT;
+  o.compression = PRESTIGE_COMPRESSION_ZSTD;
+  o.row_group_rows = 2;
+  o.threads = 3;
+  prestige_parquet_writer_t *w;
+  int rc = prestige_parquet_writer_open_file(&w, path_pq3, &schema, &o, err);
+  for (int i = 0; !rc && i < 3; i++) rc = prestige_parquet_writer_write(w, &batch, err);
+  if (rc && w) prestige_parquet_writer_abort(w);
+  prestige_parquet_file_summary_t s;
+  if (!rc) rc = prestige_parquet_writer_close(w, &s, err);
+  if (!rc) prestige_parquet_file_summary_release(&s);
+  batch.release(&batch);
+  schema.release(&schema);
+  if (rc) return rc;
+  /* byte for byte against the single-threaded file (stdio allocates inside libc, unwrapped) */
+  FILE *a = fopen(path_pq, "rb"), *b = fopen(path_pq3, "rb");
+  bool same = a && b;
+  while (same) {
+    int ca = fgetc(a), cb = fgetc(b);
+    if (ca != cb) same = false;
+    if (ca == EOF) break;
+  }
+  if (a) fclose(a);
+  if (b) fclose(b);
+  return same ? 0 : prestige_error_set(err, PRESTIGE_EINTERNAL, "writer threads: %s differs from %s", path_pq3, path_pq);
+}
+
+/* Drains a stream: rows and the sum of the first column (int64) times the row's position, so
+ * that rows out of order show. */
+static int drain_stream(struct ArrowArrayStream *st, const char *what, int64_t *rows, int64_t *weighted, prestige_error_t *err) {
+  int rc = 0;
+  *rows = *weighted = 0;
+  while (!rc) {
+    struct ArrowArray b;
+    int e = st->get_next(st, &b);
+    if (e) {
+      const char *m = st->get_last_error(st);
+      rc = prestige_error_set(err, e == 12 ? PRESTIGE_ENOMEM : PRESTIGE_EIO, "%s: %s", what, m ? m : "(no message)");
+      break;
+    }
+    if (!b.release) break;
+    const struct ArrowArray *c = b.children[0];
+    const int64_t *v = c->buffers[1];
+    for (int64_t i = 0; i < b.length; i++) *weighted += (*rows + i + 1) * v[c->offset + b.offset + i];
+    *rows += b.length;
+    b.release(&b);
+  }
+  if (st->release) st->release(st);
+  return rc;
+}
+
+/* 12 rows, ids 1..4 three times, in 6 row groups: every column decoded on a pool of 3. */
+static int s_reader_threads(prestige_error_t *err) {
+  prestige_parquet_reader_options_t o = PRESTIGE_PARQUET_READER_OPTIONS_INIT;
+  o.batch_rows = 5;
+  o.threads = 3;
+  prestige_parquet_reader_t *r;
+  PRESTIGE_TRY(prestige_parquet_reader_open_file(&r, path_pq, &o, err));
+  struct ArrowArrayStream st = {0};
+  int rc = prestige_parquet_reader_stream(r, &st, err);
+  if (rc) return rc;
+  int64_t rows, w;
+  PRESTIGE_TRY(drain_stream(&st, "reader threads", &rows, &w, err));
+  int64_t want = 0;
+  for (int64_t i = 0; i < 12; i++) want += (i + 1) * (i % 4 + 1);
+  if (rows != 12 || w != want)
+    return prestige_error_set(err, PRESTIGE_EINTERNAL, "reader threads: %lld rows (weighted %lld), expected 12 (%lld)",
+                              (long long)rows, (long long)w, (long long)want);
+  return 0;
+}
+
+/* Three files (the writer's, twice, and the threaded writer's) as one stream, 2 decoding threads
+ * per file: ordered, the rows in file order; unordered (with skip_errors), the same rows. */
+static int source_run(bool unordered, prestige_error_t *err) {
+  const char *paths[3] = {path_pq, path_pq3, path_pq};
+  prestige_source_options_t o = PRESTIGE_SOURCE_OPTIONS_INIT;
+  o.batch_rows = 5;
+  o.threads = 2;
+  o.unordered = unordered;
+  o.skip_errors = unordered; /* a file that runs out of memory must not be skipped as a bad one */
+  o.read_ahead = 2;
+  o.concurrency = 3;
+  struct ArrowArrayStream st;
+  PRESTIGE_TRY(prestige_source(&st, paths, 3, &o, err));
+  int64_t rows, w;
+  PRESTIGE_TRY(drain_stream(&st, unordered ? "source unordered" : "source ordered", &rows, &w, err));
+  int64_t want = 0;
+  for (int64_t i = 0; i < 36; i++) want += (i + 1) * (i % 4 + 1);
+  if (rows != 36 || (!unordered && w != want))
+    return prestige_error_set(err, PRESTIGE_EINTERNAL, "source: %lld rows (weighted %lld), expected 36 (%lld)", (long long)rows,
+                              (long long)w, (long long)want);
+  return 0;
+}
+static int s_source_ordered(prestige_error_t *err) { return source_run(false, err); }
+static int s_source_unordered(prestige_error_t *err) { return source_run(true, err); }
+
+/* A started ParquetSink (its thread, the finisher of rotated files, the uploader's workers)
+ * rotating every 4 rows with 2 encoding threads, a commit in the middle and the final one on
+ * close: every record in the manifests' files. */
+static int sink_threads_runs;
+static int s_sink_threads(prestige_error_t *err) {
+  char d[1100], up_dir[1100];
+  snprintf(d, sizeof d, "%s/tsink%d", dir, sink_threads_runs);
+  snprintf(up_dir, sizeof up_dir, "%s/tsink_up%d", dir, sink_threads_runs++);
+  prestige_store_t *store = NULL;
+  PRESTIGE_TRY(prestige_store_open_local(&store, up_dir, err));
+  prestige_upload_options_t uo = PRESTIGE_UPLOAD_OPTIONS_INIT;
+  prestige_file_upload_t *up = NULL;
+  int rc = prestige_file_upload_new(&up, store, &uo, err);
+  prestige_sink_options_t o = PRESTIGE_SINK_OPTIONS_INIT;
+  o.name = "ev";
+  o.dir = d;
+  o.batch_size = 3;
+  o.max_rows = 4;
+  o.upload = up;
+  o.writer.threads = 2;
+  prestige_sink_t *s = NULL;
+  if (!rc) rc = prestige_sink_open(&s, &o, ev_record(), NULL, err);
+  if (!rc) rc = prestige_sink_start(s, err);
+  prestige_sink_client_t *c = NULL;
+  if (!rc && !(c = prestige_sink_client_new(s))) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "client: out of memory");
+  prestige_str_t tags[2] = {PRESTIGE_STR("a"), PRESTIGE_STR("bb")};
+  int64_t rows = 0;
+  for (int i = 0; !rc && i < 11; i++) {
+    ev_t e = {.id = i, .name = PRESTIGE_STR("n"), .tags = {tags, (size_t)(i % 3)}, .ts = 1700000000000 + i};
+    e.score.present = i % 2;
+    e.score.value = i;
+    rc = prestige_sink_write(c, &e, err);
+    if (!rc && i == 5) {
+      prestige_sink_manifest_t m;
+      rc = prestige_sink_commit(c, &m, err);
+      if (!rc) {
+        rows += m.rows;
+        prestige_sink_manifest_release(&m);
+      }
+    }
+  }
+  if (c) {
+    prestige_error_t e2;
+    int frc = prestige_sink_client_free(c, &e2);
+    if (!rc && frc) {
+      rc = frc;
+      *err = e2;
+    }
+  }
+  if (s) {
+    prestige_sink_manifest_t m;
+    prestige_error_t e3;
+    int crc = prestige_sink_close(s, &m, &e3);
+    if (!crc) {
+      rows += m.rows;
+      prestige_sink_manifest_release(&m);
+    }
+    if (!rc && crc) {
+      rc = crc;
+      *err = e3;
+    }
+  }
+  if (up) prestige_file_upload_free(up);
+  prestige_store_free(store);
+  if (!rc && rows != 11) rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "sink threads: manifests hold %lld rows, expected 11", (long long)rows);
+  return rc;
+}
+
+static int open_catalog(prestige_iceberg_catalog_t **cat, prestige_error_t *err) {
+  char uri[1200], wh[1200];
+  snprintf(uri, sizeof uri, "sqlite:%s/cat.db", dir);
+  snprintf(wh, sizeof wh, "file://%s/wh", dir);
+  prestige_iceberg_catalog_options_t o = PRESTIGE_ICEBERG_CATALOG_OPTIONS_INIT;
+  o.uri = uri;
+  o.warehouse = wh;
+  PRESTIGE_TRY(prestige_iceberg_catalog_open(cat, &o, err));
+  bool exists = false;
+  int rc = prestige_iceberg_namespace_exists(*cat, "db", &exists, err);
+  if (!rc && !exists) rc = prestige_iceberg_namespace_create(*cat, "db", NULL, 0, err);
+  if (rc) prestige_iceberg_catalog_close(*cat);
+  return rc;
+}
+
+/* An IcebergSink taking Arrow batches: every 4 rows a commit (pipelined, 2 in flight), files
+ * encoded on 2 threads, a client commit, then close: 12 rows in the results. */
+static int isink_runs;
+static int s_iceberg_sink(prestige_error_t *err) {
+  prestige_iceberg_catalog_t *cat;
+  PRESTIGE_TRY(open_catalog(&cat, err));
+  char ident[64];
+  snprintf(ident, sizeof ident, "db.sink%d", isink_runs++);
+  struct ArrowSchema schema = {0};
+  struct ArrowArray batch = {0};
+  int rc = read_csv_batch(&schema, &batch, err);
+  if (batch.release) batch.release(&batch);
+  prestige_iceberg_sink_options_t o = PRESTIGE_ICEBERG_SINK_OPTIONS_INIT;
+  o.table = ident;
+  o.max_rows = 4;
+  o.max_pending_commits = 2;
+  o.writer_threads = 2;
+  prestige_iceberg_sink_t *s = NULL;
+  if (!rc) rc = prestige_iceberg_sink_open(&s, cat, &o, NULL, &schema, err);
+  prestige_iceberg_sink_client_t *c = NULL;
+  if (!rc && !(c = prestige_iceberg_sink_client_new(s))) rc = prestige_error_set(err, PRESTIGE_ENOMEM, "client: out of memory");
+  int64_t rows = 0;
+  for (int i = 0; !rc && i < 3; i++) {
+    struct ArrowSchema sc = {0};
+    rc = read_csv_batch(&sc, &batch, err);
+    if (sc.release) sc.release(&sc);
+    if (!rc) rc = prestige_iceberg_sink_write_batch(c, &batch, err); /* moved */
+    if (!rc && i == 1) {
+      prestige_iceberg_sink_commit_result_t r;
+      rc = prestige_iceberg_sink_commit(c, &r, err);
+      if (!rc) {
+        rows += r.rows;
+        prestige_iceberg_sink_commit_result_release(&r);
+      }
+    }
+  }
+  if (c) {
+    prestige_error_t e2;
+    int frc = prestige_iceberg_sink_client_free(c, &e2);
+    if (!rc && frc) {
+      rc = frc;
+      *err = e2;
+    }
+  }
+  if (s) {
+    prestige_iceberg_sink_commit_result_t r;
+    prestige_error_t e3;
+    int crc = prestige_iceberg_sink_close(s, &r, &e3);
+    if (!crc) {
+      rows += r.rows;
+      prestige_iceberg_sink_commit_result_release(&r);
+    }
+    if (!rc && crc) {
+      rc = crc;
+      *err = e3;
+    }
+  }
+  if (schema.release) schema.release(&schema);
+  prestige_iceberg_catalog_close(cat);
+  if (!rc && rows != 12) rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "iceberg sink: results hold %lld rows, expected 12", (long long)rows);
+  return rc;
+}
+
+/* Compaction and a threaded scan: a table sorted by id gets three appends (three sorted files,
+ * written on 2 threads), is compacted (files read on threads, the sorted runs merged while a
+ * thread writes), then scanned with 3 files in flight and 2 decoding threads each. */
+static int compact_runs;
+static int scan_table(prestige_iceberg_table_t *t, int64_t want_rows, prestige_error_t *err) {
+  prestige_iceberg_scan_options_t so = PRESTIGE_ICEBERG_SCAN_OPTIONS_INIT;
+  so.batch_rows = 3;
+  so.files_in_flight = 3;
+  so.threads = 2;
+  struct ArrowArrayStream st = {0};
+  PRESTIGE_TRY(prestige_iceberg_scan(t, &so, &st, NULL, err));
+  int64_t rows, w;
+  PRESTIGE_TRY(drain_stream(&st, "iceberg scan", &rows, &w, err));
+  if (rows != want_rows)
+    return prestige_error_set(err, PRESTIGE_EINTERNAL, "iceberg scan: %lld rows, expected %lld", (long long)rows, (long long)want_rows);
+  return 0;
+}
+static int s_compact(prestige_error_t *err) {
+  prestige_iceberg_catalog_t *cat;
+  PRESTIGE_TRY(open_catalog(&cat, err));
+  char ident[64];
+  snprintf(ident, sizeof ident, "db.c%d", compact_runs++);
+  struct ArrowSchema schema = {0};
+  struct ArrowArray batch = {0};
+  int rc = read_csv_batch(&schema, &batch, err);
+  if (batch.release) batch.release(&batch);
+  prestige_iceberg_create_options_t co = PRESTIGE_ICEBERG_CREATE_OPTIONS_INIT;
+  co.sort = "id";
+  prestige_iceberg_table_t *t = NULL;
+  if (!rc) rc = prestige_iceberg_table_create(cat, ident, &schema, &co, &t, err);
+  prestige_iceberg_append_options_t ao = PRESTIGE_ICEBERG_APPEND_OPTIONS_INIT;
+  ao.threads = 2;
+  for (int i = 0; !rc && i < 3; i++) {
+    struct ArrowSchema sc = {0};
+    rc = read_csv_batch(&sc, &batch, err);
+    prestige_iceberg_append_t *ap = NULL;
+    if (!rc) rc = prestige_iceberg_append_new(&ap, t, &ao, err);
+    if (!rc) rc = prestige_iceberg_append_write(ap, &batch, &sc, err); /* moves the batch in */
+    prestige_iceberg_append_result_t res = {0};
+    if (!rc) rc = prestige_iceberg_append_commit(ap, &res, err);
+    if (res.data_files) prestige_iceberg_append_result_release(&res);
+    prestige_iceberg_append_free(ap);
+    if (batch.release) batch.release(&batch);
+    if (sc.release) sc.release(&sc);
+  }
+  if (!rc) rc = scan_table(t, 12, err);
+  prestige_iceberg_compact_options_t o = PRESTIGE_ICEBERG_COMPACT_OPTIONS_INIT;
+  o.min_files = 2;
+  prestige_iceberg_compact_result_t cr;
+  if (!rc) rc = prestige_iceberg_compact(t, &o, &cr, err);
+  if (!rc && (cr.files_read != 3 || cr.rows_written != 12))
+    rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "compaction: read %lld files, wrote %lld rows, expected 3 and 12",
+                            (long long)cr.files_read, (long long)cr.rows_written);
+  if (!rc) {
+    prestige_iceberg_table_t *h = NULL;
+    rc = prestige_iceberg_table_load(cat, ident, &h, err);
+    if (!rc) rc = scan_table(h, 12, err);
+    if (h) prestige_iceberg_table_free(h);
+  }
+  if (t) prestige_iceberg_table_free(t);
+  if (schema.release) schema.release(&schema);
+  prestige_iceberg_catalog_close(cat);
+  return rc;
+}
+
+/* The IcebergPoller: its producer thread plans each new snapshot into the channel while next()
+ * hands out each append's rows as a stream read by scan threads. A table partitioned by day(ts)
+ * gets two appends (three files each); the poller must deliver both, 4 rows each, in order (a
+ * failure on the producer reaches next() as its error). */
+static int poller_runs;
+static int s_iceberg_poller(prestige_error_t *err) {
+  prestige_iceberg_catalog_t *cat;
+  PRESTIGE_TRY(open_catalog(&cat, err));
+  char ident[64];
+  snprintf(ident, sizeof ident, "db.p%d", poller_runs++);
+  struct ArrowSchema schema = {0};
+  struct ArrowArray batch = {0};
+  int rc = read_csv_batch(&schema, &batch, err);
+  if (batch.release) batch.release(&batch);
+  prestige_iceberg_create_options_t co = PRESTIGE_ICEBERG_CREATE_OPTIONS_INIT;
+  co.partition = "day(ts)";
+  prestige_iceberg_table_t *t = NULL;
+  if (!rc) rc = prestige_iceberg_table_create(cat, ident, &schema, &co, &t, err);
+  int64_t sids[2] = {-1, -1};
+  for (int i = 0; !rc && i < 2; i++) {
+    struct ArrowSchema sc = {0};
+    rc = read_csv_batch(&sc, &batch, err);
+    prestige_iceberg_append_t *ap = NULL;
+    if (!rc) rc = prestige_iceberg_append_new(&ap, t, NULL, err);
+    if (!rc) rc = prestige_iceberg_append_write(ap, &batch, &sc, err); /* moves the batch in */
+    prestige_iceberg_append_result_t res = {0};
+    if (!rc) rc = prestige_iceberg_append_commit(ap, &res, err);
+    if (!rc) sids[i] = res.snapshot_id;
+    if (res.data_files) prestige_iceberg_append_result_release(&res);
+    prestige_iceberg_append_free(ap);
+    if (batch.release) batch.release(&batch);
+    if (sc.release) sc.release(&sc);
+  }
+  prestige_iceberg_poller_options_t o = PRESTIGE_ICEBERG_POLLER_OPTIONS_INIT;
+  o.table = ident;
+  o.consumer = "oom";
+  o.poll_interval_ms = 1000; /* one cycle plans both; a failed one is next()'s error */
+  o.files_in_flight = 3;
+  prestige_iceberg_poller_t *p = NULL;
+  if (!rc) rc = prestige_iceberg_poller_open(&p, cat, &o, err);
+  for (int i = 0; !rc && i < 2; i++) {
+    prestige_iceberg_poll_event_t ev;
+    rc = prestige_iceberg_poller_next(p, &ev, -1, err);
+    if (rc) break;
+    int64_t rows = 0, w = 0;
+    if (ev.rows.release) rc = drain_stream(&ev.rows, "iceberg poller", &rows, &w, err);
+    if (!rc && (ev.kind != PRESTIGE_ICEBERG_EVENT_APPEND || ev.snapshot_id != sids[i] || rows != 4))
+      rc = prestige_error_set(err, PRESTIGE_EINTERNAL, "iceberg poller: event %d: kind %d, snapshot %lld (expected %lld), %lld rows",
+                              i, (int)ev.kind, (long long)ev.snapshot_id, (long long)sids[i], (long long)rows);
+    if (!rc) rc = prestige_iceberg_poller_ack(p, ev.snapshot_id, err);
+  }
+  prestige_iceberg_poller_close(p);
+  if (t) prestige_iceberg_table_free(t);
+  if (schema.release) schema.release(&schema);
+  prestige_iceberg_catalog_close(cat);
+  return rc;
+}
+
 static void setup(void) {
   snprintf(dir, sizeof dir, "%s", test_tmpdir());
   snprintf(path_pq, sizeof path_pq, "%s/t.parquet", dir);
+  snprintf(path_pq3, sizeof path_pq3, "%s/t3.parquet", dir);
   char p[1100];
   snprintf(p, sizeof p, "%s/in.csv", dir);
   FILE *f = fopen(p, "w");
@@ -446,6 +885,8 @@ static void setup(void) {
    * random, so jansson's allocations fail only on request. */
   if (getenv("OOM_JANSSON")) json_set_alloc_funcs(json_malloc, json_free);
   trace_failures = getenv("OOM_TRACE") != NULL;
+  signal(SIGALRM, watchdog_fired);
+  test_t0 = now_s();
 }
 
 TEST(writer) { run_oom("parquet writer", s_writer, NULL); }
@@ -463,5 +904,15 @@ TEST(s3) {
 }
 TEST(iceberg) { run_oom("iceberg append+scan", s_iceberg, NULL); }
 
-TEST_MAIN(setup(); RUN(writer); RUN(reader); RUN(sink); RUN(avro); RUN(s3); RUN(iceberg);
+TEST(writer_threads) { run_oom_shared("writer threads", s_writer_threads); }
+TEST(reader_threads) { run_oom_shared("reader threads", s_reader_threads); }
+TEST(source_ordered) { run_oom_shared("source ordered", s_source_ordered); }
+TEST(source_unordered) { run_oom_shared("source unordered", s_source_unordered); }
+TEST(sink_threads) { run_oom_shared("sink threads", s_sink_threads); }
+TEST(iceberg_sink) { run_oom_shared("iceberg sink", s_iceberg_sink); }
+TEST(compact) { run_oom_shared("compaction+scan", s_compact); }
+TEST(iceberg_poller) { run_oom_shared("iceberg poller", s_iceberg_poller); }
+
+TEST_MAIN(setup(); RUN(writer); RUN(reader); RUN(sink); RUN(avro); RUN(s3); RUN(iceberg); RUN(writer_threads);
+          RUN(reader_threads); RUN(source_ordered); RUN(source_unordered); RUN(sink_threads); RUN(iceberg_sink); RUN(compact); RUN(iceberg_poller);
           printf("%lld runs in all\n", (long long)total_runs);)
