@@ -1,5 +1,6 @@
 /* CSV (RFC 4180) and JSON-lines readers producing Arrow batches, with type inference. */
 #include "core/json_load.h"
+#include "core/json_text.h"
 #include "core/options.h"
 #include "prestige/text.h"
 
@@ -648,13 +649,13 @@ static int json_record(prestige_text_reader_t *r, bool may_add_columns, prestige
         case JSON_NULL: break;
         default:
           c.kind = CELL_JSON_STRING;
-          dump = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY);
+          dump = json_text_shortest(val); /* 0.1 stays 0.1 (jansson's own text has 17 digits) */
           t = dump ? dump : "";
           tl = strlen(t);
       }
       char num[64];
       if (c.kind == CELL_INT) tl = (size_t)snprintf(num, sizeof(num), "%lld", (long long)c.i), t = num;
-      if (c.kind == CELL_REAL) tl = (size_t)snprintf(num, sizeof(num), "%.17g", c.d), t = num;
+      if (c.kind == CELL_REAL) json_real_text(c.d, num, sizeof num), tl = strlen(num), t = num;
       c.off = (uint32_t)rec->text.len;
       c.len = (uint32_t)tl;
       bool nomem = (t && buf_append(&rec->text, t, tl)) || buf_append_u8(&rec->text, 0);

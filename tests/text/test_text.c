@@ -519,6 +519,23 @@ TEST(test_byte_order_mark) {
   pclose(f);
 }
 
-TEST_MAIN(RUN(test_csv_header_by_name); RUN(test_byte_order_mark); RUN(test_required_columns); RUN(test_duplicates); RUN(test_json_keys_not_in_schema); RUN(test_utf8);
+/* JSON numbers kept as text (a string column, an object's JSON text) are the shortest text of
+ * the value: 0.1, not jansson's 0.10000000000000001. */
+TEST(test_json_numbers_as_text) {
+  prestige_error_t err;
+  prestige_text_options_t o;
+  prestige_text_options_init(&o);
+  o.format = PRESTIGE_TEXT_JSONL;
+  struct ArrowArray b;
+  const char *p = write_tmp("nums.jsonl", "{\"a\":0.1,\"b\":{\"x\":0.1,\"y\":[28.81,2]}}\n{\"a\":\"s\",\"b\":null}\n", (size_t)-1);
+  CHECK_OK(read_one(p, &o, &b, &err));
+  if (b.release) {
+    CHECK_EQ_STR(str_at(b.children[0], 0), "0.1");
+    CHECK_EQ_STR(str_at(b.children[1], 0), "{\"x\":0.1,\"y\":[28.81,2]}");
+    b.release(&b);
+  }
+}
+
+TEST_MAIN(RUN(test_csv_header_by_name); RUN(test_json_numbers_as_text); RUN(test_byte_order_mark); RUN(test_required_columns); RUN(test_duplicates); RUN(test_json_keys_not_in_schema); RUN(test_utf8);
           RUN(test_epoch_timestamps); RUN(test_streaming_pipe); RUN(test_streaming_csv_split_writes); RUN(test_streaming_aligned_writes);
           RUN(test_utf8_validator);)

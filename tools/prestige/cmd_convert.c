@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "format.h"
+#include "core/json_text.h"
 #include "prestige/parquet_reader.h"
 #include "prestige/parquet_writer.h"
 #include "prestige/text.h"
@@ -102,7 +103,7 @@ static int out_write(out_t *o, const struct ArrowArray *b, prestige_error_t *err
       json_t *row = json_object();
       for (int64_t c = 0; c < b->n_children; c++)
         json_object_set_new(row, o->schema->children[c]->name, cli_json_value(b->children[c], o->schema->children[c], b->offset + i));
-      char *line = cli_json_text(row);
+      char *line = json_text_shortest(row);
       if (line) fputs(line, o->f), fputc('\n', o->f);
       free(line);
       json_decref(row);

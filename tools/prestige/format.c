@@ -9,6 +9,8 @@
 
 #include "format.h"
 
+#include "core/json_text.h"
+
 
 static json_t *ts_string(int64_t v, prestige_time_unit_t u, bool utc, bool date_only, bool time_only) {
   static const int64_t per_sec[] = {1, 1000, 1000000, 1000000000};
@@ -55,17 +57,6 @@ static json_t *json_document(const char *text, size_t len) {
   return r ? r : json_string("<invalid UTF-8>");
 }
 
-/* ---- numbers as people and DuckDB write them ------------------------------------------------------ */
-/* The shortest %g text of x that reads back as x: %.15g first (it is the shortest whenever some
- * text of at most 15 digits round-trips, %g dropping trailing zeros), then 16 and 17 digits. */
-static void shortest_double(double x, char *out, size_t n) {
-  /* subnormals carry fewer digits: 5e-324 is 1 */
-  for (int p = fabs(x) < DBL_MIN ? 1 : 15; p <= 17; p++) {
-    snprintf(out, n, "%.*g", p, x);
-    if (p == 17 || strtod(out, NULL) == x) return;
-  }
-}
-
 /* A float widened to double prints as 0.10000000149011612; a float is printed as the shortest
  * text that reads back as the same float (0.1), so it is handed on as the double of that text. */
 static double float_as_printed(float f) {
@@ -76,98 +67,6 @@ static double float_as_printed(float f) {
     if (p == 9 || strtof(t, NULL) == f) break;
   }
   return strtod(t, NULL);
-}
-
-typedef struct text {
-  char *p;
-  size_t len, cap;
-  bool failed;
-} text_t;
-
-static char *text_room(text_t *b, size_t n) {
-  if (b->failed) return NULL;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *g = realloc(b->p, cap);
-    if (!g) {
-      b->failed = true;
-      return NULL;
-    }
-    b->p = g, b->cap = cap;
-  }
-  return b->p + b->len;
-}
-
-static void text_put(text_t *b, const char *s, size_t n) {
-  char *d = text_room(b, n);
-  if (!d) return;
-  memcpy(d, s, n);
-  b->len += n;
-  b->p[b->len] = 0;
-}
-
-/* jansson's compact text of a scalar (its string escapes), written in place */
-static void text_jansson(text_t *b, const json_t *v) {
-  size_t n = json_dumpb(v, NULL, 0, JSON_ENCODE_ANY);
-  char *d = n ? text_room(b, n) : NULL;
-  if (!d) {
-    if (!n) b->failed = true;
-    return;
-  }
-  json_dumpb(v, d, n, JSON_ENCODE_ANY);
-  b->len += n;
-  b->p[b->len] = 0;
-}
-
-static void text_json(text_t *b, const json_t *v) {
-  switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-      text_put(b, "{", 1);
-      bool first = true;
-      const char *key;
-      json_t *val;
-      json_object_foreach((json_t *)v, key, val) { /* insertion order */
-        if (!first) text_put(b, ",", 1);
-        first = false;
-        json_t *k = json_string(key);
-        if (!k) k = json_string("<invalid UTF-8>");
-        text_jansson(b, k);
-        json_decref(k);
-        text_put(b, ":", 1);
-        text_json(b, val);
-      }
-      text_put(b, "}", 1);
-      return;
-    }
-    case JSON_ARRAY: {
-      text_put(b, "[", 1);
-      for (size_t i = 0; i < json_array_size(v); i++) {
-        if (i) text_put(b, ",", 1);
-        text_json(b, json_array_get(v, i));
-      }
-      text_put(b, "]", 1);
-      return;
-    }
-    case JSON_REAL: {
-      char t[40];
-      shortest_double(json_real_value(v), t, sizeof t - 2);
-      if (!strpbrk(t, ".eEn")) strcat(t, ".0"); /* still a real: 20.0, as jansson writes it */
-      text_put(b, t, strlen(t));
-      return;
-    }
-    default: text_jansson(b, v); return;
-  }
-}
-
-char *cli_json_text(const json_t *v) {
-  text_t b = {0};
-  text_json(&b, v);
-  if (b.failed) {
-    free(b.p);
-    return NULL;
-  }
-  return b.p;
 }
 
 json_t *cli_json_value(const struct ArrowArray *a, const struct ArrowSchema *s, int64_t i) {
@@ -277,7 +176,7 @@ json_t *cli_json_value(const struct ArrowArray *a, const struct ArrowSchema *s, 
         const struct ArrowSchema *es = s->children[0];
         for (int64_t k = st; k < en; k++) {
           json_t *key = cli_json_value(e->children[0], es->children[0], e->offset + k);
-          char *ks = json_is_string(key) ? strdup(json_string_value(key)) : cli_json_text(key);
+          char *ks = json_is_string(key) ? strdup(json_string_value(key)) : json_text_shortest(key);
           json_object_set_new(o, ks ? ks : "", cli_json_value(e->children[1], es->children[1], e->offset + k));
           free(ks);
           json_decref(key);
@@ -294,7 +193,7 @@ json_t *cli_json_value(const struct ArrowArray *a, const struct ArrowSchema *s, 
 
 void cli_csv_field(FILE *out, json_t *v) {
   if (json_is_null(v)) return;
-  char *text = json_is_string(v) ? strdup(json_string_value(v)) : cli_json_text(v);
+  char *text = json_is_string(v) ? strdup(json_string_value(v)) : json_text_shortest(v);
   if (!text) return;
   bool quote = strpbrk(text, ",\"\n\r") != NULL || text[0] == 0;
   if (!quote) {
@@ -363,7 +262,7 @@ int cli_print_rows(FILE *out, const char *verb, struct ArrowArrayStream *st, con
         json_t *row = json_object();
         for (int64_t c = 0; c < b.n_children; c++)
           json_object_set_new(row, schema->children[c]->name, cli_json_value(b.children[c], schema->children[c], b.offset + i));
-        char *line = cli_json_text(row);
+        char *line = json_text_shortest(row);
         if (line) {
           fputs(line, out);
           fputc('\n', out);

@@ -14,10 +14,6 @@
  * arrow.uuid as its 8-4-4-4-12 text, arrow.json as the document itself (a string when jansson
  * cannot parse it), intervals as DuckDB prints them ("1 year 2 months 3 days 04:05:06.789"). */
 json_t *cli_json_value(const struct ArrowArray *a, const struct ArrowSchema *s, int64_t i);
-/* Compact JSON text of v (malloc'd; NULL when out of memory), object keys in insertion order, and
- * every real as the shortest text that reads back as it (28.81, not 28.809999999999999; jansson
- * writes 17 digits). */
-char *cli_json_text(const json_t *v);
 /* Writes v as one CSV field (strings quoted when needed, nested values as JSON text, NULL empty). */
 void cli_csv_field(FILE *out, json_t *v);
 /* Element i of array a as one CSV field: cli_json_value's text, except that an arrow.json value
