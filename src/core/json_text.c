@@ -20,13 +20,25 @@ void json_real_text(double x, char *out, size_t n) {
   if (isfinite(x) && !strpbrk(out, ".eE") && strlen(out) + 3 <= n) strcat(out, ".0"); /* still a real: 20.0 */
 }
 
-/* jansson's compact text of a scalar (its string escapes), written in place */
-static int put_jansson(buf_t *b, const json_t *v) {
-  size_t n = json_dumpb(v, NULL, 0, JSON_ENCODE_ANY);
-  if (!n || buf_reserve(b, n)) return -1;
-  json_dumpb(v, (char *)b->data + b->len, n, JSON_ENCODE_ANY);
-  b->len += n;
-  return 0;
+/* A string as jansson escapes it by default: quote, backslash and the control characters (\b \f
+ * \n \r \t, else \u00XX in upper case hex); other bytes (UTF-8) as they are. Done here rather than
+ * through json_dumpb, which costs a measuring pass and a call per value. */
+static int put_string(buf_t *b, const char *s, size_t n) {
+  if (buf_reserve(b, n + 2)) return -1;
+  b->data[b->len++] = '"';
+  size_t from = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (buf_append(b, s + from, i - from)) return -1;
+    from = i + 1;
+    char e[8];
+    const char *t = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : c == '\n' ? "\\n"
+                    : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+    if (!t) snprintf(e, sizeof e, "\\u%04X", c), t = e;
+    if (buf_append(b, t, strlen(t))) return -1;
+  }
+  return buf_append(b, s + from, n - from) || buf_append_u8(b, '"');
 }
 
 static int put_json(buf_t *b, const json_t *v) {
@@ -41,9 +53,7 @@ static int put_json(buf_t *b, const json_t *v) {
         if (rc) break;
         if (!first) rc = buf_append_u8(b, ',');
         first = false;
-        json_t *k = json_string(key);
-        rc = rc || !k || put_jansson(b, k) || buf_append_u8(b, ':') || put_json(b, val);
-        json_decref(k);
+        rc = rc || put_string(b, key, strlen(key)) || buf_append_u8(b, ':') || put_json(b, val);
       }
       return rc || buf_append_u8(b, '}');
     }
@@ -56,7 +66,15 @@ static int put_json(buf_t *b, const json_t *v) {
       json_real_text(json_real_value(v), t, sizeof t);
       return buf_append(b, t, strlen(t));
     }
-    default: return put_jansson(b, v);
+    case JSON_STRING: return put_string(b, json_string_value(v), json_string_length(v));
+    case JSON_INTEGER: {
+      char t[24];
+      int n = snprintf(t, sizeof t, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+      return buf_append(b, t, (size_t)n);
+    }
+    case JSON_TRUE: return buf_append(b, "true", 4);
+    case JSON_FALSE: return buf_append(b, "false", 5);
+    default: return buf_append(b, "null", 4);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/json_text.h"
 #include "core/queue.h"
 #include "prestige/core.h"
 #include "prestige/io.h"
@@ -127,4 +128,84 @@ TEST(time_parse) {
   CHECK_EQ_INT(prestige_time_parse_ms("Wed, 20 Foo 2024 10:00:00 GMT"), -1);
 }
 
-TEST_MAIN(RUN(time_parse); RUN(test_error); RUN(test_buf); RUN(test_arena); RUN(test_queue); RUN(test_shutdown); RUN(test_io);)
+/* json_text_shortest: byte for byte what jansson writes for everything but reals (random trees of
+ * objects, arrays, strings with every control character, quotes, backslashes and UTF-8, integers
+ * at the extremes), and reals as the shortest text that reads back. */
+static uint64_t jt_seed = 88172645463325252ULL;
+static uint64_t jt_rand(void) {
+  jt_seed ^= jt_seed << 13, jt_seed ^= jt_seed >> 7, jt_seed ^= jt_seed << 17;
+  return jt_seed;
+}
+static json_t *jt_tree(int depth, bool reals) {
+  int k = (int)(jt_rand() % (depth > 0 ? 8 : 6));
+  switch (k) {
+    case 0: return json_null();
+    case 1: return json_boolean(jt_rand() & 1);
+    case 2: {
+      static const json_int_t ends[] = {0, -1, 1, INT64_MIN, INT64_MAX, 9007199254740993LL};
+      return json_integer(jt_rand() % 2 ? ends[jt_rand() % 6] : (json_int_t)jt_rand());
+    }
+    case 3: case 4: {
+      char s[24];
+      size_t n = jt_rand() % 12;
+      static const char *pieces[] = {"\"", "\\", "/", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "a", "\x7f"};
+      size_t len = 0;
+      for (size_t i = 0; i < n && len < 16; i++) {
+        if (jt_rand() % 2) s[len++] = (char)(1 + jt_rand() % 31); /* control characters */
+        else {
+          const char *p = pieces[jt_rand() % 8];
+          memcpy(s + len, p, strlen(p)), len += strlen(p);
+        }
+      }
+      return json_stringn(s, len);
+    }
+    case 5: return reals ? json_real((double)(int64_t)jt_rand() / (double)(1 + jt_rand() % 1000)) : json_string("");
+    case 6: {
+      json_t *a = json_array();
+      for (int i = (int)(jt_rand() % 4); i > 0; i--) json_array_append_new(a, jt_tree(depth - 1, reals));
+      return a;
+    }
+    default: {
+      json_t *o = json_object();
+      for (int i = (int)(jt_rand() % 4); i > 0; i--) {
+        char key[8];
+        snprintf(key, sizeof key, "%c\n\"%d", 'a' + (int)(jt_rand() % 26), i);
+        json_object_set_new(o, key, jt_tree(depth - 1, reals));
+      }
+      return o;
+    }
+  }
+}
+TEST(test_json_text) {
+  for (int round = 0; round < 3000; round++) {
+    json_t *v = jt_tree(4, false);
+    char *ours = json_text_shortest(v), *theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    CHECK(ours && theirs);
+    if (ours && theirs && strcmp(ours, theirs)) CHECK_MSG(0, "round %d: %s, jansson %s", round, ours, theirs);
+    free(ours), free(theirs);
+    json_decref(v);
+    /* with reals: the text parses back to an equal tree */
+    v = jt_tree(4, true);
+    ours = json_text_shortest(v);
+    json_t *back = ours ? json_loads(ours, JSON_DECODE_ANY, NULL) : NULL;
+    CHECK(back && json_equal(v, back));
+    free(ours);
+    json_decref(back);
+    json_decref(v);
+  }
+  char t[40];
+  json_real_text(28.81, t, sizeof t);
+  CHECK_EQ_STR(t, "28.81");
+  json_real_text(20, t, sizeof t);
+  CHECK_EQ_STR(t, "20.0");
+  json_real_text(-0.0, t, sizeof t);
+  CHECK_EQ_STR(t, "-0.0");
+  json_real_text(5e-324, t, sizeof t);
+  CHECK_EQ_STR(t, "5e-324");
+  json_real_text(0.1 + 0.2, t, sizeof t);
+  CHECK_EQ_STR(t, "0.30000000000000004");
+  json_real_text(1e21, t, sizeof t);
+  CHECK_EQ_STR(t, "1e+21");
+}
+
+TEST_MAIN(RUN(time_parse); RUN(test_json_text); RUN(test_error); RUN(test_buf); RUN(test_arena); RUN(test_queue); RUN(test_shutdown); RUN(test_io);)
