@@ -90,7 +90,7 @@ PRESTIGE_API int prestige_iceberg_delete_keys(prestige_iceberg_table_t *t, const
                                               prestige_iceberg_delete_result_t *res, prestige_error_t *err);
 
 /* ---- compaction --------------------------------------------------------------------------------- */
-#define PRESTIGE_ICEBERG_COMPACT_OPTIONS_VERSION 1
+#define PRESTIGE_ICEBERG_COMPACT_OPTIONS_VERSION 2
 typedef struct prestige_iceberg_compact_options {
   unsigned int version;            /* PRESTIGE_ICEBERG_COMPACT_OPTIONS_VERSION */
   int64_t target_file_size_bytes;  /* 0: write.target-file-size-bytes (512 MiB) */
@@ -98,11 +98,14 @@ typedef struct prestige_iceberg_compact_options {
   bool dedup;                      /* deduplicate on the identifier fields */
   const char *compression;         /* NULL: write.parquet.compression-codec (zstd) */
   int64_t max_group_bytes;         /* 0: 10 x the target */
+  /* version 2: when triggered, the compaction stops before its commit and returns
+   * PRESTIGE_ECANCELED; the files it wrote are deleted and the table is as it was */
+  prestige_shutdown_t *shutdown;
 } prestige_iceberg_compact_options_t;
 #define PRESTIGE_ICEBERG_COMPACT_OPTIONS_INIT                                                          \
   {                                                                                                    \
     .version = PRESTIGE_ICEBERG_COMPACT_OPTIONS_VERSION, .target_file_size_bytes = 0, .min_files = 0, \
-    .dedup = false, .compression = NULL, .max_group_bytes = 0                                          \
+    .dedup = false, .compression = NULL, .max_group_bytes = 0, .shutdown = NULL                        \
   }
 
 typedef struct prestige_iceberg_compact_result {

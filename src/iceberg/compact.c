@@ -18,6 +18,13 @@
 
 static int oom(prestige_error_t *err) { return prestige_error_set(err, PRESTIGE_ENOMEM, "compaction: out of memory"); }
 
+/* The caller's stop token, looked at between files and before the commit. */
+static int stopped(const ice_compact_options_t *o, prestige_error_t *err) {
+  if (!o->stop || !prestige_shutdown_triggered(o->stop)) return 0;
+  return prestige_error_set(err, PRESTIGE_ECANCELED, "%s: compaction stopped before its commit (nothing was committed; the files "
+                            "it wrote are deleted)", o->what ? o->what : "table");
+}
+
 static int64_t prop_i64(const ice_table_metadata_t *md, const char *key, int64_t dflt) {
   const char *v = ice_metadata_property(md, key, NULL);
   if (!v) return dflt;
@@ -687,8 +694,9 @@ static int read_parallel(read_task_fn read, ice_io_t *io, ice_scan_plan_t *plan,
 }
 
 /* in: the schema of the batches read (plan->out, plus the row lineage columns on V3 tables). */
-static int rewrite_group(ice_io_t *io, ice_scan_plan_t *plan, group_t *g, const ice_table_metadata_t *md, bool dedup_rows,
-                         const struct ArrowSchema *in, prestige_error_t *err) {
+static int rewrite_group(ice_io_t *io, ice_scan_plan_t *plan, group_t *g, const ice_table_metadata_t *md,
+                         const ice_compact_options_t *o, const struct ArrowSchema *in, prestige_error_t *err) {
+  bool dedup_rows = o->dedup;
   read_task_fn read = in != &plan->out ? ice_scan_read_task_lineage : ice_scan_read_task;
   held_t h;
   memset(&h, 0, sizeof h);
@@ -708,8 +716,10 @@ static int rewrite_group(ice_io_t *io, ice_scan_plan_t *plan, group_t *g, const 
     for (size_t i = 0; i < g->n; i++) g->bytes_read += plan->tasks[g->tasks[i]].file.file_size_in_bytes;
     rc = read_parallel(read, io, plan, g->tasks, g->n, &h, err);
     for (size_t b = 0; b < h.n; b++) g->rows_read += h.b[b].length;
+    if (!rc) rc = stopped(o, err);
   }
   for (size_t i = 0; i < g->n && !rc && !(dedup_rows || fast); i++) {
+    if ((rc = stopped(o, err))) break;
     const ice_scan_task_t *t = &plan->tasks[g->tasks[i]];
     h.cur_seq = t->data_sequence_number;
     g->bytes_read += t->file.file_size_in_bytes;
@@ -904,9 +914,10 @@ static int compact_round(ice_catalog_t *catalog, const ice_ident_t *ident, ice_i
   ao.writer = custom_writer ? &wo : NULL;
   for (size_t gi = 0; gi < n_groups && !rc; gi++) {
     group_t *g = &groups[gi];
+    if ((rc = stopped(o, err))) break;
     rc = ice_append_new(&g->append, catalog, ident, io, table, &ao, err);
     if (!rc && lineage) rc = ice_append_keep_lineage(g->append, err);
-    if (!rc) rc = rewrite_group(io, plan, g, md, o->dedup, lineage ? &lin : &plan->out, err);
+    if (!rc) rc = rewrite_group(io, plan, g, md, o, lineage ? &lin : &plan->out, err);
     if (rc) break;
     g->remove = calloc(g->n + 1, sizeof(char *));
     if (!g->remove) {
@@ -921,6 +932,7 @@ static int compact_round(ice_catalog_t *catalog, const ice_ident_t *ident, ice_i
     rg[gi].no_new_deletes = true;
   }
   res->groups = (int64_t)n_groups;
+  if (!rc && n_groups) rc = stopped(o, err); /* the last moment: after it the commit runs to its end */
   if (!rc && n_groups) {
     ice_rewrite_options_t ro = ICE_REWRITE_OPTIONS_INIT;
     ro.operation = "replace";

@@ -68,6 +68,7 @@ static void compact_opts(const prestige_iceberg_compact_options_t *o, const char
   co->dedup = o->dedup;
   co->compression = o->compression;
   co->max_group_bytes = o->max_group_bytes;
+  if (o->version >= 2) co->stop = o->shutdown;
 }
 
 int prestige_iceberg_compact(prestige_iceberg_table_t *t, const prestige_iceberg_compact_options_t *o,

@@ -43,6 +43,7 @@
 #include "iceberg/catalog.h"
 #include "iceberg/io.h"
 #include "prestige/arrow.h"
+#include "prestige/core.h"
 #include "prestige/error.h"
 #include "prestige/parquet_writer.h"
 
@@ -84,8 +85,9 @@ typedef struct ice_compact_options {
   /* only these partitions (ice_partition_key text), NULL: all */
   const char *const *partitions;
   size_t n_partitions;
+  prestige_shutdown_t *stop; /* triggered: stop before the commit (ECANCELED), files written deleted */
 } ice_compact_options_t;
-#define ICE_COMPACT_OPTIONS_INIT {0, 0, false, NULL, 0, NULL, NULL, 0}
+#define ICE_COMPACT_OPTIONS_INIT {0, 0, false, NULL, 0, NULL, NULL, 0, NULL}
 
 typedef struct ice_compact_result {
   int64_t snapshot_id;            /* -1: nothing to do (or every group conflicted) */

@@ -344,6 +344,20 @@ TEST(options_and_nothing_to_do) {
   CHECK_OK(ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err));
   CHECK_EQ_INT(cr.rows_written, 50);
   CHECK_EQ_INT(cr.duplicates_eliminated, 200); /* the compacted file (3 copies) and 2 more */
+  /* a triggered stop token: ECANCELED before anything is committed, the table as it was */
+  for (int k = 0; k < 3; k++) CHECK_OK(tt_append(&x, &x.arrow, &b, 1, NULL, NULL, &err));
+  before = ice_metadata_current_snapshot(x.t.metadata)->snapshot_id;
+  prestige_shutdown_t *stop = prestige_shutdown_new();
+  prestige_shutdown_trigger(stop);
+  co.dedup = false;
+  co.stop = stop;
+  rc = ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err);
+  CHECK_MSG(rc == PRESTIGE_ECANCELED && strstr(err.message, "nothing was committed"), "%s", err.message);
+  CHECK_EQ_INT(ice_metadata_current_snapshot(x.t.metadata)->snapshot_id, before);
+  co.stop = NULL;
+  CHECK_OK(ice_compact(&x.cat->base, &x.ident, x.io, &x.t, &co, &cr, &err));
+  CHECK_EQ_INT(cr.files_read, 4);
+  prestige_shutdown_free(stop);
   b.release(&b);
   tt_close(&x);
 }

@@ -8,10 +8,12 @@
 #ifndef PRESTIGE_CLI_H
 #define PRESTIGE_CLI_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prestige/core.h"
 #include "prestige/error.h"
 
 enum { CLI_OK = 0, CLI_USER_ERROR = 1, CLI_USAGE_ERROR = 2 };
@@ -118,6 +120,16 @@ void cli_signals_install(void);
 int cli_signal_received(void); /* the signal number, or 0 */
 /* Prints "prestige VERB: stopped by SIGTERM; WHAT" and returns 128 + the signal. */
 int cli_interrupted(const char *verb, const char *what);
+/* For a verb that blocks in one library call: a thread that triggers stop when a signal is
+ * recorded (a handler must not lock), until cli_signal_watch_end. */
+typedef struct cli_signal_watch {
+  prestige_shutdown_t *stop;
+  _Atomic int done;
+  pthread_t th;
+  bool running;
+} cli_signal_watch_t;
+void cli_signal_watch_begin(cli_signal_watch_t *w, prestige_shutdown_t *stop);
+void cli_signal_watch_end(cli_signal_watch_t *w);
 
 /* The text reader's on_ignored callback: one line on stderr per skipped JSON key or CSV column
  * (user_data: the verb's name). */

@@ -74,7 +74,18 @@ static int run_compact(int argc, char **argv) {
   prestige_error_t err;
   prestige_error_init(&err);
   prestige_iceberg_compact_result_t r;
-  if (prestige_iceberg_compact(t, &o, &r, &err)) rc = cli_ice_fail(v, &err);
+  /* SIGINT/SIGTERM: the compaction stops before its commit and deletes what it wrote */
+  cli_signals_install();
+  prestige_shutdown_t *stop = prestige_shutdown_new();
+  cli_signal_watch_t w;
+  cli_signal_watch_begin(&w, stop);
+  o.shutdown = stop;
+  int e = stop ? prestige_iceberg_compact(t, &o, &r, &err) : prestige_error_set(&err, PRESTIGE_ENOMEM, "out of memory");
+  cli_signal_watch_end(&w);
+  prestige_shutdown_free(stop);
+  if (e == PRESTIGE_ECANCELED && cli_signal_received())
+    rc = cli_interrupted("iceberg compact", "nothing was committed and the files written were deleted");
+  else if (e) rc = cli_ice_fail(v, &err);
   else
     rc = cli_ice_print_json(json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "snapshot_id",
                                       r.snapshot_id >= 0 ? json_integer(r.snapshot_id) : json_null(), "files_read",

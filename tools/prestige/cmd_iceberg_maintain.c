@@ -33,25 +33,6 @@ static void on_run(void *user, const prestige_iceberg_maintain_metrics_t *m) {
   cli_ice_print_json(metrics_json(m));
 }
 
-typedef struct watcher {
-  prestige_shutdown_t *stop;
-  volatile int done;
-} watcher_t;
-
-/* A signal handler must not lock: a thread turns the recorded signal into the token. */
-static void *watch(void *arg) {
-  watcher_t *w = arg;
-  while (!w->done && !prestige_shutdown_triggered(w->stop)) {
-    if (cli_signal_received()) {
-      prestige_shutdown_trigger(w->stop);
-      break;
-    }
-    struct timespec ts = {0, 50 * 1000000L};
-    nanosleep(&ts, NULL);
-  }
-  return NULL;
-}
-
 static int run_maintain(int argc, char **argv) {
   const cli_ice_verb_t *v = &cli_ice_verb_maintain;
   cli_ice_opts_t co;
@@ -85,17 +66,15 @@ static int run_maintain(int argc, char **argv) {
   int rc = cli_ice_open_table(v, &co, table, &cat, &t);
   if (rc) return rc;
   prestige_shutdown_t *stop = prestige_shutdown_new();
-  watcher_t w = {stop, 0};
-  pthread_t th;
-  bool watching = stop && pthread_create(&th, NULL, watch, &w) == 0;
+  cli_signal_watch_t w;
+  cli_signal_watch_begin(&w, stop);
   o.on_run = on_run;
   prestige_error_t err;
   prestige_error_init(&err);
   prestige_iceberg_maintain_metrics_t m;
   if (!stop) rc = CLI_USER_ERROR;
   else if (prestige_iceberg_maintain(t, &o, stop, &m, &err)) rc = cli_ice_fail(v, &err);
-  w.done = 1;
-  if (watching) pthread_join(th, NULL);
+  cli_signal_watch_end(&w);
   int sig = cli_signal_received();
   prestige_shutdown_free(stop);
   prestige_iceberg_table_free(t);
