@@ -222,6 +222,19 @@ check "[ \"\$($P iceberg snapshots b.r ${C[*]} | wc -l)\" = 1 ]"
 check "[ -z \"\$(find $T/whbad/b/r -type f -newer $T/before-signal ! -path '*/metadata/*')\" ]"
 check "[ -z \"\$(find $T/whbad/b/r -path '*prestige-tmp*' -type f)\" ]"
 kill $feeder 2>/dev/null || true; wait $feeder 2>/dev/null || true
+# scan -o: a signal (or failure) never leaves a half-written file under the name; whenever the
+# scan ends first, the file is whole
+"$PY" -c 'print("id,name"); [print("%d,n%d" % (i, i)) for i in range(1, 400001)]' > "$T/big.csv"
+$P iceberg append b.r "$T/big.csv" "${C[@]}" >/dev/null || bad "append big"
+for d in 0.05 0.3; do
+  rm -f "$T/scan.parquet"
+  setsid $P iceberg scan b.r --format parquet -o "$T/scan.parquet" "${C[@]}" 2> "$T/err" & app=$!
+  sleep $d; kill -TERM $app 2>/dev/null || true; st=0; wait $app || st=$?
+  if [ $st = 143 ]; then check "[ ! -e $T/scan.parquet ]"   # (killed outright when the signal came before the handlers)
+  else check "[ $st = 0 ] && $P meta $T/scan.parquet | grep -q 'rows: *400001'"; fi
+  check "[ -z \"\$(ls $T | grep 'scan.parquet.tmp')\" ]"
+done
+expect_fail 1 "creating" $P iceberg scan b.r --format csv -o "$T/nodir/x.csv" "${C[@]}"
 # convert's --schema takes the same '!': a REQUIRED Parquet column, and a row without it fails
 printf 'id\n1\n2\n' | $P convert - "$T/req.parquet" --format csv --schema 'id:int64!' --quiet || bad "convert required"
 check "$P meta $T/req.parquet | grep -q 'REQUIRED id INT64'"

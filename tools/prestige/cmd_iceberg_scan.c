@@ -81,6 +81,11 @@ static int write_parquet(struct ArrowArrayStream *st, const struct ArrowSchema *
       break;
     }
     if (!b.release) break;
+    if (cli_signal_received()) {
+      b.release(&b);
+      rc = prestige_error_set(err, PRESTIGE_ECANCELED, "stopped by a signal");
+      break;
+    }
     int64_t n = b.length;
     if (limit >= 0 && *rows + n > limit) n = limit - *rows;
     rc = prestige_parquet_writer_write_slice(w, &b, 0, n, err);
@@ -191,19 +196,41 @@ static int run_scan(int argc, char **argv) {
     return err.code == PRESTIGE_EINVAL ? cli_ice_usage(v, "%s", err.message) : cli_ice_fail(v, &err);
   }
   int64_t rows = 0;
-  if (parquet) {
-    if (write_parquet(&st, &schema, cli_local_path(output), limit, &rows, &err)) rc = cli_ice_fail(v, &err);
+  /* -o FILE: written under FILE.tmp-PID and renamed when complete, so nothing half-written is left
+   * under its name (a failure or SIGINT/SIGTERM removes the temporary) */
+  char *tmp = NULL;
+  if (output) {
+    const char *path = cli_local_path(output);
+    size_t n = strlen(path) + 32;
+    if ((tmp = malloc(n))) snprintf(tmp, n, "%s.tmp-%d", path, (int)getpid());
+    else rc = (fprintf(stderr, "prestige %s: out of memory\n", v->full), CLI_USER_ERROR);
+    cli_signals_install();
+  }
+  if (rc) {
+  } else if (parquet) {
+    int e2 = write_parquet(&st, &schema, tmp, limit, &rows, &err);
+    if (e2 == PRESTIGE_ECANCELED && cli_signal_received()) rc = cli_interrupted(v->full, "nothing was written");
+    else if (e2) rc = cli_ice_fail(v, &err);
   } else {
     FILE *out = stdout;
-    if (output && !(out = fopen(cli_local_path(output), "w"))) {
-      prestige_error_set(&err, PRESTIGE_EIO, "creating %s: %s", output, strerror(errno));
+    if (tmp && !(out = fopen(tmp, "w"))) {
+      prestige_error_set(&err, PRESTIGE_EIO, "creating %s: %s", tmp, strerror(errno));
       rc = cli_ice_fail(v, &err);
     }
     if (!rc) rc = cli_print_rows(out, v->full, &st, &schema, csv, limit, &rows);
-    if (output && out && fclose(out) && !rc) {
+    if (tmp && out && fclose(out) && !rc) {
       fprintf(stderr, "prestige %s: writing %s failed\n", v->full, output);
       rc = CLI_USER_ERROR;
     }
+    if (tmp && cli_signal_received()) rc = cli_interrupted(v->full, "nothing was written");
+  }
+  if (tmp) {
+    if (!rc && rename(tmp, cli_local_path(output)) != 0) {
+      fprintf(stderr, "prestige %s: renaming %s to %s: %s\n", v->full, tmp, output, strerror(errno));
+      rc = CLI_USER_ERROR;
+    }
+    if (rc) unlink(tmp);
+    free(tmp);
   }
   st.release(&st);
   schema.release(&schema);

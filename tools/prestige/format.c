@@ -9,6 +9,8 @@
 
 #include "format.h"
 
+#include "cli.h"
+
 #include "core/json_text.h"
 
 
@@ -250,6 +252,11 @@ int cli_print_rows(FILE *out, const char *verb, struct ArrowArrayStream *st, con
       break;
     }
     if (!b.release) break;
+    if (cli_signal_received()) { /* a verb that installed the handlers: it says so itself */
+      b.release(&b);
+      rc = 1;
+      break;
+    }
     for (int64_t i = 0; i < b.length && (limit < 0 || printed < limit); i++) {
       printed++;
       if (csv) {
