@@ -49,6 +49,20 @@ static inline void emit(lv_t *s, int16_t def, int16_t rep, int64_t value_index) 
   }
 }
 
+/* The child elements [*st, *en) of list, map or fixed-size list element abs. */
+static inline void child_range(const pqw_node_t *nd, const struct ArrowArray *a, int64_t abs, int64_t *st, int64_t *en) {
+  if (nd->kind == NODE_FIXED_LIST) {
+    *st = abs * nd->fixed_size;
+    *en = *st + nd->fixed_size;
+  } else if (nd->large) {
+    *st = ((const int64_t *)a->buffers[1])[abs];
+    *en = ((const int64_t *)a->buffers[1])[abs + 1];
+  } else {
+    *st = ((const int32_t *)a->buffers[1])[abs];
+    *en = ((const int32_t *)a->buffers[1])[abs + 1];
+  }
+}
+
 static void walk(lv_t *s, int k, const struct ArrowArray *a, int64_t i, int16_t def, int16_t rep) {
   const pqw_node_t *nd = &s->c->leaf->nodes[k];
   int64_t abs = a->offset + i;
@@ -66,16 +80,7 @@ static void walk(lv_t *s, int k, const struct ArrowArray *a, int64_t i, int16_t 
     case NODE_MAP:
     case NODE_FIXED_LIST: {
       int64_t st, en;
-      if (nd->kind == NODE_FIXED_LIST) {
-        st = abs * nd->fixed_size;
-        en = st + nd->fixed_size;
-      } else if (nd->large) {
-        st = ((const int64_t *)a->buffers[1])[abs];
-        en = ((const int64_t *)a->buffers[1])[abs + 1];
-      } else {
-        st = ((const int32_t *)a->buffers[1])[abs];
-        en = ((const int32_t *)a->buffers[1])[abs + 1];
-      }
+      child_range(nd, a, abs, &st, &en);
       if (st == en) {
         emit(s, def, rep, -1);
         return;
@@ -131,16 +136,7 @@ static bool required_null(const pqw_leaf_t *l, int k, const struct ArrowArray *a
     case NODE_MAP:
     case NODE_FIXED_LIST: {
       int64_t st, en;
-      if (nd->kind == NODE_FIXED_LIST) {
-        st = abs * nd->fixed_size;
-        en = st + nd->fixed_size;
-      } else if (nd->large) {
-        st = ((const int64_t *)a->buffers[1])[abs];
-        en = ((const int64_t *)a->buffers[1])[abs + 1];
-      } else {
-        st = ((const int32_t *)a->buffers[1])[abs];
-        en = ((const int32_t *)a->buffers[1])[abs + 1];
-      }
+      child_range(nd, a, abs, &st, &en);
       for (int64_t j = st; j < en; j++)
         if (required_null(l, k + 1, a->children[0], j)) return true;
       return false;
