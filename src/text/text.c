@@ -288,6 +288,10 @@ int prestige_text_parse_schema(const char *spec, struct ArrowSchema *out, presti
     bool required = e > t && e[-1] == '!'; /* id:int64! : not nullable (a required Parquet field) */
     if (required) *--e = 0;
     while (e > t && isspace((unsigned char)e[-1])) *--e = 0;
+    if (strchr(t, '!')) {
+      rc = prestige_error_set(err, PRESTIGE_EINVAL, "schema field \"%s\": '!' must end a field's type (id:int64!)", f);
+      break;
+    }
     char fmt[96];
     if (type_format(t, fmt, sizeof(fmt))) {
       rc = prestige_error_set(err, PRESTIGE_EINVAL,

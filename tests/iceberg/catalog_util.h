@@ -63,26 +63,9 @@ static void cu_pg_down(void) {
   }
 }
 
-/* "id:int64!,name:string": '!' marks a required (non-nullable) field. */
+/* "id:int64!,name:string": '!' marks a required (non-nullable) field (the text schema language). */
 static int cu_schema(const char *spec, struct ArrowSchema *out, prestige_error_t *err) {
-  char plain[1024];
-  int required[64] = {0}, n = 0, depth = 0;
-  size_t w = 0;
-  for (const char *p = spec; *p && w + 1 < sizeof plain; p++) {
-    if (*p == '(') depth++;
-    if (*p == ')') depth--;
-    if (*p == '!' && depth == 0) {
-      required[n] = 1;
-      continue;
-    }
-    if (*p == ',' && depth == 0) n++;
-    plain[w++] = *p;
-  }
-  plain[w] = 0;
-  PRESTIGE_TRY(prestige_text_parse_schema(plain, out, err));
-  for (int64_t i = 0; i < out->n_children && i < 64; i++)
-    if (required[i]) out->children[i]->flags &= ~ARROW_FLAG_NULLABLE;
-  return 0;
+  return prestige_text_parse_schema(spec, out, err);
 }
 
 /* Files in dir whose names end with suffix. */

@@ -151,44 +151,9 @@ int cli_ice_open_table(const cli_ice_verb_t *v, const cli_ice_opts_t *o, const c
 
 /* ---- schemas ----------------------------------------------------------------------------------- */
 
+/* The text schema language, '!' included (a required field), is prestige_text_parse_schema's. */
 int cli_ice_parse_schema(const char *spec, struct ArrowSchema *out, prestige_error_t *err) {
-  size_t n = strlen(spec);
-  char *plain = malloc(n + 1);
-  bool *required = calloc(n + 1, sizeof *required);
-  if (!plain || !required) {
-    free(plain);
-    free(required);
-    return prestige_error_set(err, PRESTIGE_ENOMEM, "out of memory");
-  }
-  /* drop a '!' that ends a field's type (outside parentheses), remembering the field */
-  size_t w = 0, field = 0;
-  int depth = 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = spec[i];
-    if (c == '(') depth++;
-    else if (c == ')') depth--;
-    if (c == '!' && depth == 0) {
-      size_t j = i + 1;
-      while (spec[j] == ' ') j++;
-      if (spec[j] && spec[j] != ',') {
-        free(plain);
-        free(required);
-        return prestige_error_set(err, PRESTIGE_EINVAL, "schema \"%s\": '!' must end a field's type (id:int64!)", spec);
-      }
-      required[field] = true;
-      continue;
-    }
-    if (c == ',' && depth == 0) field++;
-    plain[w++] = c;
-  }
-  plain[w] = 0;
-  int rc = prestige_text_parse_schema(plain, out, err);
-  if (!rc)
-    for (int64_t i = 0; i < out->n_children && (size_t)i <= field; i++)
-      if (required[i]) out->children[i]->flags &= ~ARROW_FLAG_NULLABLE;
-  free(plain);
-  free(required);
-  return rc;
+  return prestige_text_parse_schema(spec, out, err);
 }
 
 static bool is_parquet(const char *file) {
