@@ -99,14 +99,26 @@ static bool parse_double(const char *s, size_t n, double *v) {
   memcpy(tmp, s, n);
   tmp[n] = 0;
   if (isspace((unsigned char)tmp[0])) return false;
-  errno = 0;
   char *end;
+  /* ERANGE is not a failure: strtod gives the correctly rounded value (a subnormal, 0 or ±inf),
+   * as DuckDB does for 4.9e-324, 1e-400 and 1e309 */
   double x = strtod(tmp, &end);
-  if (*end || (errno && !isinf(x) && x != 0)) return false;
+  if (end == tmp || *end) return false;
   /* hex floats are not numbers in CSV */
   if (strchr(tmp, 'x') || strchr(tmp, 'X')) return false;
   *v = x;
   return true;
+}
+
+/* Inference takes a text as a number only in its plain decimal spelling: no leading '+', no
+ * leading zero before another digit ("007", "00.5", "-01": zip codes, codes and ids keep their
+ * text, as DuckDB's sniffer keeps "007" VARCHAR), digits on some side of the point, no inf or nan
+ * spellings ("Nan" is a name). An explicit int or double column still takes all of them. */
+static bool plain_number(const char *s, size_t n) {
+  size_t i = 0;
+  if (i < n && s[i] == '-') i++;
+  if (i + 1 < n && s[i] == '0' && isdigit((unsigned char)s[i + 1])) return false;
+  return i < n && (isdigit((unsigned char)s[i]) || (s[i] == '.' && i + 1 < n && isdigit((unsigned char)s[i + 1])));
 }
 
 static bool digits(const char *s, int n, int *v) {
@@ -150,7 +162,8 @@ static bool parse_time_prefix(const char *s, size_t n, int64_t *ns, size_t *used
       while (nd < 9) frac *= 10, nd++;
     }
   }
-  if (h > 23 || mi > 59 || sec > 60) return false;
+  /* no leap second: 23:59:60 would silently become the next minute (DuckDB rejects it too) */
+  if (h > 23 || mi > 59 || sec > 59) return false;
   *ns = ((int64_t)h * 3600 + mi * 60 + sec) * 1000000000LL + frac;
   *used = p;
   return true;
@@ -200,8 +213,9 @@ static void infer_cell(infer_t *f, const cell_t *c, const char *text) {
       int64_t i;
       double d;
       if (f->can_bool && !parse_bool(text, c->len, &b)) f->can_bool = false;
-      if (f->can_int && !parse_i64(text, c->len, &i)) f->can_int = false;
-      if (f->can_double && !parse_double(text, c->len, &d)) f->can_double = false;
+      bool plain = plain_number(text, c->len);
+      if (f->can_int && (!plain || !parse_i64(text, c->len, &i))) f->can_int = false;
+      if (f->can_double && (!plain || !parse_double(text, c->len, &d))) f->can_double = false;
       break;
     }
   }
@@ -565,6 +579,17 @@ static int ignored_name(prestige_text_reader_t *r, const char *name, int64_t lin
   return 0;
 }
 
+/* The shortest %.Ng text that reads back as d: a JSON number in a string column keeps the
+ * text it was written with (0.1, not 0.10000000000000001), as DuckDB gives it. */
+static size_t shortest_double(char *out, size_t cap, double d) {
+  int n = 0;
+  for (int prec = 1; prec <= 17; prec++) {
+    n = snprintf(out, cap, "%.*g", prec, d);
+    if (strtod(out, NULL) == d) break;
+  }
+  return n < 0 ? 0 : (size_t)n;
+}
+
 /* Reads one JSON line into r->rec, cells ordered by r->names (adding new names while inferring). */
 static int json_record(prestige_text_reader_t *r, bool may_add_columns, prestige_error_t *err) {
   record_t *rec = &r->rec;
@@ -654,7 +679,7 @@ static int json_record(prestige_text_reader_t *r, bool may_add_columns, prestige
       }
       char num[64];
       if (c.kind == CELL_INT) tl = (size_t)snprintf(num, sizeof(num), "%lld", (long long)c.i), t = num;
-      if (c.kind == CELL_REAL) tl = (size_t)snprintf(num, sizeof(num), "%.17g", c.d), t = num;
+      if (c.kind == CELL_REAL) tl = shortest_double(num, sizeof(num), c.d), t = num;
       c.off = (uint32_t)rec->text.len;
       c.len = (uint32_t)tl;
       bool nomem = (t && buf_append(&rec->text, t, tl)) || buf_append_u8(&rec->text, 0);
