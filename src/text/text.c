@@ -208,6 +208,12 @@ static void infer_cell(infer_t *f, const cell_t *c, const char *text) {
       f->can_bool = f->can_int = f->can_double = false;
       break;
     case CELL_TEXT: {
+      /* a quoted empty CSV field ("") says nothing about the type: NULL in a typed column, the
+       * empty string in a string column (as DuckDB reads "" in a typed column) */
+      if (c->len == 0) {
+        f->nullable = true;
+        return;
+      }
       f->seen = true;
       bool b;
       int64_t i;
@@ -934,7 +940,10 @@ static int append_cell(prestige_text_reader_t *r, const record_t *rec, int32_t c
   prestige_array_builder_t *b = prestige_array_builder_child(r->builder, c);
   int32_t f = r->o.format == PRESTIGE_TEXT_CSV ? r->field_of[c] : c;
   const cell_t *cell = f < rec->n ? &rec->cells[f] : NULL;
-  if (!cell || cell->kind == CELL_NULL) {
+  const char *fmt = r->schema.children[c]->format;
+  bool text_column = !strcmp(fmt, "u") || !strcmp(fmt, "U") || !strcmp(fmt, "z") || !strcmp(fmt, "Z");
+  /* a quoted empty CSV field: the empty string in a string column, NULL in any other */
+  if (!cell || cell->kind == CELL_NULL || (cell->kind == CELL_TEXT && cell->len == 0 && !text_column)) {
     if (!(r->schema.children[c]->flags & ARROW_FLAG_NULLABLE))
       return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld: column \"%s\" is required (not null) but has no value",
                                 r->path, (long long)rec->line, r->schema.children[c]->name);

@@ -27,7 +27,11 @@ const dir = mkdtempSync(`${tmpdir()}/prestige-textdiff-`);
 let passed = 0, failed = 0;
 const known = new Map();
 const fail = (what) => { failed++; console.log(`FAIL ${what}`); };
-const note = (cls) => known.set(cls, (known.get(cls) || 0) + 1);
+const VERBOSE = !!process.env.TEXTDIFF_VERBOSE; // prints each known difference where it is seen
+const note = (cls, detail) => {
+  known.set(cls, (known.get(cls) || 0) + 1);
+  if (VERBOSE) console.log(`known ${cls}: ${detail || ''}`);
+};
 
 const inst = await DuckDBInstance.create(':memory:', { threads: '1' });
 const con = await inst.connect();
@@ -37,7 +41,7 @@ await con.run("SET TimeZone = 'UTC'"); // text without a zone is UTC in both
 // ---- cell generators: each column draws from one kind (so inference has something to find), with
 // an occasional cell from another kind
 const pad = (n, w) => String(n).padStart(w, '0');
-const date = () => `${pad(1970 + rnd(80), 4)}-${pad(1 + rnd(12), 2)}-${pad(1 + rnd(28), 2)}`;
+const date = () => `${pad(1900 + rnd(150), 4)}-${pad(1 + rnd(12), 2)}-${pad(1 + rnd(28), 2)}`;
 const tod = () => `${pad(rnd(24), 2)}:${pad(rnd(60), 2)}:${pad(rnd(60), 2)}`;
 const frac = () => pick(['', '', '.5', '.123', '.123456', '.1234567', '.000001']);
 const zone = () => pick(['Z', '+02', '+05:30', '-08:00', '+0100', '-03']);
@@ -128,8 +132,10 @@ function prestigeConvert(src, out, schema) {
   }
 }
 
-const prestigeType = { int: 'int64', double: 'double', bool: 'bool', date: 'date', time: 'time', string: 'string', ts: 'timestamp(us,UTC)' };
-const duckType = { int: 'BIGINT', double: 'DOUBLE', bool: 'BOOLEAN', date: 'DATE', time: 'TIME', string: 'VARCHAR', ts: 'TIMESTAMPTZ' };
+const prestigeType = { int: 'int64', double: 'double', bool: 'bool', date: 'date', time: 'time', string: 'string',
+  ts: 'timestamp(us,UTC)', dec: 'decimal(18,3)' };
+const duckType = { int: 'BIGINT', double: 'DOUBLE', bool: 'BOOLEAN', date: 'DATE', time: 'TIME', string: 'VARCHAR', ts: 'TIMESTAMPTZ',
+  dec: 'DECIMAL(18,3)' };
 
 // Compares prestige's Parquet file with DuckDB's reading of the same text. raw[r][c]: the texts.
 async function compare(what, file, out, duckFrom, cols, raw, explicit, json) {
@@ -140,12 +146,12 @@ async function compare(what, file, out, duckFrom, cols, raw, explicit, json) {
     dVals = await table(duckFrom, cols, dTypes);
   } catch (e) { dErr = e.message.split('\n')[0]; }
   if (err) {
-    if (dErr) { note('both reject the file'); passed++; return; }
-    if (/line \d+/.test(err) && /column|key|character/.test(err)) { note(`prestige error with line and column where DuckDB reads it: ${err.replace(/^.*?: line \d+(, column \d+)?( \(".*?"\))?: /, '').replace(/"[^"]*"/g, '"…"').slice(0, 60)}`); passed++; }
+    if (dErr) { note('both reject the file', `${what}: ${err} | ${dErr}`); passed++; return; }
+    if (/line \d+/.test(err) && /column|key|character/.test(err)) { note(`prestige error with line and column where DuckDB reads it: ${err.replace(/^.*?: line \d+(, column \d+)?( \(".*?"\))?: /, '').replace(/"[^"]*"/g, '"…"').slice(0, 60)}`, `${what}: ${err}`); passed++; }
     else fail(`${what}: prestige fails without naming line and column: ${err}`);
     return;
   }
-  if (dErr) { note(`DuckDB rejects what prestige reads: ${dErr.slice(0, 60)}`); passed++; return; }
+  if (dErr) { note(`DuckDB rejects what prestige reads: ${dErr.slice(0, 60)}`, what); passed++; return; }
   const pFrom = `read_parquet('${out}')`;
   const pTypes = (await rows(`DESCRIBE SELECT * FROM ${pFrom}`)).map((r) => r.column_type);
   const pVals = await table(pFrom, cols, pTypes);
@@ -171,7 +177,7 @@ async function compare(what, file, out, duckFrom, cols, raw, explicit, json) {
     }
     if (pt !== dt) {
       const why = pt === 'string' ? explain(texts) : (pt === 'double' && dt === 'int' ? explain(texts) : null);
-      if (why) { note(`type: ${why}`); continue; }
+      if (why) { note(`type: ${why}`, `${what} ${cols[c]}`); continue; }
       ok = false;
       fail(`${what} column ${cols[c]}: prestige ${pTypes[c]}, DuckDB ${dTypes[c]}: ${JSON.stringify(texts.filter((v) => v !== NULL))}`);
       continue;
@@ -226,7 +232,7 @@ for (let f = 0; f < FILES; f++) {
   // explicit: the types DuckDB inferred (prestige's names), sometimes string or double instead
   let dTypes;
   try { dTypes = (await rows(`DESCRIBE SELECT * FROM ${duckFrom}`)).map((r) => cls(r.column_type)); } catch { continue; }
-  const types = dTypes.map((t) => (prestigeType[t] ? (rnd(4) ? t : pick(['string', 'double'])) : 'string'));
+  const types = dTypes.map((t) => (prestigeType[t] ? (rnd(4) ? t : pick(['string', 'double', 'dec'])) : 'string'));
   const spec = cols.map((c, i) => `${c}:${prestigeType[types[i]]}`).join(',');
   await compare(`file ${f} explicit ${spec}`, file, `${dir}/f${f}.x.parquet`, explicitFrom(types.map((t) => duckType[t])), cols, raw,
     { spec }, json);
