@@ -35,7 +35,8 @@
  * its plain decimal spelling: a leading zero before another digit ("007", "00.5", "-01"), a
  * leading '+', and inf/nan spellings keep the column a string, so zip codes and codes keep their
  * text (an explicit int or double column takes them all). A quoted empty CSV field is NULL in a
- * typed column and the empty string in a string column. A later value that does not fit the inferred type is an
+ * typed column and the empty string in a string column. A date in a timestamp column, inferred or
+ * declared, is its midnight, UTC. A later value that does not fit the inferred type is an
  * error naming the line and column (give an explicit schema to avoid it): prestige never
  * rewrites batches already written. JSON objects and arrays become their JSON text in a string
  * column. Explicit schemas are "name:type,...", with types bool, int8..int64, uint8..uint64,
@@ -53,7 +54,8 @@
  *   - a time of day (12:30:00) is inferred as a string (DuckDB: TIME); "2024-1-2", "24:00:00",
  *     " UTC" suffixes are not dates or timestamps;
  *   - timestamps are inferred as UTC instants, with or without a zone in the text (DuckDB: TIMESTAMP
- *     without one), and in JSON also from strings mixing ISO 8601 spellings (DuckDB keeps those VARCHAR);
+ *     without one); a column mixing dates and ISO 8601 spellings is always a timestamp column (a date
+ *     is its midnight, UTC), where DuckDB keeps some mixes VARCHAR (JSON strings; CSV dates first);
  *   - a JSON string in a numeric column is an error naming the line and column (DuckDB casts it);
  *   - like DuckDB, an integer beyond int64 makes the column double, and its digits past 2^53 are lost.
  */

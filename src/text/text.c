@@ -227,7 +227,8 @@ static void infer_cell(infer_t *f, const cell_t *c, const char *text) {
   }
   int64_t x;
   if (f->can_date && !parse_date(text, c->len, &x)) f->can_date = false;
-  if (f->can_ts && !parse_timestamp(text, c->len, &x)) f->can_ts = false;
+  /* a date among timestamps is its midnight, UTC (as DuckDB infers such a column TIMESTAMP) */
+  if (f->can_ts && !parse_timestamp(text, c->len, &x) && !parse_date(text, c->len, &x)) f->can_ts = false;
 }
 
 static const char *infer_format(const infer_t *f) {
@@ -997,7 +998,8 @@ static int append_cell(prestige_text_reader_t *r, const record_t *rec, int32_t c
       /* an integer counts the column's unit since the epoch (epoch milliseconds for timestamp(ms)) */
       if (cell->kind == CELL_INT) return prestige_array_builder_append_int(b, cell->i, err);
       if (cell->kind != CELL_BOOL && parse_i64(text, n, &epoch)) return prestige_array_builder_append_int(b, epoch, err);
-      if (!parse_timestamp(text, n, &ns))
+      if (parse_date(text, n, &ns)) ns *= 86400000000000LL; /* a date: its midnight, UTC */
+      else if (!parse_timestamp(text, n, &ns))
         return bad_value(r, rec, c, text, "a timestamp (ISO 8601, or an integer in the column's unit)", err);
       static const int64_t div[] = {1000000000LL, 1000000LL, 1000LL, 1};
       int64_t v = ns / div[t.unit] - (ns % div[t.unit] < 0);

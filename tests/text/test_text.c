@@ -513,6 +513,16 @@ TEST(test_inference_like_duckdb) {
   CHECK_ERR(read_one(p, &o, &b, &err), PRESTIGE_ECORRUPT, "line 2, column 10 (\"ts\")");
   o.schema = "q:int64!";
   CHECK_ERR(read_one(p, &o, &b, &err), PRESTIGE_ECORRUPT, "line 2: column \"q\" is required");
+  /* a date among timestamps is its midnight, UTC, inferred or declared */
+  const char *d = write_tmp("inf_ts.csv", "t\n2024-01-02T03:04:05Z\n2024-01-03\n", (size_t)-1);
+  prestige_text_options_init(&o);
+  CHECK_EQ_STR(format_of(d, &o, 0), "tsu:UTC");
+  o.schema = "t:timestamp(ms,UTC)";
+  CHECK_OK(read_one(d, &o, &b, &err));
+  if (b.release) {
+    CHECK_EQ_INT(i64_at(b.children[0], 1), 1704240000000LL);
+    b.release(&b);
+  }
   /* JSON: numbers mixed with strings keep their shortest text */
   prestige_text_options_init(&o);
   o.format = PRESTIGE_TEXT_JSONL;
