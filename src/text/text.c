@@ -169,8 +169,10 @@ static bool parse_time_prefix(const char *s, size_t n, int64_t *ns, size_t *used
   return true;
 }
 
-/* YYYY-MM-DD[T ]HH:MM[:SS[.f]][Z|±HH[:MM]] → nanoseconds since the epoch, UTC. */
-static bool parse_timestamp(const char *s, size_t n, int64_t *ns) {
+/* YYYY-MM-DD[T ]HH:MM[:SS[.f]][Z|±HH[:MM]] → seconds since the epoch, UTC, and nanoseconds into
+ * that second (0..999999999). Apart, so that years 1..9999 never overflow: nanoseconds since the
+ * epoch only span 1677..2262 (they wrapped, silently, before). */
+static bool parse_timestamp(const char *s, size_t n, int64_t *secs, int64_t *frac_ns) {
   int64_t days, tod;
   size_t used;
   if (!parse_date_prefix(s, n, &days) || n < 16 || (s[10] != 'T' && s[10] != ' ')) return false;
@@ -191,8 +193,16 @@ static bool parse_timestamp(const char *s, size_t n, int64_t *ns) {
     } else return false;
   }
   if (p != n) return false;
-  *ns = days * 86400000000000LL + tod - offset * 1000000000LL;
+  *secs = days * 86400 + tod / 1000000000LL - offset;
+  *frac_ns = tod % 1000000000LL;
   return true;
+}
+
+/* A timestamp in a column's unit (PRESTIGE_TIME_UNIT_*); false when it does not fit 64 bits. */
+static bool timestamp_in_unit(int64_t secs, int64_t frac_ns, int unit, int64_t *v) {
+  static const int64_t per_second[] = {1, 1000, 1000000, 1000000000};
+  return !__builtin_mul_overflow(secs, per_second[unit], v) &&
+         !__builtin_add_overflow(*v, frac_ns / (1000000000 / per_second[unit]), v);
 }
 
 static void infer_init(infer_t *f) { *f = (infer_t){true, true, true, true, true, false, false}; }
@@ -225,10 +235,10 @@ static void infer_cell(infer_t *f, const cell_t *c, const char *text) {
       break;
     }
   }
-  int64_t x;
+  int64_t x, y;
   if (f->can_date && !parse_date(text, c->len, &x)) f->can_date = false;
   /* a date among timestamps is its midnight, UTC (as DuckDB infers such a column TIMESTAMP) */
-  if (f->can_ts && !parse_timestamp(text, c->len, &x) && !parse_date(text, c->len, &x)) f->can_ts = false;
+  if (f->can_ts && !parse_timestamp(text, c->len, &x, &y) && !parse_date(text, c->len, &x)) f->can_ts = false;
 }
 
 static const char *infer_format(const infer_t *f) {
@@ -994,15 +1004,15 @@ static int append_cell(prestige_text_reader_t *r, const record_t *rec, int32_t c
       return prestige_array_builder_append_int(b, t.unit == PRESTIGE_TIME_UNIT_NANO ? ns : ns / 1000, err);
     }
     case PRESTIGE_ARROW_TIMESTAMP: {
-      int64_t ns, epoch;
+      int64_t secs, frac_ns = 0, epoch, v;
       /* an integer counts the column's unit since the epoch (epoch milliseconds for timestamp(ms)) */
       if (cell->kind == CELL_INT) return prestige_array_builder_append_int(b, cell->i, err);
       if (cell->kind != CELL_BOOL && parse_i64(text, n, &epoch)) return prestige_array_builder_append_int(b, epoch, err);
-      if (parse_date(text, n, &ns)) ns *= 86400000000000LL; /* a date: its midnight, UTC */
-      else if (!parse_timestamp(text, n, &ns))
+      if (parse_date(text, n, &secs)) secs *= 86400; /* a date: its midnight, UTC */
+      else if (!parse_timestamp(text, n, &secs, &frac_ns))
         return bad_value(r, rec, c, text, "a timestamp (ISO 8601, or an integer in the column's unit)", err);
-      static const int64_t div[] = {1000000000LL, 1000000LL, 1000LL, 1};
-      int64_t v = ns / div[t.unit] - (ns % div[t.unit] < 0);
+      if (!timestamp_in_unit(secs, frac_ns, t.unit, &v))
+        return bad_value(r, rec, c, text, "in the range of the column's unit (timestamp(ns): 1677..2262)", err);
       return prestige_array_builder_append_int(b, v, err);
     }
     case PRESTIGE_ARROW_DECIMAL128: {

@@ -523,6 +523,17 @@ TEST(test_inference_like_duckdb) {
     CHECK_EQ_INT(i64_at(b.children[0], 1), 1704240000000LL);
     b.release(&b);
   }
+  /* years 1..9999 in microseconds (nanoseconds since the epoch wrapped outside 1677..2262) */
+  const char *y = write_tmp("inf_years.csv", "t\n9999-12-31T00:00:00\n1500-01-01 00:00:00.5\n", (size_t)-1);
+  prestige_text_options_init(&o);
+  CHECK_OK(read_one(y, &o, &b, &err));
+  if (b.release) {
+    CHECK_EQ_INT(i64_at(b.children[0], 0), 253402214400000000LL);
+    CHECK_EQ_INT(i64_at(b.children[0], 1), -14831769600000000LL + 500000);
+    b.release(&b);
+  }
+  o.schema = "t:timestamp(ns)";
+  CHECK_ERR(read_one(y, &o, &b, &err), PRESTIGE_ECORRUPT, "line 2, column 1 (\"t\"): \"9999-12-31T00:00:00\" is not in the range");
   /* JSON: numbers mixed with strings keep their shortest text */
   prestige_text_options_init(&o);
   o.format = PRESTIGE_TEXT_JSONL;

@@ -41,7 +41,7 @@ await con.run("SET TimeZone = 'UTC'"); // text without a zone is UTC in both
 // ---- cell generators: each column draws from one kind (so inference has something to find), with
 // an occasional cell from another kind
 const pad = (n, w) => String(n).padStart(w, '0');
-const date = () => `${pad(1900 + rnd(150), 4)}-${pad(1 + rnd(12), 2)}-${pad(1 + rnd(28), 2)}`;
+const date = () => `${pad(rnd(8) ? 1900 + rnd(150) : pick([1, 1000, 1500, 1677, 2262, 2300, 9999]), 4)}-${pad(1 + rnd(12), 2)}-${pad(1 + rnd(28), 2)}`;
 const tod = () => `${pad(rnd(24), 2)}:${pad(rnd(60), 2)}:${pad(rnd(60), 2)}`;
 const frac = () => pick(['', '', '.5', '.123', '.123456', '.1234567', '.000001']);
 const zone = () => pick(['Z', '+02', '+05:30', '-08:00', '+0100', '-03']);
