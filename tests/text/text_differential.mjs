@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { DuckDBInstance } from '@duckdb/node-api';
 
 const prestige = process.argv[2];
-const FILES = Number(process.argv[3] || 45);
+const FILES = Number(process.argv[3] || 40);
 let seed = Number(process.argv[4] || 2026);
 const rnd = (n) => { seed = (seed * 1103515245 + 12345) % 2147483648; return (seed >>> 8) % n; };
 const pick = (a) => a[rnd(a.length)];
