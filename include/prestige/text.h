@@ -30,8 +30,13 @@
  * counted in the column's unit (epoch milliseconds for timestamp(ms)).
  *
  * Inference looks at the first infer_rows rows of each column and picks the narrowest of
- * bool, int64, double, date, timestamp (microseconds, UTC) and string; an empty CSV field or a
- * JSON null makes the column nullable. A later value that does not fit the inferred type is an
+ * bool, int64, double, date, timestamp (microseconds, UTC) and string; an empty CSV field, a
+ * quoted empty one ("") or a JSON null makes the column nullable. A number is inferred only from
+ * its plain decimal spelling: a leading zero before another digit ("007", "00.5", "-01"), a
+ * leading '+', and inf/nan spellings keep the column a string, so zip codes and codes keep their
+ * text (an explicit int or double column takes them all). A quoted empty CSV field is NULL in a
+ * typed column and the empty string in a string column. A date in a timestamp column, inferred or
+ * declared, is its midnight, UTC. A later value that does not fit the inferred type is an
  * error naming the line and column (give an explicit schema to avoid it): prestige never
  * rewrites batches already written. JSON objects and arrays become their JSON text in a string
  * column. Explicit schemas are "name:type,...", with types bool, int8..int64, uint8..uint64,
@@ -39,6 +44,20 @@
  * timestamp(us,UTC), decimal(P,S). A type ending in '!' (id:int64!) is a required column: not
  * nullable in the schema, written as a required Parquet field, and a row without a value for it
  * is an error naming the line.
+ *
+ * Differences from DuckDB's read_csv / read_json (checked by tests/text/it_text_differential.sh);
+ * each keeps the text, none changes a value:
+ *   - "" in a string column is the empty string (DuckDB: NULL);
+ *   - spaces around a value are kept: " 1" is a string, and an error in an int column (DuckDB trims);
+ *   - booleans are true/false in any case; t/f, yes/no, y/n are strings (an error in a bool column);
+ *   - "-007" stays a string (DuckDB infers -7); inf/nan spellings stay strings in inference;
+ *   - a time of day (12:30:00) is inferred as a string (DuckDB: TIME); "2024-1-2", "24:00:00",
+ *     " UTC" suffixes are not dates or timestamps;
+ *   - timestamps are inferred as UTC instants, with or without a zone in the text (DuckDB: TIMESTAMP
+ *     without one); a column mixing dates and ISO 8601 spellings is always a timestamp column (a date
+ *     is its midnight, UTC), where DuckDB keeps some mixes VARCHAR (JSON strings; CSV dates first);
+ *   - a JSON string in a numeric column is an error naming the line and column (DuckDB casts it);
+ *   - like DuckDB, an integer beyond int64 makes the column double, and its digits past 2^53 are lost.
  */
 #ifndef PRESTIGE_TEXT_H
 #define PRESTIGE_TEXT_H

@@ -100,14 +100,26 @@ static bool parse_double(const char *s, size_t n, double *v) {
   memcpy(tmp, s, n);
   tmp[n] = 0;
   if (isspace((unsigned char)tmp[0])) return false;
-  errno = 0;
   char *end;
+  /* ERANGE is not a failure: strtod gives the correctly rounded value (a subnormal, 0 or ±inf),
+   * as DuckDB does for 4.9e-324, 1e-400 and 1e309 */
   double x = strtod(tmp, &end);
-  if (*end || (errno && !isinf(x) && x != 0)) return false;
+  if (end == tmp || *end) return false;
   /* hex floats are not numbers in CSV */
   if (strchr(tmp, 'x') || strchr(tmp, 'X')) return false;
   *v = x;
   return true;
+}
+
+/* Inference takes a text as a number only in its plain decimal spelling: no leading '+', no
+ * leading zero before another digit ("007", "00.5", "-01": zip codes, codes and ids keep their
+ * text, as DuckDB's sniffer keeps "007" VARCHAR), digits on some side of the point, no inf or nan
+ * spellings ("Nan" is a name). An explicit int or double column still takes all of them. */
+static bool plain_number(const char *s, size_t n) {
+  size_t i = 0;
+  if (i < n && s[i] == '-') i++;
+  if (i + 1 < n && s[i] == '0' && isdigit((unsigned char)s[i + 1])) return false;
+  return i < n && (isdigit((unsigned char)s[i]) || (s[i] == '.' && i + 1 < n && isdigit((unsigned char)s[i + 1])));
 }
 
 static bool digits(const char *s, int n, int *v) {
@@ -151,14 +163,17 @@ static bool parse_time_prefix(const char *s, size_t n, int64_t *ns, size_t *used
       while (nd < 9) frac *= 10, nd++;
     }
   }
-  if (h > 23 || mi > 59 || sec > 60) return false;
+  /* no leap second: 23:59:60 would silently become the next minute (DuckDB rejects it too) */
+  if (h > 23 || mi > 59 || sec > 59) return false;
   *ns = ((int64_t)h * 3600 + mi * 60 + sec) * 1000000000LL + frac;
   *used = p;
   return true;
 }
 
-/* YYYY-MM-DD[T ]HH:MM[:SS[.f]][Z|±HH[:MM]] → nanoseconds since the epoch, UTC. */
-static bool parse_timestamp(const char *s, size_t n, int64_t *ns) {
+/* YYYY-MM-DD[T ]HH:MM[:SS[.f]][Z|±HH[:MM]] → seconds since the epoch, UTC, and nanoseconds into
+ * that second (0..999999999). Apart, so that years 1..9999 never overflow: nanoseconds since the
+ * epoch only span 1677..2262 (they wrapped, silently, before). */
+static bool parse_timestamp(const char *s, size_t n, int64_t *secs, int64_t *frac_ns) {
   int64_t days, tod;
   size_t used;
   if (!parse_date_prefix(s, n, &days) || n < 16 || (s[10] != 'T' && s[10] != ' ')) return false;
@@ -179,8 +194,16 @@ static bool parse_timestamp(const char *s, size_t n, int64_t *ns) {
     } else return false;
   }
   if (p != n) return false;
-  *ns = days * 86400000000000LL + tod - offset * 1000000000LL;
+  *secs = days * 86400 + tod / 1000000000LL - offset;
+  *frac_ns = tod % 1000000000LL;
   return true;
+}
+
+/* A timestamp in a column's unit (PRESTIGE_TIME_UNIT_*); false when it does not fit 64 bits. */
+static bool timestamp_in_unit(int64_t secs, int64_t frac_ns, int unit, int64_t *v) {
+  static const int64_t per_second[] = {1, 1000, 1000000, 1000000000};
+  return !__builtin_mul_overflow(secs, per_second[unit], v) &&
+         !__builtin_add_overflow(*v, frac_ns / (1000000000 / per_second[unit]), v);
 }
 
 static void infer_init(infer_t *f) { *f = (infer_t){true, true, true, true, true, false, false}; }
@@ -196,19 +219,27 @@ static void infer_cell(infer_t *f, const cell_t *c, const char *text) {
       f->can_bool = f->can_int = f->can_double = false;
       break;
     case CELL_TEXT: {
+      /* a quoted empty CSV field ("") says nothing about the type: NULL in a typed column, the
+       * empty string in a string column (as DuckDB reads "" in a typed column) */
+      if (c->len == 0) {
+        f->nullable = true;
+        return;
+      }
       f->seen = true;
       bool b;
       int64_t i;
       double d;
       if (f->can_bool && !parse_bool(text, c->len, &b)) f->can_bool = false;
-      if (f->can_int && !parse_i64(text, c->len, &i)) f->can_int = false;
-      if (f->can_double && !parse_double(text, c->len, &d)) f->can_double = false;
+      bool plain = plain_number(text, c->len);
+      if (f->can_int && (!plain || !parse_i64(text, c->len, &i))) f->can_int = false;
+      if (f->can_double && (!plain || !parse_double(text, c->len, &d))) f->can_double = false;
       break;
     }
   }
-  int64_t x;
+  int64_t x, y;
   if (f->can_date && !parse_date(text, c->len, &x)) f->can_date = false;
-  if (f->can_ts && !parse_timestamp(text, c->len, &x)) f->can_ts = false;
+  /* a date among timestamps is its midnight, UTC (as DuckDB infers such a column TIMESTAMP) */
+  if (f->can_ts && !parse_timestamp(text, c->len, &x, &y) && !parse_date(text, c->len, &x)) f->can_ts = false;
 }
 
 static const char *infer_format(const infer_t *f) {
@@ -914,7 +945,10 @@ static int append_cell(prestige_text_reader_t *r, const record_t *rec, int32_t c
   prestige_array_builder_t *b = prestige_array_builder_child(r->builder, c);
   int32_t f = r->o.format == PRESTIGE_TEXT_CSV ? r->field_of[c] : c;
   const cell_t *cell = f < rec->n ? &rec->cells[f] : NULL;
-  if (!cell || cell->kind == CELL_NULL) {
+  const char *fmt = r->schema.children[c]->format;
+  bool text_column = !strcmp(fmt, "u") || !strcmp(fmt, "U") || !strcmp(fmt, "z") || !strcmp(fmt, "Z");
+  /* a quoted empty CSV field: the empty string in a string column, NULL in any other */
+  if (!cell || cell->kind == CELL_NULL || (cell->kind == CELL_TEXT && cell->len == 0 && !text_column)) {
     if (!(r->schema.children[c]->flags & ARROW_FLAG_NULLABLE))
       return prestige_error_set(err, PRESTIGE_ECORRUPT, "%s: line %lld: column \"%s\" is required (not null) but has no value",
                                 r->path, (long long)rec->line, r->schema.children[c]->name);
@@ -964,14 +998,15 @@ static int append_cell(prestige_text_reader_t *r, const record_t *rec, int32_t c
       return prestige_array_builder_append_int(b, t.unit == PRESTIGE_TIME_UNIT_NANO ? ns : ns / 1000, err);
     }
     case PRESTIGE_ARROW_TIMESTAMP: {
-      int64_t ns, epoch;
+      int64_t secs, frac_ns = 0, epoch, v;
       /* an integer counts the column's unit since the epoch (epoch milliseconds for timestamp(ms)) */
       if (cell->kind == CELL_INT) return prestige_array_builder_append_int(b, cell->i, err);
       if (cell->kind != CELL_BOOL && parse_i64(text, n, &epoch)) return prestige_array_builder_append_int(b, epoch, err);
-      if (!parse_timestamp(text, n, &ns))
+      if (parse_date(text, n, &secs)) secs *= 86400; /* a date: its midnight, UTC */
+      else if (!parse_timestamp(text, n, &secs, &frac_ns))
         return bad_value(r, rec, c, text, "a timestamp (ISO 8601, or an integer in the column's unit)", err);
-      static const int64_t div[] = {1000000000LL, 1000000LL, 1000LL, 1};
-      int64_t v = ns / div[t.unit] - (ns % div[t.unit] < 0);
+      if (!timestamp_in_unit(secs, frac_ns, t.unit, &v))
+        return bad_value(r, rec, c, text, "in the range of the column's unit (timestamp(ns): 1677..2262)", err);
       return prestige_array_builder_append_int(b, v, err);
     }
     case PRESTIGE_ARROW_DECIMAL128: {

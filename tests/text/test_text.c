@@ -3,6 +3,7 @@
  * streaming from a pipe (batches as lines arrive, bounded waits). */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
@@ -452,6 +453,100 @@ TEST(test_required_columns) {
   CHECK_ERR(read_one(p, &o, &b, &err), PRESTIGE_EINVAL, "unknown type");
 }
 
+/* Inference keeps texts a number would lose as strings, as DuckDB's sniffer does: leading zeros
+ * (zip codes), a leading '+', inf/nan spellings ("Nan" is a name); an explicit numeric column
+ * still reads them. A quoted empty field is NULL in a typed column, "" in a string column. No leap
+ * second in timestamps. A JSON number in a string column keeps its shortest text. */
+static const char *format_of(const char *path, const prestige_text_options_t *o, int col) {
+  static char fmt[32];
+  prestige_text_reader_t *r = NULL;
+  prestige_error_t err;
+  snprintf(fmt, sizeof fmt, "(error)");
+  if (prestige_text_reader_open(&r, path, o, &err)) return fmt;
+  snprintf(fmt, sizeof fmt, "%s", prestige_text_reader_schema(r)->children[col]->format);
+  prestige_text_reader_close(r);
+  return fmt;
+}
+
+TEST(test_inference_like_duckdb) {
+  prestige_error_t err;
+  prestige_text_options_t o;
+  prestige_text_options_init(&o);
+  struct ArrowArray b;
+  const char *p = write_tmp("inf.csv",
+                            "zip,neg,plus,fl,spec,name,ok,okd,q,ts\n"
+                            "007,-007,+5,00.5,inf,Nan,-0,.5,\"\",2024-01-02 23:59:60\n"
+                            "02134,-1,6,1.5,nan,Inf,12,5.,\"3\",2024-01-02 23:59:59\n"
+                            "123,2,7,0.5,-Infinity,x,0,1e3,4,2024-01-02 00:00:00\n",
+                            (size_t)-1);
+  const char *want[] = {"u", "u", "u", "u", "u", "u", "l", "g", "l", "u"};
+  for (int c = 0; c < 10; c++) CHECK_EQ_STR(format_of(p, &o, c), want[c]);
+  CHECK_OK(read_one(p, &o, &b, &err));
+  if (b.release) {
+    CHECK_EQ_STR(str_at(b.children[0], 0), "007");
+    CHECK_EQ_STR(str_at(b.children[2], 0), "+5");
+    CHECK_EQ_STR(str_at(b.children[5], 0), "Nan");
+    CHECK_EQ_INT(b.children[8]->null_count, 1); /* "" in an int64 column */
+    CHECK_EQ_INT(i64_at(b.children[8], 1), 3);
+    CHECK_EQ_STR(str_at(b.children[9], 0), "2024-01-02 23:59:60");
+    b.release(&b);
+  }
+  /* explicit types still read what inference keeps as text */
+  o.schema = "zip:int64,plus:int64,spec:double,q:int64,name:string";
+  CHECK_OK(read_one(p, &o, &b, &err));
+  if (b.release) {
+    CHECK_EQ_INT(i64_at(b.children[0], 0), 7);
+    CHECK_EQ_INT(i64_at(b.children[1], 0), 5);
+    CHECK(isinf(((const double *)b.children[2]->buffers[1])[0]));
+    CHECK(isnan(((const double *)b.children[2]->buffers[1])[1]));
+    CHECK_EQ_INT(b.children[3]->null_count, 1);
+    b.release(&b);
+  }
+  o.schema = "name:string,q:string";
+  CHECK_OK(read_one(p, &o, &b, &err));
+  if (b.release) {
+    CHECK_EQ_INT(b.children[1]->null_count, 0); /* "" stays the empty string */
+    CHECK_EQ_STR(str_at(b.children[1], 0), "");
+    b.release(&b);
+  }
+  o.schema = "ts:timestamp(us,UTC)";
+  CHECK_ERR(read_one(p, &o, &b, &err), PRESTIGE_ECORRUPT, "line 2, column 10 (\"ts\")");
+  o.schema = "q:int64!";
+  CHECK_ERR(read_one(p, &o, &b, &err), PRESTIGE_ECORRUPT, "line 2: column \"q\" is required");
+  /* a date among timestamps is its midnight, UTC, inferred or declared */
+  const char *d = write_tmp("inf_ts.csv", "t\n2024-01-02T03:04:05Z\n2024-01-03\n", (size_t)-1);
+  prestige_text_options_init(&o);
+  CHECK_EQ_STR(format_of(d, &o, 0), "tsu:UTC");
+  o.schema = "t:timestamp(ms,UTC)";
+  CHECK_OK(read_one(d, &o, &b, &err));
+  if (b.release) {
+    CHECK_EQ_INT(i64_at(b.children[0], 1), 1704240000000LL);
+    b.release(&b);
+  }
+  /* years 1..9999 in microseconds (nanoseconds since the epoch wrapped outside 1677..2262) */
+  const char *y = write_tmp("inf_years.csv", "t\n9999-12-31T00:00:00\n1500-01-01 00:00:00.5\n", (size_t)-1);
+  prestige_text_options_init(&o);
+  CHECK_OK(read_one(y, &o, &b, &err));
+  if (b.release) {
+    CHECK_EQ_INT(i64_at(b.children[0], 0), 253402214400000000LL);
+    CHECK_EQ_INT(i64_at(b.children[0], 1), -14831769600000000LL + 500000);
+    b.release(&b);
+  }
+  o.schema = "t:timestamp(ns)";
+  CHECK_ERR(read_one(y, &o, &b, &err), PRESTIGE_ECORRUPT, "line 2, column 1 (\"t\"): \"9999-12-31T00:00:00\" is not in the range");
+  /* JSON: numbers mixed with strings keep their shortest text */
+  prestige_text_options_init(&o);
+  o.format = PRESTIGE_TEXT_JSONL;
+  const char *j = write_tmp("inf.jsonl", "{\"v\":0.1}\n{\"v\":\"x\"}\n{\"v\":1e300}\n{\"v\":-2.5}\n", (size_t)-1);
+  CHECK_OK(read_one(j, &o, &b, &err));
+  if (b.release) {
+    CHECK_EQ_STR(str_at(b.children[0], 0), "0.1");
+    CHECK_EQ_STR(str_at(b.children[0], 2), "1e+300");
+    CHECK_EQ_STR(str_at(b.children[0], 3), "-2.5");
+    b.release(&b);
+  }
+}
+
 /* A UTF-8 byte order mark starting the input is skipped (DuckDB, Python's utf-8-sig): it is not
  * part of the first column's name, also when it arrives split across reads of a pipe. */
 TEST(test_byte_order_mark) {
@@ -536,6 +631,6 @@ TEST(test_json_numbers_as_text) {
   }
 }
 
-TEST_MAIN(RUN(test_csv_header_by_name); RUN(test_json_numbers_as_text); RUN(test_byte_order_mark); RUN(test_required_columns); RUN(test_duplicates); RUN(test_json_keys_not_in_schema); RUN(test_utf8);
+TEST_MAIN(RUN(test_csv_header_by_name); RUN(test_json_numbers_as_text); RUN(test_inference_like_duckdb); RUN(test_byte_order_mark); RUN(test_required_columns); RUN(test_duplicates); RUN(test_json_keys_not_in_schema); RUN(test_utf8);
           RUN(test_epoch_timestamps); RUN(test_streaming_pipe); RUN(test_streaming_csv_split_writes); RUN(test_streaming_aligned_writes);
           RUN(test_utf8_validator);)
