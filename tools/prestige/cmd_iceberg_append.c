@@ -108,6 +108,10 @@ static char **csv_header(const char *path, char delim, size_t *n) {
     return NULL;
   }
   while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+  if (len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) { /* a UTF-8 byte order mark, skipped as the text reader does */
+    memmove(line, line + 3, (size_t)len - 2);
+    len -= 3;
+  }
   char **names = calloc((size_t)len + 2, sizeof *names);
   char *cur = malloc((size_t)len + 1);
   size_t k = 0;
